@@ -1,0 +1,45 @@
+# runstore: PGXS build of the C++ extension (see ../shared/CPP_IN_POSTGRES.md, recipe (c)).
+# No EXTENSION variable: PGXS would then look for runstore.control at the top level.
+EXTVERSION  = 0.1.0
+MODULE_big  = runstore
+
+SRCS = $(sort $(wildcard extension/src/*.cpp extension/src/*/*.cpp))
+OBJS = $(SRCS:.cpp=.o)
+
+# Control file and scripts live under extension/; top-level sql/ is pg_regress input.
+MODULEDIR = extension
+DATA      = extension/runstore.control $(wildcard extension/sql/runstore--*.sql)
+
+REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --load-extension=runstore
+ISOLATION      = $(patsubst tests/isolation/specs/%.spec,%,$(sort $(wildcard tests/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=tests/isolation --load-extension=runstore
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+INCLUDEDIR_SERVER := $(shell $(PG_CONFIG) --includedir-server)
+
+CXX_STD     = -std=c++17
+# -isystem: PostgreSQL's headers use `register` and have unused parameters; keep
+# our own warnings meaningful.  -MMD -MP: PGXS here does not track header deps.
+PG_CPPFLAGS = -Iextension/include -isystem $(INCLUDEDIR_SERVER)
+PG_CXXFLAGS = $(CXX_STD) -Wall -Wextra -Wno-register -MMD -MP
+# Linked by gcc, so libstdc++ must be named explicitly.
+SHLIB_LINK  = -lstdc++
+
+EXTRA_CLEAN = $(SRCS:.cpp=.d) results output_iso regression.diffs regression.out
+
+include $(PGXS)
+
+# The LLVM bitcode compile ignores PG_CXXFLAGS: give it the same C++ standard.
+COMPILE.cxx.bc += $(CXX_STD) -Wno-register
+
+-include $(SRCS:.cpp=.d)
+
+# Version must agree across the control file, this Makefile and META.json.
+.PHONY: check-versions
+check-versions:
+	@grep -q "default_version = '$(EXTVERSION)'" extension/runstore.control || { echo "control file version != $(EXTVERSION)"; exit 1; }
+	@grep -q '"version": "$(EXTVERSION)"' META.json || { echo "META.json version != $(EXTVERSION)"; exit 1; }
+	@test -f extension/sql/runstore--$(EXTVERSION).sql || { echo "missing extension/sql/runstore--$(EXTVERSION).sql"; exit 1; }
+	@echo "versions agree: $(EXTVERSION)"

@@ -1,0 +1,14 @@
+/*
+ * guc.hpp: runstore's configuration parameters (PostgreSQL zone).
+ */
+#pragma once
+
+namespace runstore::pg {
+
+/* runstore.max_batch_size: most array elements one batch call accepts. */
+extern int max_batch_size;
+
+/* Registers every runstore.* parameter; called once from _PG_init. */
+void DefineConfigurationParameters();
+
+} // namespace runstore::pg

@@ -1,0 +1,33 @@
+/*
+ * guc.cpp: definitions of the runstore.* configuration parameters.
+ */
+extern "C" {
+#include "postgres.h"
+
+#include "utils/guc.h"
+}
+
+#include "runstore/pg/guc.hpp"
+
+namespace runstore::pg {
+
+int max_batch_size = 500;
+
+void
+DefineConfigurationParameters()
+{
+	/*
+	 * PGC_SUSET: the cap protects the server from one caller sending a huge
+	 * batch, so a caller must not be able to lift it for itself.  An
+	 * administrator raises it per role or database with ALTER ROLE/DATABASE SET.
+	 */
+	DefineCustomIntVariable("runstore.max_batch_size",
+	                        "Most ids one batch call (get_executions_by_ids, delete_many) accepts.",
+	                        "A call with more array elements fails with SQLSTATE 54000. "
+	                        "Valid range is 1..100000.",
+	                        &max_batch_size, 500, 1, 100000, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+
+	MarkGUCPrefixReserved("runstore");
+}
+
+} // namespace runstore::pg
