@@ -10,7 +10,8 @@ OBJS = $(SRCS:.cpp=.o)
 MODULEDIR = extension
 DATA      = extension/runstore.control $(wildcard extension/sql/runstore--*.sql)
 
-REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+# Run order matters: schema.sql defines the u(n) test-id helper the others use.
+REGRESS      = schema boundary get_executions_by_ids delete_many delete_by_tag security reinstall
 REGRESS_OPTS = --load-extension=runstore
 ISOLATION      = $(patsubst tests/isolation/specs/%.spec,%,$(sort $(wildcard tests/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=tests/isolation --load-extension=runstore
@@ -43,3 +44,9 @@ check-versions:
 	@grep -q '"version": "$(EXTVERSION)"' META.json || { echo "META.json version != $(EXTVERSION)"; exit 1; }
 	@test -f extension/sql/runstore--$(EXTVERSION).sql || { echo "missing extension/sql/runstore--$(EXTVERSION).sql"; exit 1; }
 	@echo "versions agree: $(EXTVERSION)"
+
+# Every sql/*.sql file must be in REGRESS, or it would silently never run.
+.PHONY: check-schedule
+check-schedule:
+	@for f in sql/*.sql; do t=$$(basename $$f .sql); echo " $(REGRESS) " | grep -q " $$t " || { echo "sql/$$t.sql is not in REGRESS"; exit 1; }; done
+	@echo "every sql/*.sql is scheduled"
