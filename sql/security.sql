@@ -1,6 +1,8 @@
 -- The batch functions run as the caller: privileges and row-level security
 -- apply exactly as to plain SQL, and search_path cannot redirect them.
 \set VERBOSITY default
+-- Error CONTEXT lines would quote the functions' internal SQL: not part of the contract.
+\set SHOW_CONTEXT never
 
 INSERT INTO runstore.executions (id, workspace_id, tags)
 SELECT u(n), CASE WHEN n <= 5 THEN 1 ELSE 2 END, '{sec}' FROM generate_series(1, 10) n;

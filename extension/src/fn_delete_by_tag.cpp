@@ -12,10 +12,10 @@ extern "C" {
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/tuplestore.h"
 }
 
 #include "runstore/pg/spi_plan.hpp"
-#include "runstore/pg/srf_output.hpp"
 #include "runstore/pg_boundary.hpp"
 
 namespace {
@@ -24,20 +24,25 @@ const Oid kTagArgs[] = {TEXTOID, INT4OID};
 const Oid kTagWorkspaceArgs[] = {TEXTOID, INT4OID, INT8OID};
 
 /*
- * No FOR UPDATE: it would demand UPDATE privilege, and delete_by_tag must ask
- * for exactly what a plain DELETE asks for.  The DELETE re-checks the tag (and
- * workspace), so a row whose tags changed concurrently is not deleted.
+ * One round: choose up to $2 oldest tagged rows, delete them, and report how
+ * many were chosen (column "chosen", present even when nothing was deleted,
+ * as one row with a NULL id).  No FOR UPDATE: it would demand UPDATE
+ * privilege, and delete_by_tag must ask for exactly what a plain DELETE asks
+ * for.  The DELETE re-checks the tag (and workspace), so a row whose tags
+ * changed concurrently is not deleted.
  */
-#define RUNSTORE_DELETE_BY_TAG_SQL(extra_condition)                                                 \
-	"WITH deleted AS ("                                                                             \
+#define RUNSTORE_DELETE_BY_TAG_SQL(condition)                                                       \
+	"WITH chosen AS MATERIALIZED ("                                                                 \
+	"  SELECT e.id FROM runstore.executions e"                                                      \
+	"  WHERE e.tags OPERATOR(pg_catalog.@>) ARRAY[$1]::pg_catalog.text[]" condition("e")             \
+	"  ORDER BY e.created_at, e.id LIMIT $2),"                                                      \
+	" deleted AS ("                                                                                 \
 	"  DELETE FROM runstore.executions x"                                                           \
-	"  WHERE x.id OPERATOR(pg_catalog.=) ANY (ARRAY("                                               \
-	"    SELECT e.id FROM runstore.executions e"                                                    \
-	"    WHERE e.tags OPERATOR(pg_catalog.@>) ARRAY[$1]::pg_catalog.text[]" extra_condition("e")     \
-	"    ORDER BY e.created_at, e.id LIMIT $2))"                                                    \
-	"  AND x.tags OPERATOR(pg_catalog.@>) ARRAY[$1]::pg_catalog.text[]" extra_condition("x")        \
+	"  WHERE x.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT c.id FROM chosen c))"                    \
+	"  AND x.tags OPERATOR(pg_catalog.@>) ARRAY[$1]::pg_catalog.text[]" condition("x")              \
 	"  RETURNING x.id, x.created_at)"                                                              \
-	" SELECT id FROM deleted ORDER BY created_at, id"
+	" SELECT d.id, n.chosen FROM (SELECT pg_catalog.count(*) AS chosen FROM chosen) n"              \
+	" LEFT JOIN deleted d ON true ORDER BY d.created_at, d.id"
 #define RUNSTORE_NO_CONDITION(alias) ""
 #define RUNSTORE_IN_WORKSPACE(alias) " AND " alias ".workspace_id OPERATOR(pg_catalog.=) $3"
 
@@ -70,35 +75,40 @@ RUNSTORE_FUNCTION(runstore_delete_by_tag)
 		elog(ERROR, "runstore: SPI_connect failed");
 	SPIPlanPtr plan = runstore::pg::GetKeptPlan(in_workspace ? &delete_by_tag_in_workspace : &delete_by_tag);
 
+	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+
 	/*
-	 * Usually one round.  A round comes back short when fewer rows carry the
-	 * tag, or when a concurrent purge deleted some of the rows this one had
-	 * chosen (they are skipped once its lock is released).  Callers stop at
-	 * the first empty result, so a short round is retried with a new snapshot
-	 * for the rest of the budget: an empty result then means none are left.
-	 * Every round deletes at least one row or ends the loop.
+	 * Usually one round.  When a concurrent purge deleted (or retagged) some
+	 * of the rows this round chose, the DELETE skips them once their lock is
+	 * released, and the round deletes fewer than it chose.  Callers stop at
+	 * the first empty result, so such a round is followed by another with a
+	 * new snapshot for the rest of the budget: an empty result then really
+	 * means no tagged rows are left.  A round that deleted everything it chose
+	 * ends the call.
 	 */
 	int32 remaining = max_rows;
 	while (remaining > 0) {
 		values[1] = Int32GetDatum(remaining);
 		const int rc = SPI_execute_plan(plan, values, nullptr, false, 0);
-		if (rc != SPI_OK_SELECT)
+		if (rc != SPI_OK_SELECT || SPI_processed == 0)
 			elog(ERROR, "runstore: delete_by_tag statement returned %s", SPI_result_code_string(rc));
 
-		/* Each round is sorted oldest first: emit in its order. */
-		const uint64 n = SPI_processed;
-		if (n == 0)
-			break;
-		auto *order = static_cast<std::uint32_t *>(palloc(sizeof(std::uint32_t) * n));
-		for (uint64 i = 0; i < n; ++i)
-			order[i] = static_cast<std::uint32_t>(i);
-		runstore::pg::EmitRowsInOrder(fcinfo, order, n);
-		pfree(order);
+		bool isnull;
+		const int64 chosen =
+		    DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		int64 deleted = 0;
+		for (uint64 i = 0; i < SPI_processed; ++i) {
+			Datum id = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+			if (isnull)
+				continue; /* the one row of a round that deleted nothing */
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &id, &isnull);
+			++deleted;
+		}
 		SPI_freetuptable(SPI_tuptable);
 
-		if (n >= static_cast<uint64>(remaining))
+		remaining -= static_cast<int32>(deleted);
+		if (deleted == chosen)
 			break;
-		remaining -= static_cast<int32>(n);
 		CHECK_FOR_INTERRUPTS();
 	}
 
