@@ -1,0 +1,79 @@
+-- runstore demo: run by scripts/demo.sh against a throwaway cluster.
+\pset footer off
+\echo
+\echo '== CREATE EXTENSION runstore'
+DROP DATABASE IF EXISTS runstore_demo;
+CREATE DATABASE runstore_demo;
+\c runstore_demo
+CREATE EXTENSION runstore;
+\dx runstore
+
+\echo
+\echo '== 200,000 executions across 50 workspaces: inserting is enqueueing; ids are time-ordered UUIDv7'
+INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, status, tags, payload)
+SELECT 1 + n % 50, 1 + n % 400, 'user' || (n % 37),
+       (ARRAY['queued', 'running', 'succeeded', 'failed', 'cancelled'])[1 + n % 5]::runstore.execution_status,
+       CASE WHEN n % 10 = 0 THEN ARRAY['nightly', 'demo'] ELSE ARRAY['demo'] END,
+       jsonb_build_object('n', n, 'input', md5(n::text))
+  FROM generate_series(1, 200000) n;
+ANALYZE runstore.executions;
+SELECT id, workspace_id, status, tags FROM runstore.executions ORDER BY id LIMIT 3;
+
+-- A dashboard's ids, in the dashboard's order, with a duplicate, an unknown id and a NULL.
+SELECT array_agg(id ORDER BY random()) AS ids FROM (SELECT id FROM runstore.executions ORDER BY id DESC LIMIT 5) s \gset
+SELECT (:'ids'::uuid[])[1] AS first_id \gset
+
+\echo
+\echo '== get_executions_by_ids: one call for the whole dashboard, in the order asked'
+SELECT id, workspace_id, status
+  FROM runstore.get_executions_by_ids(:'ids'::uuid[] || ARRAY[:'first_id'::uuid, '00000000-0000-7000-8000-000000000000', NULL]);
+
+\echo
+\echo '== ... scoped to one workspace (what a multi-tenant app passes; Citus routes on it)'
+SELECT workspace_id AS ws FROM runstore.executions WHERE id = :'first_id' \gset
+SELECT id, workspace_id, status FROM runstore.get_executions_by_ids(:'ids'::uuid[], :ws);
+
+\echo
+\echo '== 500 random ids in one call (bench/ compares it with per-id round trips and a hand-written = ANY)'
+SELECT array_agg(id) AS ids500 FROM (SELECT id FROM runstore.executions TABLESAMPLE SYSTEM (1) LIMIT 500) s \gset
+\timing on
+SELECT count(*) AS rows_in_one_call FROM runstore.get_executions_by_ids(:'ids500'::uuid[]);
+\timing off
+
+\echo
+\echo '== The batch cap: more than runstore.max_batch_size (500) ids is an ERROR with SQLSTATE 54000'
+SELECT count(*) FROM runstore.get_executions_by_ids(ARRAY(SELECT runstore.uuid_v7() FROM generate_series(1, 501)));
+\echo 'SQLSTATE' :LAST_ERROR_SQLSTATE
+
+\echo
+\echo '== delete_many: one statement deletes the batch and returns what it deleted'
+SELECT * FROM runstore.delete_many(:'ids'::uuid[]);
+SELECT count(*) AS still_there FROM runstore.get_executions_by_ids(:'ids'::uuid[]);
+
+\echo
+\echo '== delete_by_tag: purge a tag in bounded chunks, oldest first, until nothing is returned'
+SELECT count(*) AS tagged_nightly FROM runstore.executions WHERE tags @> '{nightly}';
+DO $$
+DECLARE
+  n bigint;
+  total bigint := 0;
+  rounds int := 0;
+BEGIN
+  LOOP
+    SELECT count(*) INTO n FROM runstore.delete_by_tag('nightly', 5000);
+    EXIT WHEN n = 0;
+    total := total + n;
+    rounds := rounds + 1;
+  END LOOP;
+  RAISE NOTICE 'deleted % executions in % calls of at most 5000', total, rounds;
+END $$;
+SELECT count(*) AS tagged_nightly_left FROM runstore.executions WHERE tags @> '{nightly}';
+
+\echo
+\echo '== Bad input gets a clear error with a precise SQLSTATE'
+SELECT * FROM runstore.delete_by_tag('demo', 0);
+\echo 'SQLSTATE' :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore.get_executions_by_ids(ARRAY[[:'first_id'::uuid]]);
+\echo 'SQLSTATE' :LAST_ERROR_SQLSTATE
+\c postgres
+DROP DATABASE runstore_demo;
