@@ -1,7 +1,7 @@
 /*
  * fn_get_executions_by_ids.cpp: runstore.get_executions_by_ids(uuid[], bigint)
  *
- * One index scan for a whole dashboard's worth of ids, instead of one round
+ * One statement for a whole dashboard's worth of ids, instead of one round
  * trip per id.  Runs as the caller through SPI, so table privileges and
  * row-level security apply exactly as to a plain SELECT.
  */
@@ -21,13 +21,20 @@ namespace {
 const Oid kIdsArg[] = {UUIDARRAYOID};
 const Oid kIdsWorkspaceArgs[] = {UUIDARRAYOID, INT8OID};
 
-runstore::pg::KeptPlan select_by_ids = {
-    "SELECT e.* FROM runstore.executions e WHERE e.id OPERATOR(pg_catalog.=) ANY ($1)", 1, kIdsArg, nullptr};
+/*
+ * unnest WITH ORDINALITY + ORDER BY ordinality: the caller's order, and the
+ * planner knows the function scan already yields it, so the plan is a nested
+ * loop of primary-key probes with no Sort (checked in sql/plans.sql).
+ */
+#define RUNSTORE_SELECT_BY_IDS_SQL(condition)                                                        \
+	"SELECT x.* FROM pg_catalog.unnest($1::pg_catalog.uuid[]) WITH ORDINALITY AS r(id, ord)"       \
+	" JOIN runstore.executions x ON x.id OPERATOR(pg_catalog.=) r.id" condition                     \
+	" ORDER BY r.ord"
+
+runstore::pg::KeptPlan select_by_ids = {RUNSTORE_SELECT_BY_IDS_SQL(""), 1, kIdsArg, nullptr};
 
 runstore::pg::KeptPlan select_by_ids_in_workspace = {
-    "SELECT e.* FROM runstore.executions e "
-    "WHERE e.id OPERATOR(pg_catalog.=) ANY ($1) AND e.workspace_id OPERATOR(pg_catalog.=) $2",
-    2, kIdsWorkspaceArgs, nullptr};
+    RUNSTORE_SELECT_BY_IDS_SQL(" AND x.workspace_id OPERATOR(pg_catalog.=) $2"), 2, kIdsWorkspaceArgs, nullptr};
 
 } // namespace
 
@@ -35,6 +42,6 @@ RUNSTORE_FUNCTION(runstore_get_executions_by_ids)
 {
 	InitMaterializedSRF(fcinfo, 0);
 	/* STABLE: read with the calling query's snapshot. */
-	runstore::pg::RunIdBatchQuery(fcinfo, &select_by_ids, &select_by_ids_in_workspace, true, SPI_OK_SELECT);
+	runstore::pg::RunIdBatchQuery(fcinfo, &select_by_ids, &select_by_ids_in_workspace, true);
 	return (Datum) 0;
 }

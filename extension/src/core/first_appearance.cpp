@@ -4,7 +4,7 @@
 #include "runstore/core/first_appearance.hpp"
 
 #include <cstring>
-#include <unordered_map>
+#include <unordered_set>
 
 #include "runstore/core/cpp_only.hpp"
 
@@ -12,7 +12,7 @@ namespace runstore::core {
 
 namespace {
 
-/* UUIDs are already uniformly random in their low bytes (v7 or v4). */
+/* UUIDs are uniformly random in their low bytes (v7 and v4 alike). */
 struct UuidHash {
 	std::size_t operator()(const Uuid &id) const noexcept
 	{
@@ -31,29 +31,19 @@ struct UuidEqual {
 	}
 };
 
-/* Marks a found row as already emitted. */
-constexpr std::uint32_t kEmitted = UINT32_MAX;
-
 } // namespace
 
 std::size_t
-OrderByFirstAppearance(const Uuid *requested, const bool *requested_null, std::size_t n_requested,
-                       const Uuid *found, std::size_t n_found, std::uint32_t *out_order)
+FirstAppearances(const Uuid *requested, const bool *nulls, std::size_t n, std::uint32_t *out_index)
 {
-	std::unordered_map<Uuid, std::uint32_t, UuidHash, UuidEqual> position_of_found;
-	position_of_found.reserve(n_found);
-	for (std::size_t j = 0; j < n_found; ++j)
-		position_of_found.emplace(found[j], static_cast<std::uint32_t>(j));
-
+	std::unordered_set<Uuid, UuidHash, UuidEqual> seen;
+	seen.reserve(n);
 	std::size_t written = 0;
-	for (std::size_t i = 0; i < n_requested && written < n_found; ++i) {
-		if (requested_null != nullptr && requested_null[i])
+	for (std::size_t i = 0; i < n; ++i) {
+		if (nulls != nullptr && nulls[i])
 			continue;
-		auto it = position_of_found.find(requested[i]);
-		if (it == position_of_found.end() || it->second == kEmitted)
-			continue; /* unknown id, or a duplicate already emitted */
-		out_order[written++] = it->second;
-		it->second = kEmitted;
+		if (seen.insert(requested[i]).second)
+			out_index[written++] = static_cast<std::uint32_t>(i);
 	}
 	return written;
 }

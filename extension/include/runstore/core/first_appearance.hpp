@@ -1,11 +1,9 @@
 /*
- * first_appearance.hpp: orders the rows a batch query found by the position
- * of their id's first appearance in the caller's array, pure C++.
+ * first_appearance.hpp: "each id once, at its first appearance", pure C++.
  *
- * The batch functions fetch rows with one `id = ANY($1)` index scan, which
- * returns them in index order; callers asked for "the order of my array,
- * duplicates once, unknown ids and NULLs omitted".  This is that reordering,
- * O(requested + found) with a hash map.
+ * The batch functions promise rows in the order of the caller's array,
+ * duplicates once, NULLs omitted.  This picks those ids, O(n) with a hash
+ * set; the SQL statement then keeps their order with WITH ORDINALITY.
  */
 #pragma once
 
@@ -14,15 +12,11 @@
 namespace runstore::core {
 
 /*
- * requested[i] for i < n_requested, skipped where requested_null[i] is true
- * (requested_null may be null when there are no NULL elements);
- * found[j] for j < n_found, each id at most once (a primary key).
- * Writes into out_order (capacity n_found) the indexes j of found rows in the
- * order their id first appears in requested, and returns how many it wrote:
- * fewer than n_found only if a found id was never requested.
- * Throws std::bad_alloc only.
+ * requested[i] for i < n, skipped where nulls[i] is true (nulls may be null
+ * when there are no NULL elements).  Writes into out_index (capacity n) the
+ * index of each distinct id's first appearance, in order, and returns how
+ * many it wrote.  Throws std::bad_alloc only.
  */
-std::size_t OrderByFirstAppearance(const Uuid *requested, const bool *requested_null, std::size_t n_requested,
-                                   const Uuid *found, std::size_t n_found, std::uint32_t *out_order);
+std::size_t FirstAppearances(const Uuid *requested, const bool *nulls, std::size_t n, std::uint32_t *out_index);
 
 } // namespace runstore::core

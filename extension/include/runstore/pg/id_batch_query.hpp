@@ -14,15 +14,16 @@ namespace runstore::pg {
 
 /*
  * Runs one statement over the batch in argument 0 (uuid[] ids) and argument
- * 1 (bigint workspace_id, optional: NULL means any workspace), and returns its
- * rows in the order of each id's first appearance in ids, duplicates once,
- * unknown ids and NULL elements omitted.
+ * 1 (bigint workspace_id, optional: NULL means any workspace), and streams its
+ * rows straight into the call's materialized result (set up with
+ * InitMaterializedSRF), converted by position to the result's row type.
  *
- * `unscoped` takes $1 = ids; `scoped` takes $1 = ids, $2 = workspace_id.
- * Both must return the column "id".  `read_only` is true for a STABLE caller.
- * The caller must have called InitMaterializedSRF.
+ * Before the statement runs, ids is reduced to each distinct non-NULL id at
+ * its first appearance, in order.  The statements receive that array as $1
+ * (and workspace_id as $2 in `scoped`), unnest it WITH ORDINALITY and ORDER
+ * BY the ordinality, so rows come back in the caller's order.
+ * `read_only` is true for a STABLE caller.
  */
-void RunIdBatchQuery(FunctionCallInfo fcinfo, KeptPlan *unscoped, KeptPlan *scoped, bool read_only,
-                     int expected_spi_result);
+void RunIdBatchQuery(FunctionCallInfo fcinfo, KeptPlan *unscoped, KeptPlan *scoped, bool read_only);
 
 } // namespace runstore::pg
