@@ -24,7 +24,7 @@ const Oid kIdsWorkspaceArgs[] = {UUIDARRAYOID, INT8OID};
 /*
  * unnest WITH ORDINALITY + ORDER BY ordinality: the caller's order, and the
  * planner knows the function scan already yields it, so the plan is a nested
- * loop of primary-key probes with no Sort (checked in sql/plans.sql).
+ * loop of primary-key probes with no Sort (sql/plans.sql shows the plan).
  */
 #define RUNSTORE_SELECT_BY_IDS_SQL(condition)                                                        \
 	"SELECT x.* FROM pg_catalog.unnest($1::pg_catalog.uuid[]) WITH ORDINALITY AS r(id, ord)"       \
