@@ -1,0 +1,17 @@
+// test_database.hpp: a fresh database with runstore installed, per test
+// process, on the server the PG* environment variables name.
+#pragma once
+
+#include <string>
+
+namespace runstore::testing {
+
+// The conninfo of this process's database ("dbname=runstore_client_test_<pid>");
+// created with CREATE EXTENSION runstore on first use, dropped at exit.
+const std::string& test_conninfo();
+
+// Runs SQL on the test database (outside any runstore::Client) and returns the
+// first column of the first row, or "" when there is none.  Throws on error.
+std::string exec_sql(const std::string& sql);
+
+}  // namespace runstore::testing
