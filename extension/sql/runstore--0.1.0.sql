@@ -69,3 +69,9 @@ CREATE FUNCTION runstore._boundary_selftest(mode text) RETURNS bigint
   AS 'MODULE_PATHNAME', 'runstore_boundary_selftest'
   LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION runstore._boundary_selftest(text) FROM PUBLIC;
+
+-- Internal: the text of a statement the C++ functions run, for sql/plans.sql.
+CREATE FUNCTION runstore._statement_text(name text) RETURNS text
+  AS 'MODULE_PATHNAME', 'runstore_statement_text'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+REVOKE ALL ON FUNCTION runstore._statement_text(text) FROM PUBLIC;

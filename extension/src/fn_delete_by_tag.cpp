@@ -2,8 +2,9 @@
  * fn_delete_by_tag.cpp: runstore.delete_by_tag(text, int, bigint)
  *
  * Deletes up to max_rows executions carrying a tag, oldest first, with one
- * statement (a second only when a concurrent purge took rows from under it).  Cleanups call it in a loop until it returns no rows, so no
- * single call holds many row locks for long.  Runs as the caller through SPI.
+ * statement (a second only when a concurrent purge took rows from under it).
+ * Cleanups call it in a loop until it returns no rows, so no single call
+ * holds many row locks for long.  Runs as the caller through SPI.
  */
 extern "C" {
 #include "postgres.h"
@@ -16,42 +17,8 @@ extern "C" {
 }
 
 #include "runstore/pg/spi_plan.hpp"
+#include "runstore/pg/statements.hpp"
 #include "runstore/pg_boundary.hpp"
-
-namespace {
-
-const Oid kTagArgs[] = {TEXTOID, INT4OID};
-const Oid kTagWorkspaceArgs[] = {TEXTOID, INT4OID, INT8OID};
-
-/*
- * One round: choose up to $2 oldest tagged rows, delete them, and report how
- * many were chosen (column "chosen", present even when nothing was deleted,
- * as one row with a NULL id).  No FOR UPDATE: it would demand UPDATE
- * privilege, and delete_by_tag must ask for exactly what a plain DELETE asks
- * for.  The DELETE re-checks the tag (and workspace), so a row whose tags
- * changed concurrently is not deleted.
- */
-#define RUNSTORE_DELETE_BY_TAG_SQL(condition)                                                       \
-	"WITH chosen AS MATERIALIZED ("                                                                 \
-	"  SELECT e.id FROM runstore.executions e"                                                      \
-	"  WHERE e.tags OPERATOR(pg_catalog.@>) ARRAY[$1]::pg_catalog.text[]" condition("e")             \
-	"  ORDER BY e.created_at, e.id LIMIT $2),"                                                      \
-	" deleted AS ("                                                                                 \
-	"  DELETE FROM runstore.executions x"                                                           \
-	"  WHERE x.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT c.id FROM chosen c))"                    \
-	"  AND x.tags OPERATOR(pg_catalog.@>) ARRAY[$1]::pg_catalog.text[]" condition("x")              \
-	"  RETURNING x.id, x.created_at)"                                                              \
-	" SELECT d.id, n.chosen FROM (SELECT pg_catalog.count(*) AS chosen FROM chosen) n"              \
-	" LEFT JOIN deleted d ON true ORDER BY d.created_at, d.id"
-#define RUNSTORE_NO_CONDITION(alias) ""
-#define RUNSTORE_IN_WORKSPACE(alias) " AND " alias ".workspace_id OPERATOR(pg_catalog.=) $3"
-
-runstore::pg::KeptPlan delete_by_tag = {RUNSTORE_DELETE_BY_TAG_SQL(RUNSTORE_NO_CONDITION), 2, kTagArgs, nullptr};
-
-runstore::pg::KeptPlan delete_by_tag_in_workspace = {RUNSTORE_DELETE_BY_TAG_SQL(RUNSTORE_IN_WORKSPACE), 3,
-                                                     kTagWorkspaceArgs, nullptr};
-
-} // namespace
 
 RUNSTORE_FUNCTION(runstore_delete_by_tag)
 {
@@ -73,7 +40,8 @@ RUNSTORE_FUNCTION(runstore_delete_by_tag)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
-	SPIPlanPtr plan = runstore::pg::GetKeptPlan(in_workspace ? &delete_by_tag_in_workspace : &delete_by_tag);
+	SPIPlanPtr plan = runstore::pg::GetKeptPlan(in_workspace ? &runstore::pg::statements::delete_by_tag_in_workspace
+	                                                           : &runstore::pg::statements::delete_by_tag);
 
 	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 

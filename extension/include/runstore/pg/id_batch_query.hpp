@@ -14,15 +14,14 @@ namespace runstore::pg {
 
 /*
  * Runs one statement over the batch in argument 0 (uuid[] ids) and argument
- * 1 (bigint workspace_id, optional: NULL means any workspace), and streams its
- * rows straight into the call's materialized result (set up with
- * InitMaterializedSRF), converted by position to the result's row type.
+ * 1 (bigint workspace_id, optional: NULL means any workspace) and appends its
+ * rows to the call's materialized result (set up with InitMaterializedSRF),
+ * each distinct requested id once, in the order of its first appearance.
  *
- * Before the statement runs, ids is reduced to each distinct non-NULL id at
- * its first appearance, in order.  The statements receive that array as $1
- * (and workspace_id as $2 in `scoped`), unnest it WITH ORDINALITY and ORDER
- * BY the ordinality, so rows come back in the caller's order.
- * `read_only` is true for a STABLE caller.
+ * The statements receive the ids as $1 (and workspace_id as $2 in `scoped`),
+ * select them with `id = ANY($1)` and return a uuid column named id; an
+ * OrderedReceiver puts the rows in the caller's order.  `read_only` is true
+ * for a STABLE caller.
  */
 void RunIdBatchQuery(FunctionCallInfo fcinfo, KeptPlan *unscoped, KeptPlan *scoped, bool read_only);
 
