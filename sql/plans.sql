@@ -5,9 +5,9 @@
 -- must be one primary-key index scan over the whole array (= ANY), and a
 -- delete_by_tag round must use the GIN index on tags.
 \set VERBOSITY default
-INSERT INTO runstore.executions (workspace_id, tags)
-SELECT n % 10, ARRAY['t' || (n % 100)] FROM generate_series(1, 20000) n;
-ANALYZE runstore.executions;
+INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, tags)
+SELECT n % 10, n % 500, 'u' || (n % 7), ARRAY['t' || (n % 100)] FROM generate_series(1, 20000) n;
+ANALYZE runstore.executions, runstore.workspace_recent_workflow_slot, runstore.user_recent_workflow_slot;
 SET plan_cache_mode = force_generic_plan;
 
 DO $$
@@ -22,6 +22,14 @@ BEGIN
                  runstore._statement_text('delete_by_ids_in_workspace'));
   EXECUTE format('PREPARE purge(text, integer) AS %s',
                  runstore._statement_text('delete_by_tag'));
+  EXECUTE format('PREPARE recent(bigint, bigint) AS %s',
+                 runstore._statement_text('recent_in_workspace'));
+  EXECUTE format('PREPARE recent_user(bigint, bigint, text) AS %s',
+                 runstore._statement_text('recent_for_user'));
+  EXECUTE format('PREPARE recompute(bigint[], bigint[]) AS %s',
+                 runstore._statement_text('workspace_recompute_groups'));
+  EXECUTE format('PREPARE recompute_user(bigint[], text[], bigint[]) AS %s',
+                 runstore._statement_text('user_recompute_groups'));
 END
 $$;
 
@@ -30,14 +38,34 @@ EXPLAIN (COSTS OFF) EXECUTE lookup_in_workspace('{}', 1);
 EXPLAIN (COSTS OFF) EXECUTE remove('{}');
 EXPLAIN (COSTS OFF) EXECUTE remove_in_workspace('{}', 1);
 EXPLAIN (COSTS OFF) EXECUTE purge('t1', 10);
+-- recent_workflows reads the slots in result order from an index (no Sort),
+-- and a collapsed group's latest remaining run is one index probe.
+EXPLAIN (COSTS OFF) EXECUTE recent(1, 64);
+EXPLAIN (COSTS OFF) EXECUTE recent_user(1, 64, 'ann');
+EXPLAIN (COSTS OFF) EXECUTE recompute('{1}', '{1}');
+EXPLAIN (COSTS OFF) EXECUTE recompute_user('{1}', '{ann}', '{1}');
 
 -- The statements are schema-qualified throughout: none names an unqualified
 -- table (a search_path hijack target).
-SELECT name, runstore._statement_text(name) ~ ' FROM executions'
+SELECT name, runstore._statement_text(name) ~ '( FROM| JOIN| INTO| UPDATE) (executions|workspace_recent|user_recent)'
        AS unqualified_table
 FROM unnest(ARRAY['select_by_ids', 'select_by_ids_in_workspace',
                   'delete_by_ids', 'delete_by_ids_in_workspace',
-                  'delete_by_tag', 'delete_by_tag_in_workspace']) AS name;
+                  'delete_by_tag', 'delete_by_tag_in_workspace',
+                  'workspace_add_inserted', 'workspace_add_updated',
+                  'user_add_inserted', 'user_add_updated',
+                  'workspace_lock_deleted', 'workspace_lock_updated',
+                  'user_lock_deleted', 'user_lock_updated',
+                  'workspace_clear_groups', 'user_clear_groups',
+                  'workspace_recompute_groups', 'user_recompute_groups',
+                  'truncate_recent', 'recent_in_workspace', 'recent_for_user']) AS name;
+-- Nor an operator looked up by name: every comparison is OPERATOR(pg_catalog.x),
+-- no IN (...) and no IS DISTINCT FROM (both resolve "=" through search_path).
+SELECT name FROM unnest(ARRAY['workspace_add_updated', 'user_lock_updated',
+                              'workspace_recompute_groups', 'recent_for_user']) AS name
+WHERE replace(runstore._statement_text(name),   -- the one "=" that is an assignment
+              'SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id', '')
+      ~ '( [<>=] | IN \(| IS (NOT )?DISTINCT FROM )';
 
 -- Unknown names are an error (22023); NULL gives NULL (STRICT).
 SELECT runstore._statement_text('no_such_statement');

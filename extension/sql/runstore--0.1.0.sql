@@ -75,3 +75,176 @@ CREATE FUNCTION runstore._statement_text(name text) RETURNS text
   AS 'MODULE_PATHNAME', 'runstore_statement_text'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 REVOKE ALL ON FUNCTION runstore._statement_text(text) FROM PUBLIC;
+
+-- Recent workflows ---------------------------------------------------------
+-- Per (workspace, workflow) and per (workspace, user, workflow): the latest
+-- run, kept exact by C++ statement-level triggers.  A group may hold up to 16
+-- rows ("slots"): each backend writes the slot MyBackendId % 16, so
+-- concurrent inserters into one hot group update different rows instead of
+-- queueing on one row lock until each other's commit.  The group's value is
+-- the greatest slot; the views below show exactly one row per group.
+CREATE TABLE runstore.workspace_recent_workflow_slot (
+  workspace_id      bigint NOT NULL,
+  workflow_id       bigint NOT NULL,
+  slot              smallint NOT NULL CHECK (slot BETWEEN 0 AND 15),
+  last_used_at      timestamptz NOT NULL,
+  last_execution_id uuid NOT NULL,
+  PRIMARY KEY (workspace_id, workflow_id, slot)
+);
+CREATE INDEX workspace_recent_workflow_slot_recent_idx ON runstore.workspace_recent_workflow_slot
+  (workspace_id, last_used_at DESC, workflow_id DESC, last_execution_id DESC);
+COMMENT ON TABLE runstore.workspace_recent_workflow_slot IS
+  'Storage of runstore.workspace_recent_workflow: up to 16 slots per group, the greatest is the value';
+
+CREATE TABLE runstore.user_recent_workflow_slot (
+  workspace_id      bigint NOT NULL,
+  user_id           text NOT NULL,
+  workflow_id       bigint NOT NULL,
+  slot              smallint NOT NULL CHECK (slot BETWEEN 0 AND 15),
+  last_used_at      timestamptz NOT NULL,
+  last_execution_id uuid NOT NULL,
+  PRIMARY KEY (workspace_id, user_id, workflow_id, slot)
+);
+CREATE INDEX user_recent_workflow_slot_recent_idx ON runstore.user_recent_workflow_slot
+  (workspace_id, user_id, last_used_at DESC, workflow_id DESC, last_execution_id DESC);
+COMMENT ON TABLE runstore.user_recent_workflow_slot IS
+  'Storage of runstore.user_recent_workflow: up to 16 slots per group, the greatest is the value';
+
+CREATE VIEW runstore.workspace_recent_workflow AS
+  SELECT DISTINCT ON (s.workspace_id, s.workflow_id)
+         s.workspace_id, s.workflow_id, s.last_used_at, s.last_execution_id
+  FROM runstore.workspace_recent_workflow_slot s
+  ORDER BY s.workspace_id, s.workflow_id, s.last_used_at DESC, s.last_execution_id DESC;
+COMMENT ON VIEW runstore.workspace_recent_workflow IS
+  'Per (workspace_id, workflow_id): the latest run (max created_at, ties: greatest id)';
+
+CREATE VIEW runstore.user_recent_workflow AS
+  SELECT DISTINCT ON (s.workspace_id, s.user_id, s.workflow_id)
+         s.workspace_id, s.user_id, s.workflow_id, s.last_used_at, s.last_execution_id
+  FROM runstore.user_recent_workflow_slot s
+  ORDER BY s.workspace_id, s.user_id, s.workflow_id, s.last_used_at DESC, s.last_execution_id DESC;
+COMMENT ON VIEW runstore.user_recent_workflow IS
+  'Per (workspace_id, user_id, workflow_id): the latest run (max created_at, ties: greatest id)';
+
+-- The maintenance finds a group's previous run through these when its latest
+-- run is deleted or moved.
+CREATE INDEX executions_workflow_recent_idx ON runstore.executions
+  (workspace_id, workflow_id, created_at DESC, id DESC) WHERE workflow_id IS NOT NULL;
+CREATE INDEX executions_user_workflow_recent_idx ON runstore.executions
+  (workspace_id, user_id, workflow_id, created_at DESC, id DESC)
+  WHERE workflow_id IS NOT NULL AND user_id IS NOT NULL;
+
+-- One C++ trigger function for every event.  SECURITY DEFINER: the summary
+-- must count every run, whoever writes it and whatever row-level security
+-- the writer is under; the callers need no privileges on the slot tables.
+-- Every name in its SQL is schema-qualified.
+CREATE FUNCTION runstore._maintain_recent_workflows() RETURNS trigger
+  AS 'MODULE_PATHNAME', 'runstore_maintain_recent_workflows'
+  LANGUAGE C SECURITY DEFINER;
+REVOKE ALL ON FUNCTION runstore._maintain_recent_workflows() FROM PUBLIC;
+
+CREATE TRIGGER executions_recent_workflows_insert AFTER INSERT ON runstore.executions
+  REFERENCING NEW TABLE AS runstore_new
+  FOR EACH STATEMENT EXECUTE FUNCTION runstore._maintain_recent_workflows();
+CREATE TRIGGER executions_recent_workflows_update AFTER UPDATE ON runstore.executions
+  REFERENCING OLD TABLE AS runstore_old NEW TABLE AS runstore_new
+  FOR EACH STATEMENT EXECUTE FUNCTION runstore._maintain_recent_workflows();
+CREATE TRIGGER executions_recent_workflows_delete AFTER DELETE ON runstore.executions
+  REFERENCING OLD TABLE AS runstore_old
+  FOR EACH STATEMENT EXECUTE FUNCTION runstore._maintain_recent_workflows();
+CREATE TRIGGER executions_recent_workflows_truncate AFTER TRUNCATE ON runstore.executions
+  FOR EACH STATEMENT EXECUTE FUNCTION runstore._maintain_recent_workflows();
+
+CREATE FUNCTION runstore.recent_workflows(workspace_id bigint, max_results integer DEFAULT 4,
+                                          user_id text DEFAULT NULL)
+  RETURNS TABLE (workflow_id bigint, last_used_at timestamptz, last_execution_id uuid)
+  AS 'MODULE_PATHNAME', 'runstore_recent_workflows'
+  LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 4;
+COMMENT ON FUNCTION runstore.recent_workflows(bigint, integer, text) IS
+  'The max_results workflows of a workspace (or of one user in it) used most recently, newest first';
+
+-- The definition, computed from scratch, against what is stored: one row per
+-- group that differs (missing, extra or wrong).  No rows: consistent.
+CREATE FUNCTION runstore.verify_recent_workflows()
+  RETURNS TABLE (scope text, workspace_id bigint, user_id text, workflow_id bigint,
+                 stored_last_used_at timestamptz, stored_last_execution_id uuid,
+                 expected_last_used_at timestamptz, expected_last_execution_id uuid)
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  SELECT 'workspace', coalesce(s.workspace_id, d.workspace_id), NULL::text,
+         coalesce(s.workflow_id, d.workflow_id),
+         s.last_used_at, s.last_execution_id, d.created_at, d.id
+  FROM runstore.workspace_recent_workflow s
+  FULL JOIN (SELECT DISTINCT ON (e.workspace_id, e.workflow_id) e.workspace_id, e.workflow_id, e.created_at, e.id
+             FROM runstore.executions e WHERE e.workflow_id IS NOT NULL
+             ORDER BY e.workspace_id, e.workflow_id, e.created_at DESC, e.id DESC) d
+    ON s.workspace_id = d.workspace_id AND s.workflow_id = d.workflow_id
+  WHERE s.last_used_at IS DISTINCT FROM d.created_at OR s.last_execution_id IS DISTINCT FROM d.id
+  UNION ALL
+  SELECT 'user', coalesce(s.workspace_id, d.workspace_id), coalesce(s.user_id, d.user_id),
+         coalesce(s.workflow_id, d.workflow_id),
+         s.last_used_at, s.last_execution_id, d.created_at, d.id
+  FROM runstore.user_recent_workflow s
+  FULL JOIN (SELECT DISTINCT ON (e.workspace_id, e.user_id, e.workflow_id)
+                    e.workspace_id, e.user_id, e.workflow_id, e.created_at, e.id
+             FROM runstore.executions e WHERE e.workflow_id IS NOT NULL AND e.user_id IS NOT NULL
+             ORDER BY e.workspace_id, e.user_id, e.workflow_id, e.created_at DESC, e.id DESC) d
+    ON s.workspace_id = d.workspace_id AND s.user_id = d.user_id AND s.workflow_id = d.workflow_id
+  WHERE s.last_used_at IS DISTINCT FROM d.created_at OR s.last_execution_id IS DISTINCT FROM d.id
+  ORDER BY 1, 2, 3, 4;
+END;
+COMMENT ON FUNCTION runstore.verify_recent_workflows() IS
+  'Every recent-workflow group whose stored row differs from the definition; no rows means consistent';
+
+-- Rebuilds the summary from executions (one workspace, or all).  Blocks
+-- writers of executions (SHARE lock) for its duration so the result is exact;
+-- readers go on.  Reports progress with NOTICEs every 100 workspaces.
+CREATE FUNCTION runstore.rebuild_recent_workflows(workspace_id bigint DEFAULT NULL)
+  RETURNS bigint
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ws bigint;
+  done bigint := 0;
+  total bigint;
+  groups bigint := 0;
+  n bigint;
+BEGIN
+  LOCK TABLE runstore.executions IN SHARE MODE;
+  IF rebuild_recent_workflows.workspace_id IS NULL THEN
+    TRUNCATE runstore.workspace_recent_workflow_slot, runstore.user_recent_workflow_slot;
+  ELSE
+    DELETE FROM runstore.workspace_recent_workflow_slot s WHERE s.workspace_id = rebuild_recent_workflows.workspace_id;
+    DELETE FROM runstore.user_recent_workflow_slot s WHERE s.workspace_id = rebuild_recent_workflows.workspace_id;
+  END IF;
+  SELECT count(DISTINCT e.workspace_id) INTO total FROM runstore.executions e
+  WHERE rebuild_recent_workflows.workspace_id IS NULL OR e.workspace_id = rebuild_recent_workflows.workspace_id;
+  FOR ws IN SELECT DISTINCT e.workspace_id FROM runstore.executions e
+            WHERE rebuild_recent_workflows.workspace_id IS NULL OR e.workspace_id = rebuild_recent_workflows.workspace_id
+            ORDER BY 1
+  LOOP
+    INSERT INTO runstore.workspace_recent_workflow_slot
+      (workspace_id, workflow_id, slot, last_used_at, last_execution_id)
+    SELECT DISTINCT ON (e.workflow_id) e.workspace_id, e.workflow_id, 0, e.created_at, e.id
+    FROM runstore.executions e WHERE e.workspace_id = ws AND e.workflow_id IS NOT NULL
+    ORDER BY e.workflow_id, e.created_at DESC, e.id DESC;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    groups := groups + n;
+    INSERT INTO runstore.user_recent_workflow_slot
+      (workspace_id, user_id, workflow_id, slot, last_used_at, last_execution_id)
+    SELECT DISTINCT ON (e.user_id, e.workflow_id) e.workspace_id, e.user_id, e.workflow_id, 0, e.created_at, e.id
+    FROM runstore.executions e WHERE e.workspace_id = ws AND e.workflow_id IS NOT NULL AND e.user_id IS NOT NULL
+    ORDER BY e.user_id, e.workflow_id, e.created_at DESC, e.id DESC;
+    done := done + 1;
+    IF done % 100 = 0 THEN
+      RAISE NOTICE 'rebuild_recent_workflows: % of % workspaces, % workspace groups', done, total, groups;
+    END IF;
+  END LOOP;
+  RETURN groups;
+END
+$$;
+REVOKE ALL ON FUNCTION runstore.rebuild_recent_workflows(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION runstore.rebuild_recent_workflows(bigint) IS
+  'Rebuilds the recent-workflows summary from executions; returns the number of workspace groups written';

@@ -88,6 +88,21 @@ Find(const char *name)
 	    {"delete_by_ids_in_workspace", &delete_by_ids_in_workspace},
 	    {"delete_by_tag", &delete_by_tag},
 	    {"delete_by_tag_in_workspace", &delete_by_tag_in_workspace},
+	    {"workspace_add_inserted", &workspace_add_inserted},
+	    {"workspace_add_updated", &workspace_add_updated},
+	    {"user_add_inserted", &user_add_inserted},
+	    {"user_add_updated", &user_add_updated},
+	    {"workspace_lock_deleted", &workspace_lock_deleted},
+	    {"workspace_lock_updated", &workspace_lock_updated},
+	    {"user_lock_deleted", &user_lock_deleted},
+	    {"user_lock_updated", &user_lock_updated},
+	    {"workspace_clear_groups", &workspace_clear_groups},
+	    {"user_clear_groups", &user_clear_groups},
+	    {"workspace_recompute_groups", &workspace_recompute_groups},
+	    {"user_recompute_groups", &user_recompute_groups},
+	    {"truncate_recent", &truncate_recent},
+	    {"recent_in_workspace", &recent_in_workspace},
+	    {"recent_for_user", &recent_for_user},
 	};
 	for (const Named &n : kAll) {
 		if (std::strcmp(n.name, name) == 0)

@@ -22,6 +22,8 @@ struct KeptPlan {
 	int nargs;
 	const Oid *argtypes;
 	SPIPlanPtr plan;
+	/* CURSOR_OPT_* for statements read through a cursor (0: run to completion). */
+	int cursor_options = 0;
 };
 
 /* Returns the kept plan, preparing it inside the current SPI connection first. */

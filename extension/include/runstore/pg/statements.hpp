@@ -24,6 +24,30 @@ extern KeptPlan delete_by_ids_in_workspace;
 extern KeptPlan delete_by_tag;
 extern KeptPlan delete_by_tag_in_workspace;
 
+/*
+ * Recent workflows (recent_workflow_statements.cpp).  Trigger statements read
+ * the transition tables runstore_new / runstore_old.
+ *   *_add_*:       $1 int2 slot; upsert each touched group's newest run
+ *   *_lock_*:      the groups whose slots name a removed run, slot rows locked
+ *   *_clear_groups, *_recompute_groups: $1.. arrays of group keys
+ */
+extern KeptPlan workspace_add_inserted;
+extern KeptPlan workspace_add_updated;
+extern KeptPlan user_add_inserted;
+extern KeptPlan user_add_updated;
+extern KeptPlan workspace_lock_deleted;
+extern KeptPlan workspace_lock_updated;
+extern KeptPlan user_lock_deleted;
+extern KeptPlan user_lock_updated;
+extern KeptPlan workspace_clear_groups;
+extern KeptPlan user_clear_groups;
+extern KeptPlan workspace_recompute_groups;
+extern KeptPlan user_recompute_groups;
+extern KeptPlan truncate_recent;
+/* recent_workflows: $1 int8 workspace_id, $2 int8 row limit (and $3 text user_id); read through a cursor. */
+extern KeptPlan recent_in_workspace;
+extern KeptPlan recent_for_user;
+
 /* The kept plan named `name` (as above), or nullptr. */
 KeptPlan *Find(const char *name);
 

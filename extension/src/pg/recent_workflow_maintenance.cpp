@@ -1,0 +1,128 @@
+/*
+ * recent_workflow_maintenance.cpp: see recent_workflow_maintenance.hpp.
+ *
+ * PostgreSQL zone: only trivially destructible locals, so an ERROR raised by
+ * any SPI call below unwinds nothing of ours.
+ */
+extern "C" {
+#include "postgres.h"
+
+#include "catalog/pg_collation_d.h"
+#include "catalog/pg_type_d.h"
+#include "executor/spi.h"
+#include "storage/backendid.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+}
+
+#include "runstore/pg/recent_workflow_maintenance.hpp"
+#include "runstore/pg/spi_plan.hpp"
+#include "runstore/pg/statements.hpp"
+
+namespace runstore::pg {
+
+namespace {
+
+constexpr int kSlots = 16;
+
+void
+Run(KeptPlan *kept, Datum *values, int expected)
+{
+	const int rc = SPI_execute_plan(GetKeptPlan(kept), values, nullptr, false, 0);
+	if (rc != expected)
+		elog(ERROR, "runstore: recent-workflows statement returned %s", SPI_result_code_string(rc));
+}
+
+ArrayType *
+ToArray(Datum *elems, int n, Oid type)
+{
+	int16 len;
+	bool byval;
+	char align;
+	get_typlenbyvalalign(type, &len, &byval, &align);
+	return construct_array(elems, n, type, len, byval, align);
+}
+
+/*
+ * Locks the groups that lost a run (lock statement with `key_columns` group
+ * key columns, all int8 but the text user_id of the user scope), then drops
+ * and recomputes them, each with its own snapshot.
+ */
+void
+Collapse(KeptPlan *lock, KeptPlan *clear, KeptPlan *recompute, int key_columns)
+{
+	Run(lock, nullptr, SPI_OK_SELECT);
+	const uint64 rows = SPI_processed;
+	if (rows == 0)
+		return;
+	SPITupleTable *tuptable = SPI_tuptable;
+
+	/* Rows come sorted by group, one per slot: keep the first of each group. */
+	Datum *keys[3];
+	for (int c = 0; c < key_columns; ++c)
+		keys[c] = static_cast<Datum *>(palloc(sizeof(Datum) * rows));
+	int groups = 0;
+	for (uint64 i = 0; i < rows; ++i) {
+		bool same_as_previous = groups > 0;
+		Datum row[3];
+		for (int c = 0; c < key_columns; ++c) {
+			bool isnull;
+			row[c] = SPI_getbinval(tuptable->vals[i], tuptable->tupdesc, c + 1, &isnull);
+			if (same_as_previous) {
+				const bool is_text = key_columns == 3 && c == 1;
+				same_as_previous = is_text ? DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, row[c], keys[c][groups - 1]))
+				                           : DatumGetInt64(row[c]) == DatumGetInt64(keys[c][groups - 1]);
+			}
+		}
+		if (same_as_previous)
+			continue;
+		for (int c = 0; c < key_columns; ++c)
+			keys[c][groups] = row[c];
+		++groups;
+	}
+
+	Datum arrays[3];
+	for (int c = 0; c < key_columns; ++c) {
+		const bool is_text = key_columns == 3 && c == 1;
+		arrays[c] = PointerGetDatum(ToArray(keys[c], groups, is_text ? TEXTOID : INT8OID));
+	}
+	Run(clear, arrays, SPI_OK_DELETE);
+	Run(recompute, arrays, SPI_OK_INSERT);
+	SPI_freetuptable(tuptable);
+}
+
+} // namespace
+
+int16
+RecentWorkflowSlot()
+{
+	return static_cast<int16>(MyBackendId % kSlots);
+}
+
+void
+AddRecentRuns(TransitionRows rows)
+{
+	const bool all = rows == TransitionRows::kAll;
+	Datum slot = Int16GetDatum(RecentWorkflowSlot());
+	Run(all ? &statements::workspace_add_inserted : &statements::workspace_add_updated, &slot, SPI_OK_INSERT);
+	Run(all ? &statements::user_add_inserted : &statements::user_add_updated, &slot, SPI_OK_INSERT);
+}
+
+void
+RemoveRecentRuns(TransitionRows rows)
+{
+	const bool all = rows == TransitionRows::kAll;
+	Collapse(all ? &statements::workspace_lock_deleted : &statements::workspace_lock_updated,
+	         &statements::workspace_clear_groups, &statements::workspace_recompute_groups, 2);
+	Collapse(all ? &statements::user_lock_deleted : &statements::user_lock_updated, &statements::user_clear_groups,
+	         &statements::user_recompute_groups, 3);
+}
+
+void
+ClearRecentRuns()
+{
+	Run(&statements::truncate_recent, nullptr, SPI_OK_UTILITY);
+}
+
+} // namespace runstore::pg

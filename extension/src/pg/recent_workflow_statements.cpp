@@ -1,0 +1,177 @@
+/*
+ * recent_workflow_statements.cpp: the SQL the recent-workflows triggers and
+ * recent_workflows() run (see statements.hpp and README "Recent workflows").
+ *
+ * The trigger statements read the transition tables runstore_new and
+ * runstore_old (registered with SPI_register_trigger_data).  Every table,
+ * function and operator is schema-qualified: the trigger function is
+ * SECURITY DEFINER, so a caller's search_path must not reach it.  That rules
+ * out IN (...) and IS DISTINCT FROM, which look "=" up by name.
+ */
+extern "C" {
+#include "postgres.h"
+
+#include "catalog/pg_type_d.h"
+#include "nodes/parsenodes.h"
+}
+
+#include "runstore/pg/statements.hpp"
+
+namespace runstore::pg::statements {
+
+namespace {
+
+const Oid kSlotArg[] = {INT2OID};
+const Oid kWorkspaceGroupsArgs[] = {INT8ARRAYOID, INT8ARRAYOID};
+const Oid kUserGroupsArgs[] = {INT8ARRAYOID, TEXTARRAYOID, INT8ARRAYOID};
+const Oid kRecentArgs[] = {INT8OID, INT8OID};
+const Oid kRecentUserArgs[] = {INT8OID, INT8OID, TEXTOID};
+
+} // namespace
+
+#define EQ " OPERATOR(pg_catalog.=) "
+#define GT " OPERATOR(pg_catalog.>) "
+/* a = b, NULLs equal */
+#define SAME(a, b) "(" a EQ b " OR (" a " IS NULL AND " b " IS NULL))"
+/* (new_at, new_id) > (old_at, old_id), written out: a row comparison looks ">" up by name */
+#define NEWER(new_at, new_id, old_at, old_id)                                                      \
+	"(" new_at GT old_at " OR (" new_at EQ old_at " AND " new_id GT old_id "))"
+
+/* Rows of an UPDATE whose group membership or order key changed, old and new side. */
+#define RUNSTORE_CHANGED(side, other)                                                              \
+	"(SELECT " side ".* FROM runstore_" side " " side " WHERE NOT EXISTS (SELECT 1 FROM runstore_" other " " other \
+	" WHERE " other ".id" EQ side ".id AND " other ".workspace_id" EQ side ".workspace_id AND "                      \
+	SAME(other ".workflow_id", side ".workflow_id") " AND " SAME(other ".user_id", side ".user_id")                 \
+	" AND " other ".created_at" EQ side ".created_at))"
+#define UPDATED_NEW RUNSTORE_CHANGED("new", "old")
+#define UPDATED_OLD RUNSTORE_CHANGED("old", "new")
+
+/*
+ * Adding runs: one upsert per group touched, into this backend's slot ($1),
+ * keeping the greater (created_at, id).  Rows go in key order, so two
+ * statements sharing a slot lock their rows in the same order.
+ */
+#define WORKSPACE_ADD(source)                                                                      \
+	"INSERT INTO runstore.workspace_recent_workflow_slot AS s"                                     \
+	" (workspace_id, workflow_id, slot, last_used_at, last_execution_id)"                           \
+	" SELECT DISTINCT ON (n.workspace_id, n.workflow_id) n.workspace_id, n.workflow_id, $1, n.created_at, n.id" \
+	" FROM " source " n WHERE n.workflow_id IS NOT NULL"                                           \
+	" ORDER BY n.workspace_id, n.workflow_id, n.created_at DESC, n.id DESC"                        \
+	" ON CONFLICT (workspace_id, workflow_id, slot) DO UPDATE"                                      \
+	" SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id"     \
+	" WHERE " NEWER("excluded.last_used_at", "excluded.last_execution_id", "s.last_used_at", "s.last_execution_id")
+
+#define USER_ADD(source)                                                                           \
+	"INSERT INTO runstore.user_recent_workflow_slot AS s"                                          \
+	" (workspace_id, user_id, workflow_id, slot, last_used_at, last_execution_id)"                  \
+	" SELECT DISTINCT ON (n.workspace_id, n.user_id, n.workflow_id)"                               \
+	" n.workspace_id, n.user_id, n.workflow_id, $1, n.created_at, n.id"                            \
+	" FROM " source " n WHERE n.workflow_id IS NOT NULL AND n.user_id IS NOT NULL"                 \
+	" ORDER BY n.workspace_id, n.user_id, n.workflow_id, n.created_at DESC, n.id DESC"             \
+	" ON CONFLICT (workspace_id, user_id, workflow_id, slot) DO UPDATE"                             \
+	" SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id"     \
+	" WHERE " NEWER("excluded.last_used_at", "excluded.last_execution_id", "s.last_used_at", "s.last_execution_id")
+
+KeptPlan workspace_add_inserted = {WORKSPACE_ADD("runstore_new"), 1, kSlotArg, nullptr};
+KeptPlan workspace_add_updated = {WORKSPACE_ADD(UPDATED_NEW), 1, kSlotArg, nullptr};
+KeptPlan user_add_inserted = {USER_ADD("runstore_new"), 1, kSlotArg, nullptr};
+KeptPlan user_add_updated = {USER_ADD(UPDATED_NEW), 1, kSlotArg, nullptr};
+
+/*
+ * Removing runs, step 1: the groups where a slot names a removed run, every
+ * slot row of them locked in key order.  Only those groups can have lost
+ * their latest run: a slot always names an existing run of its group, and
+ * the group's latest run is named by its greatest slot.
+ */
+#define WORKSPACE_LOCK(source)                                                                     \
+	"SELECT s.workspace_id, s.workflow_id FROM runstore.workspace_recent_workflow_slot s"          \
+	" WHERE EXISTS (SELECT 1 FROM runstore.workspace_recent_workflow_slot r JOIN " source " o"       \
+	" ON r.workspace_id" EQ "o.workspace_id AND r.workflow_id" EQ "o.workflow_id"                  \
+	" AND r.last_execution_id" EQ "o.id"                                                           \
+	" WHERE r.workspace_id" EQ "s.workspace_id AND r.workflow_id" EQ "s.workflow_id)"              \
+	" ORDER BY s.workspace_id, s.workflow_id, s.slot FOR UPDATE OF s"
+
+#define USER_LOCK(source)                                                                          \
+	"SELECT s.workspace_id, s.user_id, s.workflow_id FROM runstore.user_recent_workflow_slot s"     \
+	" WHERE EXISTS (SELECT 1 FROM runstore.user_recent_workflow_slot r JOIN " source " o"           \
+	" ON r.workspace_id" EQ "o.workspace_id AND r.user_id" EQ "o.user_id"                          \
+	" AND r.workflow_id" EQ "o.workflow_id AND r.last_execution_id" EQ "o.id"                      \
+	" WHERE r.workspace_id" EQ "s.workspace_id AND r.user_id" EQ "s.user_id"                       \
+	" AND r.workflow_id" EQ "s.workflow_id)"                                                       \
+	" ORDER BY s.workspace_id, s.user_id, s.workflow_id, s.slot FOR UPDATE OF s"
+
+KeptPlan workspace_lock_deleted = {WORKSPACE_LOCK("runstore_old"), 0, nullptr, nullptr};
+KeptPlan workspace_lock_updated = {WORKSPACE_LOCK(UPDATED_OLD), 0, nullptr, nullptr};
+KeptPlan user_lock_deleted = {USER_LOCK("runstore_old"), 0, nullptr, nullptr};
+KeptPlan user_lock_updated = {USER_LOCK(UPDATED_OLD), 0, nullptr, nullptr};
+
+/* Step 2 (a new statement, so a new snapshot under READ COMMITTED): drop the groups' slots. */
+KeptPlan workspace_clear_groups = {
+    "DELETE FROM runstore.workspace_recent_workflow_slot s"
+    " USING ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.int8[])) AS g(workspace_id, workflow_id)"
+    " WHERE s.workspace_id" EQ "g.workspace_id AND s.workflow_id" EQ "g.workflow_id",
+    2, kWorkspaceGroupsArgs, nullptr};
+KeptPlan user_clear_groups = {
+    "DELETE FROM runstore.user_recent_workflow_slot s"
+    " USING ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.text[]),"
+    " pg_catalog.unnest($3::pg_catalog.int8[]))"
+    " AS g(workspace_id, user_id, workflow_id)"
+    " WHERE s.workspace_id" EQ "g.workspace_id AND s.user_id" EQ "g.user_id AND s.workflow_id" EQ "g.workflow_id",
+    3, kUserGroupsArgs, nullptr};
+
+/*
+ * Step 3 (again a new snapshot): each group's latest remaining run, one index
+ * probe per group, into slot 0, keeping the greater value should a
+ * concurrent inserter have written slot 0 meanwhile.
+ */
+KeptPlan workspace_recompute_groups = {
+    "INSERT INTO runstore.workspace_recent_workflow_slot AS s"
+    " (workspace_id, workflow_id, slot, last_used_at, last_execution_id)"
+    " SELECT g.workspace_id, g.workflow_id, 0, t.created_at, t.id"
+    " FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.int8[])) AS g(workspace_id, workflow_id)"
+    " CROSS JOIN LATERAL (SELECT e.created_at, e.id FROM runstore.executions e"
+    "  WHERE e.workspace_id" EQ "g.workspace_id AND e.workflow_id" EQ "g.workflow_id"
+    "  ORDER BY e.created_at DESC, e.id DESC LIMIT 1) t"
+    " ORDER BY g.workspace_id, g.workflow_id"
+    " ON CONFLICT (workspace_id, workflow_id, slot) DO UPDATE"
+    " SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id"
+    " WHERE " NEWER("excluded.last_used_at", "excluded.last_execution_id", "s.last_used_at", "s.last_execution_id"),
+    2, kWorkspaceGroupsArgs, nullptr};
+KeptPlan user_recompute_groups = {
+    "INSERT INTO runstore.user_recent_workflow_slot AS s"
+    " (workspace_id, user_id, workflow_id, slot, last_used_at, last_execution_id)"
+    " SELECT g.workspace_id, g.user_id, g.workflow_id, 0, t.created_at, t.id"
+    " FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.text[]),"
+    " pg_catalog.unnest($3::pg_catalog.int8[]))"
+    " AS g(workspace_id, user_id, workflow_id)"
+    " CROSS JOIN LATERAL (SELECT e.created_at, e.id FROM runstore.executions e"
+    "  WHERE e.workspace_id" EQ "g.workspace_id AND e.user_id" EQ "g.user_id AND e.workflow_id" EQ "g.workflow_id"
+    "  ORDER BY e.created_at DESC, e.id DESC LIMIT 1) t"
+    " ORDER BY g.workspace_id, g.user_id, g.workflow_id"
+    " ON CONFLICT (workspace_id, user_id, workflow_id, slot) DO UPDATE"
+    " SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id"
+    " WHERE " NEWER("excluded.last_used_at", "excluded.last_execution_id", "s.last_used_at", "s.last_execution_id"),
+    3, kUserGroupsArgs, nullptr};
+
+KeptPlan truncate_recent = {
+    "TRUNCATE runstore.workspace_recent_workflow_slot, runstore.user_recent_workflow_slot", 0, nullptr, nullptr};
+
+/*
+ * recent_workflows: slot rows newest first, read through a cursor until
+ * max_results distinct workflows are seen.  A group's first row in this order
+ * is its greatest slot.  $2 = 16 * max_results bounds the read (a group has
+ * at most 16 slots) and, with the fast-start cursor option, steers the
+ * planner to the index that matches the ORDER BY instead of a sort.
+ */
+KeptPlan recent_in_workspace = {
+    "SELECT s.workflow_id, s.last_used_at, s.last_execution_id FROM runstore.workspace_recent_workflow_slot s"
+    " WHERE s.workspace_id" EQ "$1"
+    " ORDER BY s.last_used_at DESC, s.workflow_id DESC, s.last_execution_id DESC LIMIT $2",
+    2, kRecentArgs, nullptr, CURSOR_OPT_FAST_PLAN};
+KeptPlan recent_for_user = {
+    "SELECT s.workflow_id, s.last_used_at, s.last_execution_id FROM runstore.user_recent_workflow_slot s"
+    " WHERE s.workspace_id" EQ "$1 AND s.user_id" EQ "$3"
+    " ORDER BY s.last_used_at DESC, s.workflow_id DESC, s.last_execution_id DESC LIMIT $2",
+    3, kRecentUserArgs, nullptr, CURSOR_OPT_FAST_PLAN};
+
+} // namespace runstore::pg::statements
