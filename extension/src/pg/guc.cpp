@@ -12,6 +12,7 @@ extern "C" {
 namespace runstore::pg {
 
 int max_batch_size = 500;
+int summary_slot = -1;
 
 void
 DefineConfigurationParameters()
@@ -26,6 +27,17 @@ DefineConfigurationParameters()
 	                        "A call with more array elements fails with SQLSTATE 54000. "
 	                        "Valid range is 1..100000.",
 	                        &max_batch_size, 500, 1, 100000, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+
+	/*
+	 * Any slot is correct (a group's value is its greatest slot); the choice
+	 * only decides which concurrent writers share a row lock.  Settable by
+	 * anyone: tests use it to make two sessions share a slot on purpose.
+	 */
+	DefineCustomIntVariable("runstore.summary_slot",
+	                        "Slot of the recent-workflows summaries this session writes (-1: by backend).",
+	                        "-1 picks MyBackendId % 16, so concurrent sessions write different rows. "
+	                        "Valid range is -1..15.",
+	                        &summary_slot, -1, -1, 15, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 
 	MarkGUCPrefixReserved("runstore");
 }

@@ -16,6 +16,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 }
 
+#include "runstore/pg/guc.hpp"
 #include "runstore/pg/recent_workflow_maintenance.hpp"
 #include "runstore/pg/spi_plan.hpp"
 #include "runstore/pg/statements.hpp"
@@ -97,6 +98,8 @@ Collapse(KeptPlan *lock, KeptPlan *clear, KeptPlan *recompute, int key_columns)
 int16
 RecentWorkflowSlot()
 {
+	if (summary_slot >= 0)
+		return static_cast<int16>(summary_slot);
 	return static_cast<int16>(MyBackendId % kSlots);
 }
 

@@ -8,6 +8,9 @@ namespace runstore::pg {
 /* runstore.max_batch_size: most array elements one batch call accepts. */
 extern int max_batch_size;
 
+/* runstore.summary_slot: the recent-workflows slot this session writes; -1 = by backend. */
+extern int summary_slot;
+
 /* Registers every runstore.* parameter; called once from _PG_init. */
 void DefineConfigurationParameters();
 
