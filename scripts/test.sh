@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh: set up, start a throwaway PostgreSQL cluster, and run every suite:
-# pg_regress and the isolation tester (make installcheck), then the client
-# tests (ctest).  Exits non-zero if any suite failed.
+# pg_regress and the isolation tester (make installcheck), the randomized
+# server tests (ctest in build/tests), then the client tests (ctest).
+# Exits non-zero if any suite failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,10 @@ if ! make installcheck; then
     [ -f "$f" ] && { echo "---- $f"; cat "$f"; }
   done
 fi
+
+echo "== randomized server tests (ctest, against the same cluster)"
+cmake -S tests -B build/tests >/dev/null || failed=1
+(cd build/tests && ctest --output-on-failure) || failed=1
 
 echo "== client tests (ctest, against the same cluster)"
 (cd build/client && ctest --output-on-failure) || failed=1

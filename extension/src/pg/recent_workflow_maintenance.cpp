@@ -46,20 +46,23 @@ ToArray(Datum *elems, int n, Oid type)
 }
 
 /*
- * Locks the groups that lost a run (lock statement with `key_columns` group
- * key columns, all int8 but the text user_id of the user scope), then drops
- * and recomputes them, each with its own snapshot.
+ * Locks the slots of every group that loses a run, finds those whose slots
+ * name a removed run (find statement with `key_columns` group key columns,
+ * all int8 but the text user_id of the user scope), then drops and
+ * recomputes them: four statements, each with its own snapshot.
  */
 void
-Collapse(KeptPlan *lock, KeptPlan *clear, KeptPlan *recompute, int key_columns)
+Collapse(KeptPlan *lock, KeptPlan *find, KeptPlan *clear, KeptPlan *recompute, int key_columns)
 {
 	Run(lock, nullptr, SPI_OK_SELECT);
+	SPI_freetuptable(SPI_tuptable);
+	Run(find, nullptr, SPI_OK_SELECT);
 	const uint64 rows = SPI_processed;
 	if (rows == 0)
 		return;
 	SPITupleTable *tuptable = SPI_tuptable;
 
-	/* Rows come sorted by group, one per slot: keep the first of each group. */
+	/* Rows come sorted by group (DISTINCT already; the check keeps this safe if that changes). */
 	Datum *keys[3];
 	for (int c = 0; c < key_columns; ++c)
 		keys[c] = static_cast<Datum *>(palloc(sizeof(Datum) * rows));
@@ -117,8 +120,10 @@ RemoveRecentRuns(TransitionRows rows)
 {
 	const bool all = rows == TransitionRows::kAll;
 	Collapse(all ? &statements::workspace_lock_deleted : &statements::workspace_lock_updated,
+	         all ? &statements::workspace_find_deleted : &statements::workspace_find_updated,
 	         &statements::workspace_clear_groups, &statements::workspace_recompute_groups, 2);
-	Collapse(all ? &statements::user_lock_deleted : &statements::user_lock_updated, &statements::user_clear_groups,
+	Collapse(all ? &statements::user_lock_deleted : &statements::user_lock_updated,
+	         all ? &statements::user_find_deleted : &statements::user_find_updated, &statements::user_clear_groups,
 	         &statements::user_recompute_groups, 3);
 }
 

@@ -78,26 +78,24 @@ KeptPlan user_add_inserted = {USER_ADD("runstore_new"), 1, kSlotArg, nullptr};
 KeptPlan user_add_updated = {USER_ADD(UPDATED_NEW), 1, kSlotArg, nullptr};
 
 /*
- * Removing runs, step 1: the groups where a slot names a removed run, every
- * slot row of them locked in key order.  Only those groups can have lost
- * their latest run: a slot always names an existing run of its group, and
- * the group's latest run is named by its greatest slot.
+ * Removing runs, step 1: lock every slot row of every group that loses a run,
+ * in key order.  All of them, not only those naming a removed run: a
+ * concurrent collapse of the same group may be about to name one of this
+ * statement's removed runs in a slot it has not committed yet.  Holding the
+ * group's slots makes such a collapse finish first (or start after this
+ * transaction ends), so step 2 sees what it wrote.
  */
 #define WORKSPACE_LOCK(source)                                                                     \
-	"SELECT s.workspace_id, s.workflow_id FROM runstore.workspace_recent_workflow_slot s"          \
-	" WHERE EXISTS (SELECT 1 FROM runstore.workspace_recent_workflow_slot r JOIN " source " o"       \
-	" ON r.workspace_id" EQ "o.workspace_id AND r.workflow_id" EQ "o.workflow_id"                  \
-	" AND r.last_execution_id" EQ "o.id"                                                           \
-	" WHERE r.workspace_id" EQ "s.workspace_id AND r.workflow_id" EQ "s.workflow_id)"              \
+	"SELECT 1 FROM runstore.workspace_recent_workflow_slot s"                                      \
+	" WHERE EXISTS (SELECT 1 FROM " source " o"                                                    \
+	" WHERE o.workspace_id" EQ "s.workspace_id AND o.workflow_id" EQ "s.workflow_id)"             \
 	" ORDER BY s.workspace_id, s.workflow_id, s.slot FOR UPDATE OF s"
 
 #define USER_LOCK(source)                                                                          \
-	"SELECT s.workspace_id, s.user_id, s.workflow_id FROM runstore.user_recent_workflow_slot s"     \
-	" WHERE EXISTS (SELECT 1 FROM runstore.user_recent_workflow_slot r JOIN " source " o"           \
-	" ON r.workspace_id" EQ "o.workspace_id AND r.user_id" EQ "o.user_id"                          \
-	" AND r.workflow_id" EQ "o.workflow_id AND r.last_execution_id" EQ "o.id"                      \
-	" WHERE r.workspace_id" EQ "s.workspace_id AND r.user_id" EQ "s.user_id"                       \
-	" AND r.workflow_id" EQ "s.workflow_id)"                                                       \
+	"SELECT 1 FROM runstore.user_recent_workflow_slot s"                                           \
+	" WHERE EXISTS (SELECT 1 FROM " source " o"                                                    \
+	" WHERE o.workspace_id" EQ "s.workspace_id AND o.user_id" EQ "s.user_id"                       \
+	" AND o.workflow_id" EQ "s.workflow_id)"                                                       \
 	" ORDER BY s.workspace_id, s.user_id, s.workflow_id, s.slot FOR UPDATE OF s"
 
 KeptPlan workspace_lock_deleted = {WORKSPACE_LOCK("runstore_old"), 0, nullptr, nullptr};
@@ -105,7 +103,30 @@ KeptPlan workspace_lock_updated = {WORKSPACE_LOCK(UPDATED_OLD), 0, nullptr, null
 KeptPlan user_lock_deleted = {USER_LOCK("runstore_old"), 0, nullptr, nullptr};
 KeptPlan user_lock_updated = {USER_LOCK(UPDATED_OLD), 0, nullptr, nullptr};
 
-/* Step 2 (a new statement, so a new snapshot under READ COMMITTED): drop the groups' slots. */
+/*
+ * Step 2 (a new statement, so a new snapshot under READ COMMITTED): the
+ * groups where a slot names a removed run.  Only those can have lost their
+ * latest run: every slot names an existing run of its group, and the group's
+ * latest run is named by its greatest slot.
+ */
+#define WORKSPACE_FIND(source)                                                                     \
+	"SELECT DISTINCT r.workspace_id, r.workflow_id FROM runstore.workspace_recent_workflow_slot r" \
+	" JOIN " source " o ON r.workspace_id" EQ "o.workspace_id AND r.workflow_id" EQ "o.workflow_id" \
+	" AND r.last_execution_id" EQ "o.id"                                                           \
+	" ORDER BY r.workspace_id, r.workflow_id"
+
+#define USER_FIND(source)                                                                          \
+	"SELECT DISTINCT r.workspace_id, r.user_id, r.workflow_id FROM runstore.user_recent_workflow_slot r" \
+	" JOIN " source " o ON r.workspace_id" EQ "o.workspace_id AND r.user_id" EQ "o.user_id"        \
+	" AND r.workflow_id" EQ "o.workflow_id AND r.last_execution_id" EQ "o.id"                      \
+	" ORDER BY r.workspace_id, r.user_id, r.workflow_id"
+
+KeptPlan workspace_find_deleted = {WORKSPACE_FIND("runstore_old"), 0, nullptr, nullptr};
+KeptPlan workspace_find_updated = {WORKSPACE_FIND(UPDATED_OLD), 0, nullptr, nullptr};
+KeptPlan user_find_deleted = {USER_FIND("runstore_old"), 0, nullptr, nullptr};
+KeptPlan user_find_updated = {USER_FIND(UPDATED_OLD), 0, nullptr, nullptr};
+
+/* Step 3 (a new snapshot again): drop those groups' slots. */
 KeptPlan workspace_clear_groups = {
     "DELETE FROM runstore.workspace_recent_workflow_slot s"
     " USING ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.int8[])) AS g(workspace_id, workflow_id)"
@@ -120,7 +141,7 @@ KeptPlan user_clear_groups = {
     3, kUserGroupsArgs, nullptr};
 
 /*
- * Step 3 (again a new snapshot): each group's latest remaining run, one index
+ * Step 4 (a new snapshot again): each group's latest remaining run, one index
  * probe per group, into slot 0, keeping the greater value should a
  * concurrent inserter have written slot 0 meanwhile.
  */

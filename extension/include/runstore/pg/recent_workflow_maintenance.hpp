@@ -11,12 +11,16 @@
  *     slot, keeping the greater value: one write per group touched, and
  *     concurrent inserters into one group mostly touch different rows.
  *   - Removing runs (DELETE, or an UPDATE that moves a run or changes its
- *     created_at or id) only matters where a slot names a removed run.  Those
- *     groups are collapsed: lock all their slots, then with a new snapshot
- *     drop them, then with another new snapshot write the group's latest
- *     remaining run (one index probe).  Locking first means no slot can
- *     change under the collapse; a new slot appearing meanwhile names a run
- *     the collapse does not need to know about.
+ *     created_at or id) only matters where a slot names a removed run.  Each
+ *     step is its own statement, so under READ COMMITTED each sees what
+ *     committed before it: (1) lock the slots of every group losing a run,
+ *     which makes a concurrent collapse of the same group finish first; (2)
+ *     find the groups whose slots name a removed run; (3) drop their slots;
+ *     (4) write each one's latest remaining run (one index probe).  A slot
+ *     appearing after (1) is a concurrent inserter's and names a run this
+ *     statement does not remove.  The randomized test
+ *     (tests/random/recent_workflows_random.sh) found the race that made (1)
+ *     lock all touched groups, not only those named in (2).
  */
 #pragma once
 

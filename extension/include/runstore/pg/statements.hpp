@@ -28,7 +28,8 @@ extern KeptPlan delete_by_tag_in_workspace;
  * Recent workflows (recent_workflow_statements.cpp).  Trigger statements read
  * the transition tables runstore_new / runstore_old.
  *   *_add_*:       $1 int2 slot; upsert each touched group's newest run
- *   *_lock_*:      the groups whose slots name a removed run, slot rows locked
+ *   *_lock_*:      lock the slot rows of every group losing a run
+ *   *_find_*:      the groups whose slots name a removed run
  *   *_clear_groups, *_recompute_groups: $1.. arrays of group keys
  */
 extern KeptPlan workspace_add_inserted;
@@ -39,6 +40,10 @@ extern KeptPlan workspace_lock_deleted;
 extern KeptPlan workspace_lock_updated;
 extern KeptPlan user_lock_deleted;
 extern KeptPlan user_lock_updated;
+extern KeptPlan workspace_find_deleted;
+extern KeptPlan workspace_find_updated;
+extern KeptPlan user_find_deleted;
+extern KeptPlan user_find_updated;
 extern KeptPlan workspace_clear_groups;
 extern KeptPlan user_clear_groups;
 extern KeptPlan workspace_recompute_groups;
