@@ -57,8 +57,10 @@ RUNSTORE_FUNCTION(runstore_maintain_recent_workflows)
 	} else if (TRIGGER_FIRED_BY_UPDATE(event)) {
 		/* Removals first: a run moved within a group is then re-added with its new key. */
 		RequireTransitionTables(td, true, true);
-		runstore::pg::RemoveRecentRuns(TransitionRows::kChangedByUpdate);
-		runstore::pg::AddRecentRuns(TransitionRows::kChangedByUpdate);
+		if (runstore::pg::UpdateChangesGroups()) {
+			runstore::pg::RemoveRecentRuns(TransitionRows::kChangedByUpdate);
+			runstore::pg::AddRecentRuns(TransitionRows::kChangedByUpdate);
+		}
 	} else if (TRIGGER_FIRED_BY_TRUNCATE(event)) {
 		runstore::pg::ClearRecentRuns();
 	}

@@ -106,6 +106,16 @@ RecentWorkflowSlot()
 	return static_cast<int16>(MyBackendId % kSlots);
 }
 
+bool
+UpdateChangesGroups()
+{
+	Run(&statements::update_changes_groups, nullptr, SPI_OK_SELECT);
+	bool isnull;
+	const bool changed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	return changed;
+}
+
 void
 AddRecentRuns(TransitionRows rows)
 {

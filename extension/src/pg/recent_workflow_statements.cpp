@@ -47,6 +47,14 @@ const Oid kRecentUserArgs[] = {INT8OID, INT8OID, TEXTOID};
 #define UPDATED_OLD RUNSTORE_CHANGED("old", "new")
 
 /*
+ * Whether an UPDATE changed what the summaries read.  The old side suffices:
+ * ids are unique, so if every old row has an identical new row (same id,
+ * group and created_at), the new rows are the old ones.  Lets the common
+ * UPDATE (status, heartbeat, result) skip the rest with one cheap query.
+ */
+KeptPlan update_changes_groups = {"SELECT EXISTS (SELECT 1 FROM " UPDATED_OLD " c)", 0, nullptr, nullptr};
+
+/*
  * Adding runs: one upsert per group touched, into this backend's slot ($1),
  * keeping the greater (created_at, id).  Rows go in key order, so two
  * statements sharing a slot lock their rows in the same order.

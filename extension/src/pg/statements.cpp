@@ -88,6 +88,7 @@ Find(const char *name)
 	    {"delete_by_ids_in_workspace", &delete_by_ids_in_workspace},
 	    {"delete_by_tag", &delete_by_tag},
 	    {"delete_by_tag_in_workspace", &delete_by_tag_in_workspace},
+	    {"update_changes_groups", &update_changes_groups},
 	    {"workspace_add_inserted", &workspace_add_inserted},
 	    {"workspace_add_updated", &workspace_add_updated},
 	    {"user_add_inserted", &user_add_inserted},

@@ -36,6 +36,9 @@ enum class TransitionRows { kAll, kChangedByUpdate };
 /* The slot this backend writes: concurrent backends get different ones (up to 16). */
 int16 RecentWorkflowSlot();
 
+/* UPDATE: whether any run changed group, created_at or id (else nothing to do). */
+bool UpdateChangesGroups();
+
 /* Adds the runs of runstore_new to both summaries. */
 void AddRecentRuns(TransitionRows rows);
 

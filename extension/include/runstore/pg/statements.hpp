@@ -32,6 +32,8 @@ extern KeptPlan delete_by_tag_in_workspace;
  *   *_find_*:      the groups whose slots name a removed run
  *   *_clear_groups, *_recompute_groups: $1.. arrays of group keys
  */
+/* UPDATE only: did it change any run's group, created_at or id? one boolean row */
+extern KeptPlan update_changes_groups;
 extern KeptPlan workspace_add_inserted;
 extern KeptPlan workspace_add_updated;
 extern KeptPlan user_add_inserted;
