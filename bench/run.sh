@@ -3,13 +3,16 @@
 # benchmarks (its own port), load the data, run every benchmark over the unix
 # socket and TCP loopback, print the ratios, stop the cluster.
 #
-#   bench/run.sh                 # 1,000,000 executions
-#   BENCH_ROWS=200000 bench/run.sh
+#   bench/run.sh                 # every benchmark
+#   bench/run.sh batch           # batch lookups and deletes (BENCH_ROWS, default 1,000,000)
+#   bench/run.sh recent          # recent workflows: reads on 3.23M skewed runs, write cost
 #
 # Run nothing else on the machine meanwhile (see bench/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+which=${1:-all}
+case "$which" in all | batch | recent) ;; *) echo "usage: $0 [all|batch|recent]" >&2; exit 2 ;; esac
 rows=${BENCH_ROWS:-1000000}
 export RUNSTORE_PGPORT=${RUNSTORE_BENCH_PGPORT:-54339}
 
@@ -20,6 +23,7 @@ tests/scripts/cluster.sh start bench
 trap 'tests/scripts/cluster.sh stop' EXIT
 eval "$(tests/scripts/cluster.sh env)"
 
+if [ "$which" = all ] || [ "$which" = batch ]; then
 psql -qX -c "CREATE DATABASE runstore_bench" >/dev/null
 echo "== loading $rows executions"
 psql -qX -d runstore_bench -v rows="$rows" -f bench/load.sql
@@ -27,3 +31,17 @@ psql -qX -d runstore_bench -v rows="$rows" -f bench/load.sql
 echo "== batch lookups and deletes (prepared statements, binary parameters and results)"
 build/bench/batch_bench --label unix --conninfo "dbname=runstore_bench"
 build/bench/batch_bench --label tcp --conninfo "$RUNSTORE_TCP_CONNINFO dbname=runstore_bench"
+psql -qX -c "DROP DATABASE runstore_bench" >/dev/null
+fi
+
+if [ "$which" = all ] || [ "$which" = recent ]; then
+psql -qX -c "CREATE DATABASE runstore_recent" >/dev/null
+echo "== recent workflows: loading 3.23M runs in the production shape (bench/recent_load.sql)"
+psql -qX -d runstore_recent -f bench/recent_load.sql
+echo "== recent workflows: reads (4 most recent), unix socket"
+build/bench/recent_read_bench --conninfo "dbname=runstore_recent"
+psql -qX -c "DROP DATABASE runstore_recent" >/dev/null
+echo "== recent workflows: write cost"
+bench/recent_write.sh runstore_write
+psql -qX -c "DROP DATABASE runstore_write" >/dev/null
+fi

@@ -52,8 +52,7 @@ SELECT name, runstore._statement_text(name) ~ '( FROM| JOIN| INTO| UPDATE) (exec
 FROM unnest(ARRAY['select_by_ids', 'select_by_ids_in_workspace',
                   'delete_by_ids', 'delete_by_ids_in_workspace',
                   'delete_by_tag', 'delete_by_tag_in_workspace',
-                  'workspace_add_inserted', 'workspace_add_updated',
-                  'user_add_inserted', 'user_add_updated',
+                  'add_inserted', 'add_updated',
                   'workspace_lock_deleted', 'workspace_lock_updated',
                   'user_lock_deleted', 'user_lock_updated',
                   'workspace_find_deleted', 'workspace_find_updated',
@@ -63,7 +62,7 @@ FROM unnest(ARRAY['select_by_ids', 'select_by_ids_in_workspace',
                   'truncate_recent', 'recent_in_workspace', 'recent_for_user']) AS name;
 -- Nor an operator looked up by name: every comparison is OPERATOR(pg_catalog.x),
 -- no IN (...) and no IS DISTINCT FROM (both resolve "=" through search_path).
-SELECT name FROM unnest(ARRAY['workspace_add_updated', 'user_lock_updated', 'user_find_updated',
+SELECT name FROM unnest(ARRAY['add_updated', 'user_lock_updated', 'user_find_updated',
                               'workspace_recompute_groups', 'recent_for_user']) AS name
 WHERE replace(runstore._statement_text(name),   -- the one "=" that is an assignment
               'SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id', '')

@@ -121,8 +121,7 @@ AddRecentRuns(TransitionRows rows)
 {
 	const bool all = rows == TransitionRows::kAll;
 	Datum slot = Int16GetDatum(RecentWorkflowSlot());
-	Run(all ? &statements::workspace_add_inserted : &statements::workspace_add_updated, &slot, SPI_OK_INSERT);
-	Run(all ? &statements::user_add_inserted : &statements::user_add_updated, &slot, SPI_OK_INSERT);
+	Run(all ? &statements::add_inserted : &statements::add_updated, &slot, SPI_OK_INSERT);
 }
 
 void

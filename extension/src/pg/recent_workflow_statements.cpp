@@ -80,10 +80,11 @@ KeptPlan update_changes_groups = {"SELECT EXISTS (SELECT 1 FROM " UPDATED_OLD " 
 	" SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id"     \
 	" WHERE " NEWER("excluded.last_used_at", "excluded.last_execution_id", "s.last_used_at", "s.last_execution_id")
 
-KeptPlan workspace_add_inserted = {WORKSPACE_ADD("runstore_new"), 1, kSlotArg, nullptr};
-KeptPlan workspace_add_updated = {WORKSPACE_ADD(UPDATED_NEW), 1, kSlotArg, nullptr};
-KeptPlan user_add_inserted = {USER_ADD("runstore_new"), 1, kSlotArg, nullptr};
-KeptPlan user_add_updated = {USER_ADD(UPDATED_NEW), 1, kSlotArg, nullptr};
+/* Both scopes in one statement: one executor run and one snapshot per triggering statement. */
+#define BOTH_ADD(source) "WITH workspace_scope AS (" WORKSPACE_ADD(source) " RETURNING 1) " USER_ADD(source)
+
+KeptPlan add_inserted = {BOTH_ADD("runstore_new"), 1, kSlotArg, nullptr};
+KeptPlan add_updated = {BOTH_ADD(UPDATED_NEW), 1, kSlotArg, nullptr};
 
 /*
  * Removing runs, step 1: lock every slot row of every group that loses a run,

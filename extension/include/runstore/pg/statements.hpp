@@ -27,17 +27,15 @@ extern KeptPlan delete_by_tag_in_workspace;
 /*
  * Recent workflows (recent_workflow_statements.cpp).  Trigger statements read
  * the transition tables runstore_new / runstore_old.
- *   *_add_*:       $1 int2 slot; upsert each touched group's newest run
+ *   add_*:         $1 int2 slot; upsert each touched group's newest run, both scopes
  *   *_lock_*:      lock the slot rows of every group losing a run
  *   *_find_*:      the groups whose slots name a removed run
  *   *_clear_groups, *_recompute_groups: $1.. arrays of group keys
  */
 /* UPDATE only: did it change any run's group, created_at or id? one boolean row */
 extern KeptPlan update_changes_groups;
-extern KeptPlan workspace_add_inserted;
-extern KeptPlan workspace_add_updated;
-extern KeptPlan user_add_inserted;
-extern KeptPlan user_add_updated;
+extern KeptPlan add_inserted; /* both scopes, one statement */
+extern KeptPlan add_updated;
 extern KeptPlan workspace_lock_deleted;
 extern KeptPlan workspace_lock_updated;
 extern KeptPlan user_lock_deleted;

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# recent_write.sh: what keeping recent workflows exact costs writers, on
+# three tables with the same columns and indexes (recent_write_setup.sql):
+# no tracking, runstore's C++ triggers, a PL/pgSQL ON CONFLICT row trigger.
+#   bulk     one INSERT ... SELECT of 500,000 runs (50,000 workflow groups,
+#            500,000 user groups), psql \timing
+#   spread   single-row inserts over 100,000 groups, 8 pgbench clients
+#   hot      single-row inserts into one group, 8 pgbench clients
+# Contenders interleave (rotated order) and repeat; ratios of medians.
+# Expects the PG* environment of a running server; uses database $1.
+set -euo pipefail
+db=${1:-runstore_write}
+reps=${RECENT_WRITE_REPS:-3}
+seconds=${RECENT_WRITE_SECONDS:-15}
+here=$(cd "$(dirname "$0")" && pwd)
+tables=(bench_plain.executions runstore.executions bench_plpgsql.executions)
+names=(plain runstore plpgsql)
+
+psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+psql -qX -d "$db" -f "$here/recent_write_setup.sql" >/dev/null
+
+median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo "== bulk: INSERT ... SELECT of 500,000 runs (ms; $reps repetitions)"
+for rep in $(seq 1 "$reps"); do
+  for j in 0 1 2; do
+    i=$(( (j + rep) % 3 ))
+    t=${tables[$i]}
+    psql -qX -d "$db" -c "TRUNCATE $t" -c "CHECKPOINT" >/dev/null
+    ms=$(psql -qX -d "$db" -c '\timing on' -c "INSERT INTO $t (workspace_id, workflow_id, user_id, created_at)
+          SELECT 1 + g % 500, 1 + (g / 500) % 100, 'user-' || (g % 20), '2026-01-01'::timestamptz + g * interval '1 second'
+          FROM generate_series(1, 500000) g" | awk '/^Time:/ {print $2}')
+    echo "$ms" >>"$tmp/bulk_${names[$i]}"
+    printf '  %-9s %10.0f ms\n' "${names[$i]}" "$ms"
+  done
+done
+
+pgbench_tps() {  # $1 table, $2 script body
+  echo "$2" >"$tmp/script.sql"
+  pgbench -n -d "$db" -f "$tmp/script.sql" -c 8 -j 2 -T "$seconds" 2>/dev/null | awk '/^tps/ {print $3}'
+}
+for scenario in spread hot; do
+  if [ "$scenario" = spread ]; then
+    echo "== spread: single-row inserts over 100,000 groups, 8 clients (tps; ${seconds}s x $reps)"
+  else
+    echo "== hot: single-row inserts into one group, 8 clients (tps; ${seconds}s x $reps)"
+  fi
+  for rep in $(seq 1 "$reps"); do
+    for j in 0 1 2; do
+      i=$(( (j + rep) % 3 ))
+      t=${tables[$i]}
+      psql -qX -d "$db" -c "TRUNCATE $t" >/dev/null
+      if [ "$scenario" = spread ]; then
+        body="\\set ws random(1, 1000)
+\\set wf random(1, 100)
+INSERT INTO $t (workspace_id, workflow_id, user_id) VALUES (:ws, :wf, 'user-' || (:wf % 20));"
+      else
+        body="INSERT INTO $t (workspace_id, workflow_id, user_id) VALUES (1, 1, 'user-1');"
+      fi
+      tps=$(pgbench_tps "$t" "$body")
+      echo "$tps" >>"$tmp/${scenario}_${names[$i]}"
+      printf '  %-9s %10.0f tps\n' "${names[$i]}" "$tps"
+    done
+  done
+done
+
+echo "== write cost, medians (runstore relative to each; higher is better for runstore)"
+for s in bulk spread hot; do
+  p=$(median <"$tmp/${s}_plain"); r=$(median <"$tmp/${s}_runstore"); q=$(median <"$tmp/${s}_plpgsql")
+  if [ "$s" = bulk ]; then
+    awk -v s="$s" -v p="$p" -v r="$r" -v q="$q" 'BEGIN {
+      printf "%-7s plain %8.0f ms  runstore %8.0f ms  plpgsql %8.0f ms   runstore/plain %.2fx time   plpgsql/runstore %.1fx time\n", s, p, r, q, r / p, q / r }'
+  else
+    awk -v s="$s" -v p="$p" -v r="$r" -v q="$q" 'BEGIN {
+      printf "%-7s plain %8.0f tps runstore %8.0f tps plpgsql %8.0f tps  runstore/plain %.2fx tps   runstore/plpgsql %.1fx tps\n", s, p, r, q, r / p, r / q }'
+  fi
+done
