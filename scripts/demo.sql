@@ -70,18 +70,18 @@ END $$;
 SELECT count(*) AS tagged_nightly_left FROM runstore.executions WHERE tags @> '{nightly}';
 
 \echo
-\echo '== recent_workflows: the 4 workflows a workspace used most recently, from the trigger-kept summary'
-SELECT * FROM runstore.recent_workflows(1);
+\echo '== recent_workflows: the 4 workflows workspace 2 used most recently, from the trigger-kept summary'
+SELECT * FROM runstore.recent_workflows(2);
 \echo '   ... the same question asked of the run history with DISTINCT ON (reads every run of the workspace):'
 SELECT workflow_id, created_at FROM (
   SELECT DISTINCT ON (workflow_id) workflow_id, created_at, id FROM runstore.executions
-  WHERE workspace_id = 1 AND workflow_id IS NOT NULL ORDER BY workflow_id, created_at DESC, id DESC) s
+  WHERE workspace_id = 2 AND workflow_id IS NOT NULL ORDER BY workflow_id, created_at DESC, id DESC) s
 ORDER BY created_at DESC, workflow_id DESC LIMIT 4;
 \echo '   a run deleted, a run moved to another workflow: the summary follows, and verify finds nothing'
-DELETE FROM runstore.executions WHERE id = (SELECT last_execution_id FROM runstore.recent_workflows(1, 1));
+DELETE FROM runstore.executions WHERE id = (SELECT last_execution_id FROM runstore.recent_workflows(2, 1));
 UPDATE runstore.executions SET workflow_id = 999999
- WHERE id = (SELECT last_execution_id FROM runstore.recent_workflows(1, 2) OFFSET 1);
-SELECT * FROM runstore.recent_workflows(1);
+ WHERE id = (SELECT last_execution_id FROM runstore.recent_workflows(2, 2) OFFSET 1);
+SELECT * FROM runstore.recent_workflows(2);
 SELECT count(*) AS inconsistent_groups FROM runstore.verify_recent_workflows();
 
 \echo
