@@ -16,6 +16,7 @@ extern "C" {
 #include "utils/tuplestore.h"
 }
 
+#include "runstore/pg/recent_workflow_maintenance.hpp"
 #include "runstore/pg/spi_plan.hpp"
 #include "runstore/pg/statements.hpp"
 #include "runstore/pg_boundary.hpp"
@@ -52,7 +53,7 @@ RUNSTORE_FUNCTION(runstore_recent_workflows)
 		return (Datum) 0;
 
 	const bool for_user = !PG_ARGISNULL(2);
-	Datum args[3] = {PG_GETARG_DATUM(0), Int64GetDatum(int64{16} * max_results),
+	Datum args[3] = {PG_GETARG_DATUM(0), Int64GetDatum(int64{runstore::pg::kRecentWorkflowSlots} * max_results),
 	                 for_user ? PG_GETARG_DATUM(2) : (Datum) 0};
 	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 	auto *seen = static_cast<int64 *>(palloc(sizeof(int64) * max_results));

@@ -7,12 +7,10 @@
 extern "C" {
 #include "postgres.h"
 
-#include "catalog/pg_collation_d.h"
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
 #include "storage/backendid.h"
 #include "utils/array.h"
-#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 }
 
@@ -24,8 +22,6 @@ extern "C" {
 namespace runstore::pg {
 
 namespace {
-
-constexpr int kSlots = 16;
 
 void
 Run(KeptPlan *kept, Datum *values, int expected)
@@ -47,9 +43,10 @@ ToArray(Datum *elems, int n, Oid type)
 
 /*
  * Locks the slots of every group that loses a run, finds those whose slots
- * name a removed run (find statement with `key_columns` group key columns,
- * all int8 but the text user_id of the user scope), then drops and
- * recomputes them: four statements, each with its own snapshot.
+ * name a removed run (the find statement returns each group once, its
+ * `key_columns` key columns all int8 but the text user_id of the user
+ * scope), then drops and recomputes them: four statements, each with its own
+ * snapshot.
  */
 void
 Collapse(KeptPlan *lock, KeptPlan *find, KeptPlan *clear, KeptPlan *recompute, int key_columns)
@@ -57,43 +54,23 @@ Collapse(KeptPlan *lock, KeptPlan *find, KeptPlan *clear, KeptPlan *recompute, i
 	Run(lock, nullptr, SPI_OK_SELECT);
 	SPI_freetuptable(SPI_tuptable);
 	Run(find, nullptr, SPI_OK_SELECT);
-	const uint64 rows = SPI_processed;
-	if (rows == 0)
-		return;
-	SPITupleTable *tuptable = SPI_tuptable;
-
-	/* Rows come sorted by group (DISTINCT already; the check keeps this safe if that changes). */
-	Datum *keys[3];
-	for (int c = 0; c < key_columns; ++c)
-		keys[c] = static_cast<Datum *>(palloc(sizeof(Datum) * rows));
-	int groups = 0;
-	for (uint64 i = 0; i < rows; ++i) {
-		bool same_as_previous = groups > 0;
-		Datum row[3];
+	SPITupleTable *groups = SPI_tuptable;
+	const int n = static_cast<int>(SPI_processed);
+	if (n > 0) {
+		/* One array per key column, the group keys as the find statement returned them. */
+		Datum arrays[3];
 		for (int c = 0; c < key_columns; ++c) {
-			bool isnull;
-			row[c] = SPI_getbinval(tuptable->vals[i], tuptable->tupdesc, c + 1, &isnull);
-			if (same_as_previous) {
-				const bool is_text = key_columns == 3 && c == 1;
-				same_as_previous = is_text ? DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, row[c], keys[c][groups - 1]))
-				                           : DatumGetInt64(row[c]) == DatumGetInt64(keys[c][groups - 1]);
+			auto *column = static_cast<Datum *>(palloc(sizeof(Datum) * n));
+			for (int i = 0; i < n; ++i) {
+				bool isnull;
+				column[i] = SPI_getbinval(groups->vals[i], groups->tupdesc, c + 1, &isnull);
 			}
+			arrays[c] = PointerGetDatum(ToArray(column, n, SPI_gettypeid(groups->tupdesc, c + 1)));
 		}
-		if (same_as_previous)
-			continue;
-		for (int c = 0; c < key_columns; ++c)
-			keys[c][groups] = row[c];
-		++groups;
+		Run(clear, arrays, SPI_OK_DELETE);
+		Run(recompute, arrays, SPI_OK_INSERT);
 	}
-
-	Datum arrays[3];
-	for (int c = 0; c < key_columns; ++c) {
-		const bool is_text = key_columns == 3 && c == 1;
-		arrays[c] = PointerGetDatum(ToArray(keys[c], groups, is_text ? TEXTOID : INT8OID));
-	}
-	Run(clear, arrays, SPI_OK_DELETE);
-	Run(recompute, arrays, SPI_OK_INSERT);
-	SPI_freetuptable(tuptable);
+	SPI_freetuptable(groups);
 }
 
 } // namespace
@@ -103,7 +80,7 @@ RecentWorkflowSlot()
 {
 	if (summary_slot >= 0)
 		return static_cast<int16>(summary_slot);
-	return static_cast<int16>(MyBackendId % kSlots);
+	return static_cast<int16>(MyBackendId % kRecentWorkflowSlots);
 }
 
 bool

@@ -30,6 +30,9 @@ extern "C" {
 
 namespace runstore::pg {
 
+/* Slots per group; the slot tables' CHECK (slot BETWEEN 0 AND 15) and runstore.summary_slot agree. */
+constexpr int kRecentWorkflowSlots = 16;
+
 /* Which transition rows to read: a whole INSERT/DELETE, or only the rows of an UPDATE that changed group or order. */
 enum class TransitionRows { kAll, kChangedByUpdate };
 
