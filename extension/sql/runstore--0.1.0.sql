@@ -248,3 +248,64 @@ $$;
 REVOKE ALL ON FUNCTION runstore.rebuild_recent_workflows(bigint) FROM PUBLIC;
 COMMENT ON FUNCTION runstore.rebuild_recent_workflows(bigint) IS
   'Rebuilds the recent-workflows summary from executions; returns the number of workspace groups written';
+
+-- Queue lifecycle ----------------------------------------------------------
+-- The functions below are the only path for state changes (README "Queue").
+-- A queued execution is claimable from run_after on, a running one from the
+-- end of its lease on; the lease end is kept in run_after too, so both are
+-- one range of this partial index, read in claim order by dequeue.  Finished
+-- executions leave it: it holds the live queue, never the history.
+CREATE INDEX executions_claimable_idx ON runstore.executions (priority DESC, run_after, id)
+  WHERE status IN ('queued', 'running');
+
+-- The wait before retrying after attempt n failed: uniform in
+-- [0, min(runstore.retry_backoff_cap, runstore.retry_backoff_base * 2^(n-1))).
+CREATE FUNCTION runstore._retry_delay(attempt integer) RETURNS interval
+  AS 'MODULE_PATHNAME', 'runstore_retry_delay'
+  LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+
+-- All run as the caller (UPDATE privilege and row-level security apply), one
+-- statement each, with no session state: safe behind a transaction pooler.
+CREATE FUNCTION runstore.dequeue(worker text, max_jobs integer DEFAULT 1, lease interval DEFAULT NULL)
+  RETURNS SETOF runstore.executions
+  AS 'MODULE_PATHNAME', 'runstore_dequeue'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10;
+COMMENT ON FUNCTION runstore.dequeue(text, integer, interval) IS
+  'Claims up to max_jobs due executions (queued, or running with an expired lease) by priority then age, skipping locked ones';
+
+CREATE FUNCTION runstore.heartbeat(worker text, ids uuid[], lease interval DEFAULT NULL, attempts integer[] DEFAULT NULL)
+  RETURNS SETOF uuid
+  AS 'MODULE_PATHNAME', 'runstore_heartbeat'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10;
+COMMENT ON FUNCTION runstore.heartbeat(text, uuid[], interval, integer[]) IS
+  'Extends the leases worker still holds among ids (with attempts: only those attempts); returns those ids';
+
+CREATE FUNCTION runstore.complete(id uuid, worker text, result jsonb DEFAULT NULL, attempt integer DEFAULT NULL)
+  RETURNS boolean
+  AS 'MODULE_PATHNAME', 'runstore_complete'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION runstore.complete(uuid, text, jsonb, integer) IS
+  'Marks an execution the worker holds succeeded; false (and nothing changed) if it no longer holds it';
+
+CREATE FUNCTION runstore.fail(id uuid, worker text, error text, retryable boolean DEFAULT true, attempt integer DEFAULT NULL)
+  RETURNS runstore.execution_status
+  AS 'MODULE_PATHNAME', 'runstore_fail'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION runstore.fail(uuid, text, text, boolean, integer) IS
+  'Records a failure: queued again with backoff while retryable and attempts remain, else failed; NULL if the worker no longer holds it';
+
+CREATE FUNCTION runstore.cancel(ids uuid[], workspace_id bigint DEFAULT NULL)
+  RETURNS SETOF uuid
+  AS 'MODULE_PATHNAME', 'runstore_cancel'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100;
+COMMENT ON FUNCTION runstore.cancel(uuid[], bigint) IS
+  'Cancels those of ids that are queued or running; returns their ids in the order given';
+
+-- Wake-ups: one NOTIFY runstore_enqueued (empty payload) per INSERT or COPY
+-- statement, delivered at commit.
+CREATE FUNCTION runstore._notify_enqueued() RETURNS trigger
+  AS 'MODULE_PATHNAME', 'runstore_notify_enqueued'
+  LANGUAGE C;
+REVOKE ALL ON FUNCTION runstore._notify_enqueued() FROM PUBLIC;
+CREATE TRIGGER executions_notify_enqueued AFTER INSERT ON runstore.executions
+  FOR EACH STATEMENT EXECUTE FUNCTION runstore._notify_enqueued();

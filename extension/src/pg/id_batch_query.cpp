@@ -26,12 +26,6 @@ RunIdBatchQuery(FunctionCallInfo fcinfo, KeptPlan *unscoped, KeptPlan *scoped, b
 	if (!ReadIdBatch(fcinfo, 0, "ids", &batch))
 		return; /* NULL or empty array: no rows */
 
-	auto *table = static_cast<core::IdPosition *>(palloc(sizeof(core::IdPosition) * batch.count));
-	const std::size_t distinct =
-	    core::DistinctIdPositions(batch.ids, batch.nulls, static_cast<std::size_t>(batch.count), table);
-	if (distinct == 0)
-		return; /* only NULLs */
-
 	/*
 	 * The statement gets the caller's array as it is: = ANY ignores NULL
 	 * elements and the btree scan sorts and dedupes its keys itself.
@@ -41,6 +35,17 @@ RunIdBatchQuery(FunctionCallInfo fcinfo, KeptPlan *unscoped, KeptPlan *scoped, b
 	params->params[0] = ParamExternData{PointerGetDatum(batch.array), false, PARAM_FLAG_CONST, UUIDARRAYOID};
 	if (in_workspace)
 		params->params[1] = ParamExternData{PG_GETARG_DATUM(1), false, PARAM_FLAG_CONST, INT8OID};
+	RunIdStatement(fcinfo, batch, in_workspace ? scoped : unscoped, params, read_only);
+}
+
+void
+RunIdStatement(FunctionCallInfo fcinfo, const IdBatch &batch, KeptPlan *plan, ParamListInfo params, bool read_only)
+{
+	auto *table = static_cast<core::IdPosition *>(palloc(sizeof(core::IdPosition) * batch.count));
+	const std::size_t distinct =
+	    core::DistinctIdPositions(batch.ids, batch.nulls, static_cast<std::size_t>(batch.count), table);
+	if (distinct == 0)
+		return; /* only NULLs */
 
 	/*
 	 * Rows go from the executor into the receiver, not into an SPI_tuptable;
@@ -56,8 +61,8 @@ RunIdBatchQuery(FunctionCallInfo fcinfo, KeptPlan *unscoped, KeptPlan *scoped, b
 	options.params = params;
 	options.read_only = read_only;
 	options.dest = dest;
-	const int rc = SPI_execute_plan_extended(GetKeptPlan(in_workspace ? scoped : unscoped), &options);
-	if (rc != SPI_OK_SELECT && rc != SPI_OK_DELETE_RETURNING)
+	const int rc = SPI_execute_plan_extended(GetKeptPlan(plan), &options);
+	if (rc != SPI_OK_SELECT && rc != SPI_OK_DELETE_RETURNING && rc != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "runstore: batch statement returned %s", SPI_result_code_string(rc));
 
 	SPI_finish();

@@ -106,6 +106,15 @@ Find(const char *name)
 	    {"truncate_recent", &truncate_recent},
 	    {"recent_in_workspace", &recent_in_workspace},
 	    {"recent_for_user", &recent_for_user},
+	    {"dequeue", &dequeue},
+	    {"heartbeat", &heartbeat},
+	    {"heartbeat_attempts", &heartbeat_attempts},
+	    {"complete", &complete},
+	    {"complete_attempt", &complete_attempt},
+	    {"fail", &fail},
+	    {"fail_attempt", &fail_attempt},
+	    {"cancel", &cancel},
+	    {"cancel_in_workspace", &cancel_in_workspace},
 	};
 	for (const Named &n : kAll) {
 		if (std::strcmp(n.name, name) == 0)

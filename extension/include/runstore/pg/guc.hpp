@@ -11,6 +11,13 @@ extern int max_batch_size;
 /* runstore.summary_slot: the recent-workflows slot this session writes; -1 = by backend. */
 extern int summary_slot;
 
+/* runstore.lease_timeout: default lease of dequeue and heartbeat, in seconds. */
+extern int lease_timeout_s;
+
+/* runstore.retry_backoff_base / _cap: retry delay after a failure, in milliseconds. */
+extern int retry_backoff_base_ms;
+extern int retry_backoff_cap_ms;
+
 /* Registers every runstore.* parameter; called once from _PG_init. */
 void DefineConfigurationParameters();
 

@@ -8,7 +8,12 @@ extern "C" {
 #include "fmgr.h"
 }
 
+#include "runstore/pg/id_array.hpp"
 #include "runstore/pg/spi_plan.hpp"
+
+extern "C" {
+#include "nodes/params.h"
+}
 
 namespace runstore::pg {
 
@@ -24,5 +29,14 @@ namespace runstore::pg {
  * for a STABLE caller.
  */
 void RunIdBatchQuery(FunctionCallInfo fcinfo, KeptPlan *unscoped, KeptPlan *scoped, bool read_only);
+
+/*
+ * The general form: runs `plan` with `params` (which carry batch.array
+ * wherever the statement wants it) and appends its rows to the call's
+ * materialized result in the order of the batch's first appearances.  The
+ * statement must return a uuid column named id.
+ */
+void RunIdStatement(FunctionCallInfo fcinfo, const IdBatch &batch, KeptPlan *plan, ParamListInfo params,
+                    bool read_only);
 
 } // namespace runstore::pg

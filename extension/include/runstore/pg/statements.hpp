@@ -53,6 +53,24 @@ extern KeptPlan truncate_recent;
 extern KeptPlan recent_in_workspace;
 extern KeptPlan recent_for_user;
 
+/*
+ * Queue lifecycle (queue_statements.cpp).
+ *   dequeue:   $1 text worker, $2 int max_jobs, $3 interval lease
+ *   heartbeat: $1 worker, $2 uuid[] ids, $3 lease (and $4 int[] attempts)
+ *   complete:  $1 uuid id, $2 worker, $3 jsonb result (and $4 int attempt)
+ *   fail:      $1 id, $2 worker, $3 text error, $4 bool retryable (and $5 attempt)
+ *   cancel:    $1 uuid[] ids (and $2 bigint workspace_id)
+ */
+extern KeptPlan dequeue;
+extern KeptPlan heartbeat;
+extern KeptPlan heartbeat_attempts;
+extern KeptPlan complete;
+extern KeptPlan complete_attempt;
+extern KeptPlan fail;
+extern KeptPlan fail_attempt;
+extern KeptPlan cancel;
+extern KeptPlan cancel_in_workspace;
+
 /* The kept plan named `name` (as above), or nullptr. */
 KeptPlan *Find(const char *name);
 

@@ -1,0 +1,66 @@
+/*
+ * fn_heartbeat.cpp: runstore.heartbeat(text, uuid[], interval, int[])
+ *
+ * Extends, in one statement, the leases a worker still holds among a batch
+ * of executions, and returns those ids in the order given.  With attempts
+ * (the fencing tokens dequeue handed out, aligned with ids) an execution
+ * claimed again since, even by a worker of the same name, is not extended.
+ */
+extern "C" {
+#include "postgres.h"
+
+#include "catalog/pg_type_d.h"
+#include "funcapi.h"
+#include "nodes/params.h"
+#include "utils/array.h"
+}
+
+#include "runstore/pg/id_batch_query.hpp"
+#include "runstore/pg/queue_arguments.hpp"
+#include "runstore/pg/statements.hpp"
+#include "runstore/pg_boundary.hpp"
+
+namespace {
+
+/* attempts must be one-dimensional, as long as ids, without NULLs (22023 / 22004). */
+ArrayType *
+ReadAttempts(FunctionCallInfo fcinfo, int argno, int id_count)
+{
+	ArrayType *attempts = PG_GETARG_ARRAYTYPE_P(argno);
+	const int count = ArrayGetNItems(ARR_NDIM(attempts), ARR_DIMS(attempts));
+	if (ARR_NDIM(attempts) > 1 || count != id_count)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("attempts must be a one-dimensional array as long as ids (%d elements), not %d",
+		                       id_count, count)));
+	if (array_contains_nulls(attempts))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("attempts must not contain NULLs"),
+		                errhint("Pass the attempt dequeue returned for each id, or no attempts at all.")));
+	return attempts;
+}
+
+} // namespace
+
+RUNSTORE_FUNCTION(runstore_heartbeat)
+{
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); /* SETOF uuid: a scalar result */
+	const Datum worker = runstore::pg::ReadWorker(fcinfo, 0);
+	runstore::pg::IdBatch batch;
+	const bool any_ids = runstore::pg::ReadIdBatch(fcinfo, 1, "ids", &batch);
+	const Datum lease = runstore::pg::ReadLease(fcinfo, 2);
+	const bool fenced = !PG_ARGISNULL(3);
+	ArrayType *attempts = fenced ? ReadAttempts(fcinfo, 3, any_ids ? batch.count : 0) : nullptr;
+	if (!any_ids)
+		return (Datum) 0; /* NULL or empty ids: nothing to extend */
+
+	ParamListInfo params = makeParamList(fenced ? 4 : 3);
+	params->params[0] = ParamExternData{worker, false, PARAM_FLAG_CONST, TEXTOID};
+	params->params[1] = ParamExternData{PointerGetDatum(batch.array), false, PARAM_FLAG_CONST, UUIDARRAYOID};
+	params->params[2] = ParamExternData{lease, false, PARAM_FLAG_CONST, INTERVALOID};
+	if (fenced)
+		params->params[3] = ParamExternData{PointerGetDatum(attempts), false, PARAM_FLAG_CONST, INT4ARRAYOID};
+	runstore::pg::RunIdStatement(fcinfo, batch,
+	                             fenced ? &runstore::pg::statements::heartbeat_attempts
+	                                    : &runstore::pg::statements::heartbeat,
+	                             params, false);
+	return (Datum) 0;
+}

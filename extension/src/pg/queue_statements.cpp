@@ -1,0 +1,148 @@
+/*
+ * queue_statements.cpp: the SQL of the queue lifecycle functions (dequeue,
+ * heartbeat, complete, fail, cancel); see statements.hpp and README "Queue".
+ *
+ * One statement per call, nothing kept between calls: each is safe behind a
+ * transaction-pooling connection pooler.  Every table, function and operator
+ * is schema-qualified (no IN (...): it looks "=" up by name).
+ *
+ * The claim index.  A queued execution is claimable from run_after on; a
+ * running one from the end of its lease on, so the lease end is kept in
+ * run_after as well as in lease_expires_at.  Both kinds are then one range
+ * of one partial index, executions_claimable_idx
+ *   (priority DESC, run_after, id) WHERE status IN ('queued', 'running'),
+ * and dequeue reads claimable executions in claim order from its head: no
+ * second index for expired leases, no sort.  An execution leaves the index
+ * when it finishes, so the index holds only the live queue, not history.
+ */
+extern "C" {
+#include "postgres.h"
+
+#include "catalog/pg_type_d.h"
+}
+
+#include "runstore/pg/statements.hpp"
+
+namespace runstore::pg::statements {
+
+namespace {
+
+const Oid kDequeueArgs[] = {TEXTOID, INT4OID, INTERVALOID};
+const Oid kHeartbeatArgs[] = {TEXTOID, UUIDARRAYOID, INTERVALOID};
+const Oid kHeartbeatAttemptsArgs[] = {TEXTOID, UUIDARRAYOID, INTERVALOID, INT4ARRAYOID};
+const Oid kCompleteArgs[] = {UUIDOID, TEXTOID, JSONBOID};
+const Oid kCompleteAttemptArgs[] = {UUIDOID, TEXTOID, JSONBOID, INT4OID};
+const Oid kFailArgs[] = {UUIDOID, TEXTOID, TEXTOID, BOOLOID};
+const Oid kFailAttemptArgs[] = {UUIDOID, TEXTOID, TEXTOID, BOOLOID, INT4OID};
+const Oid kCancelArgs[] = {UUIDARRAYOID};
+const Oid kCancelWorkspaceArgs[] = {UUIDARRAYOID, INT8OID};
+
+} // namespace
+
+#define EQ " OPERATOR(pg_catalog.=) "
+#define NOW "pg_catalog.statement_timestamp()"
+#define PLUS " OPERATOR(pg_catalog.+) "
+#define STATUS(name) "'" name "'::runstore.execution_status"
+#define LIVE_STATUSES "ANY ('{queued,running}'::runstore.execution_status[])"
+
+/*
+ * Claims up to $2 claimable executions for worker $1 with lease $3, by
+ * priority, then run_after, then id, skipping rows other workers have locked.
+ * A running execution whose lease expired on its last attempt is not handed
+ * out again: it becomes failed (its worker vanished max_attempts times).
+ * The CTE's FOR UPDATE re-checks each row's newest version (READ COMMITTED),
+ * so a row claimed or finished since the snapshot is skipped, never claimed
+ * twice.
+ */
+#define EXHAUSTED                                                                                    \
+	"x.status" EQ STATUS("running") " AND x.attempt OPERATOR(pg_catalog.>=) x.max_attempts"
+#define CLAIM_OR(claimed, exhausted) "CASE WHEN " EXHAUSTED " THEN " exhausted " ELSE " claimed " END"
+
+KeptPlan dequeue = {
+    "WITH candidates AS ("
+    "  SELECT c.id FROM runstore.executions c"
+    "  WHERE c.status" EQ LIVE_STATUSES
+    "  AND c.run_after OPERATOR(pg_catalog.<=) " NOW
+    "  ORDER BY c.priority DESC, c.run_after, c.id"
+    "  LIMIT $2 FOR UPDATE SKIP LOCKED),"
+    " claimed AS ("
+    "  UPDATE runstore.executions x SET"
+    "  status = " CLAIM_OR(STATUS("running"), STATUS("failed")) ","
+    "  attempt = " CLAIM_OR("x.attempt OPERATOR(pg_catalog.+) 1", "x.attempt") ","
+    "  lease_owner = " CLAIM_OR("$1", "x.lease_owner") ","
+    "  lease_expires_at = " CLAIM_OR(NOW PLUS "$3", "NULL") ","
+    "  run_after = " CLAIM_OR(NOW PLUS "$3", "x.run_after") ","
+    "  started_at = " CLAIM_OR(NOW, "x.started_at") ","
+    "  finished_at = " CLAIM_OR("NULL", NOW) ","
+    "  error = " CLAIM_OR("x.error", "pg_catalog.format('the lease of worker %s expired on attempt %s of %s',"
+                                     " x.lease_owner, x.attempt, x.max_attempts)") ","
+    "  updated_at = " NOW
+    "  FROM candidates c WHERE x.id" EQ "c.id"
+    "  AND x.status" EQ LIVE_STATUSES
+    "  RETURNING x.*)"
+    " SELECT r.* FROM claimed r WHERE r.status" EQ STATUS("running")
+    " ORDER BY r.priority DESC, r.created_at, r.id",
+    3, kDequeueArgs, nullptr};
+
+/*
+ * Extends the leases worker $1 still holds among ids $2 by $3 from now.
+ * With $4 (attempts, aligned with $2) the attempt must match too: the
+ * fencing token, which tells a worker apart from a later holder of the same
+ * name.
+ */
+#define HEARTBEAT_SET                                                                                \
+	"UPDATE runstore.executions x SET"                                                               \
+	" lease_expires_at = " NOW PLUS "$3, run_after = " NOW PLUS "$3, updated_at = " NOW
+/* The execution is running under a lease of the worker in parameter `worker`. */
+#define HELD_BY(worker) " x.status" EQ STATUS("running") " AND x.lease_owner" EQ worker
+
+KeptPlan heartbeat = {HEARTBEAT_SET " WHERE x.id" EQ "ANY ($2::pg_catalog.uuid[]) AND" HELD_BY("$1")
+                      " RETURNING x.id",
+                      3, kHeartbeatArgs, nullptr};
+KeptPlan heartbeat_attempts = {
+    HEARTBEAT_SET " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.uuid[]), pg_catalog.unnest($4::pg_catalog.int4[]))"
+                  " AS h(id, attempt)"
+                  " WHERE x.id" EQ "h.id AND x.attempt" EQ "h.attempt AND" HELD_BY("$1") " RETURNING x.id",
+    4, kHeartbeatAttemptsArgs, nullptr};
+
+/* Marks execution $1 succeeded with result $3 if worker $2 (attempt $4) holds it. */
+#define COMPLETE_SQL(condition)                                                                      \
+	"UPDATE runstore.executions x SET status = " STATUS("succeeded") ", result = $3,"                 \
+	" lease_expires_at = NULL, finished_at = " NOW ", updated_at = " NOW                              \
+	" WHERE x.id" EQ "$1 AND" HELD_BY("$2") condition " RETURNING x.id"
+
+KeptPlan complete = {COMPLETE_SQL(""), 3, kCompleteArgs, nullptr};
+KeptPlan complete_attempt = {COMPLETE_SQL(" AND x.attempt" EQ "$4"), 4, kCompleteAttemptArgs, nullptr};
+
+/*
+ * Records failure $3 of execution $1 if worker $2 (attempt $5) holds it:
+ * re-queued after runstore._retry_delay(attempt) while $4 (retryable) and
+ * attempts remain, failed otherwise.  Returns the new status.
+ */
+#define RETRY "$4 AND x.attempt OPERATOR(pg_catalog.<) x.max_attempts"
+#define RETRY_OR(retry, final) "CASE WHEN " RETRY " THEN " retry " ELSE " final " END"
+#define FAIL_SQL(condition)                                                                          \
+	"UPDATE runstore.executions x SET"                                                               \
+	" status = " RETRY_OR(STATUS("queued"), STATUS("failed")) ","                                    \
+	" error = $3,"                                                                                   \
+	" run_after = " RETRY_OR(NOW PLUS "runstore._retry_delay(x.attempt)", "x.run_after") ","          \
+	" lease_owner = " RETRY_OR("NULL", "x.lease_owner") ","                                          \
+	" lease_expires_at = NULL,"                                                                      \
+	" finished_at = " RETRY_OR("NULL", NOW) ","                                                      \
+	" updated_at = " NOW                                                                             \
+	" WHERE x.id" EQ "$1 AND" HELD_BY("$2") condition " RETURNING x.status"
+
+KeptPlan fail = {FAIL_SQL(""), 4, kFailArgs, nullptr};
+KeptPlan fail_attempt = {FAIL_SQL(" AND x.attempt" EQ "$5"), 5, kFailAttemptArgs, nullptr};
+
+/* Cancels those of ids $1 (in workspace $2) that are queued or running. */
+#define CANCEL_SQL(condition)                                                                        \
+	"UPDATE runstore.executions x SET status = " STATUS("cancelled") ","                              \
+	" lease_expires_at = NULL, finished_at = " NOW ", updated_at = " NOW                              \
+	" WHERE x.id" EQ "ANY ($1::pg_catalog.uuid[]) AND x.status" EQ LIVE_STATUSES condition            \
+	" RETURNING x.id"
+
+KeptPlan cancel = {CANCEL_SQL(""), 1, kCancelArgs, nullptr};
+KeptPlan cancel_in_workspace = {CANCEL_SQL(" AND x.workspace_id" EQ "$2"), 2, kCancelWorkspaceArgs, nullptr};
+
+} // namespace runstore::pg::statements
