@@ -12,7 +12,8 @@ CREATE EXTENSION runstore;
 \echo '== 200,000 executions across 50 workspaces: inserting is enqueueing; ids are time-ordered UUIDv7'
 INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, status, tags, payload)
 SELECT 1 + n % 50, 1 + n % 400, 'user' || (n % 37),
-       (ARRAY['queued', 'running', 'succeeded', 'failed', 'cancelled'])[1 + n % 5]::runstore.execution_status,
+       -- finished history; the queue section below enqueues live work of its own
+       (ARRAY['succeeded', 'succeeded', 'failed', 'cancelled'])[1 + n % 4]::runstore.execution_status,
        CASE WHEN n % 10 = 0 THEN ARRAY['nightly', 'demo'] ELSE ARRAY['demo'] END,
        jsonb_build_object('n', n, 'input', md5(n::text))
   FROM generate_series(1, 200000) n;
@@ -85,12 +86,43 @@ SELECT * FROM runstore.recent_workflows(2);
 SELECT count(*) AS inconsistent_groups FROM runstore.verify_recent_workflows();
 
 \echo
+\echo '== The queue: workers claim, heartbeat, complete and fail through runstore functions only'
+INSERT INTO runstore.executions (workspace_id, workflow_id, priority, payload, max_attempts)
+SELECT 9001, 70, p, jsonb_build_object('job', n), 2 FROM generate_series(1, 6) n, LATERAL (SELECT (n % 3 = 0)::int AS p) x;
+\echo '   worker-a claims 3 (priority first, then age) with a 30 s lease; attempt is the fencing token'
+SELECT payload->>'job' AS job, priority, status, attempt, lease_owner,
+       lease_expires_at - started_at AS lease
+FROM runstore.dequeue('worker-a', 3, '30 s');
+\echo '   one heartbeat extends all the leases worker-a holds'
+SELECT count(*) AS leases_extended FROM runstore.heartbeat('worker-a',
+  (SELECT array_agg(id) FROM runstore.executions WHERE workspace_id = 9001 AND status = 'running'));
+\echo '   worker-a completes one and fails one (re-queued with backoff, 1 attempt left)'
+SELECT runstore.complete(id, 'worker-a', '{"rows": 42}', attempt) AS completed
+FROM runstore.executions WHERE workspace_id = 9001 AND status = 'running' AND payload->>'job' = '3';
+SELECT runstore.fail(id, 'worker-a', 'upstream timed out', true, attempt) AS now
+FROM runstore.executions WHERE workspace_id = 9001 AND status = 'running' AND payload->>'job' = '6';
+\echo '   the third lease lapses (the demo moves its end into the past); worker-b claims it again, and worker-a is fenced off'
+UPDATE runstore.executions SET run_after = now() - interval '1 s', lease_expires_at = now() - interval '1 s'
+ WHERE workspace_id = 9001 AND status = 'running';
+SELECT payload->>'job' AS job, attempt, lease_owner FROM runstore.dequeue('worker-b', 1);
+SELECT runstore.complete(id, 'worker-a', '{"late": true}', 1) AS late_complete_accepted
+FROM runstore.executions WHERE workspace_id = 9001 AND lease_owner = 'worker-b';
+\echo '   cancel what is left; the states, as a dashboard sees them'
+SELECT count(*) AS cancelled FROM runstore.cancel(
+  (SELECT array_agg(id) FROM runstore.executions WHERE workspace_id = 9001));
+SELECT payload->>'job' AS job, status, attempt, error, result
+FROM runstore.get_executions_by_ids((SELECT array_agg(id ORDER BY payload->>'job') FROM runstore.executions
+                                     WHERE workspace_id = 9001));
+
+\echo
 \echo '== Bad input gets a clear error with a precise SQLSTATE'
 SELECT * FROM runstore.delete_by_tag('demo', 0);
 \echo 'SQLSTATE' :LAST_ERROR_SQLSTATE
 SELECT * FROM runstore.get_executions_by_ids(ARRAY[[:'first_id'::uuid]]);
 \echo 'SQLSTATE' :LAST_ERROR_SQLSTATE
 SELECT * FROM runstore.recent_workflows(1, -4);
+\echo 'SQLSTATE' :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore.dequeue('worker-a', 10, '0 s');
 \echo 'SQLSTATE' :LAST_ERROR_SQLSTATE
 \c postgres
 DROP DATABASE runstore_demo;

@@ -1,0 +1,447 @@
+// queue_bench: the execution lifecycle through runstore's functions against a
+// naive client-side queue, on the same table, in one run.
+//
+//   throughput  a producer enqueues (multi-row INSERT) and W workers claim
+//               batches of B and complete each execution, for W in {1, 4, 8}
+//               and B in {1, 10}.  Contenders alternate (A B A B ...):
+//                 runstore  SELECT … FROM runstore.dequeue(worker, B)
+//                           + runstore.complete(id, worker, result, attempt)
+//                 naive     BEGIN; SELECT id … FOR UPDATE SKIP LOCKED LIMIT B;
+//                           UPDATE … SET status = 'running' … WHERE id = ANY;
+//                           COMMIT; + UPDATE … SET status = 'succeeded' per id
+//   latency     one idle worker; single enqueues at random gaps; time from
+//               the start of the INSERT to the worker holding the execution,
+//               woken by LISTEN runstore_enqueued vs polling every 100 ms.
+//   churn       producer + 4 workers + a janitor deleting finished executions
+//               (runstore.delete_many) for --churn-seconds, with and without
+//               an idle-in-transaction session holding the xmin horizon:
+//               throughput, table + index size each minute, dead tuples.
+//
+// Usage: queue_bench --conninfo STR [--only throughput|latency|churn]
+//                    [--seconds N] [--rounds N] [--churn-seconds N]
+#include <poll.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench_support.hpp"
+
+namespace {
+
+using bench::Clock;
+
+// Text-format parameters: the queue calls carry few, small values.
+bench::Result run(PGconn* c, const char* name, std::initializer_list<const char*> params) {
+  std::vector<const char*> values(params);
+  bench::Result r(PQexecPrepared(c, name, static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0),
+                  &PQclear);
+  const auto st = PQresultStatus(r.get());
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+    throw std::runtime_error(std::string(name) + ": " + PQresultErrorMessage(r.get()));
+  }
+  return r;
+}
+
+void prepare_all(PGconn* c) {
+  bench::prepare(c, "enqueue",
+                 "INSERT INTO runstore.executions (workspace_id, workflow_id, payload)"
+                 " SELECT 1 + g % 50, g % 200, pg_catalog.jsonb_build_object('n', $2::bigint + g)"
+                 " FROM generate_series(1, $1::int) g",
+                 0, nullptr);
+  bench::prepare(c, "rs_dequeue", "SELECT id, attempt FROM runstore.dequeue($1, $2::int)", 0, nullptr);
+  bench::prepare(c, "rs_complete", "SELECT runstore.complete($1::uuid, $2, '{\"ok\":true}', $3::int)", 0, nullptr);
+  bench::prepare(c, "naive_select",
+                 "SELECT id FROM runstore.executions WHERE status = 'queued' AND run_after <= now()"
+                 " ORDER BY priority DESC, run_after, id LIMIT $1::int FOR UPDATE SKIP LOCKED",
+                 0, nullptr);
+  bench::prepare(c, "naive_claim",
+                 "UPDATE runstore.executions SET status = 'running', attempt = attempt + 1, lease_owner = $1,"
+                 " lease_expires_at = now() + interval '60 s', run_after = now() + interval '60 s',"
+                 " started_at = now(), updated_at = now() WHERE id = ANY ($2::uuid[]) RETURNING id, attempt",
+                 0, nullptr);
+  bench::prepare(c, "naive_complete",
+                 "UPDATE runstore.executions SET status = 'succeeded', result = '{\"ok\":true}',"
+                 " lease_expires_at = NULL, finished_at = now(), updated_at = now()"
+                 " WHERE id = $1::uuid AND status = 'running' AND lease_owner = $2 AND attempt = $3::int",
+                 0, nullptr);
+  bench::prepare(c, "delete_many", "SELECT count(*) FROM runstore.delete_many($1::uuid[])", 0, nullptr);
+}
+
+struct Claimed {
+  std::string id;
+  std::string attempt;
+};
+
+enum class Way { runstore, naive };
+const char* name_of(Way w) { return w == Way::runstore ? "runstore" : "naive"; }
+
+// Claims up to `batch` executions the chosen way.
+std::vector<Claimed> claim(PGconn* c, Way way, const std::string& worker, int batch) {
+  const std::string n = std::to_string(batch);
+  std::vector<Claimed> out;
+  if (way == Way::runstore) {
+    auto r = run(c, "rs_dequeue", {worker.c_str(), n.c_str()});
+    for (int i = 0; i < PQntuples(r.get()); ++i) out.push_back({PQgetvalue(r.get(), i, 0), PQgetvalue(r.get(), i, 1)});
+    return out;
+  }
+  bench::exec(c, "BEGIN");
+  auto sel = run(c, "naive_select", {n.c_str()});
+  if (PQntuples(sel.get()) == 0) {
+    bench::exec(c, "COMMIT");
+    return out;
+  }
+  std::string ids = "{";
+  for (int i = 0; i < PQntuples(sel.get()); ++i) {
+    if (i > 0) ids += ',';
+    ids += PQgetvalue(sel.get(), i, 0);
+  }
+  ids += '}';
+  auto upd = run(c, "naive_claim", {worker.c_str(), ids.c_str()});
+  bench::exec(c, "COMMIT");
+  for (int i = 0; i < PQntuples(upd.get()); ++i) out.push_back({PQgetvalue(upd.get(), i, 0), PQgetvalue(upd.get(), i, 1)});
+  return out;
+}
+
+// Reports a batch's outcomes.  runstore: the calls go out in one libpq
+// pipeline, one round trip and one transaction for the batch (what the
+// runstore client does with a batch of outcomes); each call still checks the
+// lease on its own.  naive: one autocommit UPDATE per execution.
+void complete_all(PGconn* c, Way way, const std::string& worker, const std::vector<Claimed>& jobs) {
+  if (way == Way::naive) {
+    for (const auto& job : jobs) {
+      auto r = run(c, "naive_complete", {job.id.c_str(), worker.c_str(), job.attempt.c_str()});
+      if (std::strcmp(PQcmdTuples(r.get()), "1") != 0) throw std::runtime_error("naive complete missed: " + job.id);
+    }
+    return;
+  }
+  if (jobs.size() == 1) {
+    auto r = run(c, "rs_complete", {jobs[0].id.c_str(), worker.c_str(), jobs[0].attempt.c_str()});
+    if (std::strcmp(PQgetvalue(r.get(), 0, 0), "t") != 0) throw std::runtime_error("complete refused: " + jobs[0].id);
+    return;
+  }
+  if (PQenterPipelineMode(c) != 1) throw std::runtime_error("cannot enter pipeline mode");
+  for (const auto& job : jobs) {
+    const char* values[] = {job.id.c_str(), worker.c_str(), job.attempt.c_str()};
+    if (PQsendQueryPrepared(c, "rs_complete", 3, values, nullptr, nullptr, 0) != 1)
+      throw std::runtime_error(PQerrorMessage(c));
+  }
+  if (PQpipelineSync(c) != 1) throw std::runtime_error(PQerrorMessage(c));
+  std::string failure;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    bench::Result r(PQgetResult(c), &PQclear);
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) failure = PQresultErrorMessage(r.get());
+    else if (std::strcmp(PQgetvalue(r.get(), 0, 0), "t") != 0) failure = "complete refused: " + jobs[i].id;
+    bench::Result end(PQgetResult(c), &PQclear);  // NULL after each query's results
+  }
+  bench::Result sync(PQgetResult(c), &PQclear);
+  if (PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) failure = "pipeline: no sync";
+  PQexitPipelineMode(c);
+  if (!failure.empty()) throw std::runtime_error(failure);
+}
+
+long scalar(PGconn* c, const std::string& sql) {
+  auto r = bench::exec(c, sql);
+  return std::stol(PQgetvalue(r.get(), 0, 0));
+}
+
+// Keeps the backlog (enqueued minus finished, counted in the program so the
+// producer reads nothing from the table) between `low` and `high`, enqueuing
+// 50 executions per statement.
+class Producer {
+ public:
+  Producer(const std::string& conninfo, const std::atomic<long>& finished, long low, long high)
+      : conn_(bench::connect(conninfo)), finished_(finished), low_(low), high_(high) {
+    prepare_all(conn_.get());
+  }
+  void start() {
+    thread_ = std::thread([this] { loop(); });
+  }
+  void stop() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  void loop() {
+    while (!stop_) {
+      if (enqueued_ - finished_ >= low_) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        continue;
+      }
+      while (enqueued_ - finished_ < high_ && !stop_) {
+        const std::string base = std::to_string(enqueued_);
+        run(conn_.get(), "enqueue", {"50", base.c_str()});
+        enqueued_ += 50;
+      }
+    }
+  }
+  bench::Conn conn_;
+  const std::atomic<long>& finished_;
+  long low_, high_;
+  std::atomic<bool> stop_{false};
+  long enqueued_ = 0;
+  std::thread thread_;
+};
+
+// W workers claiming batches of B and completing each, for `seconds`.
+struct WorkerPool {
+  std::vector<bench::Conn> conns;
+  std::atomic<long> done{0};
+  std::atomic<bool> stop{false};
+  std::mutex finished_mutex;
+  std::vector<std::string> finished;  // for the janitor
+  bool keep_finished = false;
+
+  WorkerPool(const std::string& conninfo, int workers) {
+    for (int i = 0; i < workers; ++i) {
+      conns.push_back(bench::connect(conninfo));
+      prepare_all(conns.back().get());
+    }
+  }
+
+  // Runs the workers; returns the executions they finished meanwhile.
+  long run_for(Way way, int batch, double seconds) {
+    const long before = done;
+    stop = false;
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < conns.size(); ++i) {
+      threads.emplace_back([this, i, way, batch] {
+        PGconn* c = conns[i].get();
+        const std::string worker = std::string(name_of(way)) + "-" + std::to_string(i);
+        while (!stop) {
+          auto jobs = claim(c, way, worker, batch);
+          if (jobs.empty()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            continue;
+          }
+          complete_all(c, way, worker, jobs);
+          done += static_cast<long>(jobs.size());
+          if (keep_finished) {
+            std::lock_guard<std::mutex> lock(finished_mutex);
+            for (const auto& job : jobs) finished.push_back(job.id);
+          }
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    stop = true;
+    for (auto& t : threads) t.join();
+    return done - before;
+  }
+};
+
+void reset_table(PGconn* c) {
+  bench::exec(c, "TRUNCATE runstore.executions");
+  bench::exec(c, "VACUUM ANALYZE runstore.executions");
+}
+
+void throughput(const std::string& conninfo, double seconds, int rounds) {
+  bench::Conn admin = bench::connect(conninfo);
+  std::printf("== throughput: enqueue -> dequeue -> complete, jobs/s (%.0f s per run, %d rounds, A B A B)\n", seconds,
+              rounds);
+  std::printf("%-8s %-6s %12s %12s %8s\n", "workers", "batch", "runstore", "naive", "ratio");
+  for (int workers : {1, 4, 8}) {
+    for (int batch : {1, 10}) {
+      std::vector<double> rs, nv;
+      for (int round = 0; round < rounds; ++round) {
+        for (Way way : round % 2 == 0 ? std::vector<Way>{Way::runstore, Way::naive}
+                                      : std::vector<Way>{Way::naive, Way::runstore}) {
+          reset_table(admin.get());
+          WorkerPool pool(conninfo, workers);
+          Producer producer(conninfo, pool.done, 2000, 4000);
+          producer.start();
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));
+          const long finished = pool.run_for(way, batch, seconds);
+          producer.stop();
+          (way == Way::runstore ? rs : nv).push_back(static_cast<double>(finished) / seconds);
+        }
+      }
+      const double r = bench::median(rs), n = bench::median(nv);
+      std::printf("%-8d %-6d %12.0f %12.0f %7.2fx\n", workers, batch, r, n, r / n);
+      std::fflush(stdout);
+    }
+  }
+}
+
+// Pickup latency of one idle worker, woken by notifications or polling.
+void latency(const std::string& conninfo, int jobs) {
+  bench::Conn admin = bench::connect(conninfo);
+  std::printf("== pickup latency: INSERT start -> worker holds the execution, ms (%d single enqueues, gaps 20-60 ms)\n",
+              jobs);
+  std::printf("%-22s %8s %8s %8s\n", "wake-up", "median", "p95", "max");
+  for (bool notify : {true, false}) {
+    reset_table(admin.get());
+    bench::Conn producer = bench::connect(conninfo);
+    prepare_all(producer.get());
+    bench::Conn worker = bench::connect(conninfo);
+    prepare_all(worker.get());
+    PGconn* w = worker.get();
+    if (notify) bench::exec(w, "LISTEN runstore_enqueued");
+
+    std::mutex m;
+    std::map<long, Clock::time_point> sent;
+    std::vector<double> latencies;
+    std::atomic<bool> stop{false};
+    std::thread consumer([&] {
+      while (!stop) {
+        auto r = bench::exec(w, "SELECT (payload->>'n')::bigint FROM runstore.dequeue('latency', 10)");
+        const auto now = Clock::now();
+        for (int i = 0; i < PQntuples(r.get()); ++i) {
+          const long n = std::stol(PQgetvalue(r.get(), i, 0));
+          std::lock_guard<std::mutex> lock(m);
+          latencies.push_back(std::chrono::duration<double, std::milli>(now - sent.at(n)).count());
+        }
+        if (PQntuples(r.get()) > 0) continue;
+        if (notify) {
+          // Sleep on the socket until a notification arrives (1 s fallback).
+          pollfd pfd{PQsocket(w), POLLIN, 0};
+          if (::poll(&pfd, 1, 1000) > 0) PQconsumeInput(w);
+          while (PGnotify* note = PQnotifies(w)) PQfreemem(note);
+        } else {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+      }
+    });
+    std::mt19937 rng(42);
+    std::uniform_int_distribution<int> gap(20, 60);
+    for (long n = 1; n <= jobs; ++n) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(gap(rng)));
+      {
+        std::lock_guard<std::mutex> lock(m);
+        sent[n + 0] = Clock::now();  // payload n = base (n - 1) + g (1)
+      }
+      const std::string base = std::to_string(n - 1);
+      run(producer.get(), "enqueue", {"1", base.c_str()});
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop = true;
+    consumer.join();
+    std::sort(latencies.begin(), latencies.end());
+    if (static_cast<long>(latencies.size()) != jobs) throw std::runtime_error("latency: lost executions");
+    std::printf("%-22s %8.2f %8.2f %8.2f\n", notify ? "LISTEN/NOTIFY" : "polling every 100 ms",
+                bench::median(latencies), latencies[latencies.size() * 95 / 100], latencies.back());
+    std::fflush(stdout);
+  }
+}
+
+struct ChurnResult {
+  double jobs_per_s;
+  std::vector<long> sizes;  // bytes, at start and after each minute
+  long dead_tuples;
+};
+
+ChurnResult churn(const std::string& conninfo, double seconds, bool hold_horizon) {
+  bench::Conn admin = bench::connect(conninfo);
+  reset_table(admin.get());
+  bench::Conn holder = bench::connect(conninfo);
+  if (hold_horizon) {
+    // An idle transaction with a snapshot: VACUUM may remove nothing newer.
+    bench::exec(holder.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ");
+    bench::exec(holder.get(), "SELECT count(*) FROM pg_catalog.pg_class");
+  }
+  WorkerPool pool(conninfo, 4);
+  pool.keep_finished = true;
+  Producer producer(conninfo, pool.done, 2000, 4000);
+  producer.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const char* size_sql = "SELECT pg_total_relation_size('runstore.executions')";
+  ChurnResult result{0, {scalar(admin.get(), size_sql)}, 0};
+
+  std::atomic<bool> stop{false};
+  // Janitor: retention of a few seconds, deleting finished executions in batches of 500.
+  std::thread janitor([&] {
+    bench::Conn jc = bench::connect(conninfo);
+    prepare_all(jc.get());
+    while (!stop) {
+      std::this_thread::sleep_for(std::chrono::seconds(2));
+      std::vector<std::string> batch;
+      {
+        std::lock_guard<std::mutex> lock(pool.finished_mutex);
+        batch.swap(pool.finished);
+      }
+      for (std::size_t i = 0; i < batch.size(); i += 500) {
+        std::string ids = "{";
+        for (std::size_t j = i; j < std::min(batch.size(), i + 500); ++j) {
+          if (j > i) ids += ',';
+          ids += batch[j];
+        }
+        ids += '}';
+        run(jc.get(), "delete_many", {ids.c_str()});
+      }
+    }
+  });
+  std::thread sizer([&] {
+    bench::Conn sc = bench::connect(conninfo);
+    auto next = Clock::now() + std::chrono::seconds(60);
+    while (!stop) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (Clock::now() >= next) {
+        result.sizes.push_back(scalar(sc.get(), size_sql));
+        next += std::chrono::seconds(60);
+      }
+    }
+  });
+  const long finished = pool.run_for(Way::runstore, 10, seconds);
+  stop = true;
+  janitor.join();
+  sizer.join();
+  producer.stop();
+  result.jobs_per_s = static_cast<double>(finished) / seconds;
+  result.sizes.push_back(scalar(admin.get(), size_sql));
+  result.dead_tuples =
+      scalar(admin.get(), "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'runstore.executions'::regclass");
+  if (hold_horizon) bench::exec(holder.get(), "COMMIT");
+  return result;
+}
+
+void print_churn(const char* label, const ChurnResult& r) {
+  std::printf("%-28s %10.0f jobs/s  dead tuples %9ld  size MB:", label, r.jobs_per_s, r.dead_tuples);
+  for (long s : r.sizes) std::printf(" %.1f", static_cast<double>(s) / 1048576.0);
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  std::string conninfo, only;
+  double seconds = 10, churn_seconds = 300;
+  int rounds = 2;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--conninfo") == 0 && i + 1 < argc) conninfo = argv[++i];
+    else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+    else if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) seconds = std::stod(argv[++i]);
+    else if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) rounds = std::stoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--churn-seconds") == 0 && i + 1 < argc) churn_seconds = std::stod(argv[++i]);
+    else throw std::invalid_argument(std::string("unknown option ") + argv[i]);
+  }
+  if (only.empty() || only == "throughput") throughput(conninfo, seconds, rounds);
+  if (only.empty() || only == "latency") latency(conninfo, 200);
+  if (only.empty() || only == "churn") {
+    std::printf("== sustained churn: producer + 4 workers (batch 10) + janitor (delete_many), %.0f s each\n",
+                churn_seconds);
+    const ChurnResult free_run = churn(conninfo, churn_seconds, false);
+    print_churn("horizon free", free_run);
+    const ChurnResult held = churn(conninfo, churn_seconds, true);
+    print_churn("horizon held (idle in tx)", held);
+    const auto& s = free_run.sizes;
+    if (s.size() >= 3)
+      std::printf("size at end / after first minute (horizon free): %.2fx\n",
+                  static_cast<double>(s.back()) / static_cast<double>(s[1]));
+    std::printf("throughput with held horizon / without: %.2fx\n", held.jobs_per_s / free_run.jobs_per_s);
+  }
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "queue_bench: %s\n", e.what());
+  return 1;
+}
