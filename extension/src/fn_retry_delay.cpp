@@ -23,6 +23,7 @@ RUNSTORE_FUNCTION(runstore_retry_delay)
 	                                                       runstore::pg::retry_backoff_cap_ms,
 	                                                       pg_prng_double(&pg_global_prng_state));
 	auto *delay = static_cast<Interval *>(palloc0(sizeof(Interval)));
-	delay->time = static_cast<int64>(std::llround(delay_ms * 1000.0));
+	/* floor: the delay stays below its ceiling, as documented. */
+	delay->time = static_cast<int64>(std::floor(delay_ms * 1000.0));
 	PG_RETURN_INTERVAL_P(delay);
 }
