@@ -59,7 +59,9 @@ FROM unnest(ARRAY['select_by_ids', 'select_by_ids_in_workspace',
                   'user_find_deleted', 'user_find_updated', 'update_changes_groups',
                   'workspace_clear_groups', 'user_clear_groups',
                   'workspace_recompute_groups', 'user_recompute_groups',
-                  'truncate_recent', 'recent_in_workspace', 'recent_for_user']) AS name;
+                  'truncate_recent', 'recent_in_workspace', 'recent_for_user',
+                  'dequeue', 'heartbeat', 'heartbeat_attempts', 'complete', 'complete_attempt',
+                  'fail', 'fail_attempt', 'cancel', 'cancel_in_workspace']) AS name;
 -- Nor an operator looked up by name: every comparison is OPERATOR(pg_catalog.x),
 -- no IN (...) and no IS DISTINCT FROM (both resolve "=" through search_path).
 SELECT name FROM unnest(ARRAY['add_updated', 'user_lock_updated', 'user_find_updated',
@@ -67,6 +69,19 @@ SELECT name FROM unnest(ARRAY['add_updated', 'user_lock_updated', 'user_find_upd
 WHERE replace(runstore._statement_text(name),   -- the one "=" that is an assignment
               'SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id', '')
       ~ '( [<>=] | IN \(| IS (NOT )?DISTINCT FROM )';
+
+-- The queue statements too; their SET assignments ("col = ") are the only bare "=".
+SELECT name FROM unnest(ARRAY['dequeue', 'heartbeat', 'heartbeat_attempts', 'complete', 'complete_attempt',
+                              'fail', 'fail_attempt', 'cancel', 'cancel_in_workspace']) AS name
+WHERE regexp_replace(runstore._statement_text(name), '(SET|,) +[a-z_]+ = ', '', 'g')
+      ~ '( [<>=] | IN \(| IS (NOT )?DISTINCT FROM )';
+-- dequeue reads the claim index in claim order: no sort, no sequential scan.
+DO $$
+BEGIN
+  EXECUTE format('PREPARE claim(text, integer, interval) AS %s', runstore._statement_text('dequeue'));
+END
+$$;
+EXPLAIN (COSTS OFF) EXECUTE claim('w', 10, '1 min');
 
 -- Unknown names are an error (22023); NULL gives NULL (STRICT).
 SELECT runstore._statement_text('no_such_statement');

@@ -112,10 +112,10 @@ std::vector<Claimed> claim(PGconn* c, Way way, const std::string& worker, int ba
   return out;
 }
 
-// Reports a batch's outcomes.  runstore: the calls go out in one libpq
-// pipeline, one round trip and one transaction for the batch (what the
-// runstore client does with a batch of outcomes); each call still checks the
-// lease on its own.  naive: one autocommit UPDATE per execution.
+// Reports a batch's outcomes.  runstore (a worker's last batch): the calls go
+// out in one libpq pipeline, one round trip and one transaction; each call
+// still checks the lease on its own.  naive: one autocommit UPDATE per
+// execution.
 void complete_all(PGconn* c, Way way, const std::string& worker, const std::vector<Claimed>& jobs) {
   if (way == Way::naive) {
     for (const auto& job : jobs) {
@@ -124,6 +124,7 @@ void complete_all(PGconn* c, Way way, const std::string& worker, const std::vect
     }
     return;
   }
+  if (jobs.empty()) return;
   if (jobs.size() == 1) {
     auto r = run(c, "rs_complete", {jobs[0].id.c_str(), worker.c_str(), jobs[0].attempt.c_str()});
     if (std::strcmp(PQgetvalue(r.get(), 0, 0), "t") != 0) throw std::runtime_error("complete refused: " + jobs[0].id);
@@ -147,6 +148,45 @@ void complete_all(PGconn* c, Way way, const std::string& worker, const std::vect
   if (PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) failure = "pipeline: no sync";
   PQexitPipelineMode(c);
   if (!failure.empty()) throw std::runtime_error(failure);
+}
+
+// The runstore worker's step: report the outcomes of the batch it holds and
+// claim the next batch in one pipeline, one round trip and one transaction
+// (every queue call is a single statement, so a worker may group them; a
+// client-side queue cannot, as its claim needs a round trip between SELECT
+// and UPDATE).  Returns the executions claimed.
+std::vector<Claimed> report_and_claim(PGconn* c, const std::string& worker, const std::vector<Claimed>& held,
+                                      int batch) {
+  if (PQenterPipelineMode(c) != 1) throw std::runtime_error("cannot enter pipeline mode");
+  for (const auto& job : held) {
+    const char* values[] = {job.id.c_str(), worker.c_str(), job.attempt.c_str()};
+    if (PQsendQueryPrepared(c, "rs_complete", 3, values, nullptr, nullptr, 0) != 1)
+      throw std::runtime_error(PQerrorMessage(c));
+  }
+  const std::string n = std::to_string(batch);
+  const char* dequeue_values[] = {worker.c_str(), n.c_str()};
+  if (PQsendQueryPrepared(c, "rs_dequeue", 2, dequeue_values, nullptr, nullptr, 0) != 1)
+    throw std::runtime_error(PQerrorMessage(c));
+  if (PQpipelineSync(c) != 1) throw std::runtime_error(PQerrorMessage(c));
+  std::string failure;
+  std::vector<Claimed> claimed;
+  for (std::size_t i = 0; i <= held.size(); ++i) {
+    bench::Result r(PQgetResult(c), &PQclear);
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+      failure = PQresultErrorMessage(r.get());
+    } else if (i < held.size()) {
+      if (std::strcmp(PQgetvalue(r.get(), 0, 0), "t") != 0) failure = "complete refused: " + held[i].id;
+    } else {
+      for (int k = 0; k < PQntuples(r.get()); ++k)
+        claimed.push_back({PQgetvalue(r.get(), k, 0), PQgetvalue(r.get(), k, 1)});
+    }
+    bench::Result end(PQgetResult(c), &PQclear);  // NULL after each query's results
+  }
+  bench::Result sync(PQgetResult(c), &PQclear);
+  if (PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) failure = "pipeline: no sync";
+  PQexitPipelineMode(c);
+  if (!failure.empty()) throw std::runtime_error(failure);
+  return claimed;
 }
 
 long scalar(PGconn* c, const std::string& sql) {
@@ -218,19 +258,29 @@ struct WorkerPool {
       threads.emplace_back([this, i, way, batch] {
         PGconn* c = conns[i].get();
         const std::string worker = std::string(name_of(way)) + "-" + std::to_string(i);
-        while (!stop) {
-          auto jobs = claim(c, way, worker, batch);
-          if (jobs.empty()) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-            continue;
-          }
-          complete_all(c, way, worker, jobs);
+        std::vector<Claimed> held;  // runstore: claimed, outcome not yet reported
+        auto finish = [this](const std::vector<Claimed>& jobs) {
           done += static_cast<long>(jobs.size());
           if (keep_finished) {
             std::lock_guard<std::mutex> lock(finished_mutex);
             for (const auto& job : jobs) finished.push_back(job.id);
           }
+        };
+        while (!stop) {
+          std::vector<Claimed> jobs;
+          if (way == Way::runstore) {
+            jobs = report_and_claim(c, worker, held, batch);
+            finish(held);
+            held = jobs;  // the no-op handler has run: reported with the next claim
+          } else {
+            jobs = claim(c, way, worker, batch);
+            complete_all(c, way, worker, jobs);
+            finish(jobs);
+          }
+          if (jobs.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
+        complete_all(c, way, worker, held);
+        finish(held);
       });
     }
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds));

@@ -52,7 +52,9 @@ const Oid kCancelWorkspaceArgs[] = {UUIDARRAYOID, INT8OID};
  * out again: it becomes failed (its worker vanished max_attempts times).
  * The CTE's FOR UPDATE re-checks each row's newest version (READ COMMITTED),
  * so a row claimed or finished since the snapshot is skipped, never claimed
- * twice.
+ * twice.  The UPDATE finds the chosen rows by `id = ANY (ARRAY(...))`: one
+ * primary-key probe each, whatever the planner guesses for the CTE's size
+ * (a join let a generic plan pick a hash join over a sequential scan).
  */
 #define EXHAUSTED                                                                                    \
 	"x.status" EQ STATUS("running") " AND x.attempt OPERATOR(pg_catalog.>=) x.max_attempts"
@@ -77,7 +79,7 @@ KeptPlan dequeue = {
     "  error = " CLAIM_OR("x.error", "pg_catalog.format('the lease of worker %s expired on attempt %s of %s',"
                                      " x.lease_owner, x.attempt, x.max_attempts)") ","
     "  updated_at = " NOW
-    "  FROM candidates c WHERE x.id" EQ "c.id"
+    "  WHERE x.id" EQ "ANY (ARRAY(SELECT c.id FROM candidates c))"
     "  AND x.status" EQ LIVE_STATUSES
     "  RETURNING x.*)"
     " SELECT r.* FROM claimed r WHERE r.status" EQ STATUS("running")
