@@ -1,106 +1,69 @@
-// client.cpp: runstore::Client over one libpq connection.
+// client.cpp: runstore::Client: each method binds its parameters, runs one
+// statement through the retry loop, and decodes the answer.
 #include "runstore/client.hpp"
 
-#include <array>
-#include <string>
+#include <limits>
+#include <stdexcept>
+#include <unordered_map>
 
 #include "binary_reader.hpp"
+#include "connection.hpp"
 #include "execution_decoder.hpp"
-#include "pg_handles.hpp"
-#include "uuid_array_param.hpp"
+#include "json_text.hpp"
+#include "params.hpp"
+#include "retrying.hpp"
+#include "row_decoders.hpp"
+#include "statement.hpp"
 
 namespace runstore {
 
+namespace st = detail::statements;
+namespace oid = detail::oid;
+using detail::Params;
+
 namespace {
 
-constexpr unsigned kInt8Oid = 20;
+constexpr const char* kEnqueueChannel = "runstore_enqueued";
 
-// One SQL statement the client sends, with its parameter types.  The types
-// are fixed so the server never has to infer them from the first call.
-struct Statement {
-  const char* name;
-  const char* sql;
-};
+Params& optional_workspace(Params& p, std::optional<std::int64_t> workspace_id) {
+  return workspace_id ? p.int8(*workspace_id) : p.null(oid::kInt8);
+}
 
-constexpr Statement kGetByIds{
-    "runstore_get_executions_by_ids_v1",
-    "SELECT * FROM runstore.get_executions_by_ids($1, $2)"};
-constexpr Statement kDeleteMany{
-    "runstore_delete_many_v1",
-    "SELECT d FROM runstore.delete_many($1, $2) AS d"};
-constexpr std::array<const Statement*, 2> kStatements{&kGetByIds, &kDeleteMany};
-constexpr std::array<Oid, 2> kIdsAndWorkspaceTypes{detail::kUuidArrayOid, kInt8Oid};
+Params& optional_lease(Params& p, std::optional<std::chrono::milliseconds> lease) {
+  return lease ? p.interval(std::chrono::duration_cast<std::chrono::microseconds>(*lease))
+               : p.null(oid::kInterval);
+}
 
-std::string int8_binary(std::int64_t v) {
-  std::string out;
-  detail::append_int4(out, static_cast<std::int32_t>(static_cast<std::uint64_t>(v) >> 32));
-  detail::append_int4(out, static_cast<std::int32_t>(static_cast<std::uint64_t>(v) & 0xFFFFFFFFU));
-  return out;
+std::optional<std::string> optional_binary(bool present, std::string value) {
+  if (!present) return std::nullopt;
+  return value;
 }
 
 }  // namespace
 
 struct Client::Impl {
   ClientOptions options;
-  detail::ConnPtr conn;
-  std::array<bool, kStatements.size()> prepared{};
+  detail::Connection conn;
+  std::uint64_t retries = 0;
 
-  explicit Impl(ClientOptions o) : options(std::move(o)) { connect(); }
-
-  void connect() {
-    conn.reset(PQconnectdb(options.conninfo.c_str()));
-    prepared.fill(false);
-    if (!conn) throw ConnectionError("out of memory allocating a connection", "08001");
-    if (PQstatus(conn.get()) != CONNECTION_OK) {
-      std::string msg = PQerrorMessage(conn.get());
-      while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-      throw ConnectionError(msg, "08001");
-    }
+  explicit Impl(ClientOptions o) : options(std::move(o)), conn(options.conninfo, options.statement_mode) {
+    conn.connect();
   }
 
-  // A connection the server dropped since the last call is replaced before
-  // the next one; what was prepared on it is gone with it.
-  void ensure_connected() {
-    if (PQstatus(conn.get()) == CONNECTION_OK) return;
-    connect();
+  template <typename Body>
+  auto call(Body&& body) {
+    return detail::with_retries(conn, options.retry, retries, std::forward<Body>(body));
   }
 
-  static std::size_t index_of(const Statement& s) {
-    for (std::size_t i = 0; i < kStatements.size(); ++i) {
-      if (kStatements[i] == &s) return i;
-    }
-    return 0;
-  }
-
-  // Runs `s` with binary parameters and binary results.
-  detail::ResultPtr run(const Statement& s, const std::array<const std::string*, 2>& params) {
-    ensure_connected();
-    std::array<const char*, 2> values{};
-    std::array<int, 2> lengths{};
-    std::array<int, 2> formats{1, 1};
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      values[i] = params[i] != nullptr ? params[i]->data() : nullptr;
-      lengths[i] = params[i] != nullptr ? static_cast<int>(params[i]->size()) : 0;
-    }
-    detail::ResultPtr r;
-    if (options.statement_mode == StatementMode::unnamed) {
-      r.reset(PQexecParams(conn.get(), s.sql, 2, kIdsAndWorkspaceTypes.data(), values.data(),
-                           lengths.data(), formats.data(), 1));
-    } else {
-      const std::size_t i = index_of(s);
-      if (!prepared[i]) {
-        detail::ResultPtr p(PQprepare(conn.get(), s.name, s.sql, 2, kIdsAndWorkspaceTypes.data()));
-        detail::check_result(p.get(), conn.get(), PGRES_COMMAND_OK);
-        prepared[i] = true;
-      }
-      r.reset(PQexecPrepared(conn.get(), s.name, 2, values.data(), lengths.data(), formats.data(), 1));
-    }
-    detail::check_result(r.get(), conn.get(), PGRES_TUPLES_OK);
-    return r;
+  std::vector<Execution> read_back(const std::vector<Uuid>& ids) {
+    Params p;
+    p.uuid_array(ids).null(oid::kInt8);
+    auto r = conn.run(st::kGetByIds, p);
+    return detail::decode_executions(r.get());
   }
 };
 
-Client::Client(const std::string& conninfo) : Client(ClientOptions{conninfo, StatementMode::prepared}) {}
+Client::Client(const std::string& conninfo) : Client(ClientOptions{conninfo, StatementMode::prepared, {}}) {}
 Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Client::~Client() = default;
 Client::Client(Client&&) noexcept = default;
@@ -108,27 +71,219 @@ Client& Client::operator=(Client&&) noexcept = default;
 
 std::vector<Execution> Client::get_executions_by_ids(const std::vector<Uuid>& ids,
                                                      std::optional<std::int64_t> workspace_id) {
-  const std::string id_param = detail::encode_uuid_array(ids);
-  const std::string ws_param = workspace_id ? int8_binary(*workspace_id) : std::string();
-  auto r = impl_->run(kGetByIds, {&id_param, workspace_id ? &ws_param : nullptr});
-  return detail::decode_executions(r.get());
+  Params p;
+  optional_workspace(p.uuid_array(ids), workspace_id);
+  return impl_->call([&](bool) { return detail::decode_executions(impl_->conn.run(st::kGetByIds, p).get()); });
 }
 
-std::vector<Uuid> Client::delete_many(const std::vector<Uuid>& ids,
-                                      std::optional<std::int64_t> workspace_id) {
-  const std::string id_param = detail::encode_uuid_array(ids);
-  const std::string ws_param = workspace_id ? int8_binary(*workspace_id) : std::string();
-  auto r = impl_->run(kDeleteMany, {&id_param, workspace_id ? &ws_param : nullptr});
-  std::vector<Uuid> out;
-  const int rows = PQntuples(r.get());
-  out.reserve(static_cast<std::size_t>(rows));
-  for (int i = 0; i < rows; ++i) {
-    out.push_back(detail::decode_uuid(
-        {PQgetvalue(r.get(), i, 0), static_cast<std::size_t>(PQgetlength(r.get(), i, 0))}));
+std::vector<RecentWorkflow> Client::recent_workflows(std::int64_t workspace_id, std::int32_t max_results,
+                                                     const std::optional<std::string>& user_id) {
+  Params p;
+  p.int8(workspace_id).int4(max_results);
+  if (user_id) {
+    p.text(*user_id);
+  } else {
+    p.null(oid::kText);
   }
-  return out;
+  return impl_->call(
+      [&](bool) { return detail::decode_recent_workflows(impl_->conn.run(st::kRecentWorkflows, p).get()); });
 }
 
-int Client::server_version() const { return PQserverVersion(impl_->conn.get()); }
+std::vector<Uuid> Client::delete_many(const std::vector<Uuid>& ids, std::optional<std::int64_t> workspace_id) {
+  Params p;
+  optional_workspace(p.uuid_array(ids), workspace_id);
+  return impl_->call([&](bool) { return detail::decode_uuid_column(impl_->conn.run(st::kDeleteMany, p).get()); });
+}
+
+std::vector<Uuid> Client::delete_by_tag(const std::string& tag, std::int32_t max_rows,
+                                        std::optional<std::int64_t> workspace_id) {
+  Params p;
+  optional_workspace(p.text(tag).int4(max_rows), workspace_id);
+  return impl_->call(
+      [&](bool) { return detail::decode_uuid_column(impl_->conn.run(st::kDeleteByTag, p).get()); });
+}
+
+Uuid Client::enqueue(const NewExecution& execution) { return enqueue(std::vector<NewExecution>{execution}).front(); }
+
+std::vector<Uuid> Client::enqueue(const std::vector<NewExecution>& executions) {
+  std::vector<Uuid> ids;
+  if (executions.empty()) return ids;
+  // Parallel arrays, one element per execution (see statements::kEnqueue).
+  std::vector<std::optional<std::string>> id_col, workspace_col, workflow_col, user_col, tags_col,
+      payload_col, priority_col, max_attempts_col, run_after_col;
+  ids.reserve(executions.size());
+  for (const NewExecution& e : executions) {
+    const Uuid id = e.id ? *e.id : Uuid::v7();
+    ids.push_back(id);
+    id_col.emplace_back(std::string(reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size()));
+    workspace_col.emplace_back(detail::binary_int8(e.workspace_id));
+    workflow_col.push_back(optional_binary(e.workflow_id.has_value(),
+                                           e.workflow_id ? detail::binary_int8(*e.workflow_id) : ""));
+    user_col.push_back(e.user_id);
+    tags_col.emplace_back(detail::binary_jsonb(detail::json_string_array(e.tags)));
+    payload_col.push_back(optional_binary(e.payload.has_value(), e.payload ? detail::binary_jsonb(*e.payload) : ""));
+    priority_col.push_back(optional_binary(e.priority.has_value(), e.priority ? detail::binary_int4(*e.priority) : ""));
+    max_attempts_col.push_back(
+        optional_binary(e.max_attempts.has_value(), e.max_attempts ? detail::binary_int4(*e.max_attempts) : ""));
+    run_after_col.push_back(
+        optional_binary(e.run_after.has_value(), e.run_after ? detail::binary_timestamptz(*e.run_after) : ""));
+  }
+  Params p;
+  p.array(oid::kUuidArray, oid::kUuid, id_col)
+      .array(oid::kInt8Array, oid::kInt8, workspace_col)
+      .array(oid::kInt8Array, oid::kInt8, workflow_col)
+      .array(oid::kTextArray, oid::kText, user_col)
+      .array(oid::kJsonbArray, oid::kJsonb, tags_col)
+      .array(oid::kJsonbArray, oid::kJsonb, payload_col)
+      .array(oid::kInt4Array, oid::kInt4, priority_col)
+      .array(oid::kInt4Array, oid::kInt4, max_attempts_col)
+      .array(oid::kTimestamptzArray, oid::kTimestamptz, run_after_col);
+  // A retry after a lost reply inserts nothing new: the ids are already there.
+  impl_->call([&](bool) { return impl_->conn.run(st::kEnqueue, p, PGRES_COMMAND_OK); });
+  return ids;
+}
+
+std::vector<Execution> Client::dequeue(const std::string& worker, std::int32_t max_jobs,
+                                       std::optional<std::chrono::milliseconds> lease) {
+  Params p;
+  optional_lease(p.text(worker).int4(max_jobs), lease);
+  return impl_->call([&](bool) { return detail::decode_executions(impl_->conn.run(st::kDequeue, p).get()); });
+}
+
+std::vector<Uuid> Client::heartbeat(const std::string& worker, const std::vector<HeldLease>& leases,
+                                    std::optional<std::chrono::milliseconds> lease) {
+  if (leases.empty()) return {};
+  std::vector<Uuid> ids;
+  std::vector<std::int32_t> attempts;
+  ids.reserve(leases.size());
+  attempts.reserve(leases.size());
+  for (const HeldLease& l : leases) {
+    ids.push_back(l.id);
+    attempts.push_back(l.attempt);
+  }
+  Params p;
+  p.text(worker).uuid_array(ids);
+  optional_lease(p, lease).int4_array(attempts);
+  return impl_->call([&](bool) { return detail::decode_uuid_column(impl_->conn.run(st::kHeartbeat, p).get()); });
+}
+
+namespace {
+
+Params complete_params(const std::string& worker, const Uuid& id, std::int32_t attempt,
+                       const std::optional<std::string>& result) {
+  Params p;
+  p.uuid(id).text(worker);
+  if (result) {
+    p.jsonb(*result);
+  } else {
+    p.null(oid::kJsonb);
+  }
+  p.int4(attempt);
+  return p;
+}
+
+bool decode_bool(const PGresult* r) {
+  const auto v = detail::value_at(r, 0, 0);
+  return v.size() == 1 && v[0] != 0;
+}
+
+// Whether a completion whose reply was lost went through: the execution is
+// succeeded at that attempt, under that worker (complete keeps lease_owner).
+bool completed_by(const Execution& e, const std::string& worker, std::int32_t attempt) {
+  return e.status == Status::succeeded && e.attempt == attempt && e.lease_owner == worker;
+}
+
+}  // namespace
+
+bool Client::complete(const std::string& worker, const HeldLease& lease, const std::optional<std::string>& result) {
+  return complete_many(worker, {Completion{lease.id, lease.attempt, result}}).front();
+}
+
+std::vector<bool> Client::complete_many(const std::string& worker, const std::vector<Completion>& completions) {
+  std::vector<Params> batch;
+  batch.reserve(completions.size());
+  for (const Completion& c : completions) batch.push_back(complete_params(worker, c.id, c.attempt, c.result));
+  return impl_->call([&](bool reply_lost) {
+    std::vector<bool> done(completions.size(), false);
+    if (batch.size() == 1) {
+      done[0] = decode_bool(impl_->conn.run(st::kComplete, batch[0]).get());
+    } else {
+      auto results = impl_->conn.run_pipelined(st::kComplete, batch);
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        detail::check_result(results[i].get(), impl_->conn.raw(), PGRES_TUPLES_OK);
+        done[i] = decode_bool(results[i].get());
+      }
+    }
+    if (reply_lost) {
+      // An earlier try may have completed some before its reply was lost:
+      // those now answer false; read them back.
+      std::vector<Uuid> unsure;
+      for (std::size_t i = 0; i < done.size(); ++i) {
+        if (!done[i]) unsure.push_back(completions[i].id);
+      }
+      if (!unsure.empty()) {
+        std::unordered_map<Uuid, Execution> now;
+        for (auto& e : impl_->read_back(unsure)) now.emplace(e.id, std::move(e));
+        for (std::size_t i = 0; i < done.size(); ++i) {
+          const auto it = now.find(completions[i].id);
+          if (!done[i] && it != now.end()) done[i] = completed_by(it->second, worker, completions[i].attempt);
+        }
+      }
+    }
+    return done;
+  });
+}
+
+FailOutcome Client::fail(const std::string& worker, const HeldLease& lease, const std::string& error,
+                         bool retryable) {
+  Params p;
+  p.uuid(lease.id).text(worker).text(error).boolean(retryable).int4(lease.attempt);
+  return impl_->call([&](bool reply_lost) {
+    auto r = impl_->conn.run(st::kFail, p);
+    if (PQgetisnull(r.get(), 0, 0) == 0) {
+      // runstore.fail returns the new status: queued (requeued) or failed.
+      return parse_status(detail::value_at(r.get(), 0, 0)) == Status::queued ? FailOutcome::requeued
+                                                                              : FailOutcome::failed;
+    }
+    if (reply_lost) {
+      // Refused now; did a lost earlier try record this very failure?
+      // Requeued: queued at the same attempt with our error (a new claim
+      // would have moved the attempt on).  Final: failed at the same attempt
+      // under this worker.
+      for (const Execution& e : impl_->read_back({lease.id})) {
+        if (e.attempt != lease.attempt || e.error != error) continue;
+        if (e.status == Status::queued) return FailOutcome::requeued;
+        if (e.status == Status::failed && e.lease_owner == worker) return FailOutcome::failed;
+      }
+    }
+    return FailOutcome::refused;
+  });
+}
+
+std::vector<Uuid> Client::cancel(const std::vector<Uuid>& ids, std::optional<std::int64_t> workspace_id) {
+  Params p;
+  optional_workspace(p.uuid_array(ids), workspace_id);
+  return impl_->call([&](bool) { return detail::decode_uuid_column(impl_->conn.run(st::kCancel, p).get()); });
+}
+
+void Client::listen_for_enqueues() {
+  impl_->conn.listen(kEnqueueChannel);
+  impl_->call([&](bool) { return impl_->conn.ok(); });  // reconnects (and LISTENs) if needed
+}
+
+bool Client::wait_for_enqueue(std::chrono::milliseconds timeout) {
+  if (!impl_->conn.ok()) {
+    // Reconnect (LISTEN again); what arrived meanwhile is unknown: look.
+    impl_->call([&](bool) { return true; });
+    return true;
+  }
+  return impl_->conn.wait_for_notification(timeout);
+}
+
+int Client::server_version() const { return PQserverVersion(impl_->conn.raw()); }
+
+int Client::backend_pid() const { return PQbackendPID(impl_->conn.raw()); }
+
+std::uint64_t Client::retries() const { return impl_->retries; }
 
 }  // namespace runstore

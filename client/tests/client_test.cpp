@@ -48,7 +48,7 @@ int count_rows(const std::vector<Uuid>& ids) {
 
 class ClientTest : public ::testing::TestWithParam<StatementMode> {
  protected:
-  Client client{ClientOptions{test_conninfo(), GetParam()}};
+  Client client{ClientOptions{test_conninfo(), GetParam(), {}}};
 };
 
 TEST_P(ClientTest, GetReturnsFirstAppearanceOrderDuplicatesOnceUnknownOmitted) {
@@ -156,7 +156,7 @@ TEST_P(ClientTest, PrivilegeErrorsCarryTheirSqlstate) {
   exec_sql("CREATE ROLE " + role + " LOGIN");
   exec_sql("GRANT USAGE ON SCHEMA runstore TO " + role);
   {
-    Client restricted(ClientOptions{test_conninfo() + " user=" + role, GetParam()});
+    Client restricted(ClientOptions{test_conninfo() + " user=" + role, GetParam(), {}});
     try {
       (void)restricted.get_executions_by_ids({insert_in(1)});
       ADD_FAILURE() << "expected runstore::Error";
@@ -169,18 +169,29 @@ TEST_P(ClientTest, PrivilegeErrorsCarryTheirSqlstate) {
   exec_sql("DROP ROLE " + role);
 }
 
-TEST_P(ClientTest, ATerminatedBackendIsATransientErrorAndTheNextCallReconnects) {
+TEST_P(ClientTest, WithoutRetriesATerminatedBackendIsATransientErrorAndTheNextCallReconnects) {
+  Client once(ClientOptions{test_conninfo(), GetParam(), runstore::RetryPolicy::none()});
   const Uuid id = insert_in(1);
-  ASSERT_EQ(client.get_executions_by_ids({id}).size(), 1U);  // prepares on this backend
-  exec_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-           " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  ASSERT_EQ(once.get_executions_by_ids({id}).size(), 1U);  // prepares on this backend
+  exec_sql("SELECT pg_terminate_backend(" + std::to_string(once.backend_pid()) + ")");
   try {
-    (void)client.get_executions_by_ids({id});
+    (void)once.get_executions_by_ids({id});
     ADD_FAILURE() << "expected the call on the terminated connection to fail";
   } catch (const runstore::Error& e) {
     EXPECT_TRUE(e.transient()) << e.sqlstate() << ": " << e.what();
   }
+  EXPECT_EQ(ids_of(once.get_executions_by_ids({id})), (std::vector<Uuid>{id}));
+  EXPECT_EQ(once.retries(), 0U);
+}
+
+TEST_P(ClientTest, ATerminatedBackendIsRetriedOnANewConnection) {
+  const Uuid id = insert_in(1);
+  ASSERT_EQ(client.get_executions_by_ids({id}).size(), 1U);
+  const int old_pid = client.backend_pid();
+  exec_sql("SELECT pg_terminate_backend(" + std::to_string(old_pid) + ")");
   EXPECT_EQ(ids_of(client.get_executions_by_ids({id})), (std::vector<Uuid>{id}));
+  EXPECT_EQ(client.retries(), 1U);
+  EXPECT_NE(client.backend_pid(), old_pid);
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, ClientTest,

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <stdexcept>
 #include <unordered_set>
 
@@ -33,4 +34,18 @@ TEST(Uuid, OrdersAndHashesByBytes) {
   EXPECT_NE(a, b);
   std::unordered_set<Uuid> set{a, b, a};
   EXPECT_EQ(set.size(), 2U);
+}
+
+TEST(Uuid, V7CarriesVersionVariantAndTheCurrentMillisecond) {
+  const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  const runstore::Uuid a = runstore::Uuid::v7();
+  const runstore::Uuid b = runstore::Uuid::v7();
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.bytes()[6] >> 4, 7);
+  EXPECT_EQ(a.bytes()[8] >> 6, 2);
+  std::int64_t ms = 0;
+  for (int i = 0; i < 6; ++i) ms = (ms << 8) | a.bytes()[i];
+  EXPECT_GE(ms, before);
+  EXPECT_LE(ms, before + 1000);
 }

@@ -4,11 +4,21 @@
 //   auto rows = db.get_executions_by_ids(ids);  // one round trip
 //   auto gone = db.delete_many(ids);
 //
-// A Client owns one libpq connection and is not thread-safe: use one per
-// thread (or a pool of them).  Parameters are always bound, never spliced into
-// SQL text; results come back in binary and are decoded into value types.
+// Every method calls one runstore SQL function (or one INSERT, for enqueue):
+// each decision stays in the database.  A Client owns one libpq connection
+// and is not thread-safe: use one per thread (or a pool of them).
+// Parameters are always bound, never spliced into SQL text; results come back
+// in binary and are decoded into value types.
+//
+// Retries.  A transient fault (see retry_policy.hpp) is retried per
+// ClientOptions::retry, reconnecting first when the connection was lost.
+// Every method is safe to retry, each for the reason given at it; where a
+// lost reply leaves the outcome unknown, the method says how it settles it.
+// Any other error is thrown as runstore::Error with the SQLSTATE and the
+// server's message.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -17,6 +27,9 @@
 
 #include "runstore/errors.hpp"
 #include "runstore/execution.hpp"
+#include "runstore/queue_types.hpp"
+#include "runstore/recent_workflow.hpp"
+#include "runstore/retry_policy.hpp"
 #include "runstore/uuid.hpp"
 
 namespace runstore {
@@ -35,6 +48,7 @@ struct ClientOptions {
   // A libpq connection string or URI; empty means the PG* environment.
   std::string conninfo;
   StatementMode statement_mode = StatementMode::prepared;
+  RetryPolicy retry;
 };
 
 class Client {
@@ -47,6 +61,8 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
+  // ---- reads (retried: they change nothing) ----
+
   // runstore.get_executions_by_ids: the executions with these ids, in the
   // order of first appearance; duplicates once, unknown ids omitted.  With a
   // workspace, executions of other workspaces are omitted too.  More ids than
@@ -54,13 +70,90 @@ class Client {
   [[nodiscard]] std::vector<Execution> get_executions_by_ids(
       const std::vector<Uuid>& ids, std::optional<std::int64_t> workspace_id = std::nullopt);
 
+  // runstore.recent_workflows: the workspace's (or, with a user, that user's)
+  // most recently used workflows, newest first.
+  [[nodiscard]] std::vector<RecentWorkflow> recent_workflows(
+      std::int64_t workspace_id, std::int32_t max_results = 4,
+      const std::optional<std::string>& user_id = std::nullopt);
+
+  // ---- deletes (retried: deleting twice deletes once) ----
+
   // runstore.delete_many: deletes in one statement; returns the ids deleted,
-  // in the order given.
+  // in the order given.  After a retry the list holds what the successful try
+  // deleted: ids a lost try had already deleted are gone but not listed.
   std::vector<Uuid> delete_many(const std::vector<Uuid>& ids,
                                 std::optional<std::int64_t> workspace_id = std::nullopt);
 
+  // runstore.delete_by_tag: deletes up to max_rows executions carrying tag,
+  // oldest first.  Callers loop until it returns nothing.
+  std::vector<Uuid> delete_by_tag(const std::string& tag, std::int32_t max_rows = 1000,
+                                  std::optional<std::int64_t> workspace_id = std::nullopt);
+
+  // ---- enqueueing (retried: ids are made here, and an id already stored
+  // is not inserted again) ----
+
+  // Inserts one execution; returns its id.
+  Uuid enqueue(const NewExecution& execution);
+  // Inserts all of them in one statement (one notification wakes workers);
+  // returns their ids in the same order.
+  std::vector<Uuid> enqueue(const std::vector<NewExecution>& executions);
+
+  // ---- the worker's calls ----
+
+  // runstore.dequeue: claims up to max_jobs due executions for `worker`, with
+  // a lease of `lease` (runstore.lease_timeout when unset).  Retried: a claim
+  // whose reply was lost is not delivered twice; it returns to the queue
+  // when its lease ends.
+  std::vector<Execution> dequeue(const std::string& worker, std::int32_t max_jobs = 1,
+                                 std::optional<std::chrono::milliseconds> lease = std::nullopt);
+
+  // runstore.heartbeat with attempts: extends the leases `worker` still
+  // holds at those attempts, in one call; returns the ids extended.  An id
+  // missing from the answer is a lease lost (expired and claimed again,
+  // cancelled, or finished).  Retried: extending twice is extending once.
+  std::vector<Uuid> heartbeat(const std::string& worker, const std::vector<HeldLease>& leases,
+                              std::optional<std::chrono::milliseconds> lease = std::nullopt);
+
+  // runstore.complete at the lease's attempt: true if the execution is now
+  // succeeded with `result`; false if `worker` no longer held it (fenced
+  // off), with nothing changed.  Retried; when a reply was lost the outcome
+  // is read back: the execution succeeded at this attempt by this worker.
+  bool complete(const std::string& worker, const HeldLease& lease,
+                const std::optional<std::string>& result = std::nullopt);
+
+  // Many completions in one round trip (libpq pipeline mode), each its own
+  // statement and transaction, as if complete() were called for each in
+  // turn; one bool per completion, in order.
+  std::vector<bool> complete_many(const std::string& worker, const std::vector<Completion>& completions);
+
+  // runstore.fail at the lease's attempt: requeued with a backoff while
+  // `retryable` and attempts remain, failed otherwise; refused if `worker`
+  // no longer held it.  Retried; a lost reply's outcome is read back as for
+  // complete().
+  FailOutcome fail(const std::string& worker, const HeldLease& lease, const std::string& error,
+                   bool retryable = true);
+
+  // runstore.cancel: cancels those of ids that are queued or running;
+  // returns the ids cancelled.  Retried, like delete_many.
+  std::vector<Uuid> cancel(const std::vector<Uuid>& ids,
+                           std::optional<std::int64_t> workspace_id = std::nullopt);
+
+  // ---- notifications ----
+
+  // LISTEN runstore_enqueued on this connection (again after a reconnect).
+  void listen_for_enqueues();
+  // Waits up to `timeout` for an enqueue notification; true if one (or more:
+  // all pending ones are consumed) arrived.  Needs listen_for_enqueues().
+  bool wait_for_enqueue(std::chrono::milliseconds timeout);
+
+  // ---- the connection ----
+
   // The server's version number, e.g. 150018.
   [[nodiscard]] int server_version() const;
+  // The server process serving this connection (pg_backend_pid()).
+  [[nodiscard]] int backend_pid() const;
+  // How many times a transient fault was retried over this Client's life.
+  [[nodiscard]] std::uint64_t retries() const;
 
  private:
   struct Impl;

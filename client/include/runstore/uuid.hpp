@@ -20,6 +20,10 @@ class Uuid {
   // without hyphens (as PostgreSQL does).  Throws std::invalid_argument.
   static Uuid parse(std::string_view text);
 
+  // A new time-ordered UUID (RFC 9562 version 7: 48 bits of Unix
+  // milliseconds, then 74 random bits), as runstore's own id default makes.
+  static Uuid v7();
+
   // Lower-case canonical form, as PostgreSQL prints it.
   [[nodiscard]] std::string to_string() const;
 

@@ -1,0 +1,37 @@
+// row_decoders.cpp: see row_decoders.hpp.
+#include "row_decoders.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "binary_reader.hpp"
+
+namespace runstore::detail {
+
+std::string_view value_at(const PGresult* r, int row, int col) {
+  if (PQgetisnull(r, row, col) != 0) {
+    throw std::runtime_error(std::string("unexpected NULL in column \"") + PQfname(r, col) + "\"");
+  }
+  return {PQgetvalue(r, row, col), static_cast<std::size_t>(PQgetlength(r, row, col))};
+}
+
+std::vector<Uuid> decode_uuid_column(const PGresult* r) {
+  std::vector<Uuid> out;
+  const int rows = PQntuples(r);
+  out.reserve(static_cast<std::size_t>(rows));
+  for (int i = 0; i < rows; ++i) out.push_back(decode_uuid(value_at(r, i, 0)));
+  return out;
+}
+
+std::vector<RecentWorkflow> decode_recent_workflows(const PGresult* r) {
+  std::vector<RecentWorkflow> out;
+  const int rows = PQntuples(r);
+  out.reserve(static_cast<std::size_t>(rows));
+  for (int i = 0; i < rows; ++i) {
+    out.push_back(RecentWorkflow{decode_int8(value_at(r, i, 0)), decode_timestamptz(value_at(r, i, 1)),
+                                 decode_uuid(value_at(r, i, 2))});
+  }
+  return out;
+}
+
+}  // namespace runstore::detail

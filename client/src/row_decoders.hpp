@@ -1,0 +1,21 @@
+// row_decoders.hpp: small binary results -> value types (executions are
+// decoded by execution_decoder.hpp).
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <string_view>
+#include <vector>
+
+#include "runstore/recent_workflow.hpp"
+#include "runstore/uuid.hpp"
+
+namespace runstore::detail {
+
+// The value at (row, col) as bytes; throws on NULL.
+std::string_view value_at(const PGresult* r, int row, int col);
+// Column 0 of every row, as uuids.
+std::vector<Uuid> decode_uuid_column(const PGresult* r);
+std::vector<RecentWorkflow> decode_recent_workflows(const PGresult* r);
+
+}  // namespace runstore::detail

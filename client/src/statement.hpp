@@ -1,0 +1,56 @@
+// statement.hpp: the SQL the client sends, one statement per runstore call.
+//
+// Each statement is schema-qualified and takes typed parameters only (see
+// params.hpp).  The name is what the statement is prepared as; its version
+// suffix changes whenever the text does, so an old prepared statement of the
+// same name can never be run with new parameters.
+#pragma once
+
+namespace runstore::detail {
+
+struct Statement {
+  const char* name;
+  const char* sql;
+};
+
+namespace statements {
+
+inline constexpr Statement kGetByIds{
+    "runstore_get_executions_by_ids_v1", "SELECT * FROM runstore.get_executions_by_ids($1, $2)"};
+inline constexpr Statement kRecentWorkflows{
+    "runstore_recent_workflows_v1",
+    "SELECT workflow_id, last_used_at, last_execution_id FROM runstore.recent_workflows($1, $2, $3)"};
+inline constexpr Statement kDeleteMany{"runstore_delete_many_v1",
+                                       "SELECT d FROM runstore.delete_many($1, $2) AS d"};
+inline constexpr Statement kDeleteByTag{"runstore_delete_by_tag_v1",
+                                        "SELECT d FROM runstore.delete_by_tag($1, $2, $3) AS d"};
+// Enqueue: one INSERT for the whole batch, from parallel arrays.  Tags travel
+// as one jsonb array per execution (SQL has no arrays of arrays of different
+// lengths).  Unset fields fall back to the column defaults of
+// runstore.executions (priority 0, max_attempts 3, run_after now(), tags
+// '{}').  ON CONFLICT (id) DO NOTHING makes a retried enqueue harmless: the
+// ids are made by the client, so a second try finds them stored.
+inline constexpr Statement kEnqueue{
+    "runstore_enqueue_v1",
+    "INSERT INTO runstore.executions"
+    " (id, workspace_id, workflow_id, user_id, tags, payload, priority, max_attempts, run_after)"
+    " SELECT n.id, n.workspace_id, n.workflow_id, n.user_id,"
+    "  COALESCE(ARRAY(SELECT pg_catalog.jsonb_array_elements_text(n.tags)), '{}'),"
+    "  n.payload, COALESCE(n.priority, 0), COALESCE(n.max_attempts, 3),"
+    "  COALESCE(n.run_after, pg_catalog.now())"
+    " FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.uuid[]), pg_catalog.unnest($2::pg_catalog.int8[]),"
+    "  pg_catalog.unnest($3::pg_catalog.int8[]), pg_catalog.unnest($4::pg_catalog.text[]),"
+    "  pg_catalog.unnest($5::pg_catalog.jsonb[]), pg_catalog.unnest($6::pg_catalog.jsonb[]),"
+    "  pg_catalog.unnest($7::pg_catalog.int4[]), pg_catalog.unnest($8::pg_catalog.int4[]),"
+    "  pg_catalog.unnest($9::pg_catalog.timestamptz[]))"
+    "  AS n(id, workspace_id, workflow_id, user_id, tags, payload, priority, max_attempts, run_after)"
+    " ON CONFLICT (id) DO NOTHING"};
+inline constexpr Statement kDequeue{"runstore_dequeue_v1", "SELECT * FROM runstore.dequeue($1, $2, $3)"};
+inline constexpr Statement kHeartbeat{"runstore_heartbeat_v1",
+                                      "SELECT h FROM runstore.heartbeat($1, $2, $3, $4) AS h"};
+inline constexpr Statement kComplete{"runstore_complete_v1", "SELECT runstore.complete($1, $2, $3, $4)"};
+inline constexpr Statement kFail{"runstore_fail_v1", "SELECT runstore.fail($1, $2, $3, $4, $5)"};
+inline constexpr Statement kCancel{"runstore_cancel_v1", "SELECT c FROM runstore.cancel($1, $2) AS c"};
+
+}  // namespace statements
+}  // namespace runstore::detail

@@ -1,0 +1,295 @@
+// client_queue_test.cpp: enqueue, the worker's calls, recent workflows and
+// delete_by_tag through runstore::Client, in both statement modes, against
+// the real server.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "runstore/client.hpp"
+#include "test_database.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using runstore::Client;
+using runstore::ClientOptions;
+using runstore::Completion;
+using runstore::Execution;
+using runstore::FailOutcome;
+using runstore::HeldLease;
+using runstore::NewExecution;
+using runstore::StatementMode;
+using runstore::Status;
+using runstore::Uuid;
+using runstore::testing::exec_sql;
+using runstore::testing::test_conninfo;
+
+// Each test works in a workspace of its own, so dequeue sees only its jobs.
+std::int64_t fresh_workspace() {
+  static std::int64_t next = 700000;
+  return ++next;
+}
+
+NewExecution job(std::int64_t workspace, std::int32_t priority = 0) {
+  NewExecution e;
+  e.workspace_id = workspace;
+  e.priority = priority;
+  return e;
+}
+
+std::string sql_of(const Uuid& id, const std::string& column) {
+  return exec_sql("SELECT " + column + " FROM runstore.executions WHERE id = '" + id.to_string() + "'");
+}
+
+HeldLease lease_of(const Execution& e) { return HeldLease{e.id, e.attempt}; }
+
+void expect_sqlstate(const std::function<void()>& call, const std::string& sqlstate) {
+  try {
+    call();
+    ADD_FAILURE() << "expected SQLSTATE " << sqlstate;
+  } catch (const runstore::Error& e) {
+    EXPECT_EQ(e.sqlstate(), sqlstate) << e.what();
+  }
+}
+
+class ClientQueueTest : public ::testing::TestWithParam<StatementMode> {
+ protected:
+  void SetUp() override {
+    // Nothing else may claim this test's jobs: other tests' jobs live in
+    // other workspaces but dequeue is global, so drain what is due first.
+    exec_sql("UPDATE runstore.executions SET status = 'cancelled' WHERE status IN ('queued', 'running')");
+  }
+  Client client{ClientOptions{test_conninfo(), GetParam(), {}}};
+};
+
+TEST_P(ClientQueueTest, EnqueueStoresEveryFieldAndReturnsIdsInOrder) {
+  const auto ws = fresh_workspace();
+  NewExecution full = job(ws, 7);
+  full.workflow_id = 42;
+  full.user_id = "ada";
+  full.tags = {"nightly", "with \"quotes\", and ]"};
+  full.payload = R"({"n": 1})";
+  full.max_attempts = 9;
+  full.run_after = runstore::TimePoint(std::chrono::microseconds(4102444800000000LL));  // 2100-01-01
+  const auto ids = client.enqueue(std::vector<NewExecution>{full, job(ws)});
+  ASSERT_EQ(ids.size(), 2U);
+  const auto rows = client.get_executions_by_ids(ids);
+  ASSERT_EQ(rows.size(), 2U);
+  EXPECT_EQ(rows[0].workflow_id, 42);
+  EXPECT_EQ(rows[0].user_id, "ada");
+  EXPECT_EQ(rows[0].tags, full.tags);
+  EXPECT_EQ(rows[0].payload, R"({"n": 1})");
+  EXPECT_EQ(rows[0].priority, 7);
+  EXPECT_EQ(rows[0].max_attempts, 9);
+  EXPECT_EQ(rows[0].run_after, *full.run_after);
+  EXPECT_EQ(rows[0].status, Status::queued);
+  // Unset fields take the table's defaults.
+  EXPECT_EQ(rows[1].priority, 0);
+  EXPECT_EQ(rows[1].max_attempts, 3);
+  EXPECT_TRUE(rows[1].tags.empty());
+  EXPECT_FALSE(rows[1].payload.has_value());
+  EXPECT_FALSE(rows[1].workflow_id.has_value());
+  EXPECT_EQ(rows[1].run_after, rows[1].created_at);
+  EXPECT_EQ(ids[0].bytes()[6] >> 4, 7) << "ids are version-7 UUIDs made by the client";
+}
+
+TEST_P(ClientQueueTest, EnqueueOfAnIdAlreadyStoredInsertsNothing) {
+  const auto ws = fresh_workspace();
+  NewExecution e = job(ws);
+  e.id = Uuid::v7();
+  EXPECT_EQ(client.enqueue(e), *e.id);
+  EXPECT_EQ(client.enqueue(e), *e.id);
+  EXPECT_EQ(exec_sql("SELECT count(*) FROM runstore.executions WHERE workspace_id = " + std::to_string(ws)), "1");
+}
+
+TEST_P(ClientQueueTest, ABadPayloadRefusesTheWholeBatch) {
+  const auto ws = fresh_workspace();
+  NewExecution bad = job(ws);
+  bad.payload = "{not json";
+  expect_sqlstate([&] { client.enqueue(std::vector<NewExecution>{job(ws), bad}); }, "22P02");
+  EXPECT_EQ(exec_sql("SELECT count(*) FROM runstore.executions WHERE workspace_id = " + std::to_string(ws)), "0");
+  EXPECT_TRUE(client.enqueue(std::vector<NewExecution>{}).empty());
+}
+
+TEST_P(ClientQueueTest, OneEnqueueWakesAListener) {
+  Client listener{ClientOptions{test_conninfo(), GetParam(), {}}};
+  listener.listen_for_enqueues();
+  EXPECT_FALSE(listener.wait_for_enqueue(50ms)) << "nothing enqueued yet";
+  const auto ws = fresh_workspace();
+  client.enqueue(std::vector<NewExecution>{job(ws), job(ws), job(ws)});
+  EXPECT_TRUE(listener.wait_for_enqueue(5000ms));
+  EXPECT_FALSE(listener.wait_for_enqueue(50ms)) << "one statement, one notification";
+}
+
+TEST_P(ClientQueueTest, DequeueClaimsByPriorityWithALease) {
+  const auto ws = fresh_workspace();
+  const auto low = client.enqueue(job(ws, 1));
+  const auto high = client.enqueue(job(ws, 5));
+  const auto claimed = client.dequeue("w1", 1, 30000ms);
+  ASSERT_EQ(claimed.size(), 1U);
+  EXPECT_EQ(claimed[0].id, high);
+  EXPECT_EQ(claimed[0].status, Status::running);
+  EXPECT_EQ(claimed[0].attempt, 1);
+  EXPECT_EQ(claimed[0].lease_owner, "w1");
+  ASSERT_TRUE(claimed[0].lease_expires_at.has_value());
+  const auto lease = *claimed[0].lease_expires_at - *claimed[0].started_at;
+  EXPECT_EQ(lease, 30000000us);
+  const auto next = client.dequeue("w2", 10);
+  ASSERT_EQ(next.size(), 1U);
+  EXPECT_EQ(next[0].id, low);
+  EXPECT_TRUE(client.dequeue("w3", 10).empty());
+}
+
+TEST_P(ClientQueueTest, DequeueRefusesBadArgumentsWithTheirSqlstate) {
+  expect_sqlstate([&] { client.dequeue("w", 0); }, "22023");
+  expect_sqlstate([&] { client.dequeue("", 1); }, "22023");
+  expect_sqlstate([&] { client.dequeue("w", 1, 0ms); }, "22023");
+  expect_sqlstate([&] { client.dequeue("w", 501); }, "54000");
+}
+
+TEST_P(ClientQueueTest, HeartbeatExtendsOnlyLeasesStillHeldAtTheirAttempt) {
+  const auto ws = fresh_workspace();
+  client.enqueue(std::vector<NewExecution>{job(ws), job(ws)});
+  const auto claimed = client.dequeue("w1", 2, 1000ms);
+  ASSERT_EQ(claimed.size(), 2U);
+  const HeldLease stale{claimed[1].id, claimed[1].attempt - 1};
+  const auto extended = client.heartbeat("w1", {lease_of(claimed[0]), stale}, 60000ms);
+  EXPECT_EQ(extended, (std::vector<Uuid>{claimed[0].id}));
+  EXPECT_EQ(sql_of(claimed[0].id, "lease_expires_at - updated_at"), "00:01:00");
+  EXPECT_TRUE(client.heartbeat("w2", {lease_of(claimed[0])}).empty()) << "another worker's lease";
+  EXPECT_TRUE(client.heartbeat("w1", {}).empty());
+}
+
+TEST_P(ClientQueueTest, CompleteWritesTheResultOnceAndFencesStaleAttempts) {
+  const auto ws = fresh_workspace();
+  client.enqueue(job(ws));
+  const auto e = client.dequeue("w1").at(0);
+  EXPECT_FALSE(client.complete("w1", HeldLease{e.id, e.attempt + 1}, R"({"ok": false})"));
+  EXPECT_FALSE(client.complete("w2", lease_of(e), R"({"ok": false})"));
+  EXPECT_TRUE(client.complete("w1", lease_of(e), R"({"ok": true})"));
+  EXPECT_FALSE(client.complete("w1", lease_of(e), R"({"ok": "again"})")) << "already succeeded";
+  const auto now = client.get_executions_by_ids({e.id}).at(0);
+  EXPECT_EQ(now.status, Status::succeeded);
+  EXPECT_EQ(now.result, R"({"ok": true})");
+  EXPECT_TRUE(now.finished_at.has_value());
+}
+
+TEST_P(ClientQueueTest, CompleteManyAnswersEachCompletionInOneCall) {
+  const auto ws = fresh_workspace();
+  client.enqueue(std::vector<NewExecution>(5, job(ws)));
+  const auto claimed = client.dequeue("w1", 5);
+  ASSERT_EQ(claimed.size(), 5U);
+  std::vector<Completion> batch;
+  for (const auto& e : claimed) batch.push_back(Completion{e.id, e.attempt, "{\"i\": " + std::to_string(batch.size()) + "}"});
+  batch[2].attempt += 1;  // fenced off: a stale token
+  const auto done = client.complete_many("w1", batch);
+  EXPECT_EQ(done, (std::vector<bool>{true, true, false, true, true}));
+  EXPECT_EQ(client.get_executions_by_ids({claimed[4].id}).at(0).result, R"({"i": 4})");
+  EXPECT_EQ(client.get_executions_by_ids({claimed[2].id}).at(0).status, Status::running);
+  EXPECT_TRUE(client.complete_many("w1", {}).empty());
+}
+
+TEST_P(ClientQueueTest, CompleteManyWithABadResultThrowsAndTheOthersStand) {
+  const auto ws = fresh_workspace();
+  client.enqueue(std::vector<NewExecution>(2, job(ws)));
+  const auto claimed = client.dequeue("w1", 2);
+  ASSERT_EQ(claimed.size(), 2U);
+  expect_sqlstate([&] {
+    client.complete_many("w1", {Completion{claimed[0].id, claimed[0].attempt, "{bad"},
+                                Completion{claimed[1].id, claimed[1].attempt, "1"}});
+  }, "22P02");
+  EXPECT_EQ(client.get_executions_by_ids({claimed[0].id}).at(0).status, Status::running);
+  EXPECT_EQ(client.get_executions_by_ids({claimed[1].id}).at(0).status, Status::succeeded)
+      << "each completion is its own transaction";
+  EXPECT_TRUE(client.complete("w1", lease_of(claimed[0]), "2")) << "the connection is still usable";
+}
+
+TEST_P(ClientQueueTest, FailRequeuesUntilMaxAttemptsThenFails) {
+  exec_sql("ALTER DATABASE " + test_conninfo().substr(7) + " SET runstore.retry_backoff_base = 0");
+  Client fresh{ClientOptions{test_conninfo(), GetParam(), {}}};  // picks the setting up
+  const auto ws = fresh_workspace();
+  NewExecution e = job(ws);
+  e.max_attempts = 2;
+  const Uuid id = fresh.enqueue(e);
+  auto first = fresh.dequeue("w1").at(0);
+  EXPECT_EQ(fresh.fail("w2", lease_of(first), "not mine"), FailOutcome::refused);
+  EXPECT_EQ(fresh.fail("w1", lease_of(first), "boom 1"), FailOutcome::requeued);
+  EXPECT_EQ(fresh.fail("w1", lease_of(first), "boom again"), FailOutcome::refused) << "no longer held";
+  auto second = fresh.dequeue("w1").at(0);
+  EXPECT_EQ(second.id, id);
+  EXPECT_EQ(second.attempt, 2);
+  EXPECT_EQ(fresh.fail("w1", lease_of(second), "boom 2"), FailOutcome::failed);
+  const auto now = fresh.get_executions_by_ids({id}).at(0);
+  EXPECT_EQ(now.status, Status::failed);
+  EXPECT_EQ(now.error, "boom 2");
+  exec_sql("ALTER DATABASE " + test_conninfo().substr(7) + " RESET runstore.retry_backoff_base");
+}
+
+TEST_P(ClientQueueTest, AFailureMarkedNotRetryableIsFinal) {
+  const auto ws = fresh_workspace();
+  client.enqueue(job(ws));
+  const auto e = client.dequeue("w1").at(0);
+  EXPECT_EQ(client.fail("w1", lease_of(e), "bad input", false), FailOutcome::failed);
+}
+
+TEST_P(ClientQueueTest, CancelStopsQueuedAndRunningAndFencesTheWorker) {
+  const auto ws = fresh_workspace();
+  const auto queued = client.enqueue(job(ws));
+  const auto running_id = client.enqueue(job(ws, 9));
+  const auto running = client.dequeue("w1").at(0);
+  ASSERT_EQ(running.id, running_id);
+  EXPECT_EQ(client.cancel({queued, running.id, queued}, ws), (std::vector<Uuid>{queued, running.id}));
+  EXPECT_FALSE(client.complete("w1", lease_of(running), "1"));
+  EXPECT_TRUE(client.heartbeat("w1", {lease_of(running)}).empty());
+  EXPECT_TRUE(client.cancel({queued}).empty()) << "already cancelled";
+  EXPECT_TRUE(client.cancel({client.enqueue(job(ws))}, ws + 1).empty()) << "other workspace";
+}
+
+TEST_P(ClientQueueTest, RecentWorkflowsNewestFirstAndPerUser) {
+  const auto ws = fresh_workspace();
+  auto at = [&](std::int64_t workflow, const char* user, const char* created) {
+    return runstore::Uuid::parse(exec_sql(
+        "INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, status, created_at) VALUES (" +
+        std::to_string(ws) + ", " + std::to_string(workflow) + ", '" + user + "', 'succeeded', '" + created +
+        "') RETURNING id"));
+  };
+  at(1, "ada", "2026-01-01");
+  const Uuid latest2 = at(2, "bob", "2026-01-03");
+  const Uuid latest1 = at(1, "ada", "2026-01-02");
+  const auto all = client.recent_workflows(ws, 4);
+  ASSERT_EQ(all.size(), 2U);
+  EXPECT_EQ(all[0].workflow_id, 2);
+  EXPECT_EQ(all[0].last_execution_id, latest2);
+  EXPECT_EQ(all[1].workflow_id, 1);
+  EXPECT_EQ(all[1].last_execution_id, latest1);
+  EXPECT_EQ(client.recent_workflows(ws, 1).size(), 1U);
+  const auto ada = client.recent_workflows(ws, 4, std::string("ada"));
+  ASSERT_EQ(ada.size(), 1U);
+  EXPECT_EQ(ada[0].workflow_id, 1);
+  expect_sqlstate([&] { (void)client.recent_workflows(ws, -1); }, "22023");
+  expect_sqlstate([&] { (void)client.recent_workflows(ws, 1001); }, "22023");
+}
+
+TEST_P(ClientQueueTest, DeleteByTagDeletesAtMostMaxRowsOldestFirst) {
+  const auto ws = fresh_workspace();
+  const std::string tag = "purge-" + std::to_string(ws);
+  std::vector<NewExecution> batch(5, job(ws));
+  for (auto& e : batch) e.tags = {tag};
+  const auto ids = client.enqueue(batch);
+  const auto first = client.delete_by_tag(tag, 3);
+  EXPECT_EQ(first.size(), 3U);
+  EXPECT_EQ(client.delete_by_tag(tag, 3).size(), 2U);
+  EXPECT_TRUE(client.delete_by_tag(tag, 3).empty());
+  EXPECT_TRUE(client.get_executions_by_ids(ids).empty());
+  expect_sqlstate([&] { client.delete_by_tag(tag, 0); }, "22023");
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, ClientQueueTest,
+                         ::testing::Values(StatementMode::prepared, StatementMode::unnamed),
+                         [](const auto& info) {
+                           return info.param == StatementMode::prepared ? "prepared" : "unnamed";
+                         });
+
+}  // namespace

@@ -1,0 +1,217 @@
+// client_retry_test.cpp: transient faults are retried (a backend killed in
+// the middle of a call, a lost reply whose outcome must be read back), other
+// errors are not, and the retry budget is bounded.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <algorithm>
+#include <future>
+#include <set>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "retrying.hpp"
+#include "runstore/client.hpp"
+#include "test_database.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using runstore::Client;
+using runstore::ClientOptions;
+using runstore::HeldLease;
+using runstore::NewExecution;
+using runstore::RetryPolicy;
+using runstore::StatementMode;
+using runstore::Status;
+using runstore::Uuid;
+using runstore::testing::exec_sql;
+using runstore::testing::test_conninfo;
+
+// A second session of our own, to hold locks while the client waits on them.
+class Session {
+ public:
+  explicit Session(const std::string& conninfo = test_conninfo())
+      : c_(PQconnectdb(conninfo.c_str()), &PQfinish) {
+    if (PQstatus(c_.get()) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c_.get()));
+  }
+  std::string run(const std::string& sql) {
+    std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(c_.get(), sql.c_str()), &PQclear);
+    const auto st = PQresultStatus(r.get());
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw std::runtime_error(sql + ": " + PQresultErrorMessage(r.get()));
+    return st == PGRES_TUPLES_OK && PQntuples(r.get()) > 0 ? PQgetvalue(r.get(), 0, 0) : "";
+  }
+
+ private:
+  std::unique_ptr<PGconn, decltype(&PQfinish)> c_;
+};
+
+// Waits until backend `pid` is blocked on a lock, then terminates it.
+void terminate_when_waiting(Session& s, int pid) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (s.run("SELECT wait_event_type FROM pg_stat_activity WHERE pid = " + std::to_string(pid)) != "Lock") {
+    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("the call never blocked");
+    std::this_thread::sleep_for(10ms);
+  }
+  s.run("SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
+}
+
+NewExecution job_in(std::int64_t ws) {
+  NewExecution e;
+  e.workspace_id = ws;
+  return e;
+}
+
+TEST(ClientRetry, ABackendKilledMidCallIsRetriedToSuccess) {
+  Client client(test_conninfo());
+  const Uuid id = client.enqueue(job_in(800001));
+  Session holder;
+  holder.run("BEGIN");
+  holder.run("LOCK TABLE runstore.executions IN ACCESS EXCLUSIVE MODE");
+  const int pid = client.backend_pid();
+  auto call = std::async(std::launch::async, [&] { return client.get_executions_by_ids({id}); });
+  terminate_when_waiting(holder, pid);
+  holder.run("COMMIT");
+  const auto rows = call.get();
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(rows[0].id, id);
+  EXPECT_GE(client.retries(), 1U);
+  EXPECT_NE(client.backend_pid(), pid);
+}
+
+TEST(ClientRetry, ACompletionWhoseReplyWasLostIsReadBackAsDone) {
+  // The completion lands (here: another session applies exactly what the
+  // client's statement would) and the client's connection dies before it
+  // hears so.  The retry is refused (the execution is no longer running);
+  // the client reads it back and reports the completion as done.
+  Client client(test_conninfo());
+  exec_sql("UPDATE runstore.executions SET status = 'cancelled' WHERE status IN ('queued', 'running')");
+  client.enqueue(job_in(800002));
+  const auto e = client.dequeue("w-lost").at(0);
+  Session holder;
+  holder.run("BEGIN");
+  holder.run("SELECT 1 FROM runstore.executions WHERE id = '" + e.id.to_string() + "' FOR UPDATE");
+  const int pid = client.backend_pid();
+  auto call = std::async(std::launch::async, [&] { return client.complete("w-lost", HeldLease{e.id, e.attempt}, "7"); });
+  terminate_when_waiting(holder, pid);
+  holder.run("UPDATE runstore.executions SET status = 'succeeded', result = '7', finished_at = now()"
+             " WHERE id = '" + e.id.to_string() + "'");
+  holder.run("COMMIT");
+  EXPECT_TRUE(call.get());
+  EXPECT_GE(client.retries(), 1U);
+}
+
+TEST(ClientRetry, ACompletionFencedOffAfterALostReplyStaysRefused) {
+  // Same, but meanwhile the lease expired and another worker claimed it:
+  // the read-back sees a newer attempt and the answer is false.
+  Client client(test_conninfo());
+  exec_sql("UPDATE runstore.executions SET status = 'cancelled' WHERE status IN ('queued', 'running')");
+  client.enqueue(job_in(800003));
+  const auto e = client.dequeue("w-old").at(0);
+  Session holder;
+  holder.run("BEGIN");
+  holder.run("SELECT 1 FROM runstore.executions WHERE id = '" + e.id.to_string() + "' FOR UPDATE");
+  const int pid = client.backend_pid();
+  auto call = std::async(std::launch::async, [&] { return client.complete("w-old", HeldLease{e.id, e.attempt}, "7"); });
+  terminate_when_waiting(holder, pid);
+  holder.run("UPDATE runstore.executions SET attempt = attempt + 1, lease_owner = 'w-new'"
+             " WHERE id = '" + e.id.to_string() + "'");
+  holder.run("COMMIT");
+  EXPECT_FALSE(call.get());
+  const auto now = client.get_executions_by_ids({e.id}).at(0);
+  EXPECT_EQ(now.status, Status::running);
+  EXPECT_EQ(now.lease_owner, "w-new");
+}
+
+TEST(ClientRetry, AFailureWhoseReplyWasLostIsReadBack) {
+  Client client(test_conninfo());
+  exec_sql("UPDATE runstore.executions SET status = 'cancelled' WHERE status IN ('queued', 'running')");
+  client.enqueue(job_in(800004));
+  const auto e = client.dequeue("w-f").at(0);
+  Session holder;
+  holder.run("BEGIN");
+  holder.run("SELECT 1 FROM runstore.executions WHERE id = '" + e.id.to_string() + "' FOR UPDATE");
+  const int pid = client.backend_pid();
+  auto call = std::async(std::launch::async,
+                         [&] { return client.fail("w-f", HeldLease{e.id, e.attempt}, "disk full"); });
+  terminate_when_waiting(holder, pid);
+  holder.run("UPDATE runstore.executions SET status = 'queued', error = 'disk full', lease_owner = NULL"
+             " WHERE id = '" + e.id.to_string() + "'");
+  holder.run("COMMIT");
+  EXPECT_EQ(call.get(), runstore::FailOutcome::requeued);
+}
+
+TEST(ClientRetry, OtherErrorsAreNotRetried) {
+  Client client(test_conninfo());
+  try {
+    (void)client.dequeue("w", 0);
+    FAIL() << "expected 22023";
+  } catch (const runstore::Error& e) {
+    EXPECT_EQ(e.sqlstate(), "22023");
+  }
+  EXPECT_EQ(client.retries(), 0U);
+}
+
+TEST(ClientRetry, TheRetryBudgetIsBounded) {
+  // The database stops taking connections; the client's backend is killed.
+  // Every reconnect fails, so the call gives up after max_attempts tries.
+  const std::string db = test_conninfo().substr(std::string("dbname=").size());
+  RetryPolicy policy;
+  policy.max_attempts = 4;
+  policy.initial_backoff = 10ms;
+  policy.max_backoff = 40ms;
+  policy.max_elapsed = 10s;
+  Client client(ClientOptions{test_conninfo(), StatementMode::prepared, policy});
+  Session admin("dbname=postgres");  // a database cannot shut itself off
+  admin.run("ALTER DATABASE " + db + " ALLOW_CONNECTIONS false");
+  admin.run("SELECT pg_terminate_backend(" + std::to_string(client.backend_pid()) + ")");
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW((void)client.get_executions_by_ids({}), runstore::ConnectionError);
+  const auto took = std::chrono::steady_clock::now() - start;
+  admin.run("ALTER DATABASE " + db + " ALLOW_CONNECTIONS true");
+  EXPECT_EQ(client.retries(), 3U);
+  EXPECT_LT(took, 5s);
+  EXPECT_TRUE(client.get_executions_by_ids({}).empty()) << "recovers once connections are allowed again";
+}
+
+TEST(ClientRetry, MaxElapsedStopsRetryingEarly) {
+  const std::string db = test_conninfo().substr(std::string("dbname=").size());
+  RetryPolicy policy;
+  policy.max_attempts = 1000;
+  policy.initial_backoff = 20ms;
+  policy.max_backoff = 20ms;
+  policy.max_elapsed = 300ms;
+  Client client(ClientOptions{test_conninfo(), StatementMode::prepared, policy});
+  Session admin("dbname=postgres");  // a database cannot shut itself off
+  admin.run("ALTER DATABASE " + db + " ALLOW_CONNECTIONS false");
+  admin.run("SELECT pg_terminate_backend(" + std::to_string(client.backend_pid()) + ")");
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW((void)client.get_executions_by_ids({}), runstore::ConnectionError);
+  const auto took = std::chrono::steady_clock::now() - start;
+  admin.run("ALTER DATABASE " + db + " ALLOW_CONNECTIONS true");
+  EXPECT_LT(took, 3s);
+  EXPECT_LT(client.retries(), 1000U);
+}
+
+TEST(RetryDelay, FullJitterStaysUnderTheDoublingCeiling) {
+  RetryPolicy policy;
+  policy.initial_backoff = 10ms;
+  policy.max_backoff = 100ms;
+  for (int retry = 1; retry <= 40; ++retry) {
+    const auto ceiling = std::min<std::int64_t>(100, 10LL << std::min(retry - 1, 20));
+    for (int i = 0; i < 200; ++i) {
+      const auto d = runstore::detail::full_jitter_delay(policy, retry);
+      ASSERT_GE(d.count(), 0);
+      ASSERT_LE(d.count(), ceiling) << "retry " << retry;
+    }
+  }
+  // Jitter: not every delay is the same.
+  std::set<std::int64_t> seen;
+  for (int i = 0; i < 100; ++i) seen.insert(runstore::detail::full_jitter_delay(policy, 5).count());
+  EXPECT_GT(seen.size(), 10U);
+}
+
+}  // namespace
