@@ -31,6 +31,23 @@ cmake -S tests -B build/tests >/dev/null || failed=1
 echo "== client tests (ctest, against the same cluster)"
 (cd build/client && ctest --output-on-failure) || failed=1
 
+# The same client, worker and CLI tests again with AddressSanitizer (and its
+# LeakSanitizer) and UndefinedBehaviorSanitizer: any report fails the test.
+# The install test is left out: an uninstrumented application cannot load an
+# instrumented library.
+echo "== client tests under ASan + UBSan (ctest)"
+sanitize="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+if cmake -S client -B build/client-asan -DCMAKE_BUILD_TYPE=Debug -DRUNSTORE_BUILD_EXAMPLES=OFF \
+      -DCMAKE_CXX_FLAGS="$sanitize" -DCMAKE_EXE_LINKER_FLAGS="$sanitize" \
+      -DCMAKE_SHARED_LINKER_FLAGS="$sanitize" >/dev/null &&
+   cmake --build build/client-asan -j"$(nproc)" >/dev/null; then
+  (cd build/client-asan &&
+   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+   ctest --output-on-failure -E '^install_') || failed=1
+else
+  echo "the sanitizer build failed"; failed=1
+fi
+
 if [ "$failed" != 0 ]; then
   echo "== some suites FAILED; server log tail:"
   tests/scripts/cluster.sh log | tail -n 40

@@ -200,37 +200,70 @@ bool Client::complete(const std::string& worker, const HeldLease& lease, const s
 }
 
 std::vector<bool> Client::complete_many(const std::string& worker, const std::vector<Completion>& completions) {
-  std::vector<Params> batch;
-  batch.reserve(completions.size());
-  for (const Completion& c : completions) batch.push_back(complete_params(worker, c.id, c.attempt, c.result));
+  if (completions.empty()) return {};
+  auto out = complete_many_and_dequeue(worker, completions, 0);
+  if (!out.errors.empty()) throw out.errors.front().second;
+  return out.completed;
+}
+
+Client::CompletedAndClaimed Client::complete_many_and_dequeue(const std::string& worker,
+                                                              const std::vector<Completion>& completions,
+                                                              std::int32_t max_jobs,
+                                                              std::optional<std::chrono::milliseconds> lease) {
+  std::vector<Params> params;
+  params.reserve(completions.size() + 1);
+  for (const Completion& c : completions) params.push_back(complete_params(worker, c.id, c.attempt, c.result));
+  std::vector<detail::Connection::Call> calls;
+  for (const Params& p : params) calls.push_back({&st::kComplete, &p});
+  Params dequeue_params;
+  if (max_jobs > 0) {
+    optional_lease(dequeue_params.text(worker).int4(max_jobs), lease);
+    calls.push_back({&st::kDequeue, &dequeue_params});
+  }
   return impl_->call([&](bool reply_lost) {
-    std::vector<bool> done(completions.size(), false);
-    if (batch.size() == 1) {
-      done[0] = decode_bool(impl_->conn.run(st::kComplete, batch[0]).get());
+    CompletedAndClaimed out;
+    out.completed.assign(completions.size(), false);
+    std::vector<detail::ResultPtr> results;
+    if (calls.size() == 1) {
+      results.push_back(impl_->conn.run(*calls[0].statement, *calls[0].params));
     } else {
-      auto results = impl_->conn.run_pipelined(st::kComplete, batch);
-      for (std::size_t i = 0; i < results.size(); ++i) {
+      results = impl_->conn.run_pipelined(calls);
+    }
+    // Each call stands on its own: a refused completion is reported beside
+    // the others, never at the cost of the executions just claimed.
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (i == completions.size()) {
         detail::check_result(results[i].get(), impl_->conn.raw(), PGRES_TUPLES_OK);
-        done[i] = decode_bool(results[i].get());
+        out.claimed = detail::decode_executions(results[i].get());
+        continue;
+      }
+      try {
+        detail::check_result(results[i].get(), impl_->conn.raw(), PGRES_TUPLES_OK);
+        out.completed[i] = decode_bool(results[i].get());
+      } catch (const Error& e) {
+        if (e.transient()) throw;  // the connection broke: retry the step
+        out.errors.emplace_back(i, e);
       }
     }
     if (reply_lost) {
       // An earlier try may have completed some before its reply was lost:
       // those now answer false; read them back.
       std::vector<Uuid> unsure;
-      for (std::size_t i = 0; i < done.size(); ++i) {
-        if (!done[i]) unsure.push_back(completions[i].id);
+      for (std::size_t i = 0; i < completions.size(); ++i) {
+        if (!out.completed[i]) unsure.push_back(completions[i].id);
       }
       if (!unsure.empty()) {
         std::unordered_map<Uuid, Execution> now;
         for (auto& e : impl_->read_back(unsure)) now.emplace(e.id, std::move(e));
-        for (std::size_t i = 0; i < done.size(); ++i) {
+        for (std::size_t i = 0; i < completions.size(); ++i) {
           const auto it = now.find(completions[i].id);
-          if (!done[i] && it != now.end()) done[i] = completed_by(it->second, worker, completions[i].attempt);
+          if (!out.completed[i] && it != now.end()) {
+            out.completed[i] = completed_by(it->second, worker, completions[i].attempt);
+          }
         }
       }
     }
-    return done;
+    return out;
   });
 }
 

@@ -73,11 +73,12 @@ ResultPtr Connection::run(const Statement& s, const Params& p, ExecStatusType ex
   return r;
 }
 
-std::vector<ResultPtr> Connection::run_pipelined(const Statement& s, const std::vector<Params>& batch) {
+std::vector<ResultPtr> Connection::run_pipelined(const std::vector<Call>& calls) {
   std::vector<ResultPtr> out;
-  if (batch.empty()) return out;
+  if (calls.empty()) return out;
   if (!ok()) throw ConnectionError("not connected");
-  prepare_if_needed(s, batch.front());  // PQprepare is not allowed inside a pipeline
+  // PQprepare is not allowed inside a pipeline: prepare first.
+  for (const Call& call : calls) prepare_if_needed(*call.statement, *call.params);
   PGconn* c = conn_.get();
   const auto broken = [&] { return ConnectionError(trimmed(PQerrorMessage(c))); };
   if (PQenterPipelineMode(c) != 1) throw broken();
@@ -92,7 +93,9 @@ std::vector<ResultPtr> Connection::run_pipelined(const Statement& s, const std::
       }
     }
   } exit_guard{c};
-  for (const Params& p : batch) {
+  for (const Call& call : calls) {
+    const Statement& s = *call.statement;
+    const Params& p = *call.params;
     const auto values = p.values();
     const int sent = mode_ == StatementMode::unnamed
                          ? PQsendQueryParams(c, s.sql, p.count(), p.types(), values.data(),
@@ -103,8 +106,8 @@ std::vector<ResultPtr> Connection::run_pipelined(const Statement& s, const std::
     // failing does not abort the rest.
     if (sent != 1 || PQpipelineSync(c) != 1) throw broken();
   }
-  out.reserve(batch.size());
-  for (std::size_t i = 0; i < batch.size(); ++i) {
+  out.reserve(calls.size());
+  for (std::size_t i = 0; i < calls.size(); ++i) {
     ResultPtr r(PQgetResult(c));
     if (!r) throw broken();
     // The statement's result is followed by a NULL, then by the sync's.

@@ -32,11 +32,16 @@ class Connection {
   // `expected`.
   ResultPtr run(const Statement& s, const Params& p, ExecStatusType expected = PGRES_TUPLES_OK);
 
-  // Runs `s` once per element of `batch` in one round trip (pipeline mode),
-  // each in its own implicit transaction (a sync after each).  Returns one
-  // result per element, in order, successful or not; check each with
-  // check_result.  Throws ConnectionError if the connection broke.
-  std::vector<ResultPtr> run_pipelined(const Statement& s, const std::vector<Params>& batch);
+  // One statement of a pipeline.
+  struct Call {
+    const Statement* statement;
+    const Params* params;
+  };
+  // Runs the calls in one round trip (pipeline mode), each in its own
+  // implicit transaction (a sync after each).  Returns one result per call,
+  // in order, successful or not; check each with check_result.  Throws
+  // ConnectionError if the connection broke.
+  std::vector<ResultPtr> run_pipelined(const std::vector<Call>& calls);
 
   // LISTEN on `channel` now and after every reconnect.
   void listen(const std::string& channel);

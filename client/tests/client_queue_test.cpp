@@ -206,6 +206,27 @@ TEST_P(ClientQueueTest, CompleteManyWithABadResultThrowsAndTheOthersStand) {
   EXPECT_TRUE(client.complete("w1", lease_of(claimed[0]), "2")) << "the connection is still usable";
 }
 
+TEST_P(ClientQueueTest, CompleteManyAndDequeueIsAWorkersWholeStep) {
+  const auto ws = fresh_workspace();
+  client.enqueue(std::vector<NewExecution>(4, job(ws)));
+  const auto held = client.dequeue("w1", 2, 60000ms);
+  ASSERT_EQ(held.size(), 2U);
+  // The second completion's result is not JSON: refused on its own, and the
+  // next batch is still claimed and handed over.
+  const auto step = client.complete_many_and_dequeue(
+      "w1", {Completion{held[0].id, held[0].attempt, "1"}, Completion{held[1].id, held[1].attempt, "{bad"}}, 5,
+      60000ms);
+  EXPECT_EQ(step.completed, (std::vector<bool>{true, false}));
+  ASSERT_EQ(step.errors.size(), 1U);
+  EXPECT_EQ(step.errors[0].first, 1U);
+  EXPECT_EQ(step.errors[0].second.sqlstate(), "22P02");
+  ASSERT_EQ(step.claimed.size(), 2U);
+  for (const auto& e : step.claimed) EXPECT_EQ(e.lease_owner, "w1");
+  const auto none = client.complete_many_and_dequeue("w1", {}, 0);
+  EXPECT_TRUE(none.completed.empty());
+  EXPECT_TRUE(none.claimed.empty());
+}
+
 TEST_P(ClientQueueTest, FailRequeuesUntilMaxAttemptsThenFails) {
   exec_sql("ALTER DATABASE " + test_conninfo().substr(7) + " SET runstore.retry_backoff_base = 0");
   Client fresh{ClientOptions{test_conninfo(), GetParam(), {}}};  // picks the setting up

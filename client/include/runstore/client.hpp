@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "runstore/errors.hpp"
@@ -125,6 +126,22 @@ class Client {
   // statement and transaction, as if complete() were called for each in
   // turn; one bool per completion, in order.
   std::vector<bool> complete_many(const std::string& worker, const std::vector<Completion>& completions);
+
+  // complete_many, then dequeue(worker, max_jobs, lease), in one round trip:
+  // a worker's whole step between two batches.  Each call is still its own
+  // statement and transaction.  With max_jobs 0 nothing is claimed.  A
+  // completion the server refused with an error (a result that is not JSON)
+  // does not throw, so that the claimed executions are never dropped: it is
+  // false in `completed` and listed in `errors`.  A failed dequeue throws.
+  struct CompletedAndClaimed {
+    std::vector<bool> completed;     // one per completion, as complete_many
+    std::vector<Execution> claimed;  // as dequeue
+    std::vector<std::pair<std::size_t, Error>> errors;  // (completion index, error)
+  };
+  CompletedAndClaimed complete_many_and_dequeue(const std::string& worker,
+                                                const std::vector<Completion>& completions,
+                                                std::int32_t max_jobs,
+                                                std::optional<std::chrono::milliseconds> lease = std::nullopt);
 
   // runstore.fail at the lease's attempt: requeued with a backoff while
   // `retryable` and attempts remain, failed otherwise; refused if `worker`
