@@ -7,13 +7,14 @@
 #   bench/run.sh batch           # batch lookups and deletes (BENCH_ROWS, default 1,000,000)
 #   bench/run.sh recent          # recent workflows: reads on 3.23M skewed runs, write cost
 #   bench/run.sh queue           # queue lifecycle vs a naive SKIP LOCKED queue; 2 x 5-minute churn
+#   bench/run.sh client          # the C++ client: batch status vs N+1, runstore::Worker vs raw SQL
 #
 # Run nothing else on the machine meanwhile (see bench/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 which=${1:-all}
-case "$which" in all | batch | recent | queue) ;; *) echo "usage: $0 [all|batch|recent|queue]" >&2; exit 2 ;; esac
+case "$which" in all | batch | recent | queue | client) ;; *) echo "usage: $0 [all|batch|recent|queue|client]" >&2; exit 2 ;; esac
 rows=${BENCH_ROWS:-1000000}
 export RUNSTORE_PGPORT=${RUNSTORE_BENCH_PGPORT:-54339}
 
@@ -53,4 +54,12 @@ psql -qX -d runstore_queue -c "CREATE EXTENSION runstore" >/dev/null
 echo "== queue lifecycle (bench/src/queue_bench.cpp), unix socket"
 build/bench/queue_bench --conninfo "dbname=runstore_queue" --churn-seconds "${CHURN_SECONDS:-300}"
 psql -qX -c "DROP DATABASE runstore_queue" >/dev/null
+fi
+
+if [ "$which" = all ] || [ "$which" = client ]; then
+psql -qX -c "CREATE DATABASE runstore_client" >/dev/null
+psql -qX -d runstore_client -c "CREATE EXTENSION runstore" >/dev/null
+echo "== the C++ client (bench/src/client_bench.cpp), unix socket"
+build/bench/client_bench --conninfo "dbname=runstore_client"
+psql -qX -c "DROP DATABASE runstore_client" >/dev/null
 fi
