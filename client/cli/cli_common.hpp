@@ -1,0 +1,57 @@
+// cli_common.hpp: what every command shares: exit codes, the connection
+// options, --help handling, id and workspace arguments.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "args.hpp"
+#include "runstore/client.hpp"
+#include "runstore/uuid.hpp"
+
+namespace runstore::cli {
+
+// Usage errors (bad arguments) exit 2; server and runtime errors exit 1.
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+// Options given before the command name.
+struct GlobalOptions {
+  std::optional<std::string> dsn;  // --dsn/-d
+};
+
+// What a command's run function gets.
+struct Invocation {
+  std::vector<std::string> args;  // after the command name
+  GlobalOptions global;
+};
+
+// Parses a command's arguments; --help/-h and --dsn/-d are added to `specs`
+// so they work after the command name too.  Returns nullopt after printing
+// `help` to stdout (the command then exits 0).
+std::optional<ParsedArgs> parse_command(Invocation& inv, std::vector<OptionSpec> specs,
+                                        const std::string& command, const char* help);
+
+// --dsn, else RUNSTORE_DSN, else "" (libpq reads the PG* environment).
+std::string resolve_conninfo(const GlobalOptions& global);
+Client connect(const GlobalOptions& global);
+
+// The id arguments of status and delete: the words as given, or, when the
+// only word is "-", the whitespace-separated words read from stdin.
+std::vector<std::string> id_words(const std::vector<std::string>& positional);
+
+// Every word must be a UUID: the first that is not is a UsageError naming it.
+// Duplicates are dropped, first appearance kept.
+std::vector<Uuid> parse_ids(const std::vector<std::string>& words);
+
+// --workspace as a bigint, when given.
+std::optional<std::int64_t> workspace_option(const ParsedArgs& args);
+
+// The ids the server has at most per array call (runstore.max_batch_size
+// defaults to 500); longer id lists are sent in chunks of this size.
+constexpr std::size_t kIdChunk = 500;
+
+}  // namespace runstore::cli

@@ -1,0 +1,225 @@
+// cmd_worker.cpp: `runstore worker -- COMMAND...`: a runstore::Worker whose
+// handler runs COMMAND once per claimed execution (see subprocess.hpp).
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_common.hpp"
+#include "commands.hpp"
+#include "runstore/worker.hpp"
+#include "subprocess.hpp"
+#include "text_util.hpp"
+
+namespace runstore::cli {
+
+namespace {
+
+const char* const kHelp =
+    R"(usage: runstore worker [OPTIONS] -- COMMAND [ARGS...]
+
+Claims executions and runs COMMAND once for each (directly, no shell; looked
+up in PATH), until SIGTERM or SIGINT.  For each execution COMMAND gets:
+  stdin    the payload as JSON text (empty when the payload is null)
+  env      RUNSTORE_EXECUTION_ID, RUNSTORE_ATTEMPT, RUNSTORE_WORKSPACE_ID
+           (and RUNSTORE_WORKFLOW_ID when set), on top of the worker's own
+Its outcome:
+  exit 0             succeeded; stdout is the result: stored as JSON when it
+                     is valid JSON, else as a JSON string; empty means null
+  exit non-zero, or  failed (retryable: queued again after a backoff until
+  killed by signal   max_attempts), with the last 2 KB of stderr as the error
+  cannot be run      failed (retryable), the error says why
+stdout beyond 16 MiB is a failure.  COMMAND runs in a process group of its
+own: a Ctrl-C in the terminal reaches the worker, which stops it as below.
+
+Stopping.  SIGTERM or SIGINT: no new claims; each running COMMAND gets SIGTERM
+(its group does) and --grace seconds to finish (exit 0 then still succeeds),
+then SIGKILL.  The same happens to a COMMAND whose lease was lost (cancelled,
+or expired and claimed again): its outcome is then not written.
+
+Options:
+  -n, --name NAME       lease owner name (default: HOST:PID); unique per worker
+  -s, --slots N         commands running at once (default 1)
+  -b, --batch N         executions claimed per dequeue call (default: --slots)
+  -l, --lease SECONDS   lease per claim, renewed by heartbeats (default 30)
+  -p, --poll SECONDS    look for due work this often without a notification
+                        (default 1)
+  -g, --grace SECONDS   from SIGTERM to SIGKILL for a stopping COMMAND
+                        (default 10)
+  -q, --quiet           no line per finished execution (errors still logged)
+  -d, --dsn CONNINFO    connection string (default: $RUNSTORE_DSN, else PG*)
+  -h, --help            this help
+
+Log lines go to stderr.  Exit status: 0 after a graceful stop; 1 the database
+cannot be reached at start; 2 a usage error (including a COMMAND not found).
+)";
+
+std::mutex g_log_mutex;
+
+void log_line(const std::string& worker, const std::string& message) {
+  const std::string line = "runstore worker " + worker + ": " + message + "\n";
+  std::lock_guard<std::mutex> lock(g_log_mutex);
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+// stdout as a result: valid JSON as is, anything else as a JSON string.
+std::optional<std::string> result_from_stdout(const std::string& out) {
+  const auto first = out.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return std::nullopt;
+  const auto last = out.find_last_not_of(" \t\r\n");
+  const std::string trimmed = out.substr(first, last - first + 1);
+  auto parsed = nlohmann::json::parse(trimmed, nullptr, /*allow_exceptions=*/false);
+  // "\u0000" is valid JSON that jsonb refuses: such output is kept as text.
+  if (!parsed.is_discarded() && trimmed.find("\\u0000") == std::string::npos) return trimmed;
+  return nlohmann::json(sanitize_utf8(out)).dump();
+}
+
+std::string describe_exit(const SubprocessResult& r) {
+  if (r.term_signal != 0) {
+    const char* name = sigabbrev_np(r.term_signal);
+    return "killed by signal " + std::to_string(r.term_signal) +
+           (name != nullptr ? std::string(" (SIG") + name + ")" : std::string());
+  }
+  return "exit status " + std::to_string(r.exit_code);
+}
+
+// The error text: what happened, then the end of stderr (valid UTF-8, no
+// NUL, starting at a character boundary, without trailing blank lines).
+std::string failure_text(const SubprocessResult& r) {
+  std::string tail = r.err_tail;
+  std::size_t start = 0;
+  while (start < tail.size() && (static_cast<unsigned char>(tail[start]) & 0xC0) == 0x80) ++start;
+  tail = sanitize_utf8(tail.substr(start));
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r' || tail.back() == ' '))
+    tail.pop_back();
+  std::string text = describe_exit(r);
+  if (!tail.empty()) text += ": " + tail;
+  return text;
+}
+
+struct WorkerConfig {
+  std::vector<std::string> command;
+  std::chrono::milliseconds grace{10000};
+  bool quiet = false;
+  std::string name;  // resolved by the Worker; for our log lines
+};
+
+HandlerResult run_one(const WorkerConfig& cfg, const Execution& e, JobContext& ctx) {
+  SubprocessSpec spec;
+  spec.argv = cfg.command;
+  spec.extra_env = {"RUNSTORE_EXECUTION_ID=" + e.id.to_string(),
+                    "RUNSTORE_ATTEMPT=" + std::to_string(e.attempt),
+                    "RUNSTORE_WORKSPACE_ID=" + std::to_string(e.workspace_id)};
+  if (e.workflow_id) spec.extra_env.push_back("RUNSTORE_WORKFLOW_ID=" + std::to_string(*e.workflow_id));
+  spec.stdin_data = e.payload.value_or("");
+  spec.grace = cfg.grace;
+
+  const auto started = std::chrono::steady_clock::now();
+  const SubprocessResult r = run_subprocess(spec, [&ctx] { return ctx.stop_requested(); });
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  char took[32];
+  std::snprintf(took, sizeof took, " (%.2f s)", secs);
+  const std::string which = e.id.to_string() + " attempt " + std::to_string(e.attempt) + ": ";
+
+  HandlerResult out;
+  if (!r.started) {
+    out = HandlerResult::failure(r.start_error, true);
+  } else if (r.stdout_overflow) {
+    out = HandlerResult::failure("output larger than " + std::to_string(spec.max_stdout) + " bytes", true);
+  } else if (r.term_signal == 0 && r.exit_code == 0) {
+    // Also after a stop request: it finished within the grace period.
+    out = HandlerResult::success(result_from_stdout(r.out));
+  } else {
+    std::string text = failure_text(r);
+    if (r.stop_sent) text = (ctx.lease_lost() ? "stopped (lease lost): " : "stopped (worker shutting down): ") + text;
+    out = HandlerResult::failure(text, true);
+  }
+  if (!cfg.quiet) {
+    if (ctx.lease_lost()) {
+      log_line(cfg.name, which + "lease lost; outcome not written" + took);
+    } else if (out.ok) {
+      log_line(cfg.name, which + "succeeded" + took);
+    } else {
+      log_line(cfg.name, which + "failed: " + truncate_chars(one_line(out.error), 200) + took);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_worker(Invocation& inv) {
+  auto args = parse_command(inv,
+                            {{"name", 'n', true, false},
+                             {"slots", 's', true, false},
+                             {"batch", 'b', true, false},
+                             {"lease", 'l', true, false},
+                             {"poll", 'p', true, false},
+                             {"grace", 'g', true, false},
+                             {"quiet", 'q', false, false}},
+                            "worker", kHelp);
+  if (!args) return kExitOk;
+  if (!args->positional.empty() && !args->saw_double_dash)
+    throw UsageError("put the command after '--': runstore worker [OPTIONS] -- COMMAND [ARGS...]");
+  if (!args->positional.empty())
+    throw UsageError("unexpected argument " + quote_word(args->positional.front()) +
+                     " before '--' (see 'runstore worker --help')");
+  if (args->after_double_dash.empty())
+    throw UsageError("no command given: runstore worker [OPTIONS] -- COMMAND [ARGS...]");
+
+  WorkerConfig cfg;
+  cfg.command = args->after_double_dash;
+  cfg.quiet = args->has("quiet");
+  if (!command_exists(cfg.command.front()))
+    throw UsageError("command not found or not executable: " + quote_word(cfg.command.front()));
+
+  WorkerOptions opts;
+  opts.conninfo = resolve_conninfo(inv.global);
+  if (auto v = args->value("name")) {
+    if (v->empty()) throw UsageError("--name must not be empty");
+    opts.name = *v;
+  }
+  opts.slots = args->has("slots") ? parse_int32(*args->value("slots"), "--slots", 1, 1000) : 1;
+  opts.batch_size =
+      args->has("batch") ? parse_int32(*args->value("batch"), "--batch", 1, 1000) : opts.slots;
+  if (args->has("lease"))
+    opts.lease = std::chrono::milliseconds(parse_seconds_ms(*args->value("lease"), "--lease"));
+  if (args->has("poll"))
+    opts.poll_interval = std::chrono::milliseconds(parse_seconds_ms(*args->value("poll"), "--poll"));
+  if (args->has("grace"))
+    cfg.grace = std::chrono::milliseconds(parse_seconds_ms(*args->value("grace"), "--grace"));
+  // The runtime releases a handler's execution at the deadline; the command
+  // gets its grace first, and a little more to be reaped and reported.
+  opts.shutdown_deadline = cfg.grace + std::chrono::milliseconds(5000);
+
+  // The runtime retries an unreachable database forever (right for a
+  // long-running worker); a wrong DSN at start should fail at once instead.
+  {
+    Client probe(ClientOptions{opts.conninfo, opts.statement_mode, RetryPolicy::none()});
+    (void)probe.server_version();
+  }
+
+  // A command that does not read its stdin closes the pipe: that must be an
+  // EPIPE for the write, not a signal that kills the worker.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  Worker worker(opts, [&cfg](const Execution& e, JobContext& ctx) { return run_one(cfg, e, ctx); });
+  cfg.name = worker.name();
+  install_stop_signal_handlers(worker);
+  std::string shown;
+  for (const auto& w : cfg.command) shown += (shown.empty() ? "" : " ") + w;
+  log_line(cfg.name, "started: " + std::to_string(opts.slots) + " slot(s), running " + one_line(shown));
+  worker.run();
+  const WorkerStats s = worker.stats();
+  log_line(cfg.name, "stopped: claimed " + std::to_string(s.claimed) + ", succeeded " +
+                         std::to_string(s.succeeded) + ", failed " + std::to_string(s.failed) +
+                         ", leases lost " + std::to_string(s.leases_lost) + ", released " +
+                         std::to_string(s.released));
+  return kExitOk;
+}
+
+}  // namespace runstore::cli
