@@ -4,6 +4,8 @@
 #
 #   tests/scripts/cluster.sh start [bench]   initdb + start; prints nothing else
 #   tests/scripts/cluster.sh env             export lines for PGHOST/PGPORT/PGUSER
+#   tests/scripts/cluster.sh restart         fast restart (drops every connection;
+#                                            client tests use it to test recovery)
 #   tests/scripts/cluster.sh stop            stop and delete the cluster
 #
 # Settings: RUNSTORE_PGPORT (default 54329), RUNSTORE_CLUSTER_DIR (default
@@ -56,10 +58,21 @@ case ${1:-} in
     ;;
   env)
     echo "export PGHOST=$sock PGPORT=$port PGUSER=postgres PGDATABASE=postgres"
+    # So that a later `cluster.sh restart` (a client test) finds this cluster.
+    echo "export RUNSTORE_PGPORT=$port RUNSTORE_CLUSTER_DIR=$dir"
     echo "export RUNSTORE_TCP_CONNINFO='host=127.0.0.1 port=$port user=postgres'"
     ;;
   log)
     cat "$dir/server.log"
+    ;;
+  restart)
+    # -m fast: sessions are terminated (57P01) and in-flight transactions
+    # roll back, like a failover; -w: return once it accepts connections.
+    if [ ! -f "$data/postmaster.pid" ]; then
+      echo "cluster.sh: no running cluster in $data" >&2
+      exit 1
+    fi
+    as_owner "$bindir/pg_ctl" -D "$data" -l "$dir/server.log" -m fast -w -t 60 restart >/dev/null
     ;;
   stop)
     if [ -d "$data" ]; then
@@ -68,7 +81,7 @@ case ${1:-} in
     rm -rf "$dir"
     ;;
   *)
-    echo "usage: $0 start [bench] | env | log | stop" >&2
+    echo "usage: $0 start [bench] | env | log | restart | stop" >&2
     exit 2
     ;;
 esac

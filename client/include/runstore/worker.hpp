@@ -1,0 +1,139 @@
+// runstore/worker.hpp: runs a handler over dequeued executions.
+//
+//   runstore::WorkerOptions opts;
+//   opts.conninfo = "dbname=app";
+//   opts.name = "mailer-1";
+//   runstore::Worker worker(opts, [](const runstore::Execution& e, runstore::JobContext& ctx) {
+//     send_mail(*e.payload);                 // check ctx.stop_requested() in long work
+//     return runstore::HandlerResult::success(R"({"sent":true})");
+//   });
+//   runstore::install_stop_signal_handlers(worker);  // SIGTERM/SIGINT -> request_stop()
+//   worker.run();                                     // returns after a graceful stop
+//
+// The worker holds no decision of its own: it claims with runstore.dequeue,
+// extends every held lease in one runstore.heartbeat call well before the
+// leases end, and reports with runstore.complete / runstore.fail, always at
+// the lease's attempt (the fencing token).  A handler whose lease was lost
+// (expired and claimed again, cancelled) is told through
+// JobContext::lease_lost() and its outcome is not written.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "runstore/client.hpp"
+#include "runstore/execution.hpp"
+#include "runstore/queue_types.hpp"
+
+namespace runstore {
+
+struct WorkerOptions {
+  std::string conninfo;                 // libpq conninfo; empty = PG* environment
+  StatementMode statement_mode = StatementMode::prepared;
+  RetryPolicy retry;                    // for every call the worker makes
+  std::string name;                     // lease owner; empty = "<hostname>:<pid>"
+  int slots = 1;                        // handlers running at once
+  int batch_size = 1;                   // max executions per dequeue call
+  std::chrono::milliseconds lease{30000};
+  // Heartbeat period; zero = a third of the lease.
+  std::chrono::milliseconds heartbeat_interval{0};
+  // Without a notification, look for due work (retries, scheduled runs)
+  // this often anyway.
+  std::chrono::milliseconds poll_interval{1000};
+  // After request_stop(): how long running handlers may take to finish
+  // before their executions are released for retry.
+  std::chrono::milliseconds shutdown_deadline{10000};
+  // Where the worker reports what it cannot act on itself: a call that still
+  // failed after the client's retries (it backs off and tries again), a
+  // lease lost, executions released at shutdown.  Calls are serialized, so
+  // the function need not be thread-safe.  Empty = one line to stderr.
+  std::function<void(const std::string& message)> log;
+};
+
+// What a handler returns: success with an optional JSON result, or failure.
+struct HandlerResult {
+  bool ok = true;
+  std::optional<std::string> result;  // JSON text, on success
+  std::string error;                  // on failure
+  bool retryable = true;              // on failure
+
+  static HandlerResult success(std::optional<std::string> result_json = std::nullopt) {
+    return HandlerResult{true, std::move(result_json), {}, true};
+  }
+  static HandlerResult failure(std::string error, bool retryable = true) {
+    return HandlerResult{false, std::nullopt, std::move(error), retryable};
+  }
+};
+
+// Given to a handler alongside its execution.
+class JobContext {
+ public:
+  // The worker is shutting down (request_stop() was called), or this lease
+  // was lost: finish soon.  A handler that returns within the shutdown
+  // deadline still has its result written (unless the lease was lost).
+  [[nodiscard]] bool stop_requested() const { return stop_.load() || lost_.load(); }
+  // The lease is gone: whatever the handler returns is not written.
+  [[nodiscard]] bool lease_lost() const { return lost_.load(); }
+  [[nodiscard]] const HeldLease& lease() const { return lease_; }
+
+  // For the worker runtime.
+  explicit JobContext(HeldLease lease) : lease_(lease) {}
+  void mark_lost() { lost_.store(true); }
+  void mark_stopping() { stop_.store(true); }
+
+ private:
+  HeldLease lease_;
+  std::atomic<bool> lost_{false};
+  std::atomic<bool> stop_{false};
+};
+
+// A handler returns a HandlerResult; an exception it throws is a retryable
+// failure with the exception's what() as the error.
+using Handler = std::function<HandlerResult(const Execution&, JobContext&)>;
+
+// Counters, for logs, tests and benchmarks.
+struct WorkerStats {
+  std::uint64_t claimed = 0;
+  std::uint64_t succeeded = 0;
+  std::uint64_t failed = 0;         // fail() calls made (requeued or final)
+  std::uint64_t leases_lost = 0;    // handlers fenced off
+  std::uint64_t released = 0;       // handed back at shutdown
+};
+
+class Worker {
+ public:
+  Worker(WorkerOptions options, Handler handler);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Claims and runs executions until request_stop(); then stops claiming,
+  // waits up to shutdown_deadline for running handlers, releases the
+  // executions of handlers still running (fail, retryable: they run again
+  // elsewhere), and returns once every handler has returned.  Errors from
+  // the database (server down longer than the retry policy allows) are
+  // logged and retried later, never thrown.  Call it once per Worker.
+  void run();
+
+  // Safe from any thread and from a signal handler (it only stores an atomic
+  // flag and writes one byte to a pipe).
+  void request_stop() noexcept;
+
+  [[nodiscard]] WorkerStats stats() const;
+  [[nodiscard]] const std::string& name() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Routes SIGTERM and SIGINT to worker.request_stop() for the life of the
+// process (one worker at a time).
+void install_stop_signal_handlers(Worker& worker);
+
+}  // namespace runstore

@@ -1,0 +1,76 @@
+// worker_loop.hpp: the claim loop, the body of Worker::run().
+//
+// One thread, one connection: it claims (dequeue), hands executions to the
+// handler threads, and writes their outcomes (complete_many for successes,
+// one round trip; fail for failures), always at the claim's attempt.  It
+// owns the heartbeat and listener threads for the duration of run().  When
+// nothing is due it sleeps on the Wakeup until a notification, a finished
+// handler, request_stop() or the poll interval.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "runstore/worker.hpp"
+#include "worker_ledger.hpp"
+#include "worker_pool.hpp"
+#include "worker_support.hpp"
+#include "worker_wakeup.hpp"
+
+namespace runstore::detail {
+
+class ClaimLoop {
+ public:
+  // `options` is resolved: name set, heartbeat_interval nonzero.
+  ClaimLoop(const WorkerOptions& options, const Handler& handler, const Wakeup& wakeup,
+            const std::atomic<bool>& stop, WorkerCounters& counters, const WorkerLog& log);
+
+  void run();
+
+ private:
+  // An outcome on its way to the database.  `tried`: an earlier write threw,
+  // so it may have been applied; a refusal is then checked against the row.
+  struct Pending {
+    Outcome outcome;
+    bool tried = false;
+  };
+  // A claim whose id still has an older claim's handler running here: it
+  // starts when that handler returns (never two handlers for one id).
+  struct Waiting {
+    Execution execution;
+    std::shared_ptr<JobContext> ctx;
+  };
+
+  void serve();
+  void shut_down();
+  bool claim();   // true if a full batch came back: more may be due
+  bool settle();  // writes the outcomes; false if a write threw
+  void write_successes(std::vector<Pending>& batch);
+  void write_failure(Pending& p);
+  std::map<Uuid, Execution> read_back(const std::vector<Uuid>& ids);
+  void done_with(const HeldLease& lease);
+  void on_refused(const HeldLease& lease, const char* call);
+  void start_waiting(const Uuid& id);
+  void release(const HeldLease& lease);
+  // Sleeps until `until` or request_stop(); true if stop was requested.
+  bool sleep_until(std::chrono::steady_clock::time_point until);
+  [[nodiscard]] ClientOptions client_options() const;
+
+  const WorkerOptions& options_;
+  const Handler& handler_;
+  const Wakeup& wakeup_;
+  const std::atomic<bool>& stop_;
+  WorkerCounters& counters_;
+  const WorkerLog& log_;
+  LazyClient client_;
+  Ledger ledger_;
+  std::map<Uuid, Waiting> waiting_;
+  std::vector<Pending> unwritten_;
+  HandlerPool* pool_ = nullptr;  // set for the duration of run()
+  std::chrono::milliseconds error_backoff_{0};
+};
+
+}  // namespace runstore::detail

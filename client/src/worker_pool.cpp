@@ -1,0 +1,68 @@
+// worker_pool.cpp: see worker_pool.hpp.
+#include "worker_pool.hpp"
+
+#include <exception>
+
+namespace runstore::detail {
+
+HandlerPool::HandlerPool(int threads, const Handler& handler, Ledger& ledger, const Wakeup& wakeup)
+    : handler_(handler), ledger_(ledger), wakeup_(wakeup) {
+  try {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { thread_main(); });
+  } catch (...) {
+    stop_and_join();  // the destructor does not run for a half-built pool
+    throw;
+  }
+}
+
+HandlerPool::~HandlerPool() { stop_and_join(); }
+
+void HandlerPool::submit(Execution execution, std::shared_ptr<JobContext> ctx) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(Job{std::move(execution), std::move(ctx)});
+  }
+  cv_.notify_one();
+}
+
+void HandlerPool::stop_and_join() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+void HandlerPool::thread_main() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and nothing left to run
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    HandlerResult result = call_handler(job);
+    ledger_.finish(Outcome{job.ctx->lease(), std::move(result)});
+    wakeup_.ring();
+  }
+}
+
+// A throwing handler is a retryable failure: the exception says what went
+// wrong, and another attempt may well succeed.
+HandlerResult HandlerPool::call_handler(const Job& job) const {
+  try {
+    return handler_(job.execution, *job.ctx);
+  } catch (const std::exception& e) {
+    return HandlerResult::failure(e.what(), true);
+  } catch (...) {
+    return HandlerResult::failure("handler threw an exception that is not a std::exception", true);
+  }
+}
+
+}  // namespace runstore::detail

@@ -1,0 +1,469 @@
+// worker_test.cpp: runstore::Worker against a real server, in a database of
+// this process's own (one process per test under ctest).  Each test asserts
+// what the database ends up holding, not only what the worker says.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <csignal>
+#include <map>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runstore/client.hpp"
+#include "runstore/worker.hpp"
+#include "test_database.hpp"
+#include "worker_test_support.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using runstore::Client;
+using runstore::Execution;
+using runstore::HandlerResult;
+using runstore::JobContext;
+using runstore::NewExecution;
+using runstore::Uuid;
+using runstore::Worker;
+using runstore::WorkerOptions;
+using runstore::testing::CapturedLog;
+using runstore::testing::Clock;
+using runstore::testing::count_sql;
+using runstore::testing::eventually;
+using runstore::testing::exec_sql;
+using runstore::testing::test_conninfo;
+using runstore::testing::worker_options;
+using runstore::testing::WorkerThread;
+
+std::vector<Uuid> enqueue(int n, std::optional<int> max_attempts = std::nullopt) {
+  std::vector<NewExecution> batch(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    batch[static_cast<std::size_t>(i)].workspace_id = 1;
+    batch[static_cast<std::size_t>(i)].payload = "{\"n\": " + std::to_string(i) + "}";
+    batch[static_cast<std::size_t>(i)].max_attempts = max_attempts;
+  }
+  Client c(test_conninfo());
+  return c.enqueue(batch);
+}
+
+std::string column(const Uuid& id, const std::string& expr) {
+  return exec_sql("SELECT " + expr + " FROM runstore.executions WHERE id = '" + id.to_string() + "'");
+}
+
+int count_status(const std::string& status) {
+  return count_sql("SELECT count(*) FROM runstore.executions WHERE status = '" + status + "'");
+}
+
+// Counts handlers running at once, and the most ever seen.
+struct Concurrency {
+  std::atomic<int> now{0};
+  std::atomic<int> max{0};
+  void enter() {
+    const int n = now.fetch_add(1) + 1;
+    int m = max.load();
+    while (n > m && !max.compare_exchange_weak(m, n)) {
+    }
+  }
+  void leave() { now.fetch_sub(1); }
+};
+
+// Fast retries for the failure tests: a failed attempt is due again at once.
+void fast_retry_backoff() {
+  exec_sql("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET runstore.retry_backoff_base = ''1ms''',"
+           " current_database()); END $$");
+}
+
+TEST(Worker, RejectsOptionsTheDatabaseWouldRefuse) {
+  auto handler = [](const Execution&, JobContext&) { return HandlerResult::success(); };
+  WorkerOptions o = worker_options("w");
+  o.slots = 0;
+  EXPECT_THROW(Worker(o, handler), std::invalid_argument);
+  o = worker_options("w");
+  o.lease = 0ms;
+  EXPECT_THROW(Worker(o, handler), std::invalid_argument);
+  o = worker_options("w");
+  o.lease = 600ms;
+  o.heartbeat_interval = 600ms;
+  EXPECT_THROW(Worker(o, handler), std::invalid_argument);
+  EXPECT_THROW(Worker(worker_options("w"), nullptr), std::invalid_argument);
+  o = worker_options("");
+  Worker unnamed(o, handler);
+  EXPECT_NE(unnamed.name().find(':'), std::string::npos) << unnamed.name();  // <host>:<pid>
+}
+
+TEST(Worker, RunsEveryJobExactlyOnceAndStoresResults) {
+  const auto ids = enqueue(30);
+  std::mutex m;
+  std::map<Uuid, int> calls;
+  WorkerOptions o = worker_options("w-all");
+  o.slots = 3;
+  o.batch_size = 2;
+  WorkerThread w(o, [&](const Execution& e, JobContext& ctx) {
+    {
+      std::lock_guard<std::mutex> lock(m);
+      ++calls[e.id];
+    }
+    EXPECT_EQ(ctx.lease().id, e.id);
+    EXPECT_EQ(ctx.lease().attempt, e.attempt);
+    return HandlerResult::success("{\"echo\": " + e.payload.value_or("null") + "}");
+  });
+  ASSERT_TRUE(eventually([] { return count_status("succeeded") == 30; }));
+  w.stop();
+  EXPECT_EQ(calls.size(), 30U);
+  for (const auto& [id, n] : calls) EXPECT_EQ(n, 1) << id.to_string();
+  EXPECT_EQ(count_sql("SELECT count(*) FROM runstore.executions"
+                      " WHERE result = jsonb_build_object('echo', payload) AND attempt = 1"),
+            30);
+  const auto s = w.worker().stats();
+  EXPECT_EQ(s.claimed, 30U);
+  EXPECT_EQ(s.succeeded, 30U);
+  EXPECT_EQ(s.failed, 0U);
+  EXPECT_EQ(s.leases_lost, 0U);
+  EXPECT_EQ(s.released, 0U);
+}
+
+TEST(Worker, RunsAsManyHandlersAtOnceAsSlotsAndClaimsAtMostBatchSize) {
+  enqueue(8);
+  Concurrency c;
+  WorkerOptions o = worker_options("w-slots");
+  o.slots = 4;
+  o.batch_size = 2;
+  WorkerThread w(o, [&](const Execution&, JobContext&) {
+    c.enter();
+    std::this_thread::sleep_for(300ms);
+    c.leave();
+    return HandlerResult::success();
+  });
+  ASSERT_TRUE(eventually([] { return count_status("succeeded") == 8; }));
+  w.stop();
+  EXPECT_EQ(c.max.load(), 4);
+  // One dequeue call claims its rows at one statement_timestamp(): group by it.
+  EXPECT_EQ(count_sql("SELECT max(n) FROM (SELECT count(*) AS n FROM runstore.executions"
+                      " GROUP BY started_at) g"),
+            2);
+}
+
+TEST(Worker, ClaimsNoMoreThanItsFreeSlots) {
+  enqueue(12);
+  Concurrency c;
+  WorkerOptions o = worker_options("w-free");
+  o.slots = 3;
+  o.batch_size = 10;
+  WorkerThread w(o, [&](const Execution&, JobContext&) {
+    c.enter();
+    std::this_thread::sleep_for(100ms);
+    c.leave();
+    return HandlerResult::success();
+  });
+  ASSERT_TRUE(eventually([] { return count_status("succeeded") == 12; }));
+  w.stop();
+  EXPECT_LE(c.max.load(), 3);
+  EXPECT_LE(count_sql("SELECT max(n) FROM (SELECT count(*) AS n FROM runstore.executions"
+                      " GROUP BY started_at) g"),
+            3);
+  // Each claim held a lease: no execution was claimed twice.
+  EXPECT_EQ(count_sql("SELECT count(*) FROM runstore.executions WHERE attempt <> 1"), 0);
+}
+
+TEST(Worker, FailingHandlerIsRetriedUntilMaxAttemptsThenFailed) {
+  fast_retry_backoff();
+  const auto ids = enqueue(2, 3);
+  std::atomic<int> calls{0};
+  WorkerThread w(worker_options("w-fail"), [&](const Execution&, JobContext&) {
+    calls.fetch_add(1);
+    return HandlerResult::failure("boom");
+  });
+  ASSERT_TRUE(eventually([] { return count_status("failed") == 2; }));
+  w.stop();
+  EXPECT_EQ(calls.load(), 6);
+  for (const auto& id : ids) {
+    EXPECT_EQ(column(id, "attempt"), "3");
+    EXPECT_EQ(column(id, "error"), "boom");
+    EXPECT_EQ(column(id, "finished_at IS NOT NULL"), "t");
+  }
+  EXPECT_EQ(w.worker().stats().failed, 6U);
+  EXPECT_EQ(w.worker().stats().succeeded, 0U);
+}
+
+TEST(Worker, NonRetryableFailureIsFinalAtOnce) {
+  const auto ids = enqueue(1, 5);
+  std::atomic<int> calls{0};
+  WorkerThread w(worker_options("w-final"), [&](const Execution&, JobContext&) {
+    calls.fetch_add(1);
+    return HandlerResult::failure("bad input", /*retryable=*/false);
+  });
+  ASSERT_TRUE(eventually([] { return count_status("failed") == 1; }));
+  w.stop();
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(column(ids[0], "attempt"), "1");
+  EXPECT_EQ(column(ids[0], "error"), "bad input");
+}
+
+TEST(Worker, HandlerExceptionIsARetryableFailureWithItsMessage) {
+  fast_retry_backoff();
+  const auto ids = enqueue(1, 3);
+  std::atomic<int> calls{0};
+  WorkerThread w(worker_options("w-throw"), [&](const Execution& e, JobContext&) -> HandlerResult {
+    calls.fetch_add(1);
+    if (e.attempt < 3) throw std::runtime_error("kaput on attempt " + std::to_string(e.attempt));
+    return HandlerResult::success("{\"third\": true}");
+  });
+  ASSERT_TRUE(eventually([] { return count_status("succeeded") == 1; }));
+  w.stop();
+  EXPECT_EQ(calls.load(), 3);
+  EXPECT_EQ(column(ids[0], "attempt"), "3");
+  EXPECT_EQ(column(ids[0], "error"), "kaput on attempt 2");  // the last failure stays recorded
+  EXPECT_EQ(column(ids[0], "result::text"), "{\"third\": true}");
+  EXPECT_EQ(w.worker().stats().failed, 2U);
+}
+
+TEST(Worker, HeartbeatKeepsALongHandlersLeaseAlive) {
+  const auto ids = enqueue(1);
+  WorkerOptions o = worker_options("w-beat");
+  o.lease = 600ms;  // heartbeat every 200 ms
+  std::atomic<bool> started{false};
+  std::atomic<bool> lost_seen{false};
+  WorkerThread w(o, [&](const Execution&, JobContext& ctx) {
+    started = true;
+    std::this_thread::sleep_for(2000ms);
+    lost_seen = ctx.lease_lost();
+    return HandlerResult::success("{\"slow\": true}");
+  });
+  ASSERT_TRUE(eventually([&] { return started.load(); }));
+  // Another worker keeps trying to claim: the lease never ends, so it never can.
+  Client thief(test_conninfo());
+  int stolen = 0;
+  const auto until = Clock::now() + 2500ms;
+  while (Clock::now() < until && count_status("succeeded") == 0) {
+    stolen += static_cast<int>(thief.dequeue("thief", 1, 600ms).size());
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(eventually([] { return count_status("succeeded") == 1; }));
+  w.stop();
+  EXPECT_EQ(stolen, 0);
+  EXPECT_FALSE(lost_seen.load());
+  EXPECT_EQ(column(ids[0], "attempt"), "1");
+  EXPECT_EQ(column(ids[0], "lease_owner"), "w-beat");
+  EXPECT_EQ(w.worker().stats().leases_lost, 0U);
+}
+
+// Runs a handler that waits until it is told its lease is lost, then
+// returns a result that must not be written.
+struct FencedHandler {
+  std::atomic<bool> started{false};
+  std::atomic<bool> saw_lost{false};
+  std::atomic<bool> saw_stop{false};
+  HandlerResult operator()(const Execution&, JobContext& ctx) {
+    started = true;
+    const auto until = Clock::now() + 10s;
+    while (!ctx.lease_lost() && Clock::now() < until) std::this_thread::sleep_for(10ms);
+    saw_lost = ctx.lease_lost();
+    saw_stop = ctx.stop_requested();
+    return HandlerResult::success("{\"by\": \"fenced worker\"}");
+  }
+};
+
+TEST(Worker, CancelledExecutionIsFencedOffAndItsResultDropped) {
+  const auto ids = enqueue(1);
+  WorkerOptions o = worker_options("w-cancel");
+  o.lease = 600ms;
+  FencedHandler h;
+  WorkerThread w(o, [&](const Execution& e, JobContext& ctx) { return h(e, ctx); });
+  ASSERT_TRUE(eventually([&] { return h.started.load(); }));
+  Client c(test_conninfo());
+  ASSERT_EQ(c.cancel({ids[0]}).size(), 1U);
+  ASSERT_TRUE(eventually([&] { return w.worker().stats().leases_lost == 1; }, 5000ms));
+  ASSERT_TRUE(eventually([&] { return h.saw_lost.load(); }, 5000ms));
+  w.stop();
+  EXPECT_TRUE(h.saw_stop.load());
+  EXPECT_EQ(column(ids[0], "status"), "cancelled");
+  EXPECT_EQ(column(ids[0], "result IS NULL"), "t");
+  const auto s = w.worker().stats();
+  EXPECT_EQ(s.leases_lost, 1U);
+  EXPECT_EQ(s.succeeded, 0U);
+  EXPECT_EQ(s.failed, 0U);
+}
+
+TEST(Worker, ExpiredLeaseClaimedByAnotherWorkerIsFencedOff) {
+  const auto ids = enqueue(1);
+  WorkerOptions o = worker_options("w-victim");
+  o.lease = 900ms;
+  FencedHandler h;
+  WorkerThread w(o, [&](const Execution& e, JobContext& ctx) { return h(e, ctx); });
+  ASSERT_TRUE(eventually([&] { return h.started.load(); }));
+  // End the lease and claim the execution again in one transaction, so the
+  // victim's heartbeat cannot extend it in between.
+  const std::string id = ids[0].to_string();
+  const std::string attempt = exec_sql(
+      "UPDATE runstore.executions SET lease_expires_at = now() - interval '1 s',"
+      " run_after = now() - interval '1 s' WHERE id = '" + id + "';"
+      " SELECT attempt FROM runstore.dequeue('thief', 1, interval '1 h')");
+  ASSERT_EQ(attempt, "2");
+  ASSERT_TRUE(eventually([&] { return h.saw_lost.load(); }, 5000ms));
+  ASSERT_EQ(exec_sql("SELECT runstore.complete('" + id + "', 'thief', '{\"by\": \"thief\"}', 2)"), "t");
+  // The victim's outcome comes back now; give the loop time to (not) write it.
+  std::this_thread::sleep_for(300ms);
+  w.stop();
+  EXPECT_EQ(column(ids[0], "result->>'by'"), "thief");
+  EXPECT_EQ(column(ids[0], "lease_owner"), "thief");
+  EXPECT_EQ(w.worker().stats().leases_lost, 1U);
+  EXPECT_EQ(w.worker().stats().succeeded, 0U);
+}
+
+TEST(Worker, EnqueueNotificationWakesAnIdleWorkerBeforeItsNextPoll) {
+  WorkerOptions o = worker_options("w-listen");
+  o.poll_interval = 10s;
+  std::mutex m;
+  std::vector<Clock::time_point> starts;
+  WorkerThread w(o, [&](const Execution&, JobContext&) {
+    std::lock_guard<std::mutex> lock(m);
+    starts.push_back(Clock::now());
+    return HandlerResult::success();
+  });
+  // The first job proves the worker is up (it LISTENs before its first
+  // dequeue); the second arrives while it sleeps for up to 10 s.
+  enqueue(1);
+  ASSERT_TRUE(eventually([] { return count_status("succeeded") == 1; }, 15000ms));
+  std::this_thread::sleep_for(300ms);
+  const auto enqueued_at = Clock::now();
+  enqueue(1);
+  ASSERT_TRUE(eventually([] { return count_status("succeeded") == 2; }, 5000ms));
+  w.stop();
+  std::lock_guard<std::mutex> lock(m);
+  ASSERT_EQ(starts.size(), 2U);
+  EXPECT_LT(starts[1] - enqueued_at, 2s);
+}
+
+TEST(Worker, PollingFindsRetriesThatSendNoNotification) {
+  fast_retry_backoff();
+  const auto ids = enqueue(1, 2);
+  std::atomic<int> calls{0};
+  WorkerOptions o = worker_options("w-poll");
+  o.poll_interval = 100ms;
+  WorkerThread w(o, [&](const Execution& e, JobContext&) {
+    calls.fetch_add(1);
+    return e.attempt == 1 ? HandlerResult::failure("once") : HandlerResult::success();
+  });
+  ASSERT_TRUE(eventually([] { return count_status("succeeded") == 1; }, 5000ms));
+  w.stop();
+  EXPECT_EQ(calls.load(), 2);
+}
+
+TEST(Worker, GracefulStopLetsARunningHandlerFinishAndWritesIt) {
+  const auto ids = enqueue(1);
+  WorkerOptions o = worker_options("w-graceful");
+  o.shutdown_deadline = 5s;
+  std::atomic<bool> started{false};
+  std::atomic<bool> saw_stop{false};
+  Clock::time_point handler_end{};
+  WorkerThread w(o, [&](const Execution&, JobContext& ctx) {
+    started = true;
+    std::this_thread::sleep_for(300ms);
+    saw_stop = ctx.stop_requested();
+    handler_end = Clock::now();
+    return HandlerResult::success("{\"finished\": true}");
+  });
+  ASSERT_TRUE(eventually([&] { return started.load(); }));
+  const auto returned = w.stop();
+  EXPECT_GE(returned, handler_end);
+  EXPECT_TRUE(saw_stop.load());  // told, but allowed to finish
+  EXPECT_EQ(column(ids[0], "status"), "succeeded");
+  EXPECT_EQ(column(ids[0], "result->>'finished'"), "true");
+  EXPECT_EQ(w.worker().stats().succeeded, 1U);
+  EXPECT_EQ(w.worker().stats().released, 0U);
+}
+
+TEST(Worker, StopClaimsNothingMore) {
+  enqueue(5);
+  WorkerOptions o = worker_options("w-noclaim");
+  o.slots = 1;
+  std::atomic<int> calls{0};
+  WorkerThread w(o, [&](const Execution&, JobContext&) {
+    calls.fetch_add(1);
+    std::this_thread::sleep_for(200ms);
+    return HandlerResult::success();
+  });
+  ASSERT_TRUE(eventually([&] { return calls.load() == 1; }));
+  w.stop();
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(count_status("succeeded"), 1);
+  EXPECT_EQ(count_status("queued"), 4);
+}
+
+TEST(Worker, HandlerOverrunningTheDeadlineIsReleasedAndJoined) {
+  const auto ids = enqueue(1);
+  WorkerOptions o = worker_options("w-overrun");
+  o.shutdown_deadline = 300ms;
+  CapturedLog log;
+  o.log = log.sink();
+  std::atomic<bool> started{false};
+  Clock::time_point handler_end{};
+  WorkerThread w(o, [&](const Execution&, JobContext&) {
+    started = true;
+    std::this_thread::sleep_for(1500ms);  // ignores stop_requested()
+    handler_end = Clock::now();
+    return HandlerResult::success("{\"too\": \"late\"}");
+  });
+  ASSERT_TRUE(eventually([&] { return started.load(); }));
+  const auto stop_at = Clock::now();
+  // While the handler still runs, the execution is handed back already.
+  std::thread stopper([&] { w.stop(); });
+  EXPECT_TRUE(eventually([&] { return column(ids[0], "status") == "queued"; }, 1200ms))
+      << column(ids[0], "status");
+  stopper.join();
+  const auto returned = w.join();
+  EXPECT_GE(returned, handler_end);  // run() waited for the handler
+  EXPECT_GE(returned - stop_at, 1000ms);
+  EXPECT_EQ(column(ids[0], "status"), "queued");
+  EXPECT_EQ(column(ids[0], "attempt"), "1");  // the release counted as attempt 1
+  EXPECT_NE(column(ids[0], "error").find("released"), std::string::npos) << column(ids[0], "error");
+  EXPECT_EQ(column(ids[0], "result IS NULL"), "t");
+  EXPECT_EQ(w.worker().stats().released, 1U);
+  EXPECT_EQ(w.worker().stats().succeeded, 0U);
+  EXPECT_TRUE(log.contains("released")) << log.all();
+}
+
+TEST(Worker, SigtermStopsTheWorkerGracefully) {
+  const auto ids = enqueue(1);
+  std::atomic<bool> started{false};
+  WorkerThread w(worker_options("w-signal"), [&](const Execution&, JobContext&) {
+    started = true;
+    std::this_thread::sleep_for(200ms);
+    return HandlerResult::success();
+  });
+  runstore::install_stop_signal_handlers(w.worker());
+  ASSERT_TRUE(eventually([&] { return started.load(); }));
+  std::raise(SIGTERM);
+  w.join();  // returns only because the signal asked it to
+  std::signal(SIGTERM, SIG_DFL);
+  std::signal(SIGINT, SIG_DFL);
+  EXPECT_EQ(column(ids[0], "status"), "succeeded");
+}
+
+TEST(Worker, KeepsGoingWhenCallsFailPastTheRetryPolicy) {
+  WorkerOptions o = worker_options("w-resilient");
+  o.retry = runstore::RetryPolicy::none();  // every lost connection surfaces
+  o.poll_interval = 100ms;
+  CapturedLog log;
+  o.log = log.sink();
+  std::atomic<int> calls{0};
+  WorkerThread w(o, [&](const Execution&, JobContext&) {
+    calls.fetch_add(1);
+    return HandlerResult::success();
+  });
+  enqueue(1);
+  ASSERT_TRUE(eventually([] { return count_status("succeeded") == 1; }));
+  // Kill every session of the worker: its next calls fail once, unretried.
+  exec_sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+           " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  ASSERT_TRUE(eventually([&] { return log.contains("failed"); }, 5000ms)) << log.all();
+  enqueue(3);
+  ASSERT_TRUE(eventually([] { return count_status("succeeded") == 4; }, 10000ms)) << log.all();
+  w.stop();
+  EXPECT_EQ(calls.load(), 4);
+}
+
+}  // namespace
