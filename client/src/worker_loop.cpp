@@ -79,31 +79,19 @@ void ClaimLoop::run() {
 
 void ClaimLoop::serve() {
   while (!stop_.load()) {
-    bool ok = settle();
     bool full = false;
-    if (ok) {
-      try {
-        full = claim();
-      } catch (const std::exception& e) {
-        ok = false;
-        log_("dequeue failed: " + describe(e));
-      }
-    }
-    if (!ok) {
+    if (!settle_and_claim(true, full)) {
       error_backoff_ = std::clamp(error_backoff_ * 2, kMinErrorBackoff, kMaxErrorBackoff);
       sleep_until(Clock::now() + error_backoff_);
       continue;
     }
     error_backoff_ = milliseconds(0);
-    if (!full) wakeup_.wait(options_.poll_interval);
+    if (!full) wakeup_.wait(std::min(options_.poll_interval, wait_hint_));
+    wait_hint_ = options_.poll_interval;
   }
 }
 
-bool ClaimLoop::claim() {
-  const int free = options_.slots - static_cast<int>(ledger_.size());
-  if (free <= 0) return false;
-  const int n = std::min(free, options_.batch_size);
-  std::vector<Execution> rows = client_.get().dequeue(options_.name, n, options_.lease);
+bool ClaimLoop::accept_claims(std::vector<Execution>& rows, int n) {
   counters_.claimed.fetch_add(rows.size());
   for (auto& e : rows) {
     const HeldLease lease{e.id, e.attempt};
@@ -134,8 +122,12 @@ bool ClaimLoop::claim() {
 }
 
 bool ClaimLoop::settle() {
+  bool full = false;
+  return settle_and_claim(false, full);
+}
+
+bool ClaimLoop::settle_and_claim(bool claim, bool& full) {
   for (auto& o : ledger_.take_outcomes()) unwritten_.push_back(Pending{std::move(o), false});
-  if (unwritten_.empty()) return true;
   std::vector<Pending> successes, failures;
   for (auto& p : unwritten_) {
     const HeldLease& l = p.outcome.lease;
@@ -146,12 +138,35 @@ bool ClaimLoop::settle() {
     (p.outcome.result.ok ? successes : failures).push_back(std::move(p));
   }
   unwritten_.clear();
+  // The slots the successes hold are free once they are written, so the
+  // next batch is claimed in the same round trip as they are completed.
+  const int free = options_.slots - static_cast<int>(ledger_.size()) + static_cast<int>(successes.size());
+  const int still_running = static_cast<int>(ledger_.size() - successes.size() - failures.size());
+  // A claim is a scan of the claim index, the costliest call: claim when at
+  // least half a batch of slots is free, or when nothing runs any more --
+  // not for every single slot that frees up.  Meanwhile finished successes
+  // wait a moment (kCoalesce) for their neighbours, so that one round trip
+  // writes them all with the next claim.
+  const bool want_claim =
+      claim && !stop_.load() && (free >= std::max(1, options_.batch_size / 2) || still_running == 0);
+  if (claim && !want_claim && failures.empty() && !successes.empty()) {
+    const auto now = Clock::now();
+    if (!deferred_since_) deferred_since_ = now;
+    if (now < *deferred_since_ + kCoalesce) {
+      for (auto& p : successes) unwritten_.push_back(std::move(p));
+      wait_hint_ = std::chrono::duration_cast<milliseconds>(*deferred_since_ + kCoalesce - now) + milliseconds(1);
+      return true;
+    }
+  }
+  deferred_since_.reset();
   try {
-    write_successes(successes);
     while (!failures.empty()) {
       write_failure(failures.back());
       failures.pop_back();
     }
+    const int n = want_claim ? std::min(free, options_.batch_size) : 0;
+    std::vector<Execution> claimed = write_successes(successes, n);
+    if (n > 0) full = accept_claims(claimed, n);
     return true;
   } catch (const std::exception& e) {
     // Kept, with their leases (the heartbeat goes on extending them), and
@@ -159,24 +174,40 @@ bool ClaimLoop::settle() {
     for (auto* v : {&successes, &failures}) {
       for (auto& p : *v) unwritten_.push_back(std::move(p));
     }
-    log_("writing " + std::to_string(unwritten_.size()) + " outcome(s) failed, will retry: " + describe(e));
+    log_(unwritten_.empty() ? "dequeue failed: " + describe(e)
+                            : "writing " + std::to_string(unwritten_.size()) +
+                                  " outcome(s) failed, will retry: " + describe(e));
     return false;
   }
 }
 
-void ClaimLoop::write_successes(std::vector<Pending>& batch) {
-  if (batch.empty()) return;
+std::vector<Execution> ClaimLoop::write_successes(std::vector<Pending>& batch, int claim) {
+  if (batch.empty() && claim <= 0) return {};
+  if (batch.empty()) return client_.get().dequeue(options_.name, claim, options_.lease);
   std::vector<Completion> completions;
   completions.reserve(batch.size());
   for (const auto& p : batch) {
     completions.push_back(Completion{p.outcome.lease.id, p.outcome.lease.attempt, p.outcome.result.result});
   }
-  std::vector<bool> done;
+  Client::CompletedAndClaimed step;
   try {
-    done = client_.get().complete_many(options_.name, completions);
+    step = client_.get().complete_many_and_dequeue(options_.name, completions, claim, options_.lease);
   } catch (...) {
     for (auto& p : batch) p.tried = true;
     throw;
+  }
+  std::vector<bool>& done = step.completed;
+  // A result the server refused (not valid JSON, say) is the handler's
+  // failure: recorded as one, so the execution is retried or fails for good
+  // instead of holding its slot forever.
+  std::vector<bool> refused_by_error(batch.size(), false);
+  for (const auto& [i, error] : step.errors) {
+    refused_by_error[i] = true;
+    Pending failure{Outcome{batch[i].outcome.lease,
+                            HandlerResult::failure("the server refused the handler's result: " +
+                                                   std::string(error.what()) + " (SQLSTATE " + error.sqlstate() + ")")},
+                    false};
+    write_failure(failure);
   }
   // A refusal after an earlier try that threw may be that try's success:
   // the row tells (succeeded at this very attempt).  Read before counting
@@ -187,6 +218,7 @@ void ClaimLoop::write_successes(std::vector<Pending>& batch) {
   }
   const auto rows = read_back(check);
   for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (refused_by_error[i]) continue;  // written as a failure above
     const HeldLease& l = batch[i].outcome.lease;
     auto row = rows.find(l.id);
     const bool ours = done[i] || (row != rows.end() && row->second.status == Status::succeeded &&
@@ -199,6 +231,7 @@ void ClaimLoop::write_successes(std::vector<Pending>& batch) {
     done_with(l);
   }
   batch.clear();
+  return std::move(step.claimed);
 }
 
 void ClaimLoop::write_failure(Pending& p) {

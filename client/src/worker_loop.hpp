@@ -1,8 +1,9 @@
 // worker_loop.hpp: the claim loop, the body of Worker::run().
 //
 // One thread, one connection: it claims (dequeue), hands executions to the
-// handler threads, and writes their outcomes (complete_many for successes,
-// one round trip; fail for failures), always at the claim's attempt.  It
+// handler threads, and writes their outcomes (all finished successes and the
+// next claim in one round trip, complete_many_and_dequeue; fail for
+// failures), always at the claim's attempt.  It
 // owns the heartbeat and listener threads for the duration of run().  When
 // nothing is due it sleeps on the Wakeup until a notification, a finished
 // handler, request_stop() or the poll interval.
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "runstore/worker.hpp"
@@ -46,9 +48,15 @@ class ClaimLoop {
 
   void serve();
   void shut_down();
-  bool claim();   // true if a full batch came back: more may be due
-  bool settle();  // writes the outcomes; false if a write threw
-  void write_successes(std::vector<Pending>& batch);
+  // Writes the outcomes and, if `claim`, claims as many executions as there
+  // will be free slots, in the same round trip as the completions; `full`:
+  // a full batch came back, so more may be due.  False if a call threw.
+  bool settle_and_claim(bool claim, bool& full);
+  bool settle();  // settle_and_claim without claiming (shutdown)
+  bool accept_claims(std::vector<Execution>& rows, int n);  // true if a full batch came back
+  // Completes `batch` and dequeues up to `claim` in one round trip; returns
+  // the executions claimed.
+  std::vector<Execution> write_successes(std::vector<Pending>& batch, int claim);
   void write_failure(Pending& p);
   std::map<Uuid, Execution> read_back(const std::vector<Uuid>& ids);
   void done_with(const HeldLease& lease);
@@ -71,6 +79,11 @@ class ClaimLoop {
   std::vector<Pending> unwritten_;
   HandlerPool* pool_ = nullptr;  // set for the duration of run()
   std::chrono::milliseconds error_backoff_{0};
+  // How long successes may wait for their neighbours before being written
+  // on their own (see settle_and_claim).
+  static constexpr std::chrono::milliseconds kCoalesce{2};
+  std::optional<std::chrono::steady_clock::time_point> deferred_since_;
+  std::chrono::milliseconds wait_hint_ = std::chrono::milliseconds::max();
 };
 
 }  // namespace runstore::detail

@@ -202,6 +202,22 @@ TEST(Worker, NonRetryableFailureIsFinalAtOnce) {
   EXPECT_EQ(column(ids[0], "error"), "bad input");
 }
 
+TEST(Worker, AResultTheServerRefusesIsRecordedAsAFailure) {
+  // Not JSON: complete is refused with 22P02.  The execution must not hold
+  // its slot forever; it fails like any handler failure, and the worker
+  // goes on claiming.
+  const auto ids = enqueue(2, 1);
+  WorkerThread w(worker_options("w-badresult"), [&](const Execution& e, JobContext&) {
+    if (e.id == ids[0]) return HandlerResult::success("{not json");
+    return HandlerResult::success("{\"ok\": true}");
+  });
+  ASSERT_TRUE(eventually([] { return count_status("failed") == 1 && count_status("succeeded") == 1; }));
+  w.stop();
+  EXPECT_NE(column(ids[0], "error").find("refused the handler's result"), std::string::npos) << column(ids[0], "error");
+  EXPECT_NE(column(ids[0], "error").find("22P02"), std::string::npos);
+  EXPECT_EQ(column(ids[1], "result"), "{\"ok\": true}");
+}
+
 TEST(Worker, HandlerExceptionIsARetryableFailureWithItsMessage) {
   fast_retry_backoff();
   const auto ids = enqueue(1, 3);
