@@ -28,6 +28,13 @@ echo "== randomized server tests (ctest, against the same cluster)"
 cmake -S tests -B build/tests >/dev/null || failed=1
 (cd build/tests && ctest --output-on-failure) || failed=1
 
+# Reliability (issue 6): each script makes and drops its own database on the
+# same cluster, exits non-zero on any violation and ends with a summary line.
+for suite in dump upgrade; do
+  echo "== $suite (tests/$suite/run.sh)"
+  "tests/$suite/run.sh" || { echo "tests/$suite/run.sh FAILED"; failed=1; }
+done
+
 echo "== client tests (ctest, against the same cluster)"
 (cd build/client && ctest --output-on-failure) || failed=1
 

@@ -110,7 +110,10 @@ CREATE INDEX user_recent_workflow_slot_recent_idx ON runstore.user_recent_workfl
 COMMENT ON TABLE runstore.user_recent_workflow_slot IS
   'Storage of runstore.user_recent_workflow: up to 16 slots per group, the greatest is the value';
 
-CREATE VIEW runstore.workspace_recent_workflow AS
+-- security_invoker: a view otherwise reads its tables with its owner's
+-- rights, so a role granted the view would see every workspace's rows past
+-- the row-level security of the slot tables.
+CREATE VIEW runstore.workspace_recent_workflow WITH (security_invoker = true) AS
   SELECT DISTINCT ON (s.workspace_id, s.workflow_id)
          s.workspace_id, s.workflow_id, s.last_used_at, s.last_execution_id
   FROM runstore.workspace_recent_workflow_slot s
@@ -118,7 +121,7 @@ CREATE VIEW runstore.workspace_recent_workflow AS
 COMMENT ON VIEW runstore.workspace_recent_workflow IS
   'Per (workspace_id, workflow_id): the latest run (max created_at, ties: greatest id)';
 
-CREATE VIEW runstore.user_recent_workflow AS
+CREATE VIEW runstore.user_recent_workflow WITH (security_invoker = true) AS
   SELECT DISTINCT ON (s.workspace_id, s.user_id, s.workflow_id)
          s.workspace_id, s.user_id, s.workflow_id, s.last_used_at, s.last_execution_id
   FROM runstore.user_recent_workflow_slot s
@@ -309,3 +312,15 @@ CREATE FUNCTION runstore._notify_enqueued() RETURNS trigger
 REVOKE ALL ON FUNCTION runstore._notify_enqueued() FROM PUBLIC;
 CREATE TRIGGER executions_notify_enqueued AFTER INSERT ON runstore.executions
   FOR EACH STATEMENT EXECUTE FUNCTION runstore._notify_enqueued();
+
+-- Dumps ----------------------------------------------------------------------
+-- pg_dump leaves out the contents of an extension's tables unless they are
+-- registered here: register the runs, so pg_dump/pg_restore carry them.  Not
+-- the recent-workflow slot tables: they are derived.  A restore runs
+-- CREATE EXTENSION (triggers included) before it loads the data, so COPY into
+-- runstore.executions rebuilds both summaries as it goes; dumped slots would
+-- then collide with the slots that COPY just wrote (duplicate keys: the
+-- restoring backend writes its own slot).  A data-only restore with
+-- --disable-triggers (or session_replication_role = replica) skips the
+-- triggers: run runstore.rebuild_recent_workflows() after it (docs/security.md, "Dumps").
+SELECT pg_catalog.pg_extension_config_dump('runstore.executions', '');
