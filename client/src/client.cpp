@@ -41,12 +41,55 @@ std::optional<std::string> optional_binary(bool present, std::string value) {
 
 }  // namespace
 
+// dequeue, heartbeat, complete and fail, in the schema the options name.
+class QueueStatements {
+ public:
+  explicit QueueStatements(const std::string& schema)
+      : dequeue_(make(schema, "dequeue", "SELECT * FROM %s.dequeue($1, $2, $3)")),
+        heartbeat_(make(schema, "heartbeat", "SELECT h FROM %s.heartbeat($1, $2, $3, $4) AS h")),
+        complete_(make(schema, "complete", "SELECT %s.complete($1, $2, $3, $4)")),
+        fail_(make(schema, "fail", "SELECT %s.fail($1, $2, $3, $4, $5)")) {}
+
+  const detail::Statement& dequeue() const { return dequeue_.statement; }
+  const detail::Statement& heartbeat() const { return heartbeat_.statement; }
+  const detail::Statement& complete() const { return complete_.statement; }
+  const detail::Statement& fail() const { return fail_.statement; }
+
+ private:
+  // A statement whose text lives here; the Statement points into it.
+  struct Owned {
+    std::string name, sql;
+    detail::Statement statement;
+    Owned(std::string n, std::string q) : name(std::move(n)), sql(std::move(q)), statement{name.c_str(), sql.c_str()} {}
+    Owned(const Owned&) = delete;
+    Owned& operator=(const Owned&) = delete;
+  };
+  static Owned make(const std::string& schema, const char* function, const std::string& pattern) {
+    // The schema is quoted as an identifier: it is configuration, never SQL.
+    std::string quoted = "\"";
+    for (char c : schema) {
+      if (c == '"') quoted.push_back('"');
+      quoted.push_back(c);
+    }
+    quoted += "\"";
+    const std::size_t at = pattern.find("%s");
+    std::string sql = pattern.substr(0, at) + quoted + pattern.substr(at + 2);
+    // Named after the schema too, so two schemas never share a prepared name.
+    std::string name = "runstore_" + std::string(function) + "_v1_" + std::to_string(std::hash<std::string>{}(schema));
+    return Owned(std::move(name), std::move(sql));
+  }
+  Owned dequeue_, heartbeat_, complete_, fail_;
+};
+
 struct Client::Impl {
   ClientOptions options;
+  QueueStatements queue;
   detail::Connection conn;
   std::uint64_t retries = 0;
 
-  explicit Impl(ClientOptions o) : options(std::move(o)), conn(options.conninfo, options.statement_mode) {
+  explicit Impl(ClientOptions o)
+      : options(std::move(o)), queue(options.queue_function_schema), conn(options.conninfo, options.statement_mode) {
+    if (options.queue_function_schema.empty()) throw std::invalid_argument("queue_function_schema must not be empty");
     conn.connect();
   }
 
@@ -55,11 +98,19 @@ struct Client::Impl {
     return detail::with_retries(conn, options.retry, retries, std::forward<Body>(body));
   }
 
+  // The executions as they are now, to settle a lost reply.  A role that
+  // may not read them (a worker under docs/roles.sql) learns nothing: the
+  // outcome stays as the retry answered.
   std::vector<Execution> read_back(const std::vector<Uuid>& ids) {
     Params p;
     p.uuid_array(ids).null(oid::kInt8);
-    auto r = conn.run(st::kGetByIds, p);
-    return detail::decode_executions(r.get());
+    try {
+      auto r = conn.run(st::kGetByIds, p);
+      return detail::decode_executions(r.get());
+    } catch (const Error& e) {
+      if (e.sqlstate() == "42501") return {};
+      throw;
+    }
   }
 };
 
@@ -147,7 +198,7 @@ std::vector<Execution> Client::dequeue(const std::string& worker, std::int32_t m
                                        std::optional<std::chrono::milliseconds> lease) {
   Params p;
   optional_lease(p.text(worker).int4(max_jobs), lease);
-  return impl_->call([&](bool) { return detail::decode_executions(impl_->conn.run(st::kDequeue, p).get()); });
+  return impl_->call([&](bool) { return detail::decode_executions(impl_->conn.run(impl_->queue.dequeue(), p).get()); });
 }
 
 std::vector<Uuid> Client::heartbeat(const std::string& worker, const std::vector<HeldLease>& leases,
@@ -164,7 +215,7 @@ std::vector<Uuid> Client::heartbeat(const std::string& worker, const std::vector
   Params p;
   p.text(worker).uuid_array(ids);
   optional_lease(p, lease).int4_array(attempts);
-  return impl_->call([&](bool) { return detail::decode_uuid_column(impl_->conn.run(st::kHeartbeat, p).get()); });
+  return impl_->call([&](bool) { return detail::decode_uuid_column(impl_->conn.run(impl_->queue.heartbeat(), p).get()); });
 }
 
 namespace {
@@ -214,11 +265,11 @@ Client::CompletedAndClaimed Client::complete_many_and_dequeue(const std::string&
   params.reserve(completions.size() + 1);
   for (const Completion& c : completions) params.push_back(complete_params(worker, c.id, c.attempt, c.result));
   std::vector<detail::Connection::Call> calls;
-  for (const Params& p : params) calls.push_back({&st::kComplete, &p});
+  for (const Params& p : params) calls.push_back({&impl_->queue.complete(), &p});
   Params dequeue_params;
   if (max_jobs > 0) {
     optional_lease(dequeue_params.text(worker).int4(max_jobs), lease);
-    calls.push_back({&st::kDequeue, &dequeue_params});
+    calls.push_back({&impl_->queue.dequeue(), &dequeue_params});
   }
   return impl_->call([&](bool reply_lost) {
     CompletedAndClaimed out;
@@ -272,7 +323,7 @@ FailOutcome Client::fail(const std::string& worker, const HeldLease& lease, cons
   Params p;
   p.uuid(lease.id).text(worker).text(error).boolean(retryable).int4(lease.attempt);
   return impl_->call([&](bool reply_lost) {
-    auto r = impl_->conn.run(st::kFail, p);
+    auto r = impl_->conn.run(impl_->queue.fail(), p);
     if (PQgetisnull(r.get(), 0, 0) == 0) {
       // runstore.fail returns the new status: queued (requeued) or failed.
       return parse_status(detail::value_at(r.get(), 0, 0)) == Status::queued ? FailOutcome::requeued

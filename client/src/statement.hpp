@@ -45,11 +45,8 @@ inline constexpr Statement kEnqueue{
     "  pg_catalog.unnest($9::pg_catalog.timestamptz[]))"
     "  AS n(id, workspace_id, workflow_id, user_id, tags, payload, priority, max_attempts, run_after)"
     " ON CONFLICT (id) DO NOTHING"};
-inline constexpr Statement kDequeue{"runstore_dequeue_v1", "SELECT * FROM runstore.dequeue($1, $2, $3)"};
-inline constexpr Statement kHeartbeat{"runstore_heartbeat_v1",
-                                      "SELECT h FROM runstore.heartbeat($1, $2, $3, $4) AS h"};
-inline constexpr Statement kComplete{"runstore_complete_v1", "SELECT runstore.complete($1, $2, $3, $4)"};
-inline constexpr Statement kFail{"runstore_fail_v1", "SELECT runstore.fail($1, $2, $3, $4, $5)"};
+// dequeue, heartbeat, complete and fail are built per Client, in the schema
+// ClientOptions::queue_function_schema names (client.cpp, QueueStatements).
 inline constexpr Statement kCancel{"runstore_cancel_v1", "SELECT c FROM runstore.cancel($1, $2) AS c"};
 
 }  // namespace statements

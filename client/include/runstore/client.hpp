@@ -46,10 +46,25 @@ enum class StatementMode {
 };
 
 struct ClientOptions {
+  // Every field has a default, so ClientOptions{conninfo, mode} is complete
+  // (and draws no missing-initializer warning).
+  ClientOptions(std::string conninfo_ = {}, StatementMode statement_mode_ = StatementMode::prepared,
+                RetryPolicy retry_ = {}, std::string queue_function_schema_ = "runstore")
+      : conninfo(std::move(conninfo_)),
+        statement_mode(statement_mode_),
+        retry(retry_),
+        queue_function_schema(std::move(queue_function_schema_)) {}
+
   // A libpq connection string or URI; empty means the PG* environment.
   std::string conninfo;
   StatementMode statement_mode = StatementMode::prepared;
   RetryPolicy retry;
+  // The schema of dequeue, heartbeat, complete and fail.  "runstore_worker"
+  // calls the SECURITY DEFINER wrappers of docs/roles.sql, for a worker role
+  // that holds no privilege on runstore.executions.  (Such a role cannot read
+  // executions back either: a lost reply's outcome then stays unknown, and
+  // complete/fail answer as the retry did.)
+  std::string queue_function_schema = "runstore";
 };
 
 class Client {

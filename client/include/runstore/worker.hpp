@@ -35,6 +35,9 @@ namespace runstore {
 struct WorkerOptions {
   std::string conninfo;                 // libpq conninfo; empty = PG* environment
   StatementMode statement_mode = StatementMode::prepared;
+  // See ClientOptions::queue_function_schema ("runstore_worker" for the
+  // worker role of docs/roles.sql).
+  std::string queue_function_schema = "runstore";
   RetryPolicy retry;                    // for every call the worker makes
   std::string name;                     // lease owner; empty = "<hostname>:<pid>"
   int slots = 1;                        // handlers running at once
