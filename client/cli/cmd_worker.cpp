@@ -50,6 +50,10 @@ Options:
   -g, --grace SECONDS   from SIGTERM to SIGKILL for a stopping COMMAND
                         (default 10)
   -q, --quiet           no line per finished execution (errors still logged)
+      --function-schema SCHEMA
+                        schema of dequeue/heartbeat/complete/fail (default
+                        runstore; runstore_worker for the worker role of
+                        docs/roles.sql, which may not touch the table)
   -d, --dsn CONNINFO    connection string (default: $RUNSTORE_DSN, else PG*)
   -h, --help            this help
 
@@ -160,7 +164,8 @@ int run_worker(Invocation& inv) {
                              {"lease", 'l', true, false},
                              {"poll", 'p', true, false},
                              {"grace", 'g', true, false},
-                             {"quiet", 'q', false, false}},
+                             {"quiet", 'q', false, false},
+                             {"function-schema", 0, true, false}},
                             "worker", kHelp);
   if (!args) return kExitOk;
   if (!args->positional.empty() && !args->saw_double_dash)
@@ -190,6 +195,10 @@ int run_worker(Invocation& inv) {
     opts.lease = std::chrono::milliseconds(parse_seconds_ms(*args->value("lease"), "--lease"));
   if (args->has("poll"))
     opts.poll_interval = std::chrono::milliseconds(parse_seconds_ms(*args->value("poll"), "--poll"));
+  if (auto v = args->value("function-schema")) {
+    if (v->empty()) throw UsageError("--function-schema must not be empty");
+    opts.queue_function_schema = *v;
+  }
   if (args->has("grace"))
     cfg.grace = std::chrono::milliseconds(parse_seconds_ms(*args->value("grace"), "--grace"));
   // The runtime releases a handler's execution at the deadline; the command
