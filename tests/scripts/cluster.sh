@@ -2,7 +2,7 @@
 # cluster.sh: a throwaway PostgreSQL 15 cluster on this machine, for tests,
 # the demo and benchmarks.  Nothing here touches the system's own clusters.
 #
-#   tests/scripts/cluster.sh start [bench]   initdb + start; prints nothing else
+#   tests/scripts/cluster.sh start [bench|durable]   initdb + start; prints nothing else
 #   tests/scripts/cluster.sh env             export lines for PGHOST/PGPORT/PGUSER
 #   tests/scripts/cluster.sh restart         fast restart (drops every connection;
 #                                            client tests use it to test recovery)
@@ -47,6 +47,12 @@ case ${1:-} in
         echo "max_wal_size = 8GB"
         echo "checkpoint_timeout = 30min"
         echo "synchronous_commit = on"
+      elif [ "$profile" = durable ]; then
+        # The crash test (tests/crash): an acknowledged commit must survive
+        # kill -9, so durability stays on.
+        echo "fsync = on"
+        echo "synchronous_commit = on"
+        echo "full_page_writes = on"
       else
         # Throwaway data: durability only slows the suites down.
         echo "fsync = off"
@@ -81,7 +87,7 @@ case ${1:-} in
     rm -rf "$dir"
     ;;
   *)
-    echo "usage: $0 start [bench] | env | log | restart | stop" >&2
+    echo "usage: $0 start [bench|durable] | env | log | restart | stop" >&2
     exit 2
     ;;
 esac
