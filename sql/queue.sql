@@ -112,6 +112,15 @@ SELECT right(id::text, 4)::int AS n FROM runstore.dequeue('w', 1, '1 mon -23 day
 UPDATE runstore.executions SET status = 'queued', attempt = 0, lease_expires_at = NULL, run_after = '2000-01-01';
 SELECT n, lease FROM (SELECT right(id::text, 4)::int AS n, lease_expires_at - started_at AS lease
                         FROM runstore.dequeue('w', 1, '1 day -86399.999 seconds')) d;
+-- The lease granted is the duration checked (a month as 30 days, a day as
+-- 24 hours), never a calendar sum: '12 mons -353 days' is 7 days, not the
+-- 12 days that calendar months would make of it from some dates.
+UPDATE runstore.executions SET status = 'queued', attempt = 0, lease_expires_at = NULL, run_after = '2000-01-01';
+SELECT n, lease FROM (SELECT right(id::text, 4)::int AS n, lease_expires_at - started_at AS lease
+                        FROM runstore.dequeue('w', 1, '12 mons -353 days')) d;
+UPDATE runstore.executions SET status = 'queued', attempt = 0, lease_expires_at = NULL, run_after = '2000-01-01';
+SELECT n, lease FROM (SELECT right(id::text, 4)::int AS n, lease_expires_at - started_at AS lease
+                        FROM runstore.dequeue('w', 1, '-1 day 25 hours')) d;
 TRUNCATE runstore.executions;
 
 -- dequeue: claim order and what a claim writes.
@@ -413,6 +422,9 @@ SELECT count(*) FILTER (WHERE d <> interval '0') AS nonzero
 RESET runstore.retry_backoff_base;
 -- STRICT.
 SELECT runstore._retry_delay(NULL) IS NULL AS null_attempt;
+-- Attempts at the bottom of int4 are below the first: the base, not the cap.
+SELECT runstore._retry_delay(-2147483648) <= interval '1 s' AS int_min_uses_base,
+       runstore._retry_delay(-2147483647) <= interval '1 s' AS int_min_plus_one_uses_base;
 -- fail() applies it: with base 1h the retry waits, and is not claimable yet.
 SET runstore.retry_backoff_base = '1h';
 INSERT INTO runstore.executions (id, workspace_id) VALUES (u(70), 1);

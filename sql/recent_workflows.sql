@@ -156,6 +156,25 @@ CREATE TRIGGER wrong AFTER INSERT ON other FOR EACH ROW EXECUTE FUNCTION runstor
 INSERT INTO other VALUES (u(1));
 \echo :LAST_ERROR_SQLSTATE
 DROP TABLE other;
+-- ... and to maintain any table but runstore.executions, even one that
+-- declares the transition tables by the same names (its columns would be
+-- misread by the plans kept for executions).
+INSERT INTO runstore.executions (id, workspace_id, workflow_id) VALUES (u(90), 90, 1);
+CREATE TABLE other (id uuid, workspace_id bigint);
+CREATE TRIGGER lookalike AFTER INSERT ON other REFERENCING NEW TABLE AS runstore_new
+  FOR EACH STATEMENT EXECUTE FUNCTION runstore._maintain_recent_workflows();
+INSERT INTO other VALUES (u(91), 90);
+\echo :LAST_ERROR_SQLSTATE
+CREATE TABLE runstore_like (LIKE runstore.executions);
+CREATE TRIGGER lookalike AFTER INSERT ON runstore_like REFERENCING NEW TABLE AS runstore_new
+  FOR EACH STATEMENT EXECUTE FUNCTION runstore._maintain_recent_workflows();
+INSERT INTO runstore_like (id, workspace_id, workflow_id, status, tags, priority, attempt, max_attempts,
+                           run_after, created_at, updated_at)
+  VALUES (u(92), 90, 2, 'queued', '{}', 0, 0, 3, now(), now(), now());
+\echo :LAST_ERROR_SQLSTATE
+SELECT workflow_id FROM runstore.recent_workflows(90);
+DROP TABLE other, runstore_like;
+DELETE FROM runstore.executions WHERE id = u(90);
 
 -- Writers need no privilege on the summaries, and row-level security on
 -- executions does not hide runs from the summary.

@@ -11,7 +11,11 @@ extern "C" {
 
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
 }
+
+#include <cstring>
 
 #include "runstore/pg/recent_workflow_maintenance.hpp"
 #include "runstore/pg_boundary.hpp"
@@ -29,6 +33,23 @@ RequireTransitionTables(const TriggerData *td, bool old_table, bool new_table)
 		                                              : "NEW TABLE AS runstore_new")));
 }
 
+/*
+ * The summaries describe runstore.executions and the kept plans read its
+ * columns by position: on any other table (even a look-alike with the same
+ * transition-table names) the function must refuse, not misread.
+ */
+void
+RequireExecutionsTable(const TriggerData *td)
+{
+	const Relation rel = td->tg_relation;
+	const char *schema = get_namespace_name(RelationGetNamespace(rel));
+	if (schema == nullptr || std::strcmp(schema, "runstore") != 0 ||
+	    std::strcmp(RelationGetRelationName(rel), "executions") != 0)
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("runstore._maintain_recent_workflows() maintains runstore.executions only, not \"%s\"",
+		                       RelationGetRelationName(rel))));
+}
+
 } // namespace
 
 RUNSTORE_FUNCTION(runstore_maintain_recent_workflows)
@@ -41,6 +62,7 @@ RUNSTORE_FUNCTION(runstore_maintain_recent_workflows)
 	if (!TRIGGER_FIRED_AFTER(event) || !TRIGGER_FIRED_FOR_STATEMENT(event))
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("runstore._maintain_recent_workflows() must fire AFTER ... FOR EACH STATEMENT")));
+	RequireExecutionsTable(td);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");

@@ -14,7 +14,8 @@ double
 BackoffDelayMs(std::int32_t attempt, double base_ms, double cap_ms, double unit_random) noexcept
 {
 	/* 2^62 ms is far beyond any cap a GUC allows; clamping keeps ldexp finite. */
-	const int exponent = std::clamp(attempt - 1, 0, 62);
+	/* In 64 bits: attempt - 1 would overflow for attempt = INT32_MIN. */
+	const auto exponent = static_cast<int>(std::clamp<std::int64_t>(std::int64_t{attempt} - 1, 0, 62));
 	const double ceiling = std::min(cap_ms, std::ldexp(base_ms, exponent));
 	return std::max(0.0, ceiling * std::clamp(unit_random, 0.0, 1.0));
 }

@@ -57,7 +57,14 @@ ReadLease(FunctionCallInfo fcinfo, int argno)
 		                errmsg("lease must be between 1 millisecond and 7 days, not %s",
 		                       DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(lease)))),
 		                errhint("Pass NULL for runstore.lease_timeout (%d s).", lease_timeout_s)));
-	return IntervalPGetDatum(lease);
+	/*
+	 * The lease is exactly the duration just checked: re-expressed in
+	 * microseconds, so that adding it to now() involves no calendar (a month
+	 * of 28-31 days, a day of 23-25 hours) and cannot differ from the check.
+	 */
+	auto *exact = static_cast<Interval *>(palloc0(sizeof(Interval)));
+	exact->time = static_cast<int64>(usecs);
+	return IntervalPGetDatum(exact);
 }
 
 int32
