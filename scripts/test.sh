@@ -30,7 +30,7 @@ cmake -S tests -B build/tests >/dev/null || failed=1
 
 # Reliability (issue 6): each script makes and drops its own database on the
 # same cluster, exits non-zero on any violation and ends with a summary line.
-for suite in dump upgrade; do
+for suite in dump upgrade fuzz memory; do
   echo "== $suite (tests/$suite/run.sh)"
   "tests/$suite/run.sh" || { echo "tests/$suite/run.sh FAILED"; failed=1; }
 done
