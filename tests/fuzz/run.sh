@@ -23,7 +23,7 @@
 #
 # Settings: RUNSTORE_FUZZ_SEED (1), RUNSTORE_FUZZ_CALLS (10000),
 # RUNSTORE_FUZZ_SECONDS (45, the generator's time bound),
-# RUNSTORE_SQLSMITH_QUERIES (5000), RUNSTORE_SQLSMITH_SECONDS (60) (split
+# RUNSTORE_SQLSMITH_QUERIES (3000), RUNSTORE_SQLSMITH_SECONDS (60) (split
 # between a broad and a focused phase),
 # RUNSTORE_FUZZ_ORACLES=warn (report oracle violations without failing),
 # RUNSTORE_FUZZ_SKIP_SQLSMITH=1.  Exit status 0 only if everything held.
@@ -34,7 +34,7 @@ root=$PWD
 seed=${RUNSTORE_FUZZ_SEED:-1}
 calls=${RUNSTORE_FUZZ_CALLS:-10000}
 seconds=${RUNSTORE_FUZZ_SECONDS:-45}
-smith_queries=${RUNSTORE_SQLSMITH_QUERIES:-5000}
+smith_queries=${RUNSTORE_SQLSMITH_QUERIES:-3000}
 smith_seconds=${RUNSTORE_SQLSMITH_SECONDS:-60}
 db=runstore_fuzz_$$
 build=$root/build/fuzz

@@ -12,7 +12,7 @@
 #
 # Settings:
 #   RUNSTORE_MEMORY_CALLS        calls per case (default 100000)
-#   RUNSTORE_MEMORY_ERROR_CALLS  calls per error-path case (default 50000)
+#   RUNSTORE_MEMORY_ERROR_CALLS  calls per error-path case (default 20000)
 #   RUNSTORE_MEMORY_HEAVY_CALLS  calls per case for the cases that cost ~1 ms
 #                                a call or more (writes that fire the
 #                                recent-workflow triggers, verify/rebuild,
@@ -29,7 +29,7 @@ root=$PWD
 
 calls=${RUNSTORE_MEMORY_CALLS:-100000}
 heavy=${RUNSTORE_MEMORY_HEAVY_CALLS:-5000}
-errors=${RUNSTORE_MEMORY_ERROR_CALLS:-50000}
+errors=${RUNSTORE_MEMORY_ERROR_CALLS:-20000}
 db=runstore_memory_$$
 build=$root/build/memory
 work=$(mktemp -d /tmp/runstore-memory.XXXXXX)
