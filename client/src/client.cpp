@@ -274,11 +274,23 @@ Client::CompletedAndClaimed Client::complete_many_and_dequeue(const std::string&
   return impl_->call([&](bool reply_lost) {
     CompletedAndClaimed out;
     out.completed.assign(completions.size(), false);
+    using Transactions = detail::Connection::Transactions;
     std::vector<detail::ResultPtr> results;
     if (calls.size() == 1) {
       results.push_back(impl_->conn.run(*calls[0].statement, *calls[0].params));
     } else {
-      results = impl_->conn.run_pipelined(calls);
+      // One transaction for the whole step: one commit, one WAL flush, as a
+      // hand-written worker would group it.  Every call still checks its own
+      // lease.  If any call fails, all were rolled back: run them again each
+      // in its own transaction, so the others stand and the failure is
+      // reported alone.
+      results = impl_->conn.run_pipelined(calls, Transactions::one_for_all);
+      bool all_ok = true;
+      for (const auto& r : results) all_ok = all_ok && PQresultStatus(r.get()) == PGRES_TUPLES_OK;
+      if (!all_ok) {
+        if (!impl_->conn.ok()) throw ConnectionError("the connection broke in a pipeline");
+        results = impl_->conn.run_pipelined(calls, Transactions::one_per_call);
+      }
     }
     // Each call stands on its own: a refused completion is reported beside
     // the others, never at the cost of the executions just claimed.

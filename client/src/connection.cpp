@@ -73,7 +73,7 @@ ResultPtr Connection::run(const Statement& s, const Params& p, ExecStatusType ex
   return r;
 }
 
-std::vector<ResultPtr> Connection::run_pipelined(const std::vector<Call>& calls) {
+std::vector<ResultPtr> Connection::run_pipelined(const std::vector<Call>& calls, Transactions transactions) {
   std::vector<ResultPtr> out;
   if (calls.empty()) return out;
   if (!ok()) throw ConnectionError("not connected");
@@ -102,20 +102,25 @@ std::vector<ResultPtr> Connection::run_pipelined(const std::vector<Call>& calls)
                                              p.lengths(), p.formats(), 1)
                          : PQsendQueryPrepared(c, s.name, p.count(), values.data(), p.lengths(),
                                                p.formats(), 1);
-    // A sync after each statement: each runs in its own transaction, and one
-    // failing does not abort the rest.
-    if (sent != 1 || PQpipelineSync(c) != 1) throw broken();
+    if (sent != 1) throw broken();
+    if (transactions == Transactions::one_per_call && PQpipelineSync(c) != 1) throw broken();
   }
+  if (transactions == Transactions::one_for_all && PQpipelineSync(c) != 1) throw broken();
+  const auto expect_sync = [&] {
+    ResultPtr sync(PQgetResult(c));
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) throw broken();
+  };
   out.reserve(calls.size());
   for (std::size_t i = 0; i < calls.size(); ++i) {
     ResultPtr r(PQgetResult(c));
     if (!r) throw broken();
-    // The statement's result is followed by a NULL, then by the sync's.
+    // Each statement's result is followed by a NULL (then, per call, by
+    // the sync's result).
     while (PGresult* extra = PQgetResult(c)) PQclear(extra);
-    ResultPtr sync(PQgetResult(c));
-    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) throw broken();
+    if (transactions == Transactions::one_per_call) expect_sync();
     out.push_back(std::move(r));
   }
+  if (transactions == Transactions::one_for_all) expect_sync();
   return out;
 }
 

@@ -37,11 +37,16 @@ class Connection {
     const Statement* statement;
     const Params* params;
   };
-  // Runs the calls in one round trip (pipeline mode), each in its own
-  // implicit transaction (a sync after each).  Returns one result per call,
-  // in order, successful or not; check each with check_result.  Throws
-  // ConnectionError if the connection broke.
-  std::vector<ResultPtr> run_pipelined(const std::vector<Call>& calls);
+  enum class Transactions {
+    one_per_call,  // a sync after each call: one failing leaves the others standing
+    one_for_all,   // one sync at the end: one commit (one WAL flush) for all;
+                   // a failure rolls back every call (the rest report
+                   // PGRES_PIPELINE_ABORTED)
+  };
+  // Runs the calls in one round trip (pipeline mode).  Returns one result
+  // per call, in order, successful or not; check each with check_result.
+  // Throws ConnectionError if the connection broke.
+  std::vector<ResultPtr> run_pipelined(const std::vector<Call>& calls, Transactions transactions);
 
   // LISTEN on `channel` now and after every reconnect.
   void listen(const std::string& channel);

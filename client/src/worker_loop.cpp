@@ -142,14 +142,14 @@ bool ClaimLoop::settle_and_claim(bool claim, bool& full) {
   // next batch is claimed in the same round trip as they are completed.
   const int free = options_.slots - static_cast<int>(ledger_.size()) + static_cast<int>(successes.size());
   const int still_running = static_cast<int>(ledger_.size() - successes.size() - failures.size());
-  // A claim is a scan of the claim index, the costliest call: claim when at
-  // least half a batch of slots is free, or when nothing runs any more --
-  // not for every single slot that frees up.  Meanwhile finished successes
-  // wait a moment (kCoalesce) for their neighbours, so that one round trip
-  // writes them all with the next claim.
-  const bool want_claim =
-      claim && !stop_.load() && (free >= std::max(1, options_.batch_size / 2) || still_running == 0);
-  if (claim && !want_claim && failures.empty() && !successes.empty()) {
+  // A claim is a scan of the claim index, the costliest call, and every
+  // round trip ends in a commit: claim a whole batch at a time when it can.
+  // Until a batch's worth of slots is free (or nothing runs any more), the
+  // step waits a moment (kCoalesce) for the running handlers, so that one
+  // round trip writes their successes with the next full claim; after that
+  // moment it claims what is free.
+  const bool batch_ready = free >= options_.batch_size || still_running == 0;
+  if (claim && !stop_.load() && !batch_ready && failures.empty()) {
     const auto now = Clock::now();
     if (!deferred_since_) deferred_since_ = now;
     if (now < *deferred_since_ + kCoalesce) {
@@ -159,6 +159,7 @@ bool ClaimLoop::settle_and_claim(bool claim, bool& full) {
     }
   }
   deferred_since_.reset();
+  const bool want_claim = claim && !stop_.load() && free > 0;
   try {
     while (!failures.empty()) {
       write_failure(failures.back());

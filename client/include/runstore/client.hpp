@@ -137,17 +137,20 @@ class Client {
   bool complete(const std::string& worker, const HeldLease& lease,
                 const std::optional<std::string>& result = std::nullopt);
 
-  // Many completions in one round trip (libpq pipeline mode), each its own
-  // statement and transaction, as if complete() were called for each in
-  // turn; one bool per completion, in order.
+  // Many completions in one round trip (libpq pipeline mode) and one
+  // transaction, as if complete() were called for each in turn; one bool per
+  // completion, in order.  A completion refused with an error throws it,
+  // after the others were written (see complete_many_and_dequeue).
   std::vector<bool> complete_many(const std::string& worker, const std::vector<Completion>& completions);
 
-  // complete_many, then dequeue(worker, max_jobs, lease), in one round trip:
-  // a worker's whole step between two batches.  Each call is still its own
-  // statement and transaction.  With max_jobs 0 nothing is claimed.  A
-  // completion the server refused with an error (a result that is not JSON)
-  // does not throw, so that the claimed executions are never dropped: it is
-  // false in `completed` and listed in `errors`.  A failed dequeue throws.
+  // complete_many, then dequeue(worker, max_jobs, lease), in one round trip
+  // and one transaction (one commit): a worker's whole step between two
+  // batches.  Each call still checks its own lease.  With max_jobs 0 nothing
+  // is claimed.  If a completion is refused with an error (a result that is
+  // not JSON), the step runs again with each call in its own transaction, so
+  // the others stand; the refused one is false in `completed` and listed in
+  // `errors` (no throw: claimed executions are never dropped).  A failed
+  // dequeue throws.
   struct CompletedAndClaimed {
     std::vector<bool> completed;     // one per completion, as complete_many
     std::vector<Execution> claimed;  // as dequeue
