@@ -65,13 +65,7 @@ class QueueStatements {
     Owned& operator=(const Owned&) = delete;
   };
   static Owned make(const std::string& schema, const char* function, const std::string& pattern) {
-    // The schema is quoted as an identifier: it is configuration, never SQL.
-    std::string quoted = "\"";
-    for (char c : schema) {
-      if (c == '"') quoted.push_back('"');
-      quoted.push_back(c);
-    }
-    quoted += "\"";
+    const std::string quoted = detail::quote_identifier(schema);
     const std::size_t at = pattern.find("%s");
     std::string sql = pattern.substr(0, at) + quoted + pattern.substr(at + 2);
     // Named after the schema too, so two schemas never share a prepared name.

@@ -14,7 +14,8 @@ std::string trimmed(std::string s) {
   return s;
 }
 
-// Identifiers we LISTEN on are our own constants, but quote them anyway.
+}  // namespace
+
 std::string quote_identifier(const std::string& name) {
   std::string q = "\"";
   for (char c : name) {
@@ -23,8 +24,6 @@ std::string quote_identifier(const std::string& name) {
   }
   return q + "\"";
 }
-
-}  // namespace
 
 Connection::Connection(std::string conninfo, StatementMode mode)
     : conninfo_(std::move(conninfo)), mode_(mode) {}

@@ -18,6 +18,10 @@
 
 namespace runstore::detail {
 
+// `name` as an SQL identifier in double quotes (LISTEN channels, the queue
+// functions' schema): configuration is never spliced in as SQL.
+std::string quote_identifier(const std::string& name);
+
 class Connection {
  public:
   Connection(std::string conninfo, StatementMode mode);

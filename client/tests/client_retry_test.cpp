@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "retrying.hpp"
 #include "runstore/client.hpp"
@@ -65,6 +66,29 @@ NewExecution job_in(std::int64_t ws) {
   return e;
 }
 
+// Claims one execution of workspace `ws` for `worker`, then runs `call` on
+// the client while another session holds the row; kills the client's backend
+// once the call waits, applies `meanwhile` (an UPDATE ... SET list) to the
+// row in the holder's transaction and commits.  The client's first try is
+// lost; its retry sees the row as `meanwhile` left it.  Returns the answer.
+template <typename Call>
+auto lose_reply(Client& client, std::int64_t ws, const std::string& worker, const std::string& meanwhile,
+                Call call) {
+  exec_sql("UPDATE runstore.executions SET status = 'cancelled' WHERE status IN ('queued', 'running')");
+  client.enqueue(job_in(ws));
+  const auto e = client.dequeue(worker).at(0);
+  const std::string row = " WHERE id = '" + e.id.to_string() + "'";
+  Session holder;
+  holder.run("BEGIN");
+  holder.run("SELECT 1 FROM runstore.executions" + row + " FOR UPDATE");
+  const int pid = client.backend_pid();
+  auto answer = std::async(std::launch::async, [&] { return call(HeldLease{e.id, e.attempt}); });
+  terminate_when_waiting(holder, pid);
+  holder.run("UPDATE runstore.executions SET " + meanwhile + row);
+  holder.run("COMMIT");
+  return std::make_pair(answer.get(), e.id);
+}
+
 TEST(ClientRetry, ABackendKilledMidCallIsRetriedToSuccess) {
   Client client(test_conninfo());
   const Uuid id = client.enqueue(job_in(800001));
@@ -88,19 +112,9 @@ TEST(ClientRetry, ACompletionWhoseReplyWasLostIsReadBackAsDone) {
   // hears so.  The retry is refused (the execution is no longer running);
   // the client reads it back and reports the completion as done.
   Client client(test_conninfo());
-  exec_sql("UPDATE runstore.executions SET status = 'cancelled' WHERE status IN ('queued', 'running')");
-  client.enqueue(job_in(800002));
-  const auto e = client.dequeue("w-lost").at(0);
-  Session holder;
-  holder.run("BEGIN");
-  holder.run("SELECT 1 FROM runstore.executions WHERE id = '" + e.id.to_string() + "' FOR UPDATE");
-  const int pid = client.backend_pid();
-  auto call = std::async(std::launch::async, [&] { return client.complete("w-lost", HeldLease{e.id, e.attempt}, "7"); });
-  terminate_when_waiting(holder, pid);
-  holder.run("UPDATE runstore.executions SET status = 'succeeded', result = '7', finished_at = now()"
-             " WHERE id = '" + e.id.to_string() + "'");
-  holder.run("COMMIT");
-  EXPECT_TRUE(call.get());
+  const auto [done, id] = lose_reply(client, 800002, "w-lost", "status = 'succeeded', result = '7', finished_at = now()",
+                                     [&](const HeldLease& l) { return client.complete("w-lost", l, "7"); });
+  EXPECT_TRUE(done);
   EXPECT_GE(client.retries(), 1U);
 }
 
@@ -108,40 +122,19 @@ TEST(ClientRetry, ACompletionFencedOffAfterALostReplyStaysRefused) {
   // Same, but meanwhile the lease expired and another worker claimed it:
   // the read-back sees a newer attempt and the answer is false.
   Client client(test_conninfo());
-  exec_sql("UPDATE runstore.executions SET status = 'cancelled' WHERE status IN ('queued', 'running')");
-  client.enqueue(job_in(800003));
-  const auto e = client.dequeue("w-old").at(0);
-  Session holder;
-  holder.run("BEGIN");
-  holder.run("SELECT 1 FROM runstore.executions WHERE id = '" + e.id.to_string() + "' FOR UPDATE");
-  const int pid = client.backend_pid();
-  auto call = std::async(std::launch::async, [&] { return client.complete("w-old", HeldLease{e.id, e.attempt}, "7"); });
-  terminate_when_waiting(holder, pid);
-  holder.run("UPDATE runstore.executions SET attempt = attempt + 1, lease_owner = 'w-new'"
-             " WHERE id = '" + e.id.to_string() + "'");
-  holder.run("COMMIT");
-  EXPECT_FALSE(call.get());
-  const auto now = client.get_executions_by_ids({e.id}).at(0);
+  const auto [done, id] = lose_reply(client, 800003, "w-old", "attempt = attempt + 1, lease_owner = 'w-new'",
+                                     [&](const HeldLease& l) { return client.complete("w-old", l, "7"); });
+  EXPECT_FALSE(done);
+  const auto now = client.get_executions_by_ids({id}).at(0);
   EXPECT_EQ(now.status, Status::running);
   EXPECT_EQ(now.lease_owner, "w-new");
 }
 
 TEST(ClientRetry, AFailureWhoseReplyWasLostIsReadBack) {
   Client client(test_conninfo());
-  exec_sql("UPDATE runstore.executions SET status = 'cancelled' WHERE status IN ('queued', 'running')");
-  client.enqueue(job_in(800004));
-  const auto e = client.dequeue("w-f").at(0);
-  Session holder;
-  holder.run("BEGIN");
-  holder.run("SELECT 1 FROM runstore.executions WHERE id = '" + e.id.to_string() + "' FOR UPDATE");
-  const int pid = client.backend_pid();
-  auto call = std::async(std::launch::async,
-                         [&] { return client.fail("w-f", HeldLease{e.id, e.attempt}, "disk full"); });
-  terminate_when_waiting(holder, pid);
-  holder.run("UPDATE runstore.executions SET status = 'queued', error = 'disk full', lease_owner = NULL"
-             " WHERE id = '" + e.id.to_string() + "'");
-  holder.run("COMMIT");
-  EXPECT_EQ(call.get(), runstore::FailOutcome::requeued);
+  const auto [outcome, id] = lose_reply(client, 800004, "w-f", "status = 'queued', error = 'disk full', lease_owner = NULL",
+                                        [&](const HeldLease& l) { return client.fail("w-f", l, "disk full"); });
+  EXPECT_EQ(outcome, runstore::FailOutcome::requeued);
 }
 
 TEST(ClientRetry, OtherErrorsAreNotRetried) {
