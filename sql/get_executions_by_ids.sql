@@ -62,4 +62,25 @@ SELECT id, status FROM runstore.get_executions_by_ids(ARRAY[u(1)]);
 ROLLBACK;
 SELECT id, status FROM runstore.get_executions_by_ids(ARRAY[u(1)]);
 
+
+-- One statement, one snapshot, as for a plain SELECT: a data-modifying CTE's
+-- delete is not yet visible to the statement that makes it; the next one sees it.
+BEGIN;
+WITH gone AS (DELETE FROM runstore.executions WHERE id = u(1) RETURNING id)
+SELECT (SELECT count(*) FROM gone) AS deleted,
+       (SELECT count(*) FROM runstore.get_executions_by_ids(ARRAY[u(1)])) AS function_sees,
+       (SELECT count(*) FROM runstore.executions WHERE id = u(1)) AS plain_select_sees;
+SELECT count(*) AS gone_next_statement FROM runstore.get_executions_by_ids(ARRAY[u(1)]);
+ROLLBACK;
+
+-- A column added with a DEFAULT after rows were stored: those rows lack it on
+-- disk and show the default, as in a plain SELECT.  Dropping it again leaves
+-- a dropped column behind in the row type; rows still line up.
+ALTER TABLE runstore.executions ADD COLUMN note text DEFAULT 'added later';
+INSERT INTO runstore.executions (id, workspace_id, note) VALUES (u(21), 1, 'new row');
+SELECT id, note FROM runstore.get_executions_by_ids(ARRAY[u(21), u(2), u(1)]);
+SELECT id, note FROM runstore.executions WHERE id = ANY (ARRAY[u(21), u(2), u(1)]) ORDER BY id DESC;
+ALTER TABLE runstore.executions DROP COLUMN note;
+SELECT id, workspace_id, user_id FROM runstore.get_executions_by_ids(ARRAY[u(21), u(2), u(1)], 1);
+DELETE FROM runstore.executions WHERE id = u(21);
 TRUNCATE runstore.executions;

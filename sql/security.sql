@@ -55,8 +55,71 @@ SELECT * FROM runstore.delete_by_tag('sec', 100);
 SELECT count(*) AS tenant1_sees_now FROM runstore.executions;
 RESET ROLE;
 SELECT id, workspace_id FROM runstore.executions ORDER BY id;
+-- Without a policy to apply, get_executions_by_ids reads the primary key
+-- directly instead of running its statement; both must give plain SQL's
+-- answer.  A role that bypasses row-level security sees every workspace (a
+-- role that does not, and that no policy admits, would see nothing).
+INSERT INTO runstore.executions (id, workspace_id, tags) VALUES (u(11), 1, '{sec}'), (u(12), 1, '{sec}');
+CREATE ROLE rs_bypass BYPASSRLS;
+GRANT USAGE ON SCHEMA runstore TO rs_bypass;
+GRANT SELECT ON runstore.executions TO rs_bypass;
+SET ROLE rs_bypass;
+SELECT id, workspace_id FROM runstore.get_executions_by_ids(ARRAY[u(9), u(12), u(2), u(10), u(11)]);
+RESET ROLE;
+-- With row_security off, a query a policy would filter is refused (42501),
+-- by the function as by a plain SELECT, instead of silently filtered.
+SET row_security = off;
+SET ROLE rs_tenant1;
+SELECT id FROM runstore.get_executions_by_ids(ARRAY[u(11)]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT id FROM runstore.executions WHERE id = u(11);
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+RESET row_security;
+-- A policy that admits everything: the statement path gives what the direct
+-- path gives, order, duplicates, NULLs and workspace scope included.
+CREATE POLICY reader_all ON runstore.executions TO rs_reader USING (true);
+SET ROLE rs_reader;
+SELECT id, workspace_id FROM runstore.get_executions_by_ids(ARRAY[u(9), NULL, u(12), u(999), u(9), u(10), u(11)]);
+SELECT id, workspace_id FROM runstore.get_executions_by_ids(ARRAY[u(9), NULL, u(12), u(999), u(9), u(10), u(11)], 2);
+RESET ROLE;
+DROP POLICY reader_all ON runstore.executions;
 DROP POLICY tenant1_only ON runstore.executions;
 ALTER TABLE runstore.executions DISABLE ROW LEVEL SECURITY;
+SET ROLE rs_reader;
+SELECT id, workspace_id FROM runstore.get_executions_by_ids(ARRAY[u(9), NULL, u(12), u(999), u(9), u(10), u(11)]);
+SELECT id, workspace_id FROM runstore.get_executions_by_ids(ARRAY[u(9), NULL, u(12), u(999), u(9), u(10), u(11)], 2);
+RESET ROLE;
+DROP OWNED BY rs_bypass;
+DROP ROLE rs_bypass;
+DELETE FROM runstore.executions WHERE id IN (u(11), u(12));
+
+-- Column privileges count as for SELECT *: SELECT granted on every column
+-- is enough; on some columns only, the function is refused with 42501 just
+-- as SELECT * is.
+CREATE ROLE rs_columns;
+GRANT USAGE ON SCHEMA runstore TO rs_columns;
+DO $$
+BEGIN
+  EXECUTE (SELECT format('GRANT SELECT (%s) ON runstore.executions TO rs_columns',
+                         string_agg(quote_ident(attname), ', '))
+             FROM pg_attribute
+            WHERE attrelid = 'runstore.executions'::regclass AND attnum > 0 AND NOT attisdropped);
+END
+$$;
+SET ROLE rs_columns;
+SELECT id FROM runstore.get_executions_by_ids(ARRAY[u(10), u(9)]);
+RESET ROLE;
+REVOKE SELECT (payload) ON runstore.executions FROM rs_columns;
+SET ROLE rs_columns;
+SELECT id FROM runstore.get_executions_by_ids(ARRAY[u(10), u(9)]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore.executions WHERE id = u(10);
+\echo :LAST_ERROR_SQLSTATE
+SELECT id, status FROM runstore.executions WHERE id = u(10);
+RESET ROLE;
+DROP OWNED BY rs_columns;
+DROP ROLE rs_columns;
 
 -- search_path hijacks: look-alike tables in the caller's schemas, a temp
 -- table (pg_temp is searched first for tables) and a rigged = operator for

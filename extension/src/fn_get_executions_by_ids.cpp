@@ -1,27 +1,36 @@
 /*
  * fn_get_executions_by_ids.cpp: runstore.get_executions_by_ids(uuid[], bigint)
  *
- * One statement for a whole dashboard's worth of ids, instead of one round
- * trip per id.  Runs as the caller through SPI, so table privileges and
- * row-level security apply exactly as to a plain SELECT.
+ * One call for a whole dashboard's worth of ids, instead of one round trip
+ * per id.  Runs as the caller: table privileges and row-level security apply
+ * exactly as to a plain SELECT.  Without a policy to apply, the rows come
+ * straight from the primary key (primary_key_lookup.cpp); with one, from the
+ * SQL statement through SPI, whose plan carries the policy.
  */
 extern "C" {
 #include "postgres.h"
 
-#include "catalog/pg_type_d.h"
-#include "executor/spi.h"
 #include "funcapi.h"
 }
 
+#include "runstore/pg/id_array.hpp"
 #include "runstore/pg/id_batch_query.hpp"
+#include "runstore/pg/primary_key_lookup.hpp"
 #include "runstore/pg/statements.hpp"
 #include "runstore/pg_boundary.hpp"
 
 RUNSTORE_FUNCTION(runstore_get_executions_by_ids)
 {
 	InitMaterializedSRF(fcinfo, 0);
-	/* STABLE: read with the calling query's snapshot. */
-	runstore::pg::RunIdBatchQuery(fcinfo, &runstore::pg::statements::select_by_ids,
-	                              &runstore::pg::statements::select_by_ids_in_workspace, true);
+	runstore::pg::IdBatch batch;
+	if (!runstore::pg::ReadIdBatch(fcinfo, 0, "ids", &batch))
+		return (Datum) 0; /* NULL or empty array: no rows */
+
+	const bool in_workspace = PG_NARGS() > 1 && !PG_ARGISNULL(1);
+	const int64 workspace_id = in_workspace ? PG_GETARG_INT64(1) : 0;
+	/* STABLE: both paths read with the calling query's snapshot. */
+	if (!runstore::pg::LookupByPrimaryKey(fcinfo, batch, in_workspace ? &workspace_id : nullptr))
+		runstore::pg::RunIdBatchStatement(fcinfo, batch, &runstore::pg::statements::select_by_ids,
+		                                  &runstore::pg::statements::select_by_ids_in_workspace, true);
 	return (Datum) 0;
 }

@@ -25,7 +25,13 @@ RunIdBatchQuery(FunctionCallInfo fcinfo, KeptPlan *unscoped, KeptPlan *scoped, b
 	IdBatch batch;
 	if (!ReadIdBatch(fcinfo, 0, "ids", &batch))
 		return; /* NULL or empty array: no rows */
+	RunIdBatchStatement(fcinfo, batch, unscoped, scoped, read_only);
+}
 
+void
+RunIdBatchStatement(FunctionCallInfo fcinfo, const IdBatch &batch, KeptPlan *unscoped, KeptPlan *scoped,
+                    bool read_only)
+{
 	/*
 	 * The statement gets the caller's array as it is: = ANY ignores NULL
 	 * elements and the btree scan sorts and dedupes its keys itself.

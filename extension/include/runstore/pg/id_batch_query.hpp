@@ -30,6 +30,10 @@ namespace runstore::pg {
  */
 void RunIdBatchQuery(FunctionCallInfo fcinfo, KeptPlan *unscoped, KeptPlan *scoped, bool read_only);
 
+/* The same for a batch already read with ReadIdBatch (never empty). */
+void RunIdBatchStatement(FunctionCallInfo fcinfo, const IdBatch &batch, KeptPlan *unscoped, KeptPlan *scoped,
+                         bool read_only);
+
 /*
  * The general form: runs `plan` with `params` (which carry batch.array
  * wherever the statement wants it) and appends its rows to the call's
