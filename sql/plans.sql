@@ -54,7 +54,6 @@ FROM unnest(ARRAY['select_by_ids', 'select_by_ids_in_workspace',
                   'delete_by_tag', 'delete_by_tag_in_workspace',
                   'add_inserted', 'add_updated',
                   'workspace_lock_deleted', 'workspace_lock_updated',
-                  'user_lock_deleted', 'user_lock_updated',
                   'workspace_find_deleted', 'workspace_find_updated',
                   'user_find_deleted', 'user_find_updated', 'update_changes_groups',
                   'workspace_clear_groups', 'user_clear_groups',
@@ -64,7 +63,7 @@ FROM unnest(ARRAY['select_by_ids', 'select_by_ids_in_workspace',
                   'fail', 'fail_attempt', 'cancel', 'cancel_in_workspace']) AS name;
 -- Nor an operator looked up by name: every comparison is OPERATOR(pg_catalog.x),
 -- no IN (...) and no IS DISTINCT FROM (both resolve "=" through search_path).
-SELECT name FROM unnest(ARRAY['add_updated', 'user_lock_updated', 'user_find_updated',
+SELECT name FROM unnest(ARRAY['add_updated', 'workspace_lock_updated', 'user_find_updated',
                               'workspace_recompute_groups', 'recent_for_user']) AS name
 WHERE replace(runstore._statement_text(name),   -- the one "=" that is an assignment
               'SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id', '')

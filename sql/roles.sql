@@ -133,6 +133,10 @@ INSERT INTO runstore.executions (workspace_id) VALUES (1);
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 
+-- u(5)'s retry backoff is drawn with full jitter from [0, 1 s), so it may
+-- already have run out; keep it waiting so the claims below are deterministic.
+UPDATE runstore.executions SET run_after = now() + interval '1 day' WHERE id = u(5);
+
 -- 3. Admin: everything.
 SET ROLE runstore_admin;
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, tags, created_at)

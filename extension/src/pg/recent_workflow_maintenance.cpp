@@ -42,7 +42,8 @@ ToArray(Datum *elems, int n, Oid type)
 }
 
 /*
- * Locks the slots of every group that loses a run, finds those whose slots
+ * Locks the slots of every group that loses a run (unless `lock` is null:
+ * the caller holds them already), finds those whose slots
  * name a removed run (the find statement returns each group once, its
  * `key_columns` key columns all int8 but the text user_id of the user
  * scope), then drops and recomputes them: four statements, each with its own
@@ -51,8 +52,10 @@ ToArray(Datum *elems, int n, Oid type)
 void
 Collapse(KeptPlan *lock, KeptPlan *find, KeptPlan *clear, KeptPlan *recompute, int key_columns)
 {
-	Run(lock, nullptr, SPI_OK_SELECT);
-	SPI_freetuptable(SPI_tuptable);
+	if (lock != nullptr) {
+		Run(lock, nullptr, SPI_OK_SELECT);
+		SPI_freetuptable(SPI_tuptable);
+	}
 	Run(find, nullptr, SPI_OK_SELECT);
 	SPITupleTable *groups = SPI_tuptable;
 	const int n = static_cast<int>(SPI_processed);
@@ -108,8 +111,8 @@ RemoveRecentRuns(TransitionRows rows)
 	Collapse(all ? &statements::workspace_lock_deleted : &statements::workspace_lock_updated,
 	         all ? &statements::workspace_find_deleted : &statements::workspace_find_updated,
 	         &statements::workspace_clear_groups, &statements::workspace_recompute_groups, 2);
-	Collapse(all ? &statements::user_lock_deleted : &statements::user_lock_updated,
-	         all ? &statements::user_find_deleted : &statements::user_find_updated, &statements::user_clear_groups,
+	/* The workspace groups' locks, held to the end of the transaction, cover the user groups inside them. */
+	Collapse(nullptr, all ? &statements::user_find_deleted : &statements::user_find_updated, &statements::user_clear_groups,
 	         &statements::user_recompute_groups, 3);
 }
 

@@ -93,42 +93,47 @@ KeptPlan add_updated = {BOTH_ADD(UPDATED_NEW), 1, kSlotArg, nullptr};
  * statement's removed runs in a slot it has not committed yet.  Holding the
  * group's slots makes such a collapse finish first (or start after this
  * transaction ends), so step 2 sees what it wrote.
+ *
+ * The workspace scope's locks serve the user scope too: every user group
+ * (workspace, user, workflow) lies inside the workspace group (workspace,
+ * workflow), and every collapse, of either scope, takes this lock first.
+ *
+ * The statement is shaped so that its cost follows the groups touched, never
+ * the size of the summary: the distinct groups of the removed rows, then one
+ * primary-key probe per group (a LATERAL subquery with a row lock is never
+ * flattened into a hash join over the whole slot table).  Its plan is built
+ * once per backend, whatever the size of the first transition table.
  */
 #define WORKSPACE_LOCK(source)                                                                     \
-	"SELECT 1 FROM runstore.workspace_recent_workflow_slot s"                                      \
-	" WHERE EXISTS (SELECT 1 FROM " source " o"                                                    \
-	" WHERE o.workspace_id" EQ "s.workspace_id AND o.workflow_id" EQ "s.workflow_id)"             \
-	" ORDER BY s.workspace_id, s.workflow_id, s.slot FOR UPDATE OF s"
-
-#define USER_LOCK(source)                                                                          \
-	"SELECT 1 FROM runstore.user_recent_workflow_slot s"                                           \
-	" WHERE EXISTS (SELECT 1 FROM " source " o"                                                    \
-	" WHERE o.workspace_id" EQ "s.workspace_id AND o.user_id" EQ "s.user_id"                       \
-	" AND o.workflow_id" EQ "s.workflow_id)"                                                       \
-	" ORDER BY s.workspace_id, s.user_id, s.workflow_id, s.slot FOR UPDATE OF s"
+	"SELECT 1 FROM (SELECT DISTINCT o.workspace_id, o.workflow_id FROM " source " o"               \
+	" WHERE o.workflow_id IS NOT NULL ORDER BY o.workspace_id, o.workflow_id) g"                    \
+	" CROSS JOIN LATERAL (SELECT 1 FROM runstore.workspace_recent_workflow_slot s"                 \
+	" WHERE s.workspace_id" EQ "g.workspace_id AND s.workflow_id" EQ "g.workflow_id"               \
+	" ORDER BY s.slot FOR UPDATE OF s) l"
 
 KeptPlan workspace_lock_deleted = {WORKSPACE_LOCK("runstore_old"), 0, nullptr, nullptr};
 KeptPlan workspace_lock_updated = {WORKSPACE_LOCK(UPDATED_OLD), 0, nullptr, nullptr};
-KeptPlan user_lock_deleted = {USER_LOCK("runstore_old"), 0, nullptr, nullptr};
-KeptPlan user_lock_updated = {USER_LOCK(UPDATED_OLD), 0, nullptr, nullptr};
 
 /*
  * Step 2 (a new statement, so a new snapshot under READ COMMITTED): the
  * groups where a slot names a removed run.  Only those can have lost their
  * latest run: every slot names an existing run of its group, and the group's
- * latest run is named by its greatest slot.
+ * latest run is named by its greatest slot.  One probe per removed row (LIMIT
+ * keeps the LATERAL subquery a parameterized index scan).
  */
 #define WORKSPACE_FIND(source)                                                                     \
-	"SELECT DISTINCT r.workspace_id, r.workflow_id FROM runstore.workspace_recent_workflow_slot r" \
-	" JOIN " source " o ON r.workspace_id" EQ "o.workspace_id AND r.workflow_id" EQ "o.workflow_id" \
-	" AND r.last_execution_id" EQ "o.id"                                                           \
-	" ORDER BY r.workspace_id, r.workflow_id"
+	"SELECT DISTINCT o.workspace_id, o.workflow_id FROM " source " o"                              \
+	" CROSS JOIN LATERAL (SELECT 1 FROM runstore.workspace_recent_workflow_slot r"                 \
+	" WHERE r.workspace_id" EQ "o.workspace_id AND r.workflow_id" EQ "o.workflow_id"               \
+	" AND r.last_execution_id" EQ "o.id LIMIT 1) r"                                                \
+	" ORDER BY o.workspace_id, o.workflow_id"
 
 #define USER_FIND(source)                                                                          \
-	"SELECT DISTINCT r.workspace_id, r.user_id, r.workflow_id FROM runstore.user_recent_workflow_slot r" \
-	" JOIN " source " o ON r.workspace_id" EQ "o.workspace_id AND r.user_id" EQ "o.user_id"        \
-	" AND r.workflow_id" EQ "o.workflow_id AND r.last_execution_id" EQ "o.id"                      \
-	" ORDER BY r.workspace_id, r.user_id, r.workflow_id"
+	"SELECT DISTINCT o.workspace_id, o.user_id, o.workflow_id FROM " source " o"                   \
+	" CROSS JOIN LATERAL (SELECT 1 FROM runstore.user_recent_workflow_slot r"                      \
+	" WHERE r.workspace_id" EQ "o.workspace_id AND r.user_id" EQ "o.user_id"                       \
+	" AND r.workflow_id" EQ "o.workflow_id AND r.last_execution_id" EQ "o.id LIMIT 1) r"           \
+	" ORDER BY o.workspace_id, o.user_id, o.workflow_id"
 
 KeptPlan workspace_find_deleted = {WORKSPACE_FIND("runstore_old"), 0, nullptr, nullptr};
 KeptPlan workspace_find_updated = {WORKSPACE_FIND(UPDATED_OLD), 0, nullptr, nullptr};

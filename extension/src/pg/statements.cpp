@@ -93,8 +93,6 @@ Find(const char *name)
 	    {"add_updated", &add_updated},
 	    {"workspace_lock_deleted", &workspace_lock_deleted},
 	    {"workspace_lock_updated", &workspace_lock_updated},
-	    {"user_lock_deleted", &user_lock_deleted},
-	    {"user_lock_updated", &user_lock_updated},
 	    {"workspace_find_deleted", &workspace_find_deleted},
 	    {"workspace_find_updated", &workspace_find_updated},
 	    {"user_find_deleted", &user_find_deleted},

@@ -38,8 +38,6 @@ extern KeptPlan add_inserted; /* both scopes, one statement */
 extern KeptPlan add_updated;
 extern KeptPlan workspace_lock_deleted;
 extern KeptPlan workspace_lock_updated;
-extern KeptPlan user_lock_deleted;
-extern KeptPlan user_lock_updated;
 extern KeptPlan workspace_find_deleted;
 extern KeptPlan workspace_find_updated;
 extern KeptPlan user_find_deleted;
