@@ -40,6 +40,9 @@ RESET runstore.retry_backoff_base;
 SHOW runstore.lease_timeout;
 SHOW runstore.retry_backoff_base;
 SHOW runstore.retry_backoff_cap;
+SHOW runstore.notify_enqueued;
+SET runstore.notify_enqueued = 'sometimes';
+\echo :LAST_ERROR_SQLSTATE
 SET runstore.lease_timeout = '0';
 \echo :LAST_ERROR_SQLSTATE
 SET runstore.lease_timeout = '8d';

@@ -8,7 +8,8 @@
  * LISTENing on the channel dequeues at once instead of waiting for its next
  * poll.  Rows inserted finished or scheduled for later also wake workers,
  * who then find nothing due: cheaper than reading the inserted rows to
- * decide.
+ * decide.  runstore.notify_enqueued = off skips it (see guc.cpp for why a
+ * writer may want that).
  */
 extern "C" {
 #include "postgres.h"
@@ -17,6 +18,7 @@ extern "C" {
 #include "commands/trigger.h"
 }
 
+#include "runstore/pg/guc.hpp"
 #include "runstore/pg_boundary.hpp"
 
 RUNSTORE_FUNCTION(runstore_notify_enqueued)
@@ -24,6 +26,7 @@ RUNSTORE_FUNCTION(runstore_notify_enqueued)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("runstore._notify_enqueued() must be called as a trigger")));
-	Async_Notify("runstore_enqueued", "");
+	if (runstore::pg::notify_enqueued)
+		Async_Notify("runstore_enqueued", "");
 	return PointerGetDatum(nullptr);
 }

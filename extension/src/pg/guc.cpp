@@ -16,6 +16,7 @@ int summary_slot = -1;
 int lease_timeout_s = 60;
 int retry_backoff_base_ms = 1000;
 int retry_backoff_cap_ms = 3600 * 1000;
+bool notify_enqueued = true;
 
 void
 DefineConfigurationParameters()
@@ -64,6 +65,18 @@ DefineConfigurationParameters()
 	                        "Largest retry delay ceiling.", "Valid range is 1ms..7d.",
 	                        &retry_backoff_cap_ms, 3600 * 1000, 1, 7 * 24 * 3600 * 1000, PGC_USERSET, GUC_UNIT_MS,
 	                        nullptr, nullptr, nullptr);
+
+	/*
+	 * USERSET: a NOTIFY makes PostgreSQL serialize the commits of every
+	 * notifying transaction (a database-wide lock held through the commit's
+	 * WAL flush), which caps single-row inserts from many sessions.  A writer
+	 * whose rows no idle worker waits for (bulk loads, history imports, a
+	 * table whose workers only poll) can turn it off for itself.
+	 */
+	DefineCustomBoolVariable("runstore.notify_enqueued",
+	                         "Whether inserts into runstore.executions NOTIFY runstore_enqueued.",
+	                         "Off: workers find this session's new rows at their next poll instead of at once.",
+	                         &notify_enqueued, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 
 	MarkGUCPrefixReserved("runstore");
 }

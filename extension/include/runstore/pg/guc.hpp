@@ -18,6 +18,9 @@ extern int lease_timeout_s;
 extern int retry_backoff_base_ms;
 extern int retry_backoff_cap_ms;
 
+/* runstore.notify_enqueued: whether inserts NOTIFY runstore_enqueued (default on). */
+extern bool notify_enqueued;
+
 /* Registers every runstore.* parameter; called once from _PG_init. */
 void DefineConfigurationParameters();
 
