@@ -1,9 +1,10 @@
 // client_bench: the C++ client against the same work done the naive way, in
 // one run, contenders alternating (A B A B ...).
 //
-//   status  runstore::Client::get_executions_by_ids for N ids in one call
-//           against N calls of one id each (the N+1 pattern), both through
-//           the client, prepared, binary; N in {10, 100, 500}.
+//   status  runstore::Client::get_executions_by_ids (and get_execution_states)
+//           for N ids in one call against N calls of one id each (the N+1
+//           pattern), both through the client, prepared, binary; N in
+//           {10, 100, 500}.
 //   worker  a prefilled queue drained by W runstore::Worker instances with a
 //           no-op handler (slots = batch = B) against W raw SQL workers
 //           running queue_bench's step (report the held batch and claim the
@@ -61,34 +62,42 @@ void status(const Options& o) {
   }
   runstore::Client client(o.conninfo);
   std::mt19937 rng(42);
-  std::printf("== batch status through runstore::Client: one call for N ids vs N calls of one id, ms per batch"
-              " (%ld rows, %d rounds, A B A B)\n", o.rows, o.rounds);
-  std::printf("%-6s %12s %12s %8s\n", "ids", "one call", "N calls", "ratio");
-  for (int n : {10, 100, 500}) {
-    std::vector<double> batch_ms, single_ms;
-    const int reps = std::max(3, 2000 / n);
-    for (int round = 0; round < o.rounds * 2; ++round) {
-      std::vector<runstore::Uuid> ids;
-      std::sample(all.begin(), all.end(), std::back_inserter(ids), n, rng);
-      const bool batch_first = round % 2 == 0;
-      for (int turn = 0; turn < 2; ++turn) {
-        const bool batched = (turn == 0) == batch_first;
-        const auto t0 = Clock::now();
-        std::size_t found = 0;
-        for (int rep = 0; rep < reps; ++rep) {
-          if (batched) {
-            found += client.get_executions_by_ids(ids).size();
-          } else {
-            for (const auto& id : ids) found += client.get_executions_by_ids({id}).size();
+  // Two methods, each against itself: whole rows (get_executions_by_ids) and
+  // the polling shape (get_execution_states: id, status, attempt, updated_at).
+  for (const bool states : {false, true}) {
+    std::printf("== batch status through runstore::Client::%s: one call for N ids vs N calls of one id,"
+                " ms per batch (%ld rows, %d rounds, A B A B)\n",
+                states ? "get_execution_states" : "get_executions_by_ids", o.rows, o.rounds);
+    std::printf("%-6s %12s %12s %8s\n", "ids", "one call", "N calls", "ratio");
+    const auto lookup = [&](const std::vector<runstore::Uuid>& ids) {
+      return states ? client.get_execution_states(ids).size() : client.get_executions_by_ids(ids).size();
+    };
+    for (int n : {10, 100, 500}) {
+      std::vector<double> batch_ms, single_ms;
+      const int reps = std::max(3, 2000 / n);
+      for (int round = 0; round < o.rounds * 2; ++round) {
+        std::vector<runstore::Uuid> ids;
+        std::sample(all.begin(), all.end(), std::back_inserter(ids), n, rng);
+        const bool batch_first = round % 2 == 0;
+        for (int turn = 0; turn < 2; ++turn) {
+          const bool batched = (turn == 0) == batch_first;
+          const auto t0 = Clock::now();
+          std::size_t found = 0;
+          for (int rep = 0; rep < reps; ++rep) {
+            if (batched) {
+              found += lookup(ids);
+            } else {
+              for (const auto& id : ids) found += lookup({id});
+            }
           }
+          if (found != static_cast<std::size_t>(n) * reps) throw std::runtime_error("status: rows missing");
+          (batched ? batch_ms : single_ms).push_back(bench::ms_since(t0) / reps);
         }
-        if (found != static_cast<std::size_t>(n) * reps) throw std::runtime_error("status: rows missing");
-        (batched ? batch_ms : single_ms).push_back(bench::ms_since(t0) / reps);
       }
+      const double b = bench::median(batch_ms), s = bench::median(single_ms);
+      std::printf("%-6d %12.3f %12.3f %7.1fx\n", n, b, s, s / b);
+      std::fflush(stdout);
     }
-    const double b = bench::median(batch_ms), s = bench::median(single_ms);
-    std::printf("%-6d %12.3f %12.3f %7.1fx\n", n, b, s, s / b);
-    std::fflush(stdout);
   }
 }
 

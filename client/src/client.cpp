@@ -121,6 +121,14 @@ std::vector<Execution> Client::get_executions_by_ids(const std::vector<Uuid>& id
   return impl_->call([&](bool) { return detail::decode_executions(impl_->conn.run(st::kGetByIds, p).get()); });
 }
 
+std::vector<ExecutionState> Client::get_execution_states(const std::vector<Uuid>& ids,
+                                                        std::optional<std::int64_t> workspace_id) {
+  Params p;
+  optional_workspace(p.uuid_array(ids), workspace_id);
+  return impl_->call(
+      [&](bool) { return detail::decode_execution_states(impl_->conn.run(st::kGetStatesByIds, p).get()); });
+}
+
 std::vector<RecentWorkflow> Client::recent_workflows(std::int64_t workspace_id, std::int32_t max_results,
                                                      const std::optional<std::string>& user_id) {
   Params p;

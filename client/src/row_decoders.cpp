@@ -34,4 +34,16 @@ std::vector<RecentWorkflow> decode_recent_workflows(const PGresult* r) {
   return out;
 }
 
+std::vector<ExecutionState> decode_execution_states(const PGresult* r) {
+  std::vector<ExecutionState> out;
+  const int rows = PQntuples(r);
+  out.reserve(static_cast<std::size_t>(rows));
+  for (int i = 0; i < rows; ++i) {
+    // An enum's binary form is its label.
+    out.push_back(ExecutionState{decode_uuid(value_at(r, i, 0)), parse_status(value_at(r, i, 1)),
+                                 decode_int4(value_at(r, i, 2)), decode_timestamptz(value_at(r, i, 3))});
+  }
+  return out;
+}
+
 }  // namespace runstore::detail

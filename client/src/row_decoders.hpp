@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runstore/execution.hpp"
 #include "runstore/recent_workflow.hpp"
 #include "runstore/uuid.hpp"
 
@@ -17,5 +18,7 @@ std::string_view value_at(const PGresult* r, int row, int col);
 // Column 0 of every row, as uuids.
 std::vector<Uuid> decode_uuid_column(const PGresult* r);
 std::vector<RecentWorkflow> decode_recent_workflows(const PGresult* r);
+// Rows of (id, status, attempt, updated_at).
+std::vector<ExecutionState> decode_execution_states(const PGresult* r);
 
 }  // namespace runstore::detail

@@ -113,6 +113,27 @@ TEST_P(ClientTest, GetWithWorkspaceOmitsOtherWorkspaces) {
   EXPECT_EQ(ids_of(client.get_executions_by_ids({theirs, mine})), (std::vector<Uuid>{theirs, mine}));
 }
 
+TEST_P(ClientTest, StatesFollowTheLookupRulesAndCarryTheState) {
+  const Uuid a = insert("(workspace_id, status, attempt, updated_at) VALUES (20, 'running', 2,"
+                        " '2001-02-03 04:05:06.789012+00')");
+  const Uuid b = insert_in(20), other = insert_in(21);
+  const Uuid unknown = Uuid::parse("00000000-0000-7000-8000-000000000000");
+  const auto states = client.get_execution_states({b, unknown, a, b, other});
+  ASSERT_EQ(states.size(), 3U);
+  EXPECT_EQ(states[0].id, b);
+  EXPECT_EQ(states[0].status, Status::queued);
+  EXPECT_EQ(states[0].attempt, 0);
+  EXPECT_EQ(states[1].id, a);
+  EXPECT_EQ(states[1].status, Status::running);
+  EXPECT_EQ(states[1].attempt, 2);
+  EXPECT_EQ(states[1].updated_at.time_since_epoch().count(), 981173106789012LL);
+  EXPECT_EQ(states[2].id, other);
+  const auto scoped = client.get_execution_states({other, a}, 20);
+  ASSERT_EQ(scoped.size(), 1U);
+  EXPECT_EQ(scoped[0].id, a);
+  EXPECT_TRUE(client.get_execution_states({}).empty());
+}
+
 TEST_P(ClientTest, EmptyBatchesReturnNothing) {
   EXPECT_TRUE(client.get_executions_by_ids({}).empty());
   EXPECT_TRUE(client.delete_many({}).empty());
@@ -129,6 +150,12 @@ TEST_P(ClientTest, OversizedBatchRaises54000AndTheConnectionStaysUsable) {
     EXPECT_STREQ(e.what(), "ids has 501 elements, more than the limit of 500");
     EXPECT_EQ(e.detail(), "The limit is set by runstore.max_batch_size.");
     EXPECT_FALSE(e.transient());
+  }
+  try {
+    (void)client.get_execution_states(too_many);
+    FAIL() << "expected runstore::Error";
+  } catch (const runstore::Error& e) {
+    EXPECT_EQ(e.sqlstate(), "54000");
   }
   EXPECT_THROW(client.delete_many(too_many), runstore::Error);
   EXPECT_EQ(count_rows({id}), 1) << "a refused delete_many deleted nothing";

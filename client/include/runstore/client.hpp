@@ -86,6 +86,12 @@ class Client {
   [[nodiscard]] std::vector<Execution> get_executions_by_ids(
       const std::vector<Uuid>& ids, std::optional<std::int64_t> workspace_id = std::nullopt);
 
+  // The same lookup, for polling: only id, status, attempt and updated_at of
+  // each execution cross the wire and get decoded (four columns of the
+  // nineteen), same order and rules as get_executions_by_ids.
+  [[nodiscard]] std::vector<ExecutionState> get_execution_states(
+      const std::vector<Uuid>& ids, std::optional<std::int64_t> workspace_id = std::nullopt);
+
   // runstore.recent_workflows: the workspace's (or, with a user, that user's)
   // most recently used workflows, newest first.
   [[nodiscard]] std::vector<RecentWorkflow> recent_workflows(

@@ -44,4 +44,13 @@ struct Execution {
   std::optional<TimePoint> finished_at;
 };
 
+// What a dashboard polls: an execution's state without its payload, result
+// and the rest (Client::get_execution_states).
+struct ExecutionState {
+  Uuid id;
+  Status status = Status::queued;
+  std::int32_t attempt = 0;
+  TimePoint updated_at{};
+};
+
 }  // namespace runstore
