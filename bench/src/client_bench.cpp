@@ -11,6 +11,7 @@
 //           next in one pipeline, bench/src/queue_steps.cpp); jobs/s.
 //
 // Usage: client_bench --conninfo STR [--only status|worker] [--rounds N]
+//                     [--status-rounds N]
 //                     [--rows N] [--jobs N] [--workers W] [--batch B]
 #include <algorithm>
 #include <atomic>
@@ -36,7 +37,8 @@ using bench::Clock;
 struct Options {
   std::string conninfo;
   std::string only;
-  int rounds = 5;
+  int rounds = 5;          // worker: each round drains the whole queue
+  int status_rounds = 21;  // status: a round is a fraction of a second
   long rows = 200000;
   long jobs = 20000;
   int workers = 4;
@@ -67,7 +69,7 @@ void status(const Options& o) {
   for (const bool states : {false, true}) {
     std::printf("== batch status through runstore::Client::%s: one call for N ids vs N calls of one id,"
                 " ms per batch (%ld rows, %d rounds, A B A B)\n",
-                states ? "get_execution_states" : "get_executions_by_ids", o.rows, o.rounds);
+                states ? "get_execution_states" : "get_executions_by_ids", o.rows, o.status_rounds);
     std::printf("%-6s %12s %12s %8s\n", "ids", "one call", "N calls", "ratio");
     const auto lookup = [&](const std::vector<runstore::Uuid>& ids) {
       return states ? client.get_execution_states(ids).size() : client.get_executions_by_ids(ids).size();
@@ -75,7 +77,7 @@ void status(const Options& o) {
     for (int n : {10, 100, 500}) {
       std::vector<double> batch_ms, single_ms;
       const int reps = std::max(3, 2000 / n);
-      for (int round = 0; round < o.rounds * 2; ++round) {
+      for (int round = 0; round < o.status_rounds * 2; ++round) {
         std::vector<runstore::Uuid> ids;
         std::sample(all.begin(), all.end(), std::back_inserter(ids), n, rng);
         const bool batch_first = round % 2 == 0;
@@ -194,6 +196,7 @@ Options parse(int argc, char** argv) {
     if (a == "--conninfo") o.conninfo = next();
     else if (a == "--only") o.only = next();
     else if (a == "--rounds") o.rounds = std::stoi(next());
+    else if (a == "--status-rounds") o.status_rounds = std::stoi(next());
     else if (a == "--rows") o.rows = std::stol(next());
     else if (a == "--jobs") o.jobs = std::stol(next());
     else if (a == "--workers") o.workers = std::stoi(next());
