@@ -22,6 +22,9 @@ SELECT runstore._boundary_selftest('unknown_exception');
 
 SELECT runstore._boundary_selftest('no such mode');
 \echo :LAST_ERROR_SQLSTATE
+-- A megabyte of mode name is quoted as its first 64 bytes, not echoed whole.
+SELECT runstore._boundary_selftest(repeat('m', 1000000));
+\echo :LAST_ERROR_SQLSTATE
 
 -- Each of the four errors above unwound one Tracked object and ran its
 -- destructor (the first counting call adds one more as it returns).

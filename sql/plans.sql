@@ -85,6 +85,10 @@ EXPLAIN (COSTS OFF) EXECUTE claim('w', 10, '1 min');
 -- Unknown names are an error (22023); NULL gives NULL (STRICT).
 SELECT runstore._statement_text('no_such_statement');
 \echo :LAST_ERROR_SQLSTATE
+-- A long name is quoted as its first 64 bytes, cut between characters
+-- (here two-byte ones), not echoed whole.
+SELECT runstore._statement_text(repeat('é', 500000));
+\echo :LAST_ERROR_SQLSTATE
 SELECT runstore._statement_text(NULL) IS NULL AS is_null;
 
 -- Internal: PUBLIC cannot call it, even with USAGE on the schema.

@@ -317,6 +317,19 @@ SELECT right(id::text, 4)::int AS n, lease_owner FROM runstore.dequeue('w2', 1);
 SELECT n, status, attempt, owner, error FROM queue;
 TRUNCATE runstore.executions;
 
+-- A queued row whose attempt is already the largest integer (only written by
+-- hand) cannot be claimed without overflowing the counter: dequeue fails it
+-- with a reason instead of raising 22003 on every call, and hands out the
+-- rest.  Queued and running alike.
+INSERT INTO runstore.executions (id, workspace_id, priority, attempt, max_attempts)
+VALUES (u(42), 1, 9, 2147483647, 3), (u(43), 1, 0, 0, 3);
+INSERT INTO runstore.executions (id, workspace_id, priority, status, attempt, max_attempts, lease_owner,
+                                 lease_expires_at, run_after)
+VALUES (u(44), 1, 8, 'running', 2147483647, 2147483647, 'gone', now() - interval '1 s', now() - interval '1 s');
+SELECT right(id::text, 4)::int AS n, attempt FROM runstore.dequeue('w', 10);
+SELECT n, status, attempt, owner, error FROM queue;
+TRUNCATE runstore.executions;
+
 -- complete.
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES
   (u(50), 1, 1, 'ann', '2000-01-01 00:00:01'), (u(51), 1, 1, 'bob', '2000-01-01 00:00:02'),

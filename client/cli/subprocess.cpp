@@ -206,7 +206,6 @@ SubprocessResult run_subprocess(const SubprocessSpec& spec, const std::function<
 
   Clock::time_point term_at{};
   bool killed = false;
-  bool reaped = false;
   int wait_status = 0;
 
   auto drain = [&](Fd& fd, bool is_stdout) {
@@ -232,7 +231,7 @@ SubprocessResult run_subprocess(const SubprocessSpec& spec, const std::function<
     }
   };
 
-  while (!reaped) {
+  for (;;) {  // until the command is reaped
     std::vector<pollfd> fds;
     if (in.write.open()) fds.push_back({in.write.get(), POLLOUT, 0});
     if (out.read.open()) fds.push_back({out.read.get(), POLLIN, 0});
@@ -255,7 +254,6 @@ SubprocessResult run_subprocess(const SubprocessSpec& spec, const std::function<
 
     const pid_t w = waitpid(pid, &wait_status, WNOHANG);
     if (w == pid) {
-      reaped = true;
       // What it wrote before exiting is in the pipes: take it.  Background
       // processes it left holding the pipes open are not waited for.
       if (out.read.open()) drain(out.read, true);

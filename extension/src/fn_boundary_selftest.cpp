@@ -11,6 +11,7 @@ extern "C" {
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 }
 
@@ -76,7 +77,11 @@ RUNSTORE_FUNCTION(runstore_boundary_selftest)
 	else if (strcmp(mode_name, "destructors_run") == 0)
 		mode = Mode::kCountDestructors;
 	else
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown selftest mode \"%s\"", mode_name),
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                /* at most 64 bytes (whole characters) of the caller's text */
+		                errmsg("unknown selftest mode \"%.*s\"%s",
+		                       pg_mbcliplen(mode_name, static_cast<int>(strlen(mode_name)), 64), mode_name,
+		                       strlen(mode_name) > 64 ? "..." : ""),
 		                errhint("Use cpp_exception, pg_error_beneath_cpp, out_of_memory, unknown_exception or "
 		                        "destructors_run.")));
 	PG_RETURN_INT64(RunCpp(mode, "not a number"));

@@ -49,15 +49,20 @@ const Oid kCancelWorkspaceArgs[] = {UUIDARRAYOID, INT8OID};
  * Claims up to $2 claimable executions for worker $1 with lease $3, by
  * priority, then run_after, then id, skipping rows other workers have locked.
  * A running execution whose lease expired on its last attempt is not handed
- * out again: it becomes failed (its worker vanished max_attempts times).
+ * out again: it becomes failed (its worker vanished max_attempts times).  So
+ * does an execution whose attempt is already the largest integer (only a
+ * hand-written row can get there): claiming it would overflow the counter,
+ * and an error would stall every dequeue that meets it.
  * The CTE's FOR UPDATE re-checks each row's newest version (READ COMMITTED),
  * so a row claimed or finished since the snapshot is skipped, never claimed
  * twice.  The UPDATE finds the chosen rows by `id = ANY (ARRAY(...))`: one
  * primary-key probe each, whatever the planner guesses for the CTE's size
  * (a join let a generic plan pick a hash join over a sequential scan).
  */
+#define ATTEMPTS_AT_MAXIMUM "x.attempt" EQ "2147483647"
 #define EXHAUSTED                                                                                    \
-	"x.status" EQ STATUS("running") " AND x.attempt OPERATOR(pg_catalog.>=) x.max_attempts"
+	"(x.status" EQ STATUS("running") " AND x.attempt OPERATOR(pg_catalog.>=) x.max_attempts OR "      \
+	ATTEMPTS_AT_MAXIMUM ")"
 #define CLAIM_OR(claimed, exhausted) "CASE WHEN " EXHAUSTED " THEN " exhausted " ELSE " claimed " END"
 
 KeptPlan dequeue = {
@@ -76,8 +81,10 @@ KeptPlan dequeue = {
     "  run_after = " CLAIM_OR(NOW PLUS "$3", "x.run_after") ","
     "  started_at = " CLAIM_OR(NOW, "x.started_at") ","
     "  finished_at = " CLAIM_OR("NULL", NOW) ","
-    "  error = " CLAIM_OR("x.error", "pg_catalog.format('the lease of worker %s expired on attempt %s of %s',"
-                                     " x.lease_owner, x.attempt, x.max_attempts)") ","
+    "  error = " CLAIM_OR("x.error", "CASE WHEN " ATTEMPTS_AT_MAXIMUM
+                                     " THEN 'attempt is 2147483647, the largest integer: it cannot be claimed again'"
+                                     " ELSE pg_catalog.format('the lease of worker %s expired on attempt %s of %s',"
+                                     " x.lease_owner, x.attempt, x.max_attempts) END") ","
     "  updated_at = " NOW
     "  WHERE x.id" EQ "ANY (ARRAY(SELECT c.id FROM candidates c))"
     "  AND x.status" EQ LIVE_STATUSES
