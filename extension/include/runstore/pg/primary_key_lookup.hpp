@@ -3,7 +3,8 @@
  * (PostgreSQL zone).
  *
  * A batch lookup by primary key needs no parser, planner or executor: one
- * btree descent per id, straight into the call's result in request order.
+ * btree descent per distinct id, in id order, the rows then put into the
+ * call's result in request order.
  * That path is only taken when it gives exactly what the SQL statement
  * would: the same snapshot, the same lock, the same privilege check (and its
  * hook), and no row-level security policy to apply.
