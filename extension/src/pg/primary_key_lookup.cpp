@@ -108,14 +108,15 @@ LookupByPrimaryKey(FunctionCallInfo fcinfo, const IdBatch &batch, const int64 *w
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation \"runstore.executions\" does not exist")));
 
 	/*
-	 * In the order a query meets them: the rewriter applies (or refuses, with
-	 * row_security off) the policies, then the executor checks privileges.
+	 * In the order a query meets them: the parser locks the table, the
+	 * rewriter applies (or refuses, with row_security off) the policies, the
+	 * executor checks privileges.  Under the lock, no ALTER TABLE can turn
+	 * row-level security on between the check and the reads.
 	 */
-	if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
-		return false;
 	Relation rel = table_open(relid, AccessShareLock);
-	if (!SameRowType(RelationGetDescr(rel), rsinfo->setDesc)) {
-		table_close(rel, NoLock);
+	if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED ||
+	    !SameRowType(RelationGetDescr(rel), rsinfo->setDesc)) {
+		table_close(rel, NoLock); /* the statement path opens it again; the lock stays */
 		return false;
 	}
 	CheckSelectPermission(rel);
@@ -124,7 +125,7 @@ LookupByPrimaryKey(FunctionCallInfo fcinfo, const IdBatch &batch, const int64 *w
 	if (!OidIsValid(pk))
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 		                errmsg("runstore.executions has no primary key")));
-	const AttrNumber workspace_attno = get_attnum(relid, "workspace_id");
+	const AttrNumber workspace_attno = workspace_id != nullptr ? get_attnum(relid, "workspace_id") : InvalidAttrNumber;
 	if (workspace_id != nullptr && workspace_attno == InvalidAttrNumber)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
 		                errmsg("runstore.executions has no column \"workspace_id\"")));

@@ -42,20 +42,15 @@ ToArray(Datum *elems, int n, Oid type)
 }
 
 /*
- * Locks the slots of every group that loses a run (unless `lock` is null:
- * the caller holds them already), finds those whose slots
- * name a removed run (the find statement returns each group once, its
+ * With the groups' slots locked (RemoveRecentRuns), finds the groups whose
+ * slots name a removed run (the find statement returns each group once, its
  * `key_columns` key columns all int8 but the text user_id of the user
- * scope), then drops and recomputes them: four statements, each with its own
- * snapshot.
+ * scope), then drops and recomputes them: three statements, each with its
+ * own snapshot.
  */
 void
-Collapse(KeptPlan *lock, KeptPlan *find, KeptPlan *clear, KeptPlan *recompute, int key_columns)
+Collapse(KeptPlan *find, KeptPlan *clear, KeptPlan *recompute, int key_columns)
 {
-	if (lock != nullptr) {
-		Run(lock, nullptr, SPI_OK_SELECT);
-		SPI_freetuptable(SPI_tuptable);
-	}
 	Run(find, nullptr, SPI_OK_SELECT);
 	SPITupleTable *groups = SPI_tuptable;
 	const int n = static_cast<int>(SPI_processed);
@@ -108,11 +103,15 @@ void
 RemoveRecentRuns(TransitionRows rows)
 {
 	const bool all = rows == TransitionRows::kAll;
-	Collapse(all ? &statements::workspace_lock_deleted : &statements::workspace_lock_updated,
-	         all ? &statements::workspace_find_deleted : &statements::workspace_find_updated,
+	/*
+	 * One lock pass for both scopes: the workspace groups' slots, held to the
+	 * end of the transaction, cover the user groups inside them.
+	 */
+	Run(all ? &statements::workspace_lock_deleted : &statements::workspace_lock_updated, nullptr, SPI_OK_SELECT);
+	SPI_freetuptable(SPI_tuptable);
+	Collapse(all ? &statements::workspace_find_deleted : &statements::workspace_find_updated,
 	         &statements::workspace_clear_groups, &statements::workspace_recompute_groups, 2);
-	/* The workspace groups' locks, held to the end of the transaction, cover the user groups inside them. */
-	Collapse(nullptr, all ? &statements::user_find_deleted : &statements::user_find_updated, &statements::user_clear_groups,
+	Collapse(all ? &statements::user_find_deleted : &statements::user_find_updated, &statements::user_clear_groups,
 	         &statements::user_recompute_groups, 3);
 }
 
