@@ -47,7 +47,7 @@ EXPLAIN (COSTS OFF) EXECUTE recompute_user('{1}', '{ann}', '{1}');
 
 -- The statements are schema-qualified throughout: none names an unqualified
 -- table (a search_path hijack target).
-SELECT name, runstore._statement_text(name) ~ '( FROM| JOIN| INTO| UPDATE) (executions|workspace_recent|user_recent)'
+SELECT name, runstore._statement_text(name) ~ '( FROM| JOIN| INTO| UPDATE) (executions|workspace_recent|user_recent|queue_priorities)'
        AS unqualified_table
 FROM unnest(ARRAY['select_by_ids', 'select_by_ids_in_workspace',
                   'delete_by_ids', 'delete_by_ids_in_workspace',
@@ -59,7 +59,8 @@ FROM unnest(ARRAY['select_by_ids', 'select_by_ids_in_workspace',
                   'workspace_clear_groups', 'user_clear_groups',
                   'workspace_recompute_groups', 'user_recompute_groups',
                   'truncate_recent', 'recent_in_workspace', 'recent_for_user',
-                  'dequeue', 'heartbeat', 'heartbeat_attempts', 'complete', 'complete_attempt',
+                  'dequeue', 'dequeue_from_frontiers', 'queue_priorities', 'register_priorities',
+                  'heartbeat', 'heartbeat_attempts', 'complete', 'complete_attempt',
                   'fail', 'fail_attempt', 'cancel', 'cancel_in_workspace']) AS name;
 -- Nor an operator looked up by name: every comparison is OPERATOR(pg_catalog.x),
 -- no IN (...) and no IS DISTINCT FROM (both resolve "=" through search_path).
@@ -70,7 +71,8 @@ WHERE replace(runstore._statement_text(name),   -- the one "=" that is an assign
       ~ '( [<>=] | IN \(| IS (NOT )?DISTINCT FROM )';
 
 -- The queue statements too; their SET assignments ("col = ") are the only bare "=".
-SELECT name FROM unnest(ARRAY['dequeue', 'heartbeat', 'heartbeat_attempts', 'complete', 'complete_attempt',
+SELECT name FROM unnest(ARRAY['dequeue', 'dequeue_from_frontiers', 'queue_priorities', 'register_priorities',
+                              'heartbeat', 'heartbeat_attempts', 'complete', 'complete_attempt',
                               'fail', 'fail_attempt', 'cancel', 'cancel_in_workspace']) AS name
 WHERE regexp_replace(runstore._statement_text(name), '(SET|,) +[a-z_]+ = ', '', 'g')
       ~ '( [<>=] | IN \(| IS (NOT )?DISTINCT FROM )';
@@ -81,6 +83,16 @@ BEGIN
 END
 $$;
 EXPLAIN (COSTS OFF) EXECUTE claim('w', 10, '1 min');
+-- From the frontiers: the classes sorted highest first, then for each (a
+-- nested loop keeps that order) one index range positioned at (priority,
+-- frontier), so the first classes fill the LIMIT and no row past it is locked.
+DO $$
+BEGIN
+  EXECUTE format('PREPARE claim_from(text, integer, interval, integer[], timestamptz[]) AS %s',
+                 runstore._statement_text('dequeue_from_frontiers'));
+END
+$$;
+EXPLAIN (COSTS OFF) EXECUTE claim_from('w', 10, '1 min', '{5,0}', '{-infinity,2026-01-01}');
 
 -- Unknown names are an error (22023); NULL gives NULL (STRICT).
 SELECT runstore._statement_text('no_such_statement');

@@ -17,7 +17,7 @@ SELECT indexdef FROM pg_indexes WHERE schemaname = 'runstore' AND tablename = 'e
 -- Inserting is enqueueing: multi-row INSERT fills every default.
 BEGIN;
 INSERT INTO runstore.executions (workspace_id) VALUES (1), (1), (2);
-SELECT status, tags, priority, attempt, max_attempts, run_after = now() AS run_now,
+SELECT status, tags, priority, attempt, max_attempts, run_after BETWEEN now() AND statement_timestamp() AS run_now,
        created_at = now() AS created_now, updated_at = now() AS updated_now
   FROM runstore.executions ORDER BY id;
 COMMIT;

@@ -27,7 +27,7 @@ CREATE TABLE runstore.executions (
   priority         integer NOT NULL DEFAULT 0,
   attempt          integer NOT NULL DEFAULT 0 CHECK (attempt >= 0),
   max_attempts     integer NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
-  run_after        timestamptz NOT NULL DEFAULT now(),
+  run_after        timestamptz NOT NULL DEFAULT statement_timestamp(),
   lease_owner      text,
   lease_expires_at timestamptz,
   created_at       timestamptz NOT NULL DEFAULT now(),
@@ -260,6 +260,37 @@ COMMENT ON FUNCTION runstore.rebuild_recent_workflows(bigint) IS
 -- executions leave it: it holds the live queue, never the history.
 CREATE INDEX executions_claimable_idx ON runstore.executions (priority DESC, run_after, id)
   WHERE status IN ('queued', 'running');
+
+-- The priority classes executions have had: dequeue reads each class from
+-- where this backend last found its head (README "Claim frontier"), so it
+-- must know every class without scanning executions.  Kept by the trigger
+-- below; a class is never removed (a stale one costs one index probe).
+CREATE TABLE runstore.queue_priorities (
+  priority integer PRIMARY KEY
+);
+COMMENT ON TABLE runstore.queue_priorities IS
+  'Every priority an execution has been inserted or updated with; read by dequeue';
+GRANT SELECT ON runstore.queue_priorities TO PUBLIC;
+
+-- Bumped (outside MVCC, so every backend sees it at once) when a row is
+-- made claimable with a run_after already in the past: dequeue then reads
+-- from the head once the writer's transaction has ended (README "Claim
+-- frontier").  Its value means nothing else.
+CREATE SEQUENCE runstore.claim_epoch;
+GRANT SELECT ON SEQUENCE runstore.claim_epoch TO PUBLIC;
+
+-- SECURITY DEFINER: a writer of executions needs no privilege on the list
+-- or the sequence.
+CREATE FUNCTION runstore._register_priorities() RETURNS trigger
+  AS 'MODULE_PATHNAME', 'runstore_register_priorities'
+  LANGUAGE C SECURITY DEFINER;
+REVOKE ALL ON FUNCTION runstore._register_priorities() FROM PUBLIC;
+CREATE TRIGGER executions_register_priorities_insert AFTER INSERT ON runstore.executions
+  REFERENCING NEW TABLE AS runstore_new
+  FOR EACH STATEMENT EXECUTE FUNCTION runstore._register_priorities();
+CREATE TRIGGER executions_register_priorities_update AFTER UPDATE ON runstore.executions
+  REFERENCING NEW TABLE AS runstore_new
+  FOR EACH STATEMENT EXECUTE FUNCTION runstore._register_priorities();
 
 -- The wait before retrying after attempt n failed: uniform in
 -- [0, min(runstore.retry_backoff_cap, runstore.retry_backoff_base * 2^(n-1))).

@@ -16,6 +16,7 @@ int summary_slot = -1;
 int lease_timeout_s = 60;
 int retry_backoff_base_ms = 1000;
 int retry_backoff_cap_ms = 3600 * 1000;
+int claim_rescan_interval_ms = 10 * 1000;
 bool notify_enqueued = true;
 
 void
@@ -77,6 +78,18 @@ DefineConfigurationParameters()
 	                         "Whether inserts into runstore.executions NOTIFY runstore_enqueued.",
 	                         "Off: workers find this session's new rows at their next poll instead of at once.",
 	                         &notify_enqueued, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+
+	/*
+	 * USERSET: the frontier is this backend's own hint (claim_frontier.hpp);
+	 * a session may trade how soon it claims rows that arrive below the
+	 * frontier (an explicit past run_after) for how little it reads.
+	 */
+	DefineCustomIntVariable("runstore.claim_rescan_interval",
+	                        "How often dequeue reads each priority class from its head instead of its frontier.",
+	                        "Rows that arrive below a frontier (an explicit run_after in the past) are claimed "
+	                        "by the next full read. 0 reads from the head on every call. Valid range is 0..1h.",
+	                        &claim_rescan_interval_ms, 10 * 1000, 0, 3600 * 1000, PGC_USERSET, GUC_UNIT_MS, nullptr,
+	                        nullptr, nullptr);
 
 	MarkGUCPrefixReserved("runstore");
 }

@@ -28,6 +28,8 @@ namespace runstore::pg::statements {
 namespace {
 
 const Oid kDequeueArgs[] = {TEXTOID, INT4OID, INTERVALOID};
+const Oid kDequeueFrontierArgs[] = {TEXTOID, INT4OID, INTERVALOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID};
+const Oid kRegisterPrioritiesArgs[] = {INT4ARRAYOID};
 const Oid kHeartbeatArgs[] = {TEXTOID, UUIDARRAYOID, INTERVALOID};
 const Oid kHeartbeatAttemptsArgs[] = {TEXTOID, UUIDARRAYOID, INTERVALOID, INT4ARRAYOID};
 const Oid kCompleteArgs[] = {UUIDOID, TEXTOID, JSONBOID};
@@ -58,6 +60,10 @@ const Oid kCancelWorkspaceArgs[] = {UUIDARRAYOID, INT8OID};
  * twice.  The UPDATE finds the chosen rows by `id = ANY (ARRAY(...))`: one
  * primary-key probe each, whatever the planner guesses for the CTE's size
  * (a join let a generic plan pick a hash join over a sequential scan).
+ * Each row comes back with two columns after the table's: claimed_from, the
+ * run_after it was claimed at, by which dequeue moves its frontiers
+ * (claim_frontier.hpp), and delivered, false for a row failed instead of
+ * claimed.  dequeue returns the table's columns of the delivered rows.
  */
 #define ATTEMPTS_AT_MAXIMUM "x.attempt" EQ "2147483647"
 #define EXHAUSTED                                                                                    \
@@ -65,33 +71,73 @@ const Oid kCancelWorkspaceArgs[] = {UUIDARRAYOID, INT8OID};
 	ATTEMPTS_AT_MAXIMUM ")"
 #define CLAIM_OR(claimed, exhausted) "CASE WHEN " EXHAUSTED " THEN " exhausted " ELSE " claimed " END"
 
+/* A claimable row of executions `c`, due now. */
+#define CLAIMABLE "c.status" EQ LIVE_STATUSES " AND c.run_after OPERATOR(pg_catalog.<=) " NOW
+
+/* Claims the rows of CTE `candidates` (id, run_after). */
+#define CLAIM_CANDIDATES                                                                             \
+	" claimed AS ("                                                                                  \
+	"  UPDATE runstore.executions x SET"                                                             \
+	"  status = " CLAIM_OR(STATUS("running"), STATUS("failed")) ","                                   \
+	"  attempt = " CLAIM_OR("x.attempt OPERATOR(pg_catalog.+) 1", "x.attempt") ","                    \
+	"  lease_owner = " CLAIM_OR("$1", "x.lease_owner") ","                                            \
+	"  lease_expires_at = " CLAIM_OR(NOW PLUS "$3", "NULL") ","                                       \
+	"  run_after = " CLAIM_OR(NOW PLUS "$3", "x.run_after") ","                                       \
+	"  started_at = " CLAIM_OR(NOW, "x.started_at") ","                                               \
+	"  finished_at = " CLAIM_OR("NULL", NOW) ","                                                      \
+	"  error = " CLAIM_OR("x.error", "CASE WHEN " ATTEMPTS_AT_MAXIMUM                                 \
+	                                 " THEN 'attempt is 2147483647, the largest integer: it cannot be claimed again'" \
+	                                 " ELSE pg_catalog.format('the lease of worker %s expired on attempt %s of %s'," \
+	                                 " x.lease_owner, x.attempt, x.max_attempts) END") ","               \
+	"  updated_at = " NOW                                                                            \
+	"  WHERE x.id" EQ "ANY (ARRAY(SELECT c.id FROM candidates c))"                                   \
+	"  AND x.status" EQ LIVE_STATUSES                                                                \
+	"  RETURNING x.*)"                                                                               \
+	" SELECT r.*, c.run_after AS claimed_from, r.status" EQ STATUS("running") " AS delivered"         \
+	" FROM claimed r JOIN candidates c ON c.id" EQ "r.id"                                            \
+	" ORDER BY r.priority DESC, r.created_at, r.id"
+
+/* Every class from its head: the index range read in claim order. */
 KeptPlan dequeue = {
     "WITH candidates AS ("
-    "  SELECT c.id FROM runstore.executions c"
-    "  WHERE c.status" EQ LIVE_STATUSES
-    "  AND c.run_after OPERATOR(pg_catalog.<=) " NOW
+    "  SELECT c.id, c.run_after FROM runstore.executions c"
+    "  WHERE " CLAIMABLE
     "  ORDER BY c.priority DESC, c.run_after, c.id"
-    "  LIMIT $2 FOR UPDATE SKIP LOCKED),"
-    " claimed AS ("
-    "  UPDATE runstore.executions x SET"
-    "  status = " CLAIM_OR(STATUS("running"), STATUS("failed")) ","
-    "  attempt = " CLAIM_OR("x.attempt OPERATOR(pg_catalog.+) 1", "x.attempt") ","
-    "  lease_owner = " CLAIM_OR("$1", "x.lease_owner") ","
-    "  lease_expires_at = " CLAIM_OR(NOW PLUS "$3", "NULL") ","
-    "  run_after = " CLAIM_OR(NOW PLUS "$3", "x.run_after") ","
-    "  started_at = " CLAIM_OR(NOW, "x.started_at") ","
-    "  finished_at = " CLAIM_OR("NULL", NOW) ","
-    "  error = " CLAIM_OR("x.error", "CASE WHEN " ATTEMPTS_AT_MAXIMUM
-                                     " THEN 'attempt is 2147483647, the largest integer: it cannot be claimed again'"
-                                     " ELSE pg_catalog.format('the lease of worker %s expired on attempt %s of %s',"
-                                     " x.lease_owner, x.attempt, x.max_attempts) END") ","
-    "  updated_at = " NOW
-    "  WHERE x.id" EQ "ANY (ARRAY(SELECT c.id FROM candidates c))"
-    "  AND x.status" EQ LIVE_STATUSES
-    "  RETURNING x.*)"
-    " SELECT r.* FROM claimed r WHERE r.status" EQ STATUS("running")
-    " ORDER BY r.priority DESC, r.created_at, r.id",
+    "  LIMIT $2 FOR UPDATE SKIP LOCKED)," CLAIM_CANDIDATES,
     3, kDequeueArgs, nullptr};
+
+/*
+ * Each class $4 (in this order: highest priority first) from its frontier
+ * $5: one index range per class, positioned at (priority, frontier), read
+ * until $2 rows are locked.  The classes subquery keeps its ORDER BY (a
+ * subquery with one is not flattened) and the nested loop keeps its order,
+ * so the first classes fill the LIMIT; sql/plans.sql checks that shape.
+ */
+KeptPlan dequeue_from_frontiers = {
+    "WITH candidates AS ("
+    "  SELECT f.id, f.run_after FROM ("
+    "    SELECT k.priority, k.frontier FROM ROWS FROM (pg_catalog.unnest($4::pg_catalog.int4[]),"
+    "      pg_catalog.unnest($5::pg_catalog.timestamptz[])) AS k(priority, frontier)"
+    "    ORDER BY k.priority DESC) k"
+    "  CROSS JOIN LATERAL ("
+    "    SELECT c.id, c.run_after FROM runstore.executions c"
+    "    WHERE " CLAIMABLE " AND c.priority" EQ "k.priority"
+    "    AND c.run_after OPERATOR(pg_catalog.>=) k.frontier"
+    "    ORDER BY c.run_after, c.id"
+    "    LIMIT $2 FOR UPDATE SKIP LOCKED) f"
+    "  LIMIT $2)," CLAIM_CANDIDATES,
+    5, kDequeueFrontierArgs, nullptr};
+
+/* The priority classes dequeue reads, highest first; one more than it handles tells "too many". */
+KeptPlan queue_priorities = {"SELECT q.priority FROM runstore.queue_priorities q ORDER BY q.priority DESC LIMIT 65",
+                             0, nullptr, nullptr};
+
+/* Adds classes $1 to the list (runstore._register_priorities, and dequeue when a full read finds one missing). */
+KeptPlan register_priorities = {
+    "INSERT INTO runstore.queue_priorities (priority)"
+    " SELECT DISTINCT p.p FROM pg_catalog.unnest($1::pg_catalog.int4[]) AS p(p)"
+    " ON CONFLICT (priority) DO NOTHING",
+    1, kRegisterPrioritiesArgs, nullptr};
 
 /*
  * Extends the leases worker $1 still holds among ids $2 by $3 from now.

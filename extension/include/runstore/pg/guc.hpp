@@ -21,6 +21,9 @@ extern int retry_backoff_cap_ms;
 /* runstore.notify_enqueued: whether inserts NOTIFY runstore_enqueued (default on). */
 extern bool notify_enqueued;
 
+/* runstore.claim_rescan_interval: how often dequeue reads every class from its head, in ms (0: always). */
+extern int claim_rescan_interval_ms;
+
 /* Registers every runstore.* parameter; called once from _PG_init. */
 void DefineConfigurationParameters();
 

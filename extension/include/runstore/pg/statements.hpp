@@ -60,6 +60,11 @@ extern KeptPlan recent_for_user;
  *   cancel:    $1 uuid[] ids (and $2 bigint workspace_id)
  */
 extern KeptPlan dequeue;
+/* dequeue from frontiers: also $4 int4[] priorities, $5 timestamptz[] frontiers (claim_frontier.hpp) */
+extern KeptPlan dequeue_from_frontiers;
+/* the priority classes, highest first (at most 65 rows); $1 int4[]: register classes */
+extern KeptPlan queue_priorities;
+extern KeptPlan register_priorities;
 extern KeptPlan heartbeat;
 extern KeptPlan heartbeat_attempts;
 extern KeptPlan complete;

@@ -1,0 +1,111 @@
+/*
+ * priority_registry.cpp: see priority_registry.hpp.
+ *
+ * What this backend remembers: classes it saw committed in the list
+ * (`known`), and classes its open transaction added (`pending`), which
+ * become known at commit and are dropped at any abort, a subtransaction's
+ * included: remembering a class whose row rolled back would leave it out of
+ * the list for good.
+ */
+extern "C" {
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type_d.h"
+#include "executor/spi.h"
+#include "nodes/params.h"
+#include "utils/array.h"
+}
+
+#include "runstore/pg/priority_registry.hpp"
+#include "runstore/pg/spi_run.hpp"
+#include "runstore/pg/statements.hpp"
+
+namespace runstore::pg {
+
+namespace {
+
+constexpr int kRemembered = 256;
+
+struct ClassSet {
+	int count;
+	int32 values[kRemembered];
+};
+
+Oid bound_relid = InvalidOid;
+ClassSet known = {0, {}};
+ClassSet pending = {0, {}};
+bool callbacks_registered = false;
+
+bool
+Contains(const ClassSet &set, int32 value)
+{
+	for (int i = 0; i < set.count; ++i)
+		if (set.values[i] == value)
+			return true;
+	return false;
+}
+
+void
+Add(ClassSet &set, int32 value)
+{
+	if (set.count < kRemembered && !Contains(set, value))
+		set.values[set.count++] = value;
+}
+
+void
+OnTransactionEnd(XactEvent event, void *)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
+		for (int i = 0; i < pending.count; ++i)
+			Add(known, pending.values[i]);
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_ABORT ||
+	    event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PREPARE)
+		pending.count = 0;
+}
+
+void
+OnSubtransactionEnd(SubXactEvent event, SubTransactionId, SubTransactionId, void *)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		pending.count = 0;
+}
+
+} // namespace
+
+void
+RegisterPriorities(Oid relid, const int32 *classes, int count)
+{
+	if (!callbacks_registered) {
+		RegisterXactCallback(OnTransactionEnd, nullptr);
+		RegisterSubXactCallback(OnSubtransactionEnd, nullptr);
+		callbacks_registered = true;
+	}
+	if (bound_relid != relid) {
+		bound_relid = relid;
+		known.count = 0;
+		pending.count = 0;
+	}
+	Datum *missing = static_cast<Datum *>(palloc(sizeof(Datum) * (count > 0 ? count : 1)));
+	int n_missing = 0;
+	for (int i = 0; i < count; ++i) {
+		if (Contains(known, classes[i]) || Contains(pending, classes[i]))
+			continue;
+		bool seen = false;
+		for (int j = 0; j < n_missing && !seen; ++j)
+			seen = DatumGetInt32(missing[j]) == classes[i];
+		if (!seen)
+			missing[n_missing++] = Int32GetDatum(classes[i]);
+	}
+	if (n_missing == 0)
+		return;
+	ParamListInfo params = makeParamList(1);
+	params->params[0] = ParamExternData{PointerGetDatum(construct_array(missing, n_missing, INT4OID, 4, true, TYPALIGN_INT)),
+	                                    false, PARAM_FLAG_CONST, INT4ARRAYOID};
+	RunKeptPlan(&statements::register_priorities, params, SPI_OK_INSERT);
+	/* A PREPAREd transaction commits elsewhere: left to be asked again. */
+	for (int i = 0; i < n_missing; ++i)
+		Add(pending, DatumGetInt32(missing[i]));
+}
+
+} // namespace runstore::pg
