@@ -27,7 +27,7 @@ CREATE TABLE runstore.executions (
   priority         integer NOT NULL DEFAULT 0,
   attempt          integer NOT NULL DEFAULT 0 CHECK (attempt >= 0),
   max_attempts     integer NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
-  run_after        timestamptz NOT NULL DEFAULT statement_timestamp(),
+  run_after        timestamptz NOT NULL DEFAULT clock_timestamp(),
   lease_owner      text,
   lease_expires_at timestamptz,
   created_at       timestamptz NOT NULL DEFAULT now(),
@@ -265,8 +265,12 @@ CREATE INDEX executions_claimable_idx ON runstore.executions (priority DESC, run
 -- where this backend last found its head (README "Claim frontier"), so it
 -- must know every class without scanning executions.  Kept by the trigger
 -- below; a class is never removed (a stale one costs one index probe).
+-- No unique key on purpose: two transactions adding the same new class
+-- must not wait for each other (INSERT ... ON CONFLICT would make the
+-- second wait until the first ends, however long it runs).  A class is
+-- listed twice only when two backends add it at the same time.
 CREATE TABLE runstore.queue_priorities (
-  priority integer PRIMARY KEY
+  priority integer NOT NULL
 );
 COMMENT ON TABLE runstore.queue_priorities IS
   'Every priority an execution has been inserted or updated with; read by dequeue';

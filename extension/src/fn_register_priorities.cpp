@@ -3,8 +3,8 @@
  * statement-level AFTER INSERT and AFTER UPDATE trigger that tells dequeue
  * what it cannot find out cheaply by itself (claim_frontier.hpp):
  *   - every priority class of executions, kept in runstore.queue_priorities;
- *   - rows made claimable with a run_after already more than the frontier
- *     margin in the past, announced through runstore.claim_epoch.
+ *   - rows made claimable with a run_after more than the frontier margin
+ *     before their statement began, announced through runstore.claim_epoch.
  *
  * Reads the new transition table in C++; only a class this backend has not
  * seen in the list, or a row arriving late, costs anything more.
@@ -19,6 +19,7 @@ extern "C" {
 #include "catalog/pg_enum.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+#include "access/xact.h"
 #include "utils/timestamp.h"
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
@@ -87,7 +88,12 @@ RUNSTORE_FUNCTION(runstore_register_priorities)
 		                errmsg("runstore.executions lacks the columns priority, status or run_after")));
 	const Oid queued = EnumLabel(status->atttypid, "queued");
 	const Oid running = EnumLabel(status->atttypid, "running");
-	const TimestampTz late_before = GetCurrentTimestamp() - runstore::pg::kFrontierMargin;
+	/*
+	 * Late: before this statement began (less the margin).  Not the clock:
+	 * a slow statement's default run_after (the clock when each row was
+	 * written) is no later than any frontier its lock was holding back.
+	 */
+	const TimestampTz late_before = GetCurrentStatementStartTimestamp() - runstore::pg::kFrontierMargin;
 
 	/* Our own read pointer: the other triggers' statements read the same rows. */
 	Tuplestorestate *rows = td->tg_newtable;
@@ -117,9 +123,12 @@ RUNSTORE_FUNCTION(runstore_register_priorities)
 
 	if (late)
 		runstore::pg::AnnounceLateRows();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "runstore: SPI_connect failed");
-	runstore::pg::RegisterPriorities(RelationGetRelid(td->tg_relation), classes, count);
-	SPI_finish();
+	const Oid relid = RelationGetRelid(td->tg_relation);
+	if (!runstore::pg::PrioritiesListed(relid, classes, count)) {
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "runstore: SPI_connect failed");
+		runstore::pg::RegisterPriorities(relid, classes, count);
+		SPI_finish();
+	}
 	return PointerGetDatum(nullptr);
 }

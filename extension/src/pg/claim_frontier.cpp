@@ -73,16 +73,15 @@ Bind(Oid relid)
 }
 
 /*
- * When a transaction holding a lock on the table can still have begun the
- * statement that writes its rows: its current statement's start while it
- * runs one, its own start while it sits idle inside the transaction.
- * DT_NOBEGIN when that is unknown.
+ * The start of the transaction of a lock holder, the earliest run_after its
+ * rows can carry (see claim_frontier.hpp); DT_NOEND when it has ended or
+ * writes no rows, DT_NOBEGIN when its start is unknown.
  */
 TimestampTz
-EarliestWriteOf(const PGPROC *proc)
+TransactionStartOf(const PGPROC *proc)
 {
 	if (proc == nullptr || proc->pid == 0)
-		return DT_NOBEGIN; /* a prepared transaction: no statement to ask */
+		return DT_NOBEGIN; /* a prepared transaction: no backend to ask */
 	const int backends = pgstat_fetch_stat_numbackends();
 	for (int i = 1; i <= backends; ++i) {
 		const LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
@@ -92,24 +91,19 @@ EarliestWriteOf(const PGPROC *proc)
 		/* Autovacuum's lock conflicts too, but it writes no rows. */
 		if (status.st_backendType == B_AUTOVAC_WORKER)
 			return DT_NOEND;
-		TimestampTz since = 0;
 		switch (status.st_state) {
+		case STATE_IDLE:
+			/* Its transaction ended after the lock was seen: what it committed is visible. */
+			return DT_NOEND;
 		case STATE_RUNNING:
 		case STATE_FASTPATH:
-			since = status.st_activity_start_timestamp;
-			break;
 		case STATE_IDLEINTRANSACTION:
 		case STATE_IDLEINTRANSACTION_ABORTED:
-			since = status.st_xact_start_timestamp;
-			break;
-		case STATE_IDLE:
-			/* Its transaction ended after the lock was seen: committed rows are visible. */
-			return DT_NOEND;
+			return status.st_xact_start_timestamp != 0 ? status.st_xact_start_timestamp : DT_NOBEGIN;
 		default:
 			/* Activity tracking off (or not reported): its times are not kept. */
 			return DT_NOBEGIN;
 		}
-		return since != 0 ? since : DT_NOBEGIN;
 	}
 	/* Gone since the lock was seen: it ended, and what it committed is visible. */
 	return DT_NOEND;
@@ -142,7 +136,7 @@ OldestOpenWriteTime(Oid relid, TimestampTz own_start)
 			    vxids[i].backendId == InvalidBackendId ? nullptr : BackendIdGetProc(vxids[i].backendId);
 			if (proc == MyProc)
 				continue;
-			const TimestampTz since = EarliestWriteOf(proc);
+			const TimestampTz since = TransactionStartOf(proc);
 			if (since < oldest)
 				oldest = since;
 		}

@@ -59,7 +59,11 @@ const Oid kCancelWorkspaceArgs[] = {UUIDARRAYOID, INT8OID};
  * so a row claimed or finished since the snapshot is skipped, never claimed
  * twice.  The UPDATE finds the chosen rows by `id = ANY (ARRAY(...))`: one
  * primary-key probe each, whatever the planner guesses for the CTE's size
- * (a join let a generic plan pick a hash join over a sequential scan).
+ * (a join let a generic plan pick a hash join over a sequential scan).  It
+ * repeats no status test: the rows are locked, so their status is the one
+ * the CTE checked, and a status test would let the planner read the claim
+ * index instead (whose predicate it matches), walking the whole queue and,
+ * under a held xmin horizon, every dead entry in it.
  * Each row comes back with two columns after the table's: claimed_from, the
  * run_after it was claimed at, by which dequeue moves its frontiers
  * (claim_frontier.hpp), and delivered, false for a row failed instead of
@@ -91,7 +95,6 @@ const Oid kCancelWorkspaceArgs[] = {UUIDARRAYOID, INT8OID};
 	                                 " x.lease_owner, x.attempt, x.max_attempts) END") ","               \
 	"  updated_at = " NOW                                                                            \
 	"  WHERE x.id" EQ "ANY (ARRAY(SELECT c.id FROM candidates c))"                                   \
-	"  AND x.status" EQ LIVE_STATUSES                                                                \
 	"  RETURNING x.*)"                                                                               \
 	" SELECT r.*, c.run_after AS claimed_from, r.status" EQ STATUS("running") " AS delivered"         \
 	" FROM claimed r JOIN candidates c ON c.id" EQ "r.id"                                            \
@@ -129,15 +132,23 @@ KeptPlan dequeue_from_frontiers = {
     5, kDequeueFrontierArgs, nullptr};
 
 /* The priority classes dequeue reads, highest first; one more than it handles tells "too many". */
-KeptPlan queue_priorities = {"SELECT q.priority FROM runstore.queue_priorities q ORDER BY q.priority DESC LIMIT 65",
-                             0, nullptr, nullptr};
+KeptPlan queue_priorities = {
+    "SELECT DISTINCT q.priority FROM runstore.queue_priorities q ORDER BY q.priority DESC LIMIT 65", 0, nullptr,
+    nullptr};
 
-/* Adds classes $1 to the list (runstore._register_priorities, and dequeue when a full read finds one missing). */
+/*
+ * Adds those of classes $1 the list lacks (runstore._register_priorities,
+ * and dequeue when a full read claims a row of an unlisted class).  A plain
+ * INSERT: it never waits for another transaction adding the same class.
+ */
 KeptPlan register_priorities = {
     "INSERT INTO runstore.queue_priorities (priority)"
     " SELECT DISTINCT p.p FROM pg_catalog.unnest($1::pg_catalog.int4[]) AS p(p)"
-    " ON CONFLICT (priority) DO NOTHING",
+    " WHERE NOT EXISTS (SELECT FROM runstore.queue_priorities q WHERE q.priority" EQ "p.p)",
     1, kRegisterPrioritiesArgs, nullptr};
+
+/* Every class listed (the first time a backend registers, it learns what is there). */
+KeptPlan listed_priorities = {"SELECT DISTINCT q.priority FROM runstore.queue_priorities q", 0, nullptr, nullptr};
 
 /*
  * Extends the leases worker $1 still holds among ids $2 by $3 from now.

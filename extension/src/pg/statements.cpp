@@ -108,6 +108,7 @@ Find(const char *name)
 	    {"dequeue_from_frontiers", &dequeue_from_frontiers},
 	    {"queue_priorities", &queue_priorities},
 	    {"register_priorities", &register_priorities},
+	    {"listed_priorities", &listed_priorities},
 	    {"heartbeat", &heartbeat},
 	    {"heartbeat_attempts", &heartbeat_attempts},
 	    {"complete", &complete},

@@ -14,24 +14,29 @@
  * it (claims still lock and re-check each row), and a backend that has none
  * reads from the head.  The frontier is only ever set to a time no row could
  * still arrive below:
- *   - the first row this call claimed in the class (or now, if none), and
- *   - the oldest statement start (or transaction start, when idle) of every
- *     transaction that holds a write lock on executions when the call begins,
- *     less a margin: rows such a transaction commits later carry run_after
- *     at or after that time, since the run_after default, claims, heartbeats
- *     and retries all use their statement's time.
+ *   - the first row this call claimed in the class (or as far as the next
+ *     rule allows, when the call read every class to its end), and
+ *   - the start of every transaction that holds a write lock on executions
+ *     when the call begins, less a margin: a row such a transaction commits
+ *     later carries a run_after at or after its start, because the
+ *     run_after default is the clock when the row is written (after the
+ *     lock was taken) and claims, heartbeats and retries set run_after from
+ *     their statement's time forward.  A transaction that takes its lock
+ *     after the call read the locks writes its default rows later still.
  * Rows that can still arrive below it:
- *   - an INSERT or UPDATE giving run_after an explicit time in the past, or
- *     a statement that ran longer than the margin before writing it.  The
- *     trigger runstore._register_priorities() sees those (run_after more
- *     than the margin before the clock) and bumps the sequence
+ *   - an INSERT or UPDATE giving run_after an explicit time before its
+ *     statement began.  The trigger runstore._register_priorities() sees
+ *     those (run_after more than the margin before the statement's start)
+ *     and bumps the sequence
  *     runstore.claim_epoch: shared and outside MVCC, so every backend sees
  *     the bump at once.  A backend that sees a new value reads from the head
  *     until a read starts after every transaction that could have bumped it
  *     has ended; from then on those rows are visible and were read.
  *   - a row another call skipped because a claim, heartbeat or UPDATE had
- *     it locked, which then rolled back.  A full read from the head every
- *     runstore.claim_rescan_interval claims those.
+ *     it locked, which then rolled back; and an explicit run_after close to
+ *     its statement's start, written by a statement (a long function) that
+ *     first locked executions more than the margin after it began.  A full
+ *     read from the head every runstore.claim_rescan_interval claims those.
  */
 #pragma once
 
@@ -51,7 +56,8 @@ constexpr int kMaxFrontierClasses = 64;
 
 /*
  * The earliest run_after that a transaction still open when this is called
- * can commit into `relid` (see above), never later than `own_start`;
+ * can commit into `relid`: the oldest start among the transactions holding a
+ * write lock on it (see above), never later than `own_start`;
  * DT_NOBEGIN when some writer's start is unknown (activity tracking off, a
  * prepared transaction).  Call it before the statement whose snapshot must
  * cover every row committed at or after the returned time.

@@ -15,6 +15,9 @@ extern "C" {
 
 namespace runstore::pg {
 
+/* Whether classes[0..count) are all known to be listed: then RegisterPriorities has nothing to do. */
+bool PrioritiesListed(Oid relid, const int32 *classes, int count);
+
 /*
  * Makes sure classes[0..count) are in runstore.queue_priorities when the
  * current transaction commits.  Needs an open SPI connection; `relid` is

@@ -62,9 +62,10 @@ extern KeptPlan recent_for_user;
 extern KeptPlan dequeue;
 /* dequeue from frontiers: also $4 int4[] priorities, $5 timestamptz[] frontiers (claim_frontier.hpp) */
 extern KeptPlan dequeue_from_frontiers;
-/* the priority classes, highest first (at most 65 rows); $1 int4[]: register classes */
+/* the priority classes, highest first (at most 65 rows); $1 int4[]: register classes; all listed */
 extern KeptPlan queue_priorities;
 extern KeptPlan register_priorities;
+extern KeptPlan listed_priorities;
 extern KeptPlan heartbeat;
 extern KeptPlan heartbeat_attempts;
 extern KeptPlan complete;
