@@ -27,7 +27,7 @@ CREATE TABLE runstore.executions (
   priority         integer NOT NULL DEFAULT 0,
   attempt          integer NOT NULL DEFAULT 0 CHECK (attempt >= 0),
   max_attempts     integer NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
-  run_after        timestamptz NOT NULL DEFAULT clock_timestamp(),
+  run_after        timestamptz NOT NULL DEFAULT statement_timestamp(),
   lease_owner      text,
   lease_expires_at timestamptz,
   created_at       timestamptz NOT NULL DEFAULT now(),

@@ -90,8 +90,8 @@ RUNSTORE_FUNCTION(runstore_register_priorities)
 	const Oid running = EnumLabel(status->atttypid, "running");
 	/*
 	 * Late: before this statement began (less the margin).  Not the clock:
-	 * a slow statement's default run_after (the clock when each row was
-	 * written) is no later than any frontier its lock was holding back.
+	 * a slow statement's default run_after (its start) is no later than any
+	 * frontier its lock was holding back.
 	 */
 	const TimestampTz late_before = GetCurrentStatementStartTimestamp() - runstore::pg::kFrontierMargin;
 

@@ -19,10 +19,11 @@
  *   - the start of every transaction that holds a write lock on executions
  *     when the call begins, less a margin: a row such a transaction commits
  *     later carries a run_after at or after its start, because the
- *     run_after default is the clock when the row is written (after the
- *     lock was taken) and claims, heartbeats and retries set run_after from
- *     their statement's time forward.  A transaction that takes its lock
- *     after the call read the locks writes its default rows later still.
+ *     run_after default is its statement's start and claims, heartbeats and
+ *     retries set run_after from their statement's time forward.  A
+ *     statement that takes its lock after the call read the locks began
+ *     after the call did, unless it ran for a while before it first wrote
+ *     executions (next paragraph).
  * Rows that can still arrive below it:
  *   - an INSERT or UPDATE giving run_after an explicit time before its
  *     statement began.  The trigger runstore._register_priorities() sees
@@ -33,9 +34,10 @@
  *     until a read starts after every transaction that could have bumped it
  *     has ended; from then on those rows are visible and were read.
  *   - a row another call skipped because a claim, heartbeat or UPDATE had
- *     it locked, which then rolled back; and an explicit run_after close to
- *     its statement's start, written by a statement (a long function) that
- *     first locked executions more than the margin after it began.  A full
+ *     it locked, which then rolled back; and a row written by a statement
+ *     (a long function, or a later statement of one multi-statement query
+ *     string, which share one start time) that first locked executions more
+ *     than the margin after it began.  A full
  *     read from the head every runstore.claim_rescan_interval claims those.
  */
 #pragma once
