@@ -7,6 +7,8 @@
 #   bench/run.sh batch           # batch lookups and deletes (BENCH_ROWS, default 1,000,000)
 #   bench/run.sh recent          # recent workflows: reads on 3.23M skewed runs, write cost
 #   bench/run.sh queue           # queue lifecycle vs a naive SKIP LOCKED queue; 2 x 5-minute churn
+#     QUEUE_ONLY=throughput|latency|churn runs one part; CHURN_SUMMARIES=off runs the
+#     churn with the recent-workflow triggers disabled (a diagnostic: the queue alone)
 #   bench/run.sh client          # the C++ client: batch status vs N+1, runstore::Worker vs raw SQL
 #
 # Run nothing else on the machine meanwhile (see bench/README.md).
@@ -52,7 +54,8 @@ if [ "$which" = all ] || [ "$which" = queue ]; then
 psql -qX -c "CREATE DATABASE runstore_queue" >/dev/null
 psql -qX -d runstore_queue -c "CREATE EXTENSION runstore" >/dev/null
 echo "== queue lifecycle (bench/src/queue_bench.cpp), unix socket"
-build/bench/queue_bench --conninfo "dbname=runstore_queue" --churn-seconds "${CHURN_SECONDS:-300}"
+build/bench/queue_bench --conninfo "dbname=runstore_queue" --churn-seconds "${CHURN_SECONDS:-300}" \
+  --churn-summaries "${CHURN_SUMMARIES:-on}" ${QUEUE_ONLY:+--only "$QUEUE_ONLY"}
 psql -qX -c "DROP DATABASE runstore_queue" >/dev/null
 fi
 

@@ -19,6 +19,7 @@
 //
 // Usage: queue_bench --conninfo STR [--only throughput|latency|churn]
 //                    [--seconds N] [--rounds N] [--churn-seconds N]
+//                    [--churn-summaries on|off]
 #include <poll.h>
 
 #include <algorithm>
@@ -216,6 +217,16 @@ struct WorkerPool {
   }
 };
 
+// A diagnostic, not a contender: with the recent-workflow triggers off the
+// churn measures the queue alone, apart from the summaries' upkeep of the
+// producer's 50 groups (each statement updates the same 50 summary rows).
+void set_summary_triggers(PGconn* c, bool on) {
+  for (const char* event : {"insert", "update", "delete"})
+    bench::exec(c, (std::string("ALTER TABLE runstore.executions ") + (on ? "ENABLE" : "DISABLE") +
+                    " TRIGGER executions_recent_workflows_" + event)
+                       .c_str());
+}
+
 void reset_table(PGconn* c) {
   bench::exec(c, "TRUNCATE runstore.executions");
   bench::exec(c, "VACUUM ANALYZE runstore.executions");
@@ -410,19 +421,23 @@ int main(int argc, char** argv) try {
   std::string conninfo, only;
   double seconds = 10, churn_seconds = 300;
   int rounds = 2;
+  bool summaries = true;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--conninfo") == 0 && i + 1 < argc) conninfo = argv[++i];
     else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
     else if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) seconds = std::stod(argv[++i]);
     else if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) rounds = std::stoi(argv[++i]);
     else if (std::strcmp(argv[i], "--churn-seconds") == 0 && i + 1 < argc) churn_seconds = std::stod(argv[++i]);
+    else if (std::strcmp(argv[i], "--churn-summaries") == 0 && i + 1 < argc) summaries = std::strcmp(argv[++i], "off") != 0;
     else throw std::invalid_argument(std::string("unknown option ") + argv[i]);
   }
   if (only.empty() || only == "throughput") throughput(conninfo, seconds, rounds);
   if (only.empty() || only == "latency") latency(conninfo, 200);
   if (only.empty() || only == "churn") {
-    std::printf("== sustained churn: producer + 4 workers (batch 10) + janitor (delete_many), %.0f s each\n",
-                churn_seconds);
+    std::printf("== sustained churn: producer + 4 workers (batch 10) + janitor (delete_many), %.0f s each%s\n",
+                churn_seconds, summaries ? "" : "; recent-workflow triggers disabled (the queue alone)");
+    bench::Conn admin = bench::connect(conninfo);
+    set_summary_triggers(admin.get(), summaries);
     const ChurnResult free_run = churn(conninfo, churn_seconds, false);
     print_churn("horizon free", free_run);
     const ChurnResult held = churn(conninfo, churn_seconds, true);
@@ -432,6 +447,7 @@ int main(int argc, char** argv) try {
       std::printf("size at end / after first minute (horizon free): %.2fx\n",
                   static_cast<double>(s.back()) / static_cast<double>(s[1]));
     std::printf("throughput with held horizon / without: %.2fx\n", held.jobs_per_s / free_run.jobs_per_s);
+    set_summary_triggers(admin.get(), true);
   }
   return 0;
 } catch (const std::exception& e) {
