@@ -20,14 +20,13 @@ extern "C" {
 #include "access/htup_details.h"
 #include "access/tupconvert.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "nodes/params.h"
 #include "utils/array.h"
-#include "utils/lsyscache.h"
 #include "utils/rls.h"
+#include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 }
 
@@ -35,6 +34,7 @@ extern "C" {
 #include "runstore/pg/guc.hpp"
 #include "runstore/pg/priority_registry.hpp"
 #include "runstore/pg/queue_arguments.hpp"
+#include "runstore/pg/runstore_relations.hpp"
 #include "runstore/pg/spi_run.hpp"
 #include "runstore/pg/statements.hpp"
 #include "runstore/pg_boundary.hpp"
@@ -151,7 +151,7 @@ RUNSTORE_FUNCTION(runstore_dequeue)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
-	const Oid relid = get_relname_relid("executions", get_namespace_oid("runstore", false));
+	const Oid relid = RunstoreRelation("executions");
 	const TimestampTz started = GetCurrentStatementStartTimestamp();
 
 	/*

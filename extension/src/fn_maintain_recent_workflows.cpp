@@ -15,9 +15,8 @@ extern "C" {
 #include "utils/rel.h"
 }
 
-#include <cstring>
-
 #include "runstore/pg/recent_workflow_maintenance.hpp"
+#include "runstore/pg/runstore_relations.hpp"
 #include "runstore/pg_boundary.hpp"
 
 namespace {
@@ -41,13 +40,10 @@ RequireTransitionTables(const TriggerData *td, bool old_table, bool new_table)
 void
 RequireExecutionsTable(const TriggerData *td)
 {
-	const Relation rel = td->tg_relation;
-	const char *schema = get_namespace_name(RelationGetNamespace(rel));
-	if (schema == nullptr || std::strcmp(schema, "runstore") != 0 ||
-	    std::strcmp(RelationGetRelationName(rel), "executions") != 0)
+	if (!runstore::pg::IsExecutionsTable(td->tg_relation))
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("runstore._maintain_recent_workflows() maintains runstore.executions only, not \"%s\"",
-		                       RelationGetRelationName(rel))));
+		                       RelationGetRelationName(td->tg_relation))));
 }
 
 } // namespace

@@ -29,6 +29,7 @@ extern "C" {
 
 #include "runstore/pg/claim_frontier.hpp"
 #include "runstore/pg/priority_registry.hpp"
+#include "runstore/pg/runstore_relations.hpp"
 #include "runstore/pg_boundary.hpp"
 
 namespace {
@@ -39,14 +40,6 @@ namespace {
  * class from its head whatever the list holds.
  */
 constexpr int kClassesPerStatement = runstore::pg::kMaxFrontierClasses + 1;
-
-bool
-IsExecutionsTable(Relation rel)
-{
-	const char *schema = get_namespace_name(RelationGetNamespace(rel));
-	return schema != nullptr && std::strcmp(schema, "runstore") == 0 &&
-	       std::strcmp(RelationGetRelationName(rel), "executions") == 0;
-}
 
 /* The column `name` of type `type` (InvalidOid: any), or InvalidAttrNumber. */
 const FormData_pg_attribute *
@@ -75,7 +68,7 @@ RUNSTORE_FUNCTION(runstore_register_priorities)
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("runstore._register_priorities() must be called as a trigger")));
 	auto *td = reinterpret_cast<TriggerData *>(fcinfo->context);
-	if (!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || td->tg_newtable == nullptr || !IsExecutionsTable(td->tg_relation))
+	if (!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || td->tg_newtable == nullptr || !runstore::pg::IsExecutionsTable(td->tg_relation))
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("runstore._register_priorities() must be a statement-level trigger on "
 		                       "runstore.executions declaring REFERENCING NEW TABLE")));

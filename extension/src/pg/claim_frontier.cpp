@@ -5,13 +5,11 @@ extern "C" {
 #include "postgres.h"
 
 #include "access/transam.h"
-#include "catalog/namespace.h"
 #include "commands/sequence.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/procarray.h"
 #include "utils/fmgrprotos.h"
-#include "utils/lsyscache.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
 #include "storage/sinvaladt.h"
@@ -20,6 +18,7 @@ extern "C" {
 }
 
 #include "runstore/pg/claim_frontier.hpp"
+#include "runstore/pg/runstore_relations.hpp"
 
 namespace runstore::pg {
 
@@ -44,7 +43,7 @@ FrontierTable table = {InvalidOid, 0, {}, {}, DT_NOBEGIN, -1, -1, InvalidTransac
 Oid
 EpochSequence()
 {
-	return get_relname_relid("claim_epoch", get_namespace_oid("runstore", false));
+	return RunstoreRelation("claim_epoch");
 }
 
 /* runstore.claim_epoch's last value (0 before its first nextval). */

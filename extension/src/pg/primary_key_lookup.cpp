@@ -14,7 +14,6 @@ extern "C" {
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/stratnum.h"
-#include "catalog/namespace.h"
 #include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "funcapi.h"
@@ -34,6 +33,7 @@ extern "C" {
 
 #include "runstore/core/id_positions.hpp"
 #include "runstore/pg/primary_key_lookup.hpp"
+#include "runstore/pg/runstore_relations.hpp"
 
 namespace runstore::pg {
 
@@ -103,7 +103,7 @@ LookupByPrimaryKey(FunctionCallInfo fcinfo, const IdBatch &batch, const int64 *w
 	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 
 	/* Schema-qualified, as in the statement: search_path plays no part. */
-	const Oid relid = get_relname_relid("executions", get_namespace_oid("runstore", false));
+	const Oid relid = RunstoreRelation("executions");
 	if (!OidIsValid(relid))
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation \"runstore.executions\" does not exist")));
 

@@ -123,15 +123,10 @@ RegisterPriorities(Oid relid, const int32 *classes, int count)
 	}
 	Datum *missing = static_cast<Datum *>(palloc(sizeof(Datum) * (count > 0 ? count : 1)));
 	int n_missing = 0;
-	for (int i = 0; i < count; ++i) {
-		if (Contains(known, classes[i]) || Contains(pending, classes[i]))
-			continue;
-		bool seen = false;
-		for (int j = 0; j < n_missing && !seen; ++j)
-			seen = DatumGetInt32(missing[j]) == classes[i];
-		if (!seen)
+	/* Repeats are harmless: the statement takes DISTINCT values, Add() skips known ones. */
+	for (int i = 0; i < count; ++i)
+		if (!Contains(known, classes[i]) && !Contains(pending, classes[i]))
 			missing[n_missing++] = Int32GetDatum(classes[i]);
-	}
 	if (n_missing == 0)
 		return;
 	ParamListInfo params = makeParamList(1);
