@@ -66,9 +66,8 @@ FROM unnest(ARRAY['select_by_ids', 'select_by_ids_in_workspace',
 -- no IN (...) and no IS DISTINCT FROM (both resolve "=" through search_path).
 SELECT name FROM unnest(ARRAY['add_updated', 'workspace_lock_updated', 'user_find_updated',
                               'workspace_recompute_groups', 'recent_for_user']) AS name
-WHERE replace(replace(runstore._statement_text(name),   -- the "=" that are assignments
-              'SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id', ''),
-              'SET last_used_at = p.created_at, last_execution_id = p.id', '')
+WHERE replace(runstore._statement_text(name),   -- the one "=" that is an assignment
+              'SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id', '')
       ~ '( [<>=] | IN \(| IS (NOT )?DISTINCT FROM )';
 
 -- The queue statements too; their SET assignments ("col = ") are the only bare "=".

@@ -54,85 +54,34 @@ const Oid kRecentUserArgs[] = {INT8OID, INT8OID, TEXTOID};
  */
 KeptPlan update_changes_groups = {"SELECT EXISTS (SELECT 1 FROM " UPDATED_OLD " c)", 0, nullptr, nullptr};
 
-#define LT " OPERATOR(pg_catalog.<) "
-#define GE " OPERATOR(pg_catalog.>=) "
-#define LE " OPERATOR(pg_catalog.<=) "
-
 /*
- * Adding runs: each group's newest added run goes into this backend's slot
- * ($1), keeping the greater (created_at, id).
- *
- * Why not one INSERT ... ON CONFLICT DO UPDATE: its arbiter check reads the
- * slot's primary-key entries in heap order, oldest version first, and checks
- * each against the heap.  While a long transaction holds the xmin horizon no
- * version can be pruned, so a hot slot rewritten by every statement makes
- * each upsert walk all the versions written since the horizon was taken
- * (measured: 2 ms per 50-group statement at first, 290 ms after 6,000).
- * Instead each group's slot is found with a backward probe of the same index
- * (`slot BETWEEN $1 AND $1 ORDER BY slot DESC LIMIT 1`: among equal keys a
- * backward scan meets the highest heap position, the newest version, first)
- * and updated through its ctid: flat at 2.3 ms over the same 6,000.
- *
- * Rows are locked in key order (rn), so that two statements sharing a slot
- * lock them in the same order, as one ON CONFLICT statement would: the
- * groups before the first one whose slot is missing are locked through the
- * probe (l: a LATERAL row lock is never flattened, so the order holds) and
- * updated when newer (u); the rest go through ON CONFLICT (i), which waits for
- * in-flight writers of the key.  Locking even when not newer is what ON
- * CONFLICT did too: an inserter must wait for a collapse that is deleting
- * its slot (README "how the summaries stay exact").  A slot whose locked
- * version is newer than this statement's snapshot (a concurrent writer of
- * the same slot committed meanwhile) cannot be updated by this snapshot; it
- * goes through ON CONFLICT too, which reads the latest version.
+ * Adding runs: one upsert per group touched, into this backend's slot ($1),
+ * keeping the greater (created_at, id).  Rows go in key order, so two
+ * statements sharing a slot lock their rows in the same order.
  */
-#define SCOPE_ADD(prefix, table, key, key_match, candidates)                                       \
-	prefix "c AS (SELECT c.*, pg_catalog.row_number() OVER (ORDER BY " key ") AS rn FROM (" candidates ") c), " \
-	prefix "p AS (SELECT c.*, p.tid FROM " prefix "c c LEFT JOIN LATERAL (SELECT x.ctid AS tid FROM " table " x" \
-	" WHERE " key_match("x", "c") " AND x.slot" GE "$1 AND x.slot" LE "$1 ORDER BY x.slot DESC LIMIT 1) p ON true), " \
-	prefix "l AS (SELECT p.rn, l.* FROM " prefix "p p CROSS JOIN LATERAL (SELECT x.ctid AS tid,"     \
-	" x.last_used_at AS at, x.last_execution_id AS eid FROM " table " x"                            \
-	" WHERE " key_match("x", "p") " AND x.slot" GE "$1 AND x.slot" LE "$1 ORDER BY x.slot DESC LIMIT 1" \
-	" FOR NO KEY UPDATE OF x) l WHERE p.rn" LT "COALESCE((SELECT pg_catalog.min(a.rn) FROM " prefix "p a" \
-	" WHERE a.tid IS NULL), 9223372036854775807)), "                                              \
-	prefix "u AS (UPDATE " table " s SET last_used_at = p.created_at, last_execution_id = p.id"    \
-	" FROM " prefix "l l, " prefix "p p"                                                           \
-	" WHERE s.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT l.tid FROM " prefix "l l))"             \
-	" AND s.ctid" EQ "l.tid AND p.rn" EQ "l.rn"                                                     \
-	" AND " NEWER("p.created_at", "p.id", "s.last_used_at", "s.last_execution_id") " RETURNING l.rn)"
-
-#define SCOPE_INSERT(prefix, table, key_columns, select_columns)                                   \
-	"INSERT INTO " table " AS s (" key_columns ", slot, last_used_at, last_execution_id)"          \
-	" SELECT " select_columns ", $1, p.created_at, p.id FROM " prefix "p p"                        \
-	" LEFT JOIN " prefix "l l ON l.rn" EQ "p.rn"                                                    \
-	" WHERE l.rn IS NULL OR (" NEWER("p.created_at", "p.id", "l.at", "l.eid")                       \
-	" AND NOT EXISTS (SELECT 1 FROM " prefix "u u WHERE u.rn" EQ "p.rn)) ORDER BY p.rn"              \
-	" ON CONFLICT (" key_columns ", slot) DO UPDATE"                                                \
+#define WORKSPACE_ADD(source)                                                                      \
+	"INSERT INTO runstore.workspace_recent_workflow_slot AS s"                                     \
+	" (workspace_id, workflow_id, slot, last_used_at, last_execution_id)"                           \
+	" SELECT DISTINCT ON (n.workspace_id, n.workflow_id) n.workspace_id, n.workflow_id, $1, n.created_at, n.id" \
+	" FROM " source " n WHERE n.workflow_id IS NOT NULL"                                           \
+	" ORDER BY n.workspace_id, n.workflow_id, n.created_at DESC, n.id DESC"                        \
+	" ON CONFLICT (workspace_id, workflow_id, slot) DO UPDATE"                                      \
 	" SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id"     \
 	" WHERE " NEWER("excluded.last_used_at", "excluded.last_execution_id", "s.last_used_at", "s.last_execution_id")
 
-#define WORKSPACE_MATCH(a, b) a ".workspace_id" EQ b ".workspace_id AND " a ".workflow_id" EQ b ".workflow_id"
-#define USER_MATCH(a, b)                                                                           \
-	a ".workspace_id" EQ b ".workspace_id AND " a ".user_id" EQ b ".user_id AND " a ".workflow_id" EQ b ".workflow_id"
-
-#define WORKSPACE_CANDIDATES(source)                                                               \
-	"SELECT DISTINCT ON (n.workspace_id, n.workflow_id) n.workspace_id, n.workflow_id, n.created_at, n.id" \
-	" FROM " source " n WHERE n.workflow_id IS NOT NULL"                                           \
-	" ORDER BY n.workspace_id, n.workflow_id, n.created_at DESC, n.id DESC"
-#define USER_CANDIDATES(source)                                                                    \
-	"SELECT DISTINCT ON (n.workspace_id, n.user_id, n.workflow_id) n.workspace_id, n.user_id, n.workflow_id," \
-	" n.created_at, n.id FROM " source " n WHERE n.workflow_id IS NOT NULL AND n.user_id IS NOT NULL" \
-	" ORDER BY n.workspace_id, n.user_id, n.workflow_id, n.created_at DESC, n.id DESC"
-
-#define WORKSPACE_TABLE "runstore.workspace_recent_workflow_slot"
-#define USER_TABLE "runstore.user_recent_workflow_slot"
+#define USER_ADD(source)                                                                           \
+	"INSERT INTO runstore.user_recent_workflow_slot AS s"                                          \
+	" (workspace_id, user_id, workflow_id, slot, last_used_at, last_execution_id)"                  \
+	" SELECT DISTINCT ON (n.workspace_id, n.user_id, n.workflow_id)"                               \
+	" n.workspace_id, n.user_id, n.workflow_id, $1, n.created_at, n.id"                            \
+	" FROM " source " n WHERE n.workflow_id IS NOT NULL AND n.user_id IS NOT NULL"                 \
+	" ORDER BY n.workspace_id, n.user_id, n.workflow_id, n.created_at DESC, n.id DESC"             \
+	" ON CONFLICT (workspace_id, user_id, workflow_id, slot) DO UPDATE"                             \
+	" SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id"     \
+	" WHERE " NEWER("excluded.last_used_at", "excluded.last_execution_id", "s.last_used_at", "s.last_execution_id")
 
 /* Both scopes in one statement: one executor run and one snapshot per triggering statement. */
-#define BOTH_ADD(source)                                                                           \
-	"WITH " SCOPE_ADD("w", WORKSPACE_TABLE, "c.workspace_id, c.workflow_id", WORKSPACE_MATCH,          \
-	                  WORKSPACE_CANDIDATES(source))                                                \
-	", wi AS (" SCOPE_INSERT("w", WORKSPACE_TABLE, "workspace_id, workflow_id", "p.workspace_id, p.workflow_id") " RETURNING 1), "                                    \
-	SCOPE_ADD("v", USER_TABLE, "c.workspace_id, c.user_id, c.workflow_id", USER_MATCH, USER_CANDIDATES(source)) \
-	" " SCOPE_INSERT("v", USER_TABLE, "workspace_id, user_id, workflow_id", "p.workspace_id, p.user_id, p.workflow_id")
+#define BOTH_ADD(source) "WITH workspace_scope AS (" WORKSPACE_ADD(source) " RETURNING 1) " USER_ADD(source)
 
 KeptPlan add_inserted = {BOTH_ADD("runstore_new"), 1, kSlotArg, nullptr};
 KeptPlan add_updated = {BOTH_ADD(UPDATED_NEW), 1, kSlotArg, nullptr};
@@ -150,27 +99,17 @@ KeptPlan add_updated = {BOTH_ADD(UPDATED_NEW), 1, kSlotArg, nullptr};
  * workflow), and every collapse, of either scope, takes this lock first.
  *
  * The statement is shaped so that its cost follows the groups touched, never
- * the size of the summary or the number of dead slot versions: the distinct
- * groups of the removed rows; for each, its live slots by a loose index scan
- * (LIVE_SLOTS: one backward probe per slot, starting below the previous one;
- * a backward probe meets a slot's newest version first, where a forward scan
- * would walk every version a held xmin horizon keeps); then one locking probe
- * per slot.  LATERAL subqueries with row locks are never flattened into a
- * hash join over the whole slot table, so the plan, built once per backend,
- * stays this shape whatever the size of the first transition table.
+ * the size of the summary: the distinct groups of the removed rows, then one
+ * primary-key probe per group (a LATERAL subquery with a row lock is never
+ * flattened into a hash join over the whole slot table).  Its plan is built
+ * once per backend, whatever the size of the first transition table.
  */
-#define LIVE_SLOTS(table, match)                                                                   \
-	"(WITH RECURSIVE r(slot, eid) AS ((SELECT x.slot, x.last_execution_id FROM " table " x WHERE " match \
-	" ORDER BY x.slot DESC LIMIT 1) UNION ALL SELECT n.slot, n.eid FROM r CROSS JOIN LATERAL"      \
-	" (SELECT x.slot, x.last_execution_id AS eid FROM " table " x WHERE " match " AND x.slot" LT "r.slot" \
-	" ORDER BY x.slot DESC LIMIT 1) n) SELECT r.slot, r.eid FROM r)"
-
 #define WORKSPACE_LOCK(source)                                                                     \
 	"SELECT 1 FROM (SELECT DISTINCT o.workspace_id, o.workflow_id FROM " source " o"               \
 	" WHERE o.workflow_id IS NOT NULL ORDER BY o.workspace_id, o.workflow_id) g"                    \
-	" CROSS JOIN LATERAL " LIVE_SLOTS(WORKSPACE_TABLE, WORKSPACE_MATCH("x", "g")) " k"             \
-	" CROSS JOIN LATERAL (SELECT 1 FROM " WORKSPACE_TABLE " s WHERE " WORKSPACE_MATCH("s", "g")    \
-	" AND s.slot" GE "k.slot AND s.slot" LE "k.slot ORDER BY s.slot DESC LIMIT 1 FOR UPDATE OF s) l"
+	" CROSS JOIN LATERAL (SELECT 1 FROM runstore.workspace_recent_workflow_slot s"                 \
+	" WHERE s.workspace_id" EQ "g.workspace_id AND s.workflow_id" EQ "g.workflow_id"               \
+	" ORDER BY s.slot FOR UPDATE OF s) l"
 
 KeptPlan workspace_lock_deleted = {WORKSPACE_LOCK("runstore_old"), 0, nullptr, nullptr};
 KeptPlan workspace_lock_updated = {WORKSPACE_LOCK(UPDATED_OLD), 0, nullptr, nullptr};
@@ -179,23 +118,22 @@ KeptPlan workspace_lock_updated = {WORKSPACE_LOCK(UPDATED_OLD), 0, nullptr, null
  * Step 2 (a new statement, so a new snapshot under READ COMMITTED): the
  * groups where a slot names a removed run.  Only those can have lost their
  * latest run: every slot names an existing run of its group, and the group's
- * latest run is named by its greatest slot.  The live slots of each group
- * losing runs (LIVE_SLOTS), joined with the removed rows by id.
+ * latest run is named by its greatest slot.  One probe per removed row (LIMIT
+ * keeps the LATERAL subquery a parameterized index scan).
  */
-#define SCOPE_FIND(source, table, key, match)                                                      \
-	"WITH o AS MATERIALIZED (SELECT o.* FROM " source " o WHERE o.workflow_id IS NOT NULL), "      \
-	"n AS (SELECT g.*, k.eid FROM (SELECT DISTINCT " key " FROM o) g CROSS JOIN LATERAL "           \
-	LIVE_SLOTS(table, match("x", "g")) " k) "                                                      \
-	"SELECT DISTINCT " key " FROM o JOIN n ON n.eid" EQ "o.id AND " match("n", "o") " ORDER BY " key
-
 #define WORKSPACE_FIND(source)                                                                     \
-	SCOPE_FIND(source, WORKSPACE_TABLE, "o.workspace_id, o.workflow_id", WORKSPACE_MATCH)
+	"SELECT DISTINCT o.workspace_id, o.workflow_id FROM " source " o"                              \
+	" CROSS JOIN LATERAL (SELECT 1 FROM runstore.workspace_recent_workflow_slot r"                 \
+	" WHERE r.workspace_id" EQ "o.workspace_id AND r.workflow_id" EQ "o.workflow_id"               \
+	" AND r.last_execution_id" EQ "o.id LIMIT 1) r"                                                \
+	" ORDER BY o.workspace_id, o.workflow_id"
+
 #define USER_FIND(source)                                                                          \
-	"WITH o AS MATERIALIZED (SELECT o.* FROM " source " o WHERE o.workflow_id IS NOT NULL AND o.user_id IS NOT NULL), " \
-	"n AS (SELECT g.*, k.eid FROM (SELECT DISTINCT o.workspace_id, o.user_id, o.workflow_id FROM o) g CROSS JOIN LATERAL " \
-	LIVE_SLOTS(USER_TABLE, USER_MATCH("x", "g")) " k) "                                             \
-	"SELECT DISTINCT o.workspace_id, o.user_id, o.workflow_id FROM o JOIN n ON n.eid" EQ "o.id AND " \
-	USER_MATCH("n", "o") " ORDER BY o.workspace_id, o.user_id, o.workflow_id"
+	"SELECT DISTINCT o.workspace_id, o.user_id, o.workflow_id FROM " source " o"                   \
+	" CROSS JOIN LATERAL (SELECT 1 FROM runstore.user_recent_workflow_slot r"                      \
+	" WHERE r.workspace_id" EQ "o.workspace_id AND r.user_id" EQ "o.user_id"                       \
+	" AND r.workflow_id" EQ "o.workflow_id AND r.last_execution_id" EQ "o.id LIMIT 1) r"           \
+	" ORDER BY o.workspace_id, o.user_id, o.workflow_id"
 
 KeptPlan workspace_find_deleted = {WORKSPACE_FIND("runstore_old"), 0, nullptr, nullptr};
 KeptPlan workspace_find_updated = {WORKSPACE_FIND(UPDATED_OLD), 0, nullptr, nullptr};
