@@ -208,3 +208,9 @@ DROP VIEW summary;
 DROP FUNCTION t(int);
 RESET TimeZone;
 RESET DateStyle;
+
+-- The upkeep's statements keep their plans for the backend's life, costed for
+-- the first transition table they saw; after a bulk DELETE those costs pass
+-- jit_above_cost.  The trigger function runs with JIT off, so a later
+-- single-row write in the same backend does not JIT-compile them again.
+SELECT proconfig FROM pg_proc WHERE oid = 'runstore._maintain_recent_workflows()'::regprocedure;
