@@ -121,6 +121,10 @@ SELECT runstore.complete(u(6), 'w', '{"r": 1}', 2) AS wrong_attempt,
 SELECT runstore.complete(u(3), 'someone-else') AS not_holder;
 SELECT runstore.fail(u(5), 'w', 'again', true, 1) AS retried;
 SELECT runstore.fail(u(3), 'w', 'final', false) AS failed;
+-- u(5)'s retry backoff is drawn with full jitter from [0, 1 s), so on a slow
+-- machine it may already have run out; keep it waiting so the claim below is
+-- deterministic (a literal: now() is one of the look-alikes here).
+UPDATE runstore.executions SET run_after = 'infinity' WHERE id OPERATOR(pg_catalog.=) u(5);
 -- dequeue's other branch: a lease that ended on the last attempt (format()).
 UPDATE runstore.executions SET status = 'running', lease_owner = 'gone', attempt = 3, max_attempts = 3,
        lease_expires_at = '2000-01-01', run_after = '2000-01-01'
