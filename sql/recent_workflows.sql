@@ -212,5 +212,7 @@ RESET DateStyle;
 -- The upkeep's statements keep their plans for the backend's life, costed for
 -- the first transition table they saw; after a bulk DELETE those costs pass
 -- jit_above_cost.  The trigger function runs with JIT off, so a later
--- single-row write in the same backend does not JIT-compile them again.
+-- single-row write in the same backend does not JIT-compile them again; and
+-- with sequential scans off, so a plan made while the summary was small does
+-- not keep scanning it whole once it is large (plans.sql shows the plans).
 SELECT proconfig FROM pg_proc WHERE oid = 'runstore._maintain_recent_workflows()'::regprocedure;

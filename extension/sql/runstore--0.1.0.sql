@@ -80,21 +80,24 @@ REVOKE ALL ON FUNCTION runstore._statement_text(text) FROM PUBLIC;
 -- Per (workspace, workflow) and per (workspace, user, workflow): the latest
 -- run, kept exact by C++ statement-level triggers.  A group may hold up to 16
 -- rows ("slots"): each backend writes the slot MyBackendId % 16, so
--- concurrent inserters into one hot group update different rows instead of
+-- concurrent inserters into one hot group write different rows instead of
 -- queueing on one row lock until each other's commit.  The group's value is
--- the greatest slot; the views below show exactly one row per group.
+-- its greatest row; the views below show exactly one row per group.  The
+-- value is part of the key and a write moves a slot to a new key (insert the
+-- new row, delete the old) instead of updating it in place: under a held
+-- xmin horizon a fixed key's uniqueness check visits every earlier version.
 CREATE TABLE runstore.workspace_recent_workflow_slot (
   workspace_id      bigint NOT NULL,
   workflow_id       bigint NOT NULL,
   slot              smallint NOT NULL CHECK (slot BETWEEN 0 AND 15),
   last_used_at      timestamptz NOT NULL,
   last_execution_id uuid NOT NULL,
-  PRIMARY KEY (workspace_id, workflow_id, slot)
+  PRIMARY KEY (workspace_id, workflow_id, slot, last_used_at, last_execution_id)
 );
 CREATE INDEX workspace_recent_workflow_slot_recent_idx ON runstore.workspace_recent_workflow_slot
   (workspace_id, last_used_at DESC, workflow_id DESC, last_execution_id DESC);
 COMMENT ON TABLE runstore.workspace_recent_workflow_slot IS
-  'Storage of runstore.workspace_recent_workflow: up to 16 slots per group, the greatest is the value';
+  'Storage of runstore.workspace_recent_workflow: rows in up to 16 slots per group, the greatest is the value';
 
 CREATE TABLE runstore.user_recent_workflow_slot (
   workspace_id      bigint NOT NULL,
@@ -103,12 +106,12 @@ CREATE TABLE runstore.user_recent_workflow_slot (
   slot              smallint NOT NULL CHECK (slot BETWEEN 0 AND 15),
   last_used_at      timestamptz NOT NULL,
   last_execution_id uuid NOT NULL,
-  PRIMARY KEY (workspace_id, user_id, workflow_id, slot)
+  PRIMARY KEY (workspace_id, user_id, workflow_id, slot, last_used_at, last_execution_id)
 );
 CREATE INDEX user_recent_workflow_slot_recent_idx ON runstore.user_recent_workflow_slot
   (workspace_id, user_id, last_used_at DESC, workflow_id DESC, last_execution_id DESC);
 COMMENT ON TABLE runstore.user_recent_workflow_slot IS
-  'Storage of runstore.user_recent_workflow: up to 16 slots per group, the greatest is the value';
+  'Storage of runstore.user_recent_workflow: rows in up to 16 slots per group, the greatest is the value';
 
 -- security_invoker: a view otherwise reads its tables with its owner's
 -- rights, so a role granted the view would see every workspace's rows past
@@ -147,10 +150,15 @@ CREATE INDEX executions_user_workflow_recent_idx ON runstore.executions
 -- later single-row DELETE in that backend JIT-compiled the upkeep again
 -- (measured: 330-390 ms instead of ~2.5 ms).  These statements touch a few
 -- rows per group; JIT never pays for them.
+-- SET enable_seqscan = off, for the same kept plans: each is meant to touch
+-- only the rows of the groups a statement changed (index probes, and deletes
+-- of slot rows by ctid).  Planned while the summary is small, a sequential
+-- scan looks cheaper than a TID scan and would stay in the plan as the
+-- summary grows to millions of rows.
 CREATE FUNCTION runstore._maintain_recent_workflows() RETURNS trigger
   AS 'MODULE_PATHNAME', 'runstore_maintain_recent_workflows'
   LANGUAGE C SECURITY DEFINER
-  SET jit = off;
+  SET jit = off SET enable_seqscan = off;
 REVOKE ALL ON FUNCTION runstore._maintain_recent_workflows() FROM PUBLIC;
 
 CREATE TRIGGER executions_recent_workflows_insert AFTER INSERT ON runstore.executions

@@ -4,9 +4,11 @@
  * The workflows a workspace (or one user in it) used most recently, newest
  * first, read from the summary's slots through a cursor over an index in
  * the result's order: O(max_results) index reads, whatever the number of
- * runs.  A group has at most 16 slots, so at most 16 * max_results rows are
- * ever read.  Runs as the caller: SELECT on the slot tables and their
- * row-level security apply.
+ * runs.  A group has 16 slots, and a slot one row but after a race between
+ * two writers sharing it, so 16 * max_results rows almost always suffice;
+ * when they do not (that many rows read, fewer workflows found) the read is
+ * repeated with a four times larger bound.  Runs as the caller: SELECT on
+ * the slot tables and their row-level security apply.
  */
 extern "C" {
 #include "postgres.h"
@@ -53,40 +55,47 @@ RUNSTORE_FUNCTION(runstore_recent_workflows)
 		return (Datum) 0;
 
 	const bool for_user = !PG_ARGISNULL(2);
-	Datum args[3] = {PG_GETARG_DATUM(0), Int64GetDatum(int64{runstore::pg::kRecentWorkflowSlots} * max_results),
-	                 for_user ? PG_GETARG_DATUM(2) : (Datum) 0};
+	Datum args[3] = {PG_GETARG_DATUM(0), (Datum) 0, for_user ? PG_GETARG_DATUM(2) : (Datum) 0};
 	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 	auto *seen = static_cast<int64 *>(palloc(sizeof(int64) * max_results));
-	int emitted = 0;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
 	SPIPlanPtr plan = runstore::pg::GetKeptPlan(for_user ? &runstore::pg::statements::recent_for_user
 	                                                     : &runstore::pg::statements::recent_in_workspace);
-	Portal cursor = SPI_cursor_open(nullptr, plan, args, nullptr, true);
-
-	/* Usually every row is a new workflow: fetch a little more than needed, then more. */
-	long batch = max_results + 4;
-	while (emitted < max_results) {
-		SPI_cursor_fetch(cursor, true, batch);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 i = 0; i < SPI_processed && emitted < max_results; ++i) {
-			HeapTuple row = SPI_tuptable->vals[i];
-			Datum values[3];
-			bool nulls[3];
-			for (int c = 0; c < 3; ++c)
-				values[c] = SPI_getbinval(row, SPI_tuptable->tupdesc, c + 1, &nulls[c]);
-			const int64 workflow_id = DatumGetInt64(values[0]);
-			if (Seen(seen, emitted, workflow_id))
-				continue; /* a lower slot of a workflow already returned */
-			seen[emitted++] = workflow_id;
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	for (int64 limit = int64{runstore::pg::kRecentWorkflowSlots} * max_results;; limit *= 4) {
+		args[1] = Int64GetDatum(limit);
+		tuplestore_clear(rsinfo->setResult);
+		int emitted = 0;
+		int64 rows = 0;
+		Portal cursor = SPI_cursor_open(nullptr, plan, args, nullptr, true);
+		/* Usually every row is a new workflow: fetch a little more than needed, then more. */
+		long batch = max_results + 4;
+		while (emitted < max_results) {
+			SPI_cursor_fetch(cursor, true, batch);
+			if (SPI_processed == 0)
+				break;
+			rows += static_cast<int64>(SPI_processed);
+			for (uint64 i = 0; i < SPI_processed && emitted < max_results; ++i) {
+				HeapTuple row = SPI_tuptable->vals[i];
+				Datum values[3];
+				bool nulls[3];
+				for (int c = 0; c < 3; ++c)
+					values[c] = SPI_getbinval(row, SPI_tuptable->tupdesc, c + 1, &nulls[c]);
+				const int64 workflow_id = DatumGetInt64(values[0]);
+				if (Seen(seen, emitted, workflow_id))
+					continue; /* a lower row of a workflow already returned */
+				seen[emitted++] = workflow_id;
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			}
+			SPI_freetuptable(SPI_tuptable);
+			batch *= 2;
 		}
-		SPI_freetuptable(SPI_tuptable);
-		batch *= 2;
+		SPI_cursor_close(cursor);
+		/* Done when enough workflows were found or the bound was not reached (every row read). */
+		if (emitted == max_results || rows < limit || limit > PG_INT64_MAX / 4)
+			break;
 	}
-	SPI_cursor_close(cursor);
 	SPI_finish();
 	return (Datum) 0;
 }

@@ -42,20 +42,19 @@ ToArray(Datum *elems, int n, Oid type)
 }
 
 /*
- * With the groups' slots locked (RemoveRecentRuns), finds the groups whose
- * slots name a removed run (the find statement returns each group once, its
- * `key_columns` key columns all int8 but the text user_id of the user
- * scope), then drops and recomputes them: three statements, each with its
- * own snapshot.
+ * Deletes the slot rows naming a removed run (the unname statement returns
+ * each group that lost one once, its `key_columns` key columns all int8 but
+ * the text user_id of the user scope), then writes those groups' latest
+ * remaining runs: two statements, each with its own snapshot.
  */
 void
-Collapse(KeptPlan *find, KeptPlan *clear, KeptPlan *recompute, int key_columns)
+Collapse(KeptPlan *unname, KeptPlan *recompute, int key_columns)
 {
-	Run(find, nullptr, SPI_OK_SELECT);
+	Run(unname, nullptr, SPI_OK_SELECT);
 	SPITupleTable *groups = SPI_tuptable;
 	const int n = static_cast<int>(SPI_processed);
 	if (n > 0) {
-		/* One array per key column, the group keys as the find statement returned them. */
+		/* One array per key column, the group keys as the unname statement returned them. */
 		Datum arrays[3];
 		for (int c = 0; c < key_columns; ++c) {
 			auto *column = static_cast<Datum *>(palloc(sizeof(Datum) * n));
@@ -65,8 +64,8 @@ Collapse(KeptPlan *find, KeptPlan *clear, KeptPlan *recompute, int key_columns)
 			}
 			arrays[c] = PointerGetDatum(ToArray(column, n, SPI_gettypeid(groups->tupdesc, c + 1)));
 		}
-		Run(clear, arrays, SPI_OK_DELETE);
-		Run(recompute, arrays, SPI_OK_INSERT);
+		Run(recompute, arrays, SPI_OK_SELECT);
+		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_freetuptable(groups);
 }
@@ -96,22 +95,17 @@ AddRecentRuns(TransitionRows rows)
 {
 	const bool all = rows == TransitionRows::kAll;
 	Datum slot = Int16GetDatum(RecentWorkflowSlot());
-	Run(all ? &statements::add_inserted : &statements::add_updated, &slot, SPI_OK_INSERT);
+	Run(all ? &statements::add_inserted : &statements::add_updated, &slot, SPI_OK_SELECT);
+	SPI_freetuptable(SPI_tuptable);
 }
 
 void
 RemoveRecentRuns(TransitionRows rows)
 {
 	const bool all = rows == TransitionRows::kAll;
-	/*
-	 * One lock pass for both scopes: the workspace groups' slots, held to the
-	 * end of the transaction, cover the user groups inside them.
-	 */
-	Run(all ? &statements::workspace_lock_deleted : &statements::workspace_lock_updated, nullptr, SPI_OK_SELECT);
-	SPI_freetuptable(SPI_tuptable);
-	Collapse(all ? &statements::workspace_find_deleted : &statements::workspace_find_updated,
-	         &statements::workspace_clear_groups, &statements::workspace_recompute_groups, 2);
-	Collapse(all ? &statements::user_find_deleted : &statements::user_find_updated, &statements::user_clear_groups,
+	Collapse(all ? &statements::workspace_unname_deleted : &statements::workspace_unname_updated,
+	         &statements::workspace_recompute_groups, 2);
+	Collapse(all ? &statements::user_unname_deleted : &statements::user_unname_updated,
 	         &statements::user_recompute_groups, 3);
 }
 

@@ -55,137 +55,134 @@ const Oid kRecentUserArgs[] = {INT8OID, INT8OID, TEXTOID};
 KeptPlan update_changes_groups = {"SELECT EXISTS (SELECT 1 FROM " UPDATED_OLD " c)", 0, nullptr, nullptr};
 
 /*
- * Adding runs: one upsert per group touched, into this backend's slot ($1),
- * keeping the greater (created_at, id).  Rows go in key order, so two
- * statements sharing a slot lock their rows in the same order.
+ * A slot's value lives in its key, (group, slot, last_used_at,
+ * last_execution_id), and moves to a new key on every write: the new row is
+ * inserted and the old one deleted, never updated in place.  Why: a row
+ * updated in place gathers one index entry per version while a long
+ * transaction holds the xmin horizon back, and PostgreSQL's uniqueness check
+ * of each new entry visits every earlier version of its key, so a fixed
+ * (group, slot) key made every write O(versions) under a held horizon.  With
+ * the value in the key each new entry's key is new, and a slot's newest row
+ * is the first a backward scan of (group, slot) meets (a slot's value only
+ * grows; dead versions sort below it).
+ *
+ * WRITE_SLOT: for each row of the CTE <p>_src (the group columns, created_at,
+ * id; in key order), make slot `slot` hold the greater of its value and the
+ * row's.  The slot's newest row is locked FOR UPDATE (in key order, so
+ * writers sharing a slot queue in one order); if the source row is newer it
+ * is inserted and the locked row deleted by its ctid (locked, so it is still
+ * there).  Two writers sharing a slot can both find it empty (or the row one
+ * locked deleted by the other) and both insert: the slot then holds two rows,
+ * each naming an existing run.  Readers take a group's greatest row, and
+ * removal finds rows by exact key, so that is harmless.
+ *
+ * MATCH(a) is the group equality of slot row s against alias a, COLS(a) the
+ * group columns prefixed by a, and tail ends the INSERT.
  */
-#define WORKSPACE_ADD(source)                                                                      \
-	"INSERT INTO runstore.workspace_recent_workflow_slot AS s"                                     \
-	" (workspace_id, workflow_id, slot, last_used_at, last_execution_id)"                           \
-	" SELECT DISTINCT ON (n.workspace_id, n.workflow_id) n.workspace_id, n.workflow_id, $1, n.created_at, n.id" \
-	" FROM " source " n WHERE n.workflow_id IS NOT NULL"                                           \
-	" ORDER BY n.workspace_id, n.workflow_id, n.created_at DESC, n.id DESC"                        \
-	" ON CONFLICT (workspace_id, workflow_id, slot) DO UPDATE"                                      \
-	" SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id"     \
-	" WHERE " NEWER("excluded.last_used_at", "excluded.last_execution_id", "s.last_used_at", "s.last_execution_id")
+#define WRITE_SLOT(p, table, MATCH, COLS, slot, tail)                                                  \
+	" " p "_cur AS (SELECT n.*, c.ctid AS old_ctid, c.last_used_at AS old_at, c.last_execution_id AS old_id" \
+	" FROM " p "_src n LEFT JOIN LATERAL (SELECT s.ctid, s.last_used_at, s.last_execution_id FROM " table " s" \
+	" WHERE " MATCH("n") " AND s.slot" EQ slot                                                     \
+	" ORDER BY s.last_used_at DESC, s.last_execution_id DESC LIMIT 1 FOR UPDATE OF s) c ON true),"  \
+	" " p "_put AS MATERIALIZED (SELECT * FROM " p "_cur w WHERE w.old_at IS NULL OR "              \
+	NEWER("w.created_at", "w.id", "w.old_at", "w.old_id") "),"                                      \
+	" " p "_gone AS (DELETE FROM " table " s WHERE s.ctid" EQ "ANY (ARRAY(SELECT w.old_ctid FROM " p "_put w" \
+	" WHERE w.old_ctid IS NOT NULL)) RETURNING 1),"                                                 \
+	" " p "_added AS (INSERT INTO " table " (" COLS("") ", slot, last_used_at, last_execution_id)"  \
+	" SELECT " COLS("w.") ", " slot ", w.created_at, w.id FROM " p "_put w" tail " RETURNING 1)"
 
-#define USER_ADD(source)                                                                           \
-	"INSERT INTO runstore.user_recent_workflow_slot AS s"                                          \
-	" (workspace_id, user_id, workflow_id, slot, last_used_at, last_execution_id)"                  \
-	" SELECT DISTINCT ON (n.workspace_id, n.user_id, n.workflow_id)"                               \
-	" n.workspace_id, n.user_id, n.workflow_id, $1, n.created_at, n.id"                            \
-	" FROM " source " n WHERE n.workflow_id IS NOT NULL AND n.user_id IS NOT NULL"                 \
-	" ORDER BY n.workspace_id, n.user_id, n.workflow_id, n.created_at DESC, n.id DESC"             \
-	" ON CONFLICT (workspace_id, user_id, workflow_id, slot) DO UPDATE"                             \
-	" SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id"     \
-	" WHERE " NEWER("excluded.last_used_at", "excluded.last_execution_id", "s.last_used_at", "s.last_execution_id")
+#define WS_TABLE "runstore.workspace_recent_workflow_slot"
+#define US_TABLE "runstore.user_recent_workflow_slot"
+#define WS_MATCH(a) "s.workspace_id" EQ a ".workspace_id AND s.workflow_id" EQ a ".workflow_id"
+#define US_MATCH(a) WS_MATCH(a) " AND s.user_id" EQ a ".user_id"
+#define WS_COLS(a) a "workspace_id, " a "workflow_id"
+#define US_COLS(a) a "workspace_id, " a "user_id, " a "workflow_id"
 
-/* Both scopes in one statement: one executor run and one snapshot per triggering statement. */
-#define BOTH_ADD(source) "WITH workspace_scope AS (" WORKSPACE_ADD(source) " RETURNING 1) " USER_ADD(source)
+/*
+ * Adding runs: each touched group's newest added run, both scopes, into this
+ * backend's slot ($1).  One statement: one executor run and one snapshot per
+ * triggering statement.
+ */
+#define BOTH_ADD(source)                                                                           \
+	"WITH ws_src AS (SELECT DISTINCT ON (n.workspace_id, n.workflow_id)"                           \
+	" n.workspace_id, n.workflow_id, n.created_at, n.id FROM " source " n WHERE n.workflow_id IS NOT NULL" \
+	" ORDER BY n.workspace_id, n.workflow_id, n.created_at DESC, n.id DESC),"                       \
+	WRITE_SLOT("ws", WS_TABLE, WS_MATCH, WS_COLS, "$1", "") ","                                        \
+	" us_src AS (SELECT DISTINCT ON (n.workspace_id, n.user_id, n.workflow_id)"                    \
+	" n.workspace_id, n.user_id, n.workflow_id, n.created_at, n.id FROM " source " n"              \
+	" WHERE n.workflow_id IS NOT NULL AND n.user_id IS NOT NULL"                                    \
+	" ORDER BY n.workspace_id, n.user_id, n.workflow_id, n.created_at DESC, n.id DESC),"            \
+	WRITE_SLOT("us", US_TABLE, US_MATCH, US_COLS, "$1", "")                                            \
+	" SELECT 1"
 
 KeptPlan add_inserted = {BOTH_ADD("runstore_new"), 1, kSlotArg, nullptr};
 KeptPlan add_updated = {BOTH_ADD(UPDATED_NEW), 1, kSlotArg, nullptr};
 
 /*
- * Removing runs, step 1: lock every slot row of every group that loses a run,
- * in key order.  All of them, not only those naming a removed run: a
- * concurrent collapse of the same group may be about to name one of this
- * statement's removed runs in a slot it has not committed yet.  Holding the
- * group's slots makes such a collapse finish first (or start after this
- * transaction ends), so step 2 sees what it wrote.
+ * Removing runs, step 1: delete every slot row naming a removed run, found by
+ * its exact key (one probe of each of the 16 slots per removed run, never a
+ * walk over a group's rows, which under a held horizon would meet every dead
+ * version), and return the groups that lost a row: only they can have lost
+ * their latest run, since every row names an existing run of its group and
+ * a group's greatest row names its latest run.
  *
- * The workspace scope's locks serve the user scope too: every user group
- * (workspace, user, workflow) lies inside the workspace group (workspace,
- * workflow), and every collapse, of either scope, takes this lock first.
- *
- * The statement is shaped so that its cost follows the groups touched, never
- * the size of the summary: the distinct groups of the removed rows, then one
- * primary-key probe per group (a LATERAL subquery with a row lock is never
- * flattened into a hash join over the whole slot table).  Its plan is built
- * once per backend, whatever the size of the first transition table.
+ * Rows naming a run are written by the transaction that inserted it (so they
+ * are visible once the run is) or by step 2 of a collapse, which holds a
+ * FOR SHARE lock on the run it names until it commits.  Deleting the run, or
+ * changing its group or created_at, waits for that lock, so by the time this
+ * statement (a later snapshot under READ COMMITTED) looks, every row naming
+ * the run is committed and seen.  A row an inserter has locked to replace is
+ * waited for: if the inserter deleted it, it is skipped (the group's newest
+ * row is then the inserter's own run).
  */
-#define WORKSPACE_LOCK(source)                                                                     \
-	"SELECT 1 FROM (SELECT DISTINCT o.workspace_id, o.workflow_id FROM " source " o"               \
-	" WHERE o.workflow_id IS NOT NULL ORDER BY o.workspace_id, o.workflow_id) g"                    \
-	" CROSS JOIN LATERAL (SELECT 1 FROM runstore.workspace_recent_workflow_slot s"                 \
-	" WHERE s.workspace_id" EQ "g.workspace_id AND s.workflow_id" EQ "g.workflow_id"               \
-	" ORDER BY s.slot FOR UPDATE OF s) l"
+#define SLOTS "'{0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15}'::pg_catalog.int2[]"
+#define UNNAME(table, MATCH, COLS, source, extra)                                                  \
+	"WITH gone AS (DELETE FROM " table " s WHERE s.ctid" EQ "ANY (ARRAY("                          \
+	"SELECT r.ctid FROM " source " o CROSS JOIN LATERAL (SELECT s.ctid FROM " table " s"            \
+	" WHERE " MATCH("o") " AND s.slot" EQ "ANY (" SLOTS ")"                                         \
+	" AND s.last_used_at" EQ "o.created_at AND s.last_execution_id" EQ "o.id OFFSET 0) r"           \
+	" WHERE o.workflow_id IS NOT NULL" extra ")) RETURNING " COLS("s.") ")"                        \
+	" SELECT DISTINCT " COLS("gone.") " FROM gone ORDER BY " COLS("gone.")
 
-KeptPlan workspace_lock_deleted = {WORKSPACE_LOCK("runstore_old"), 0, nullptr, nullptr};
-KeptPlan workspace_lock_updated = {WORKSPACE_LOCK(UPDATED_OLD), 0, nullptr, nullptr};
+KeptPlan workspace_unname_deleted = {UNNAME(WS_TABLE, WS_MATCH, WS_COLS, "runstore_old", ""), 0, nullptr, nullptr};
+KeptPlan workspace_unname_updated = {UNNAME(WS_TABLE, WS_MATCH, WS_COLS, UPDATED_OLD, ""), 0, nullptr, nullptr};
+KeptPlan user_unname_deleted = {UNNAME(US_TABLE, US_MATCH, US_COLS, "runstore_old", " AND o.user_id IS NOT NULL"),
+                                0, nullptr, nullptr};
+KeptPlan user_unname_updated = {UNNAME(US_TABLE, US_MATCH, US_COLS, UPDATED_OLD, " AND o.user_id IS NOT NULL"), 0,
+                                nullptr, nullptr};
 
 /*
- * Step 2 (a new statement, so a new snapshot under READ COMMITTED): the
- * groups where a slot names a removed run.  Only those can have lost their
- * latest run: every slot names an existing run of its group, and the group's
- * latest run is named by its greatest slot.  One probe per removed row (LIMIT
- * keeps the LATERAL subquery a parameterized index scan).
- */
-#define WORKSPACE_FIND(source)                                                                     \
-	"SELECT DISTINCT o.workspace_id, o.workflow_id FROM " source " o"                              \
-	" CROSS JOIN LATERAL (SELECT 1 FROM runstore.workspace_recent_workflow_slot r"                 \
-	" WHERE r.workspace_id" EQ "o.workspace_id AND r.workflow_id" EQ "o.workflow_id"               \
-	" AND r.last_execution_id" EQ "o.id LIMIT 1) r"                                                \
-	" ORDER BY o.workspace_id, o.workflow_id"
-
-#define USER_FIND(source)                                                                          \
-	"SELECT DISTINCT o.workspace_id, o.user_id, o.workflow_id FROM " source " o"                   \
-	" CROSS JOIN LATERAL (SELECT 1 FROM runstore.user_recent_workflow_slot r"                      \
-	" WHERE r.workspace_id" EQ "o.workspace_id AND r.user_id" EQ "o.user_id"                       \
-	" AND r.workflow_id" EQ "o.workflow_id AND r.last_execution_id" EQ "o.id LIMIT 1) r"           \
-	" ORDER BY o.workspace_id, o.user_id, o.workflow_id"
-
-KeptPlan workspace_find_deleted = {WORKSPACE_FIND("runstore_old"), 0, nullptr, nullptr};
-KeptPlan workspace_find_updated = {WORKSPACE_FIND(UPDATED_OLD), 0, nullptr, nullptr};
-KeptPlan user_find_deleted = {USER_FIND("runstore_old"), 0, nullptr, nullptr};
-KeptPlan user_find_updated = {USER_FIND(UPDATED_OLD), 0, nullptr, nullptr};
-
-/* Step 3 (a new snapshot again): drop those groups' slots. */
-KeptPlan workspace_clear_groups = {
-    "DELETE FROM runstore.workspace_recent_workflow_slot s"
-    " USING ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.int8[])) AS g(workspace_id, workflow_id)"
-    " WHERE s.workspace_id" EQ "g.workspace_id AND s.workflow_id" EQ "g.workflow_id",
-    2, kWorkspaceGroupsArgs, nullptr};
-KeptPlan user_clear_groups = {
-    "DELETE FROM runstore.user_recent_workflow_slot s"
-    " USING ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.text[]),"
-    " pg_catalog.unnest($3::pg_catalog.int8[]))"
-    " AS g(workspace_id, user_id, workflow_id)"
-    " WHERE s.workspace_id" EQ "g.workspace_id AND s.user_id" EQ "g.user_id AND s.workflow_id" EQ "g.workflow_id",
-    3, kUserGroupsArgs, nullptr};
-
-/*
- * Step 4 (a new snapshot again): each group's latest remaining run, one index
- * probe per group, into slot 0, keeping the greater value should a
- * concurrent inserter have written slot 0 meanwhile.
+ * Step 2 (a new snapshot again): each such group's latest remaining run, one
+ * index probe per group, locked FOR SHARE until this transaction ends (see
+ * step 1), written into slot 0 keeping the greater value.  Two collapses of
+ * one group can name the same run in slot 0 (the second, waiting for the
+ * first's lock on the slot's row, finds it deleted and inserts; or a run
+ * moved by an UPDATE is named by its updater and, after it commits, by a
+ * collapse that waited for it): the row is then already there, hence ON
+ * CONFLICT DO NOTHING.  Adding runs needs none: only the transaction that
+ * inserted or moved a run names it there.
  */
 KeptPlan workspace_recompute_groups = {
-    "INSERT INTO runstore.workspace_recent_workflow_slot AS s"
-    " (workspace_id, workflow_id, slot, last_used_at, last_execution_id)"
-    " SELECT g.workspace_id, g.workflow_id, 0, t.created_at, t.id"
+    "WITH ws_src AS (SELECT g.workspace_id, g.workflow_id, t.created_at, t.id"
     " FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.int8[])) AS g(workspace_id, workflow_id)"
     " CROSS JOIN LATERAL (SELECT e.created_at, e.id FROM runstore.executions e"
     "  WHERE e.workspace_id" EQ "g.workspace_id AND e.workflow_id" EQ "g.workflow_id"
-    "  ORDER BY e.created_at DESC, e.id DESC LIMIT 1) t"
-    " ORDER BY g.workspace_id, g.workflow_id"
-    " ON CONFLICT (workspace_id, workflow_id, slot) DO UPDATE"
-    " SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id"
-    " WHERE " NEWER("excluded.last_used_at", "excluded.last_execution_id", "s.last_used_at", "s.last_execution_id"),
+    "  ORDER BY e.created_at DESC, e.id DESC LIMIT 1 FOR SHARE OF e) t"
+    " ORDER BY g.workspace_id, g.workflow_id),"
+    WRITE_SLOT("ws", WS_TABLE, WS_MATCH, WS_COLS, "0::pg_catalog.int2", " ON CONFLICT DO NOTHING")
+    " SELECT 1",
     2, kWorkspaceGroupsArgs, nullptr};
 KeptPlan user_recompute_groups = {
-    "INSERT INTO runstore.user_recent_workflow_slot AS s"
-    " (workspace_id, user_id, workflow_id, slot, last_used_at, last_execution_id)"
-    " SELECT g.workspace_id, g.user_id, g.workflow_id, 0, t.created_at, t.id"
+    "WITH us_src AS (SELECT g.workspace_id, g.user_id, g.workflow_id, t.created_at, t.id"
     " FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.text[]),"
     " pg_catalog.unnest($3::pg_catalog.int8[]))"
     " AS g(workspace_id, user_id, workflow_id)"
     " CROSS JOIN LATERAL (SELECT e.created_at, e.id FROM runstore.executions e"
     "  WHERE e.workspace_id" EQ "g.workspace_id AND e.user_id" EQ "g.user_id AND e.workflow_id" EQ "g.workflow_id"
-    "  ORDER BY e.created_at DESC, e.id DESC LIMIT 1) t"
-    " ORDER BY g.workspace_id, g.user_id, g.workflow_id"
-    " ON CONFLICT (workspace_id, user_id, workflow_id, slot) DO UPDATE"
-    " SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id"
-    " WHERE " NEWER("excluded.last_used_at", "excluded.last_execution_id", "s.last_used_at", "s.last_execution_id"),
+    "  ORDER BY e.created_at DESC, e.id DESC LIMIT 1 FOR SHARE OF e) t"
+    " ORDER BY g.workspace_id, g.user_id, g.workflow_id),"
+    WRITE_SLOT("us", US_TABLE, US_MATCH, US_COLS, "0::pg_catalog.int2", " ON CONFLICT DO NOTHING")
+    " SELECT 1",
     3, kUserGroupsArgs, nullptr};
 
 KeptPlan truncate_recent = {

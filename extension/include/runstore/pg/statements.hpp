@@ -27,23 +27,18 @@ extern KeptPlan delete_by_tag_in_workspace;
 /*
  * Recent workflows (recent_workflow_statements.cpp).  Trigger statements read
  * the transition tables runstore_new / runstore_old.
- *   add_*:         $1 int2 slot; upsert each touched group's newest run, both scopes
- *   *_lock_*:      lock the slot rows of every group losing a run
- *   *_find_*:      the groups whose slots name a removed run
- *   *_clear_groups, *_recompute_groups: $1.. arrays of group keys
+ *   add_*:              $1 int2 slot; each touched group's newest run into the slot, both scopes
+ *   *_unname_*:         delete the slot rows naming a removed run; the groups that lost one
+ *   *_recompute_groups: $1.. arrays of group keys; their latest runs into slot 0
  */
 /* UPDATE only: did it change any run's group, created_at or id? one boolean row */
 extern KeptPlan update_changes_groups;
 extern KeptPlan add_inserted; /* both scopes, one statement */
 extern KeptPlan add_updated;
-extern KeptPlan workspace_lock_deleted;
-extern KeptPlan workspace_lock_updated;
-extern KeptPlan workspace_find_deleted;
-extern KeptPlan workspace_find_updated;
-extern KeptPlan user_find_deleted;
-extern KeptPlan user_find_updated;
-extern KeptPlan workspace_clear_groups;
-extern KeptPlan user_clear_groups;
+extern KeptPlan workspace_unname_deleted;
+extern KeptPlan workspace_unname_updated;
+extern KeptPlan user_unname_deleted;
+extern KeptPlan user_unname_updated;
 extern KeptPlan workspace_recompute_groups;
 extern KeptPlan user_recompute_groups;
 extern KeptPlan truncate_recent;
