@@ -70,7 +70,7 @@ FROM unnest(ARRAY['select_by_ids', 'select_by_ids_in_workspace',
 SELECT name FROM unnest(ARRAY['add_updated', 'workspace_unname_updated', 'user_unname_updated',
                               'workspace_recompute_groups', 'recent_for_user']) AS name
 WHERE replace(runstore._statement_text(name),   -- the one "=" that is an assignment
-              'SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id', '')
+              'SET last_used_at = w.created_at, last_execution_id = w.id', '')
       ~ '( [<>=] | IN \(| IS (NOT )?DISTINCT FROM )';
 
 -- The queue statements too; their SET assignments ("col = ") are the only bare "=".

@@ -23,6 +23,8 @@ namespace runstore::pg {
 
 namespace {
 
+constexpr int kMaxAddAttempts = 1000;
+
 void
 Run(KeptPlan *kept, Datum *values, int expected)
 {
@@ -95,8 +97,24 @@ AddRecentRuns(TransitionRows rows)
 {
 	const bool all = rows == TransitionRows::kAll;
 	Datum slot = Int16GetDatum(RecentWorkflowSlot());
-	Run(all ? &statements::add_inserted : &statements::add_updated, &slot, SPI_OK_SELECT);
-	SPI_freetuptable(SPI_tuptable);
+	/*
+	 * The statement returns how many groups it could not write because a
+	 * writer sharing the slot changed the row during it (see ADD_SLOT); run
+	 * again, with a new snapshot, until none.  Each retry means another
+	 * writer committed meanwhile, so this ends; the bound only guards it.
+	 */
+	for (int attempt = 1;; ++attempt) {
+		Run(all ? &statements::add_inserted : &statements::add_updated, &slot, SPI_OK_SELECT);
+		bool isnull;
+		const int64 misses =
+		    DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		SPI_freetuptable(SPI_tuptable);
+		if (misses == 0)
+			break;
+		if (attempt == kMaxAddAttempts)
+			elog(ERROR, "runstore: recent-workflows slot writes still contended after %d attempts", attempt);
+		/* SPI takes a new snapshot for the next run (a read-write call under READ COMMITTED). */
+	}
 }
 
 void

@@ -56,40 +56,62 @@ KeptPlan update_changes_groups = {"SELECT EXISTS (SELECT 1 FROM " UPDATED_OLD " 
 
 /*
  * A slot's value lives in its key, (group, slot, last_used_at,
- * last_execution_id), and moves to a new key on every write: the new row is
- * inserted and the old one deleted, never updated in place.  Why: a row
- * updated in place gathers one index entry per version while a long
- * transaction holds the xmin horizon back, and PostgreSQL's uniqueness check
- * of each new entry visits every earlier version of its key, so a fixed
- * (group, slot) key made every write O(versions) under a held horizon.  With
- * the value in the key each new entry's key is new, and a slot's newest row
- * is the first a backward scan of (group, slot) meets (a slot's value only
- * grows; dead versions sort below it).
+ * last_execution_id), so every write gives the row a new key.  Why: while a
+ * long transaction holds the xmin horizon back, a row written over and over
+ * keeps an index entry per version, and PostgreSQL's uniqueness check of each
+ * new entry visits every earlier version of the entry's key.  With a fixed
+ * (group, slot) key every write was O(versions) under a held horizon; with
+ * the value in the key each new entry's key is new.  A slot's value only
+ * grows, so its live row is the first a backward scan of (group, slot) meets,
+ * above its dead versions.
  *
- * WRITE_SLOT: for each row of the CTE <p>_src (the group columns, created_at,
- * id; in key order), make slot `slot` hold the greater of its value and the
- * row's.  The slot's newest row is locked FOR UPDATE (in key order, so
- * writers sharing a slot queue in one order); if the source row is newer it
- * is inserted and the locked row deleted by its ctid (locked, so it is still
- * there).  Two writers sharing a slot can both find it empty (or the row one
- * locked deleted by the other) and both insert: the slot then holds two rows,
- * each naming an existing run.  Readers take a group's greatest row, and
- * removal finds rows by exact key, so that is harmless.
+ * ADD_SLOT (adding runs, the hot path): for each row of the CTE <p>_src (the
+ * group columns, created_at, id; in key order), lock the slot's newest row
+ * FOR UPDATE (in key order, so writers sharing a slot queue in one order) and
+ * if the source row is newer, update that row in place (by ctid) or insert
+ * one if the slot is empty.  <p>_misses counts the rows the update did not
+ * reach: when a writer sharing the slot changed the locked row and committed
+ * during this statement, the lock returns the new version, which this
+ * statement's snapshot cannot update.  The caller then runs the statement
+ * again (a new snapshot; what it already wrote is a no-op).  Two writers
+ * sharing an empty slot both insert: the slot then holds two rows, each
+ * naming an existing run, which readers (a group's greatest row) and removal
+ * (rows found by exact key) handle.
+ *
+ * WRITE_SLOT (a collapse's slot-0 write, rare): the same choice, but the
+ * newer value is inserted and the locked row deleted, with ON CONFLICT DO
+ * NOTHING, because two collapses can name the same run in slot 0, and an
+ * in-place update could not skip the duplicate.
  *
  * MATCH(a) is the group equality of slot row s against alias a, COLS(a) the
- * group columns prefixed by a, and tail ends the INSERT.
+ * group columns prefixed by a.
  */
-#define WRITE_SLOT(p, table, MATCH, COLS, slot, tail)                                                  \
-	" " p "_cur AS (SELECT n.*, c.ctid AS old_ctid, c.last_used_at AS old_at, c.last_execution_id AS old_id" \
-	" FROM " p "_src n LEFT JOIN LATERAL (SELECT s.ctid, s.last_used_at, s.last_execution_id FROM " table " s" \
+#define SLOT_CUR(p, table, MATCH, slot)                                                            \
+	" " p "_cur AS MATERIALIZED (SELECT n.*, c.ctid AS old_ctid FROM " p "_src n LEFT JOIN LATERAL"  \
+	" (SELECT s.ctid, s.last_used_at, s.last_execution_id FROM " table " s"                         \
 	" WHERE " MATCH("n") " AND s.slot" EQ slot                                                     \
-	" ORDER BY s.last_used_at DESC, s.last_execution_id DESC LIMIT 1 FOR UPDATE OF s) c ON true),"  \
-	" " p "_put AS MATERIALIZED (SELECT * FROM " p "_cur w WHERE w.old_at IS NULL OR "              \
-	NEWER("w.created_at", "w.id", "w.old_at", "w.old_id") "),"                                      \
-	" " p "_gone AS (DELETE FROM " table " s WHERE s.ctid" EQ "ANY (ARRAY(SELECT w.old_ctid FROM " p "_put w" \
-	" WHERE w.old_ctid IS NOT NULL)) RETURNING 1),"                                                 \
+	" ORDER BY s.last_used_at DESC, s.last_execution_id DESC LIMIT 1 FOR UPDATE OF s) c ON true"    \
+	" WHERE c.ctid IS NULL OR " NEWER("n.created_at", "n.id", "c.last_used_at", "c.last_execution_id") "),"
+
+#define SLOT_INSERT(p, table, COLS, slot, tail)                                                    \
 	" " p "_added AS (INSERT INTO " table " (" COLS("") ", slot, last_used_at, last_execution_id)"  \
-	" SELECT " COLS("w.") ", " slot ", w.created_at, w.id FROM " p "_put w" tail " RETURNING 1)"
+	" SELECT " COLS("w.") ", " slot ", w.created_at, w.id FROM " p "_cur w" tail " RETURNING 1)"
+
+#define ADD_SLOT(p, table, MATCH, COLS)                                                            \
+	SLOT_CUR(p, table, MATCH, "$1")                                                               \
+	" " p "_moved AS (UPDATE " table " s SET last_used_at = w.created_at, last_execution_id = w.id" \
+	" FROM " p "_cur w WHERE s.ctid" EQ "w.old_ctid RETURNING 1),"                                 \
+	SLOT_INSERT(p, table, COLS, "$1", " WHERE w.old_ctid IS NULL")
+
+#define ADD_MISSES(p)                                                                              \
+	"(SELECT pg_catalog.count(*) FROM " p "_cur w WHERE w.old_ctid IS NOT NULL)"                   \
+	" OPERATOR(pg_catalog.-) (SELECT pg_catalog.count(*) FROM " p "_moved)"
+
+#define WRITE_SLOT(p, table, MATCH, COLS, slot)                                                    \
+	SLOT_CUR(p, table, MATCH, slot)                                                               \
+	" " p "_gone AS (DELETE FROM " table " s WHERE s.ctid" EQ "ANY (ARRAY(SELECT w.old_ctid FROM " p "_cur w" \
+	" WHERE w.old_ctid IS NOT NULL)) RETURNING 1),"                                                 \
+	SLOT_INSERT(p, table, COLS, slot, " ON CONFLICT DO NOTHING")
 
 #define WS_TABLE "runstore.workspace_recent_workflow_slot"
 #define US_TABLE "runstore.user_recent_workflow_slot"
@@ -101,19 +123,19 @@ KeptPlan update_changes_groups = {"SELECT EXISTS (SELECT 1 FROM " UPDATED_OLD " 
 /*
  * Adding runs: each touched group's newest added run, both scopes, into this
  * backend's slot ($1).  One statement: one executor run and one snapshot per
- * triggering statement.
+ * triggering statement.  Returns one int8, the groups to write again.
  */
 #define BOTH_ADD(source)                                                                           \
 	"WITH ws_src AS (SELECT DISTINCT ON (n.workspace_id, n.workflow_id)"                           \
 	" n.workspace_id, n.workflow_id, n.created_at, n.id FROM " source " n WHERE n.workflow_id IS NOT NULL" \
 	" ORDER BY n.workspace_id, n.workflow_id, n.created_at DESC, n.id DESC),"                       \
-	WRITE_SLOT("ws", WS_TABLE, WS_MATCH, WS_COLS, "$1", "") ","                                        \
+	ADD_SLOT("ws", WS_TABLE, WS_MATCH, WS_COLS) ","                                                \
 	" us_src AS (SELECT DISTINCT ON (n.workspace_id, n.user_id, n.workflow_id)"                    \
 	" n.workspace_id, n.user_id, n.workflow_id, n.created_at, n.id FROM " source " n"              \
 	" WHERE n.workflow_id IS NOT NULL AND n.user_id IS NOT NULL"                                    \
 	" ORDER BY n.workspace_id, n.user_id, n.workflow_id, n.created_at DESC, n.id DESC),"            \
-	WRITE_SLOT("us", US_TABLE, US_MATCH, US_COLS, "$1", "")                                            \
-	" SELECT 1"
+	ADD_SLOT("us", US_TABLE, US_MATCH, US_COLS)                                                    \
+	" SELECT " ADD_MISSES("ws") " OPERATOR(pg_catalog.+) " ADD_MISSES("us")
 
 KeptPlan add_inserted = {BOTH_ADD("runstore_new"), 1, kSlotArg, nullptr};
 KeptPlan add_updated = {BOTH_ADD(UPDATED_NEW), 1, kSlotArg, nullptr};
@@ -169,7 +191,7 @@ KeptPlan workspace_recompute_groups = {
     "  WHERE e.workspace_id" EQ "g.workspace_id AND e.workflow_id" EQ "g.workflow_id"
     "  ORDER BY e.created_at DESC, e.id DESC LIMIT 1 FOR SHARE OF e) t"
     " ORDER BY g.workspace_id, g.workflow_id),"
-    WRITE_SLOT("ws", WS_TABLE, WS_MATCH, WS_COLS, "0::pg_catalog.int2", " ON CONFLICT DO NOTHING")
+    WRITE_SLOT("ws", WS_TABLE, WS_MATCH, WS_COLS, "0::pg_catalog.int2")
     " SELECT 1",
     2, kWorkspaceGroupsArgs, nullptr};
 KeptPlan user_recompute_groups = {
@@ -181,7 +203,7 @@ KeptPlan user_recompute_groups = {
     "  WHERE e.workspace_id" EQ "g.workspace_id AND e.user_id" EQ "g.user_id AND e.workflow_id" EQ "g.workflow_id"
     "  ORDER BY e.created_at DESC, e.id DESC LIMIT 1 FOR SHARE OF e) t"
     " ORDER BY g.workspace_id, g.user_id, g.workflow_id),"
-    WRITE_SLOT("us", US_TABLE, US_MATCH, US_COLS, "0::pg_catalog.int2", " ON CONFLICT DO NOTHING")
+    WRITE_SLOT("us", US_TABLE, US_MATCH, US_COLS, "0::pg_catalog.int2")
     " SELECT 1",
     3, kUserGroupsArgs, nullptr};
 
@@ -191,9 +213,11 @@ KeptPlan truncate_recent = {
 /*
  * recent_workflows: slot rows newest first, read through a cursor until
  * max_results distinct workflows are seen.  A group's first row in this order
- * is its greatest slot.  $2 = 16 * max_results bounds the read (a group has
- * at most 16 slots) and, with the fast-start cursor option, steers the
- * planner to the index that matches the ORDER BY instead of a sort.
+ * is its greatest row.  $2 bounds the read (16 * max_results: a group has 16
+ * slots, one row each but after a race; fn_recent_workflows.cpp reads again
+ * with a larger bound if that was not enough) and, with the fast-start cursor
+ * option, steers the planner to the index that matches the ORDER BY instead
+ * of a sort.
  */
 KeptPlan recent_in_workspace = {
     "SELECT s.workflow_id, s.last_used_at, s.last_execution_id FROM runstore.workspace_recent_workflow_slot s"
