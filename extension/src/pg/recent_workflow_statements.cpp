@@ -69,7 +69,7 @@ KeptPlan update_changes_groups = {"SELECT EXISTS (SELECT 1 FROM " UPDATED_OLD " 
  * group columns, created_at, id; in key order), lock the slot's newest row
  * FOR UPDATE (in key order, so writers sharing a slot queue in one order) and
  * if the source row is newer, update that row in place (by ctid) or insert
- * one if the slot is empty.  <p>_misses counts the rows the update did not
+ * one if the slot is empty.  ADD_MISSES counts the rows the update did not
  * reach: when a writer sharing the slot changed the locked row and committed
  * during this statement, the lock returns the new version, which this
  * statement's snapshot cannot update.  The caller then runs the statement
@@ -153,9 +153,11 @@ KeptPlan add_updated = {BOTH_ADD(UPDATED_NEW), 1, kSlotArg, nullptr};
  * FOR SHARE lock on the run it names until it commits.  Deleting the run, or
  * changing its group or created_at, waits for that lock, so by the time this
  * statement (a later snapshot under READ COMMITTED) looks, every row naming
- * the run is committed and seen.  A row an inserter has locked to replace is
- * waited for: if the inserter deleted it, it is skipped (the group's newest
- * row is then the inserter's own run).
+ * the run is committed and seen.  A row an inserter has locked is waited
+ * for; if the inserter moved it to its newer run meanwhile, the delete goes
+ * to that new version (a TID scan's recheck accepts it), so the group is
+ * recomputed in step 2, which names the inserter's run again: extra work in
+ * a rare race, never a wrong summary.
  */
 #define SLOTS "'{0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15}'::pg_catalog.int2[]"
 #define UNNAME(table, MATCH, COLS, source, extra)                                                  \
