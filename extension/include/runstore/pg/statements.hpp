@@ -27,7 +27,8 @@ extern KeptPlan delete_by_tag_in_workspace;
 /*
  * Recent workflows (recent_workflow_statements.cpp).  Trigger statements read
  * the transition tables runstore_new / runstore_old.
- *   add_*:              $1 int2 slot; each touched group's newest run into the slot, both scopes
+ *   add_*:              $1 int2 slot; each touched group's newest run into the slot, both scopes;
+ *                       one int8 row: the groups to write again (see ADD_SLOT)
  *   *_unname_*:         delete the slot rows naming a removed run; the groups that lost one
  *   *_recompute_groups: $1.. arrays of group keys; their latest runs into slot 0
  */
