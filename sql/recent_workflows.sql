@@ -202,6 +202,47 @@ REVOKE ALL ON runstore.executions FROM recent_writer;
 REVOKE ALL ON SCHEMA runstore FROM recent_writer;
 DROP ROLE recent_writer;
 
+-- A single-row INSERT under READ COMMITTED writes the slots directly (no SPI
+-- statement).  Inserts in one transaction see each other's slot writes; an
+-- older run changes nothing; a run without a user counts per workspace only.
+-- Slots are pinned here so the slot rows shown do not depend on the backend.
+SET runstore.summary_slot = 0;
+BEGIN;
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(51), 11, 1, 'ann', t(1));
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(52), 11, 1, 'ann', t(3));
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(53), 11, 1, 'ann', t(2));
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, created_at) VALUES (u(54), 11, 2, t(4));
+INSERT INTO runstore.executions (id, workspace_id, created_at) VALUES (u(55), 11, t(5));
+COMMIT;
+SELECT * FROM summary WHERE workspace_id = 11;
+-- Another slot starts empty and takes any run, even an older one; the group's
+-- value is its greatest slot.
+SET runstore.summary_slot = 4;
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(56), 11, 1, 'ann', t(0));
+SELECT slot, right(last_execution_id::text, 4)::int AS run FROM runstore.workspace_recent_workflow_slot
+  WHERE workspace_id = 11 AND workflow_id = 1 ORDER BY slot;
+SELECT workflow_id, right(last_execution_id::text, 4)::int AS run FROM runstore.recent_workflows(11, 10, 'ann');
+-- REPEATABLE READ takes the SPI statement (a concurrent change then raises
+-- 40001 the executor's way); the result is the same.
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(57), 11, 1, 'ann', t(6));
+COMMIT;
+SELECT slot, right(last_execution_id::text, 4)::int AS run FROM runstore.workspace_recent_workflow_slot
+  WHERE workspace_id = 11 AND workflow_id = 1 ORDER BY slot;
+-- So do slot tables that differ from what the extension created, here by a
+-- trigger, which the direct writes would not fire: it fires.
+CREATE FUNCTION slot_written() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE NOTICE 'slot % now names run %', NEW.slot, right(NEW.last_execution_id::text, 4)::int; RETURN NEW; END $$;
+CREATE TRIGGER slot_written AFTER INSERT OR UPDATE ON runstore.workspace_recent_workflow_slot
+  FOR EACH ROW EXECUTE FUNCTION slot_written();
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(58), 11, 1, 'ann', t(7));
+DROP TRIGGER slot_written ON runstore.workspace_recent_workflow_slot;
+DROP FUNCTION slot_written();
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(59), 11, 1, 'ann', t(8));
+SELECT * FROM summary WHERE workspace_id = 11;
+SELECT * FROM inconsistencies;
+RESET runstore.summary_slot;
+
 TRUNCATE runstore.executions;
 DROP VIEW inconsistencies;
 DROP VIEW summary;

@@ -15,6 +15,7 @@ extern "C" {
 #include "utils/rel.h"
 }
 
+#include "runstore/pg/recent_workflow_direct_add.hpp"
 #include "runstore/pg/recent_workflow_maintenance.hpp"
 #include "runstore/pg/runstore_relations.hpp"
 #include "runstore/pg_boundary.hpp"
@@ -59,6 +60,13 @@ RUNSTORE_FUNCTION(runstore_maintain_recent_workflows)
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("runstore._maintain_recent_workflows() must fire AFTER ... FOR EACH STATEMENT")));
 	RequireExecutionsTable(td);
+
+	/* The common single-row INSERT, without SPI (recent_workflow_direct_add.hpp says why). */
+	if (TRIGGER_FIRED_BY_INSERT(event)) {
+		RequireTransitionTables(td, false, true);
+		if (runstore::pg::AddInsertedRunDirectly(td, runstore::pg::RecentWorkflowSlot()))
+			return PointerGetDatum(nullptr);
+	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
