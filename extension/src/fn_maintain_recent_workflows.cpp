@@ -61,10 +61,10 @@ RUNSTORE_FUNCTION(runstore_maintain_recent_workflows)
 		                errmsg("runstore._maintain_recent_workflows() must fire AFTER ... FOR EACH STATEMENT")));
 	RequireExecutionsTable(td);
 
-	/* The common single-row INSERT, without SPI (recent_workflow_direct_add.hpp says why). */
+	/* INSERT under READ COMMITTED, without SPI (recent_workflow_direct_add.hpp says why). */
 	if (TRIGGER_FIRED_BY_INSERT(event)) {
 		RequireTransitionTables(td, false, true);
-		if (runstore::pg::AddInsertedRunDirectly(td, runstore::pg::RecentWorkflowSlot()))
+		if (runstore::pg::AddInsertedRunsDirectly(td, runstore::pg::RecentWorkflowSlot()))
 			return PointerGetDatum(nullptr);
 	}
 

@@ -1,20 +1,17 @@
 /*
- * recent_workflow_direct_add.hpp: the single-row INSERT's summary upkeep by
- * direct index and heap access (PostgreSQL zone).
+ * recent_workflow_direct_add.hpp: an INSERT's summary upkeep by direct index
+ * and heap access, without SPI (PostgreSQL zone).
  *
- * Why: a single-row INSERT is the common write (a service enqueueing one
- * run), and through SPI its upkeep is one statement of about 38 plan nodes
- * whose executor start-up and shutdown cost more than the two slot writes
- * themselves (measured: ~0.41 ms of upkeep per insert, 18% of the backend's
- * time in executor start-up).  This path does the same writes as the SPI
- * statement (ADD_SLOT in recent_workflow_statements.cpp) with the access
- * methods' own calls: per scope one backward probe of the slot's primary-key
- * range, one row lock, one update or insert and its index entries.
- *
- * Semantics are the statement's under READ COMMITTED: the probe reads a fresh
- * snapshot; the lock follows the row to its latest version when a writer
- * sharing the slot changed it meanwhile (TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
- * what EvalPlanQual does), so this path never misses and never re-runs.
+ * Why: through SPI a single-row INSERT's upkeep was one statement of about 38
+ * plan nodes whose executor start-up and shutdown cost more than the two
+ * slot writes themselves (session 8: ~0.41 ms of upkeep per insert, 18% of
+ * the backend's time in executor start-up), and a bulk INSERT's sorted every
+ * row twice (DISTINCT ON per scope) to find each group's newest run.  Here a
+ * single row is written as it is, and many rows are reduced to each group's
+ * newest run in one pass over the transition table with a hash table per
+ * scope (memory O(groups)); then each group is one slot write
+ * (slot_table_writer.hpp), in primary-key order, workspace scope first, as
+ * the SPI statement does.
  */
 #pragma once
 
@@ -27,13 +24,14 @@ extern "C" {
 namespace runstore::pg {
 
 /*
- * Adds the run of a single-row INSERT (td's new transition table) to both
- * summaries through `slot`.  Returns false, having written nothing, when
- * this path does not apply and the caller must run the SPI statement: not
- * exactly one row, REPEATABLE READ or SERIALIZABLE (whose conflicts the
- * executor reports as 40001), or slot tables whose shape, indexes, triggers,
- * row-level security or privileges differ from what the extension created.
+ * Adds the runs of an INSERT (td's new transition table) to both summaries
+ * through `slot`.  Returns false, having written nothing, when this path does
+ * not apply and the caller must run the SPI statement: REPEATABLE READ or
+ * SERIALIZABLE (whose conflicts the executor reports as 40001), a NULL where
+ * the extension declares NOT NULL, or slot tables whose shape, indexes,
+ * triggers, row-level security or privileges differ from what the extension
+ * created (slot_table_writer.hpp).
  */
-bool AddInsertedRunDirectly(const TriggerData *td, int16 slot);
+bool AddInsertedRunsDirectly(const TriggerData *td, int16 slot);
 
 } // namespace runstore::pg
