@@ -230,12 +230,38 @@ COMMIT;
 SELECT slot, right(last_execution_id::text, 4)::int AS run FROM runstore.workspace_recent_workflow_slot
   WHERE workspace_id = 11 AND workflow_id = 1 ORDER BY slot;
 -- So do slot tables that differ from what the extension created, here by a
--- trigger, which the direct writes would not fire: it fires.
+-- trigger, which the direct writes would not fire: it fires.  It also shows
+-- the settings the SPI statements run with: JIT off and sequential scans off
+-- (their plans are kept for the backend's life, costed for the first
+-- transition table they saw: after a bulk DELETE a single-row write would
+-- JIT-compile them again, and a plan made while the summary was small would
+-- keep scanning it whole once large; plans.sql shows the plans), and that
+-- the session's own settings are back afterwards.
+SET jit = on;
 CREATE FUNCTION slot_written() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN RAISE NOTICE 'slot % now names run %', NEW.slot, right(NEW.last_execution_id::text, 4)::int; RETURN NEW; END $$;
+BEGIN
+  RAISE NOTICE 'slot % now names run % (jit %, enable_seqscan %)', NEW.slot,
+    right(NEW.last_execution_id::text, 4)::int, current_setting('jit'), current_setting('enable_seqscan');
+  IF NEW.last_execution_id = u(60) THEN
+    RAISE EXCEPTION 'slot_written refuses run 60';
+  END IF;
+  RETURN NEW;
+END $$;
 CREATE TRIGGER slot_written AFTER INSERT OR UPDATE ON runstore.workspace_recent_workflow_slot
   FOR EACH ROW EXECUTE FUNCTION slot_written();
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(58), 11, 1, 'ann', t(7));
+SELECT current_setting('jit') AS jit, current_setting('enable_seqscan') AS enable_seqscan;
+-- An error inside the upkeep restores them too, with the savepoint's rollback.
+BEGIN;
+SAVEPOINT before_refused;
+\set VERBOSITY terse
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(60), 11, 1, 'ann', t(9));
+\set VERBOSITY default
+ROLLBACK TO before_refused;
+SELECT current_setting('jit') AS jit, current_setting('enable_seqscan') AS enable_seqscan;
+COMMIT;
+SELECT count(*) AS run_60_rows FROM runstore.executions WHERE id = u(60);
+RESET jit;
 DROP TRIGGER slot_written ON runstore.workspace_recent_workflow_slot;
 DROP FUNCTION slot_written();
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(59), 11, 1, 'ann', t(8));
@@ -250,10 +276,3 @@ DROP FUNCTION t(int);
 RESET TimeZone;
 RESET DateStyle;
 
--- The upkeep's statements keep their plans for the backend's life, costed for
--- the first transition table they saw; after a bulk DELETE those costs pass
--- jit_above_cost.  The trigger function runs with JIT off, so a later
--- single-row write in the same backend does not JIT-compile them again; and
--- with sequential scans off, so a plan made while the summary was small does
--- not keep scanning it whole once it is large (plans.sql shows the plans).
-SELECT proconfig FROM pg_proc WHERE oid = 'runstore._maintain_recent_workflows()'::regprocedure;

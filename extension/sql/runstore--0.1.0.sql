@@ -144,21 +144,12 @@ CREATE INDEX executions_user_workflow_recent_idx ON runstore.executions
 -- must count every run, whoever writes it and whatever row-level security
 -- the writer is under; the callers need no privileges on the slot tables.
 -- Every name in its SQL is schema-qualified.
--- SET jit = off: its statements read the transition tables and their plans
--- are kept for the backend's life, costed for the first statement's row
--- count.  After one bulk DELETE those costs pass jit_above_cost, and every
--- later single-row DELETE in that backend JIT-compiled the upkeep again
--- (measured: 330-390 ms instead of ~2.5 ms).  These statements touch a few
--- rows per group; JIT never pays for them.
--- SET enable_seqscan = off, for the same kept plans: each is meant to touch
--- only the rows of the groups a statement changed (index probes, and deletes
--- of slot rows by ctid).  Planned while the summary is small, a sequential
--- scan looks cheaper than a TID scan and would stay in the plan as the
--- summary grows to millions of rows.
+-- Its SPI statements run with jit = off and enable_seqscan = off, set in C++
+-- (fn_maintain_recent_workflows.cpp says why) rather than as SET clauses
+-- here, which would be applied on every call, direct INSERTs included.
 CREATE FUNCTION runstore._maintain_recent_workflows() RETURNS trigger
   AS 'MODULE_PATHNAME', 'runstore_maintain_recent_workflows'
-  LANGUAGE C SECURITY DEFINER
-  SET jit = off SET enable_seqscan = off;
+  LANGUAGE C SECURITY DEFINER;
 REVOKE ALL ON FUNCTION runstore._maintain_recent_workflows() FROM PUBLIC;
 
 CREATE TRIGGER executions_recent_workflows_insert AFTER INSERT ON runstore.executions
