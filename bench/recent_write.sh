@@ -2,8 +2,9 @@
 # recent_write.sh: what keeping recent workflows exact costs writers, on
 # three tables with the same columns and indexes (recent_write_setup.sql):
 # no tracking, runstore's C++ triggers, a PL/pgSQL ON CONFLICT row trigger.
-#   bulk     one INSERT ... SELECT of 500,000 runs (50,000 workflow groups,
-#            500,000 user groups), psql \timing
+#   bulk     one INSERT ... SELECT of 500,000 runs (50,000 workflow groups;
+#            the user is fixed by the workspace, so 50,000 user groups too),
+#            psql \timing
 #   spread   single-row inserts over 100,000 groups, 8 pgbench clients
 #   hot      single-row inserts into one group, 8 pgbench clients
 # Contenders interleave (rotated order) and repeat; ratios of medians.

@@ -26,7 +26,10 @@ COMMIT;
 CREATE TEMP TABLE v7 AS SELECT n, runstore.uuid_v7() AS id FROM generate_series(1, 10000) n;
 SELECT count(*) FILTER (WHERE substr(id::text, 15, 1) <> '7') AS wrong_version,
        count(*) FILTER (WHERE substr(id::text, 20, 1) NOT IN ('8', '9', 'a', 'b')) AS wrong_variant,
-       count(DISTINCT id) AS distinct_ids
+       count(DISTINCT id) AS distinct_ids,
+       -- the last 48 random bits alone: the random bytes (drawn 4 KiB at a
+       -- time, 409 ids per draw) are fresh for every id, not only the counter
+       count(DISTINCT right(id::text, 12)) AS distinct_random_tails
   FROM v7;
 SELECT count(*) AS not_increasing
   FROM (SELECT id, lag(id) OVER (ORDER BY n) AS prev FROM v7) s

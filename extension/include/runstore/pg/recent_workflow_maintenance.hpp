@@ -7,20 +7,21 @@
  * The design (README "Recent workflows"): each group has up to 16 slot rows;
  * a group's value is its greatest slot, and every slot names an existing run
  * of its group.
- *   - Adding runs upserts the newest added run per group into this backend's
+ *   - Adding runs writes the newest added run per group into this backend's
  *     slot, keeping the greater value: one write per group touched, and
- *     concurrent inserters into one group mostly touch different rows.
+ *     concurrent inserters into one group mostly touch different rows.  An
+ *     INSERT under READ COMMITTED does it without SPI
+ *     (recent_workflow_direct_add.hpp); everything else runs AddRecentRuns.
  *   - Removing runs (DELETE, or an UPDATE that moves a run or changes its
- *     created_at or id) only matters where a slot names a removed run.  Each
- *     step is its own statement, so under READ COMMITTED each sees what
- *     committed before it: (1) lock the slots of every group losing a run,
- *     which makes a concurrent collapse of the same group finish first; (2)
- *     find the groups whose slots name a removed run; (3) drop their slots;
- *     (4) write each one's latest remaining run (one index probe).  A slot
- *     appearing after (1) is a concurrent inserter's and names a run this
- *     statement does not remove.  The randomized test
- *     (tests/random/recent_workflows_random.sh) found the race that made (1)
- *     lock all touched groups, not only those named in (2).
+ *     created_at or id) only matters where a slot row names a removed run.
+ *     Two statements, each reading what committed before it (the latest
+ *     snapshot also under REPEATABLE READ and SERIALIZABLE): (1) delete the
+ *     rows naming a removed run, found by exact key, returning the groups
+ *     that lost one; (2) write each such group's latest remaining run into
+ *     slot 0, locked FOR SHARE until the transaction ends, so a remover of
+ *     that run waits for this one to commit and then sees its row.  The
+ *     randomized test (tests/random/recent_workflows_random.sh) found the
+ *     races both rules close.
  */
 #pragma once
 
