@@ -81,6 +81,22 @@ UPDATE runstore.executions SET workflow_id = NULL WHERE id = u(6);        -- out
 UPDATE runstore.executions SET id = u(15) WHERE id = u(2);                -- even the id
 SELECT * FROM summary WHERE workflow_id = 10;
 SELECT * FROM inconsistencies;
+-- Back into a group, and a user given and taken (NULL to a value and back),
+-- rolled back afterwards so the later tests see the runs as above.
+BEGIN;
+UPDATE runstore.executions SET workflow_id = 60 WHERE id = u(6);
+UPDATE runstore.executions SET user_id = NULL WHERE id = u(15);
+SELECT * FROM summary WHERE workflow_id IN (10, 60);
+UPDATE runstore.executions SET user_id = 'erin' WHERE id = u(15);
+SELECT * FROM summary WHERE workflow_id = 10;
+-- A multi-row UPDATE in which only the last row changes a group: every row
+-- is compared, not only the first (UPDATE rows come in ctid order here).
+SELECT id AS last_row FROM runstore.executions WHERE workspace_id = 1 ORDER BY ctid DESC LIMIT 1 \gset
+UPDATE runstore.executions SET workflow_id = CASE WHEN id = :'last_row' THEN 70 ELSE workflow_id END
+ WHERE workspace_id = 1;
+SELECT count(*) AS workflow_70_rows FROM summary WHERE workflow_id = 70;
+SELECT * FROM inconsistencies;
+ROLLBACK;
 -- An UPDATE that touches none of them writes nothing to the summaries.
 SELECT n_tup_ins + n_tup_upd + n_tup_del AS writes_before FROM pg_stat_xact_user_tables
  WHERE relname = 'workspace_recent_workflow_slot' \gset

@@ -18,6 +18,7 @@ extern "C" {
 
 #include "runstore/pg/recent_workflow_direct_add.hpp"
 #include "runstore/pg/recent_workflow_maintenance.hpp"
+#include "runstore/pg/recent_workflow_update_check.hpp"
 #include "runstore/pg/runstore_relations.hpp"
 #include "runstore/pg_boundary.hpp"
 
@@ -101,6 +102,13 @@ RUNSTORE_FUNCTION(runstore_maintain_recent_workflows)
 	if (TRIGGER_FIRED_BY_INSERT(event)) {
 		RequireTransitionTables(td, false, true);
 		if (runstore::pg::AddInsertedRunsDirectly(td, runstore::pg::RecentWorkflowSlot()))
+			return PointerGetDatum(nullptr);
+	}
+
+	/* An UPDATE that moved no run (the queue's): nothing to do (recent_workflow_update_check.hpp says why). */
+	if (TRIGGER_FIRED_BY_UPDATE(event)) {
+		RequireTransitionTables(td, true, true);
+		if (runstore::pg::UpdateKeepsEveryGroup(td))
 			return PointerGetDatum(nullptr);
 	}
 

@@ -26,29 +26,11 @@ extern "C" {
 
 #include "runstore/pg/recent_workflow_direct_add.hpp"
 #include "runstore/pg/slot_table_writer.hpp"
+#include "runstore/pg/transition_runs.hpp"
 
 namespace runstore::pg {
 
 namespace {
-
-/* Where the summaries' columns are in the executions table's rows. */
-struct RunColumns {
-	AttrNumber workspace_id;
-	AttrNumber workflow_id;
-	AttrNumber user_id;
-	AttrNumber created_at;
-	AttrNumber id;
-};
-
-/* One inserted run's summary fields, by-reference values detoasted. */
-struct Run {
-	int64 workspace_id;
-	int64 workflow_id;
-	const struct varlena *user_id; /* nullptr: no user */
-	bool has_workflow;
-	TimestampTz created_at;
-	pg_uuid_t id;
-};
 
 /* A group's newest inserted run; the user scope's key also holds user_id (copied into the table's context). */
 struct GroupKey {
@@ -61,55 +43,6 @@ struct GroupEntry {
 	TimestampTz created_at;
 	pg_uuid_t id;
 };
-
-AttrNumber
-AttributeNumber(TupleDesc desc, const char *name)
-{
-	for (int i = 0; i < desc->natts; ++i) {
-		const Form_pg_attribute att = TupleDescAttr(desc, i);
-		if (!att->attisdropped && std::strcmp(NameStr(att->attname), name) == 0)
-			return static_cast<AttrNumber>(i + 1);
-	}
-	return InvalidAttrNumber;
-}
-
-bool
-FindRunColumns(TupleDesc desc, RunColumns *columns)
-{
-	columns->workspace_id = AttributeNumber(desc, "workspace_id");
-	columns->workflow_id = AttributeNumber(desc, "workflow_id");
-	columns->user_id = AttributeNumber(desc, "user_id");
-	columns->created_at = AttributeNumber(desc, "created_at");
-	columns->id = AttributeNumber(desc, "id");
-	return columns->workspace_id != InvalidAttrNumber && columns->workflow_id != InvalidAttrNumber &&
-	       columns->user_id != InvalidAttrNumber && columns->created_at != InvalidAttrNumber &&
-	       columns->id != InvalidAttrNumber;
-}
-
-/*
- * The run in `slot`; false when a column the extension declares NOT NULL is
- * null (a table changed by hand: the SPI statement judges those rows).
- */
-bool
-ReadRun(TupleTableSlot *slot, const RunColumns &columns, Run *run)
-{
-	bool workspace_null, workflow_null, user_null, created_null, id_null;
-	const Datum workspace_id = slot_getattr(slot, columns.workspace_id, &workspace_null);
-	const Datum workflow_id = slot_getattr(slot, columns.workflow_id, &workflow_null);
-	const Datum user_id = slot_getattr(slot, columns.user_id, &user_null);
-	const Datum created_at = slot_getattr(slot, columns.created_at, &created_null);
-	const Datum id = slot_getattr(slot, columns.id, &id_null);
-	if (workspace_null || created_null || id_null)
-		return false;
-	run->workspace_id = DatumGetInt64(workspace_id);
-	run->has_workflow = !workflow_null;
-	run->workflow_id = workflow_null ? 0 : DatumGetInt64(workflow_id);
-	/* Detoasted (short header kept): it is hashed, compared and written into another table. */
-	run->user_id = user_null ? nullptr : pg_detoast_datum_packed(reinterpret_cast<struct varlena *>(DatumGetPointer(user_id)));
-	run->created_at = DatumGetTimestampTz(created_at);
-	std::memcpy(&run->id, DatumGetUUIDP(id), sizeof(pg_uuid_t));
-	return true;
-}
 
 bool
 Newer(TimestampTz at, const pg_uuid_t &id, TimestampTz old_at, const pg_uuid_t &old_id)
@@ -139,12 +72,7 @@ MatchGroupKey(const void *key1, const void *key2, Size)
 	const auto *b = static_cast<const GroupKey *>(key2);
 	if (a->workspace_id != b->workspace_id || a->workflow_id != b->workflow_id)
 		return 1;
-	if (a->user_id == nullptr || b->user_id == nullptr)
-		return a->user_id == b->user_id ? 0 : 1;
-	const Size len = VARSIZE_ANY_EXHDR(a->user_id);
-	return len == VARSIZE_ANY_EXHDR(b->user_id) && std::memcmp(VARDATA_ANY(a->user_id), VARDATA_ANY(b->user_id), len) == 0
-	           ? 0
-	           : 1;
+	return SameUser(a->user_id, b->user_id) ? 0 : 1;
 }
 
 HTAB *
