@@ -28,6 +28,13 @@ psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >
 psql -qX -d "$db" -f "$here/recent_write_setup.sql" >/dev/null
 
 median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+# Median over repetitions of runstore's ratio to a contender within the same
+# repetition (line k of each file is repetition k).  The machine's speed
+# drifts by more than the effect measured; a repetition runs every contender
+# within about a minute, so its ratio cancels most of the drift.
+paired() {  # $1 scenario, $2 contender: median of runstore / contender
+  paste "$tmp/${1}_runstore" "$tmp/${1}_$2" | awk '{ print $1 / $2 }' | median
+}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -80,10 +87,14 @@ for s in bulk spread hot; do
   if [ "$s" = bulk ]; then
     awk -v s="$s" -v p="$p" -v r="$r" -v q="$q" 'BEGIN {
       printf "%-7s plain %8.0f ms  runstore %8.0f ms  plpgsql %8.0f ms   runstore/plain %.2fx time   plpgsql/runstore %.1fx time\n", s, p, r, q, r / p, q / r }'
+    awk -v s="$s" -v a="$(paired "$s" plain)" -v b="$(paired "$s" plpgsql)" 'BEGIN {
+      printf "%-7s per repetition, median: runstore/plain %.2fx time (%.2fx throughput)   plpgsql/runstore %.1fx time\n", s, a, 1 / a, 1 / b }'
   else
     n=$(median <"$tmp/${s}_notify")
     awk -v s="$s" -v p="$p" -v r="$r" -v q="$q" -v n="$n" 'BEGIN {
       printf "%-7s plain %8.0f tps runstore %8.0f tps plpgsql %8.0f tps  runstore/plain %.2fx tps   runstore/plpgsql %.1fx tps\n", s, p, r, q, r / p, r / q
       printf "%-7s with NOTIFY per insert (runstore as shipped): %8.0f tps, %.2fx of runstore without, %.2fx of plain\n", s, n, n / r, n / p }'
+    awk -v s="$s" -v a="$(paired "$s" plain)" -v b="$(paired "$s" plpgsql)" 'BEGIN {
+      printf "%-7s per repetition, median: runstore/plain %.2fx tps   runstore/plpgsql %.1fx tps\n", s, a, b }'
   fi
 done
