@@ -118,16 +118,15 @@ RUNSTORE_FUNCTION(runstore_maintain_recent_workflows)
 		elog(ERROR, "runstore: SPI_register_trigger_data failed");
 	const int planner_settings = ApplyPlannerSettings();
 
+	/* INSERT and UPDATE had their transition tables checked above. */
 	using runstore::pg::TransitionRows;
 	if (TRIGGER_FIRED_BY_INSERT(event)) {
-		RequireTransitionTables(td, false, true);
 		runstore::pg::AddRecentRuns(TransitionRows::kAll);
 	} else if (TRIGGER_FIRED_BY_DELETE(event)) {
 		RequireTransitionTables(td, true, false);
 		runstore::pg::RemoveRecentRuns(TransitionRows::kAll);
 	} else if (TRIGGER_FIRED_BY_UPDATE(event)) {
 		/* Removals first: a run moved within a group is then re-added with its new key. */
-		RequireTransitionTables(td, true, true);
 		if (runstore::pg::UpdateChangesGroups()) {
 			runstore::pg::RemoveRecentRuns(TransitionRows::kChangedByUpdate);
 			runstore::pg::AddRecentRuns(TransitionRows::kChangedByUpdate);

@@ -244,7 +244,7 @@ AddInsertedRunsDirectly(const TriggerData *td, int16 slot)
 	if (count == 0)
 		return true;
 	RunColumns columns;
-	if (!FindRunColumns(RelationGetDescr(td->tg_relation), &columns))
+	if (!FindRunColumns(td->tg_relation, &columns))
 		return false;
 
 	SlotTableWriter workspace;

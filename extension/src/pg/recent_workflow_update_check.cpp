@@ -38,10 +38,10 @@ UpdateKeepsEveryGroup(const TriggerData *td)
 	if (old_rows == nullptr || new_rows == nullptr ||
 	    tuplestore_tuple_count(old_rows) != tuplestore_tuple_count(new_rows))
 		return false;
-	const TupleDesc desc = RelationGetDescr(td->tg_relation);
 	RunColumns columns;
-	if (!FindRunColumns(desc, &columns))
+	if (!FindRunColumns(td->tg_relation, &columns))
 		return false;
+	const TupleDesc desc = RelationGetDescr(td->tg_relation);
 
 	TupleTableSlot *old_row = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 	TupleTableSlot *new_row = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);

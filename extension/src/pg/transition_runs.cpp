@@ -7,6 +7,7 @@ extern "C" {
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "parser/parse_relation.h"
 #include "utils/builtins.h"
 #include "utils/rel.h"
 }
@@ -17,29 +18,14 @@ extern "C" {
 
 namespace runstore::pg {
 
-namespace {
-
-AttrNumber
-AttributeNumber(TupleDesc desc, const char *name)
-{
-	for (int i = 0; i < desc->natts; ++i) {
-		const Form_pg_attribute att = TupleDescAttr(desc, i);
-		if (!att->attisdropped && std::strcmp(NameStr(att->attname), name) == 0)
-			return static_cast<AttrNumber>(i + 1);
-	}
-	return InvalidAttrNumber;
-}
-
-} // namespace
-
 bool
-FindRunColumns(TupleDesc desc, RunColumns *columns)
+FindRunColumns(Relation rel, RunColumns *columns)
 {
-	columns->workspace_id = AttributeNumber(desc, "workspace_id");
-	columns->workflow_id = AttributeNumber(desc, "workflow_id");
-	columns->user_id = AttributeNumber(desc, "user_id");
-	columns->created_at = AttributeNumber(desc, "created_at");
-	columns->id = AttributeNumber(desc, "id");
+	columns->workspace_id = static_cast<AttrNumber>(attnameAttNum(rel, "workspace_id", false));
+	columns->workflow_id = static_cast<AttrNumber>(attnameAttNum(rel, "workflow_id", false));
+	columns->user_id = static_cast<AttrNumber>(attnameAttNum(rel, "user_id", false));
+	columns->created_at = static_cast<AttrNumber>(attnameAttNum(rel, "created_at", false));
+	columns->id = static_cast<AttrNumber>(attnameAttNum(rel, "id", false));
 	return columns->workspace_id != InvalidAttrNumber && columns->workflow_id != InvalidAttrNumber &&
 	       columns->user_id != InvalidAttrNumber && columns->created_at != InvalidAttrNumber &&
 	       columns->id != InvalidAttrNumber;

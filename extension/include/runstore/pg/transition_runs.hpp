@@ -14,6 +14,7 @@ extern "C" {
 
 #include "access/tupdesc.h"
 #include "executor/tuptable.h"
+#include "utils/relcache.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 }
@@ -39,8 +40,8 @@ struct Run {
 	pg_uuid_t id;
 };
 
-/* The five columns' numbers in `desc`; false if one is missing (a table changed by hand). */
-bool FindRunColumns(TupleDesc desc, RunColumns *columns);
+/* The five columns' numbers in `rel` (dropped columns skipped); false if one is missing (a table changed by hand). */
+bool FindRunColumns(Relation rel, RunColumns *columns);
 
 /*
  * The run in `slot`; false when a column the extension declares NOT NULL is
