@@ -19,7 +19,8 @@
 //
 // Usage: queue_bench --conninfo STR [--only throughput|latency|churn]
 //                    [--seconds N] [--rounds N] [--churn-seconds N]
-//                    [--churn-summaries on|off]
+//                    [--churn-summaries on|off] [--workers 1|4|8] [--batch 1|10]
+//                    [--way runstore|naive]
 #include <poll.h>
 
 #include <algorithm>
@@ -227,22 +228,37 @@ void set_summary_triggers(PGconn* c, bool on) {
                        .c_str());
 }
 
+// Every contender starts from the same state: an empty table and a fresh
+// checkpoint (else whichever run a checkpoint falls into pays its full-page
+// writes: a 300 s churn writes ~5 GB of WAL, max_wal_size is 8 GB).
 void reset_table(PGconn* c) {
   bench::exec(c, "TRUNCATE runstore.executions");
   bench::exec(c, "VACUUM ANALYZE runstore.executions");
+  bench::exec(c, "CHECKPOINT");
 }
 
-void throughput(const std::string& conninfo, double seconds, int rounds) {
+// Which throughput cells to run: 0 means every value (--workers, --batch
+// narrow it down for a diagnostic, e.g. one cell under perf).
+struct Cells {
+  int workers = 0;
+  int batch = 0;
+  std::string way;  // "runstore" or "naive": that contender alone (no ratio)
+};
+
+void throughput(const std::string& conninfo, double seconds, int rounds, Cells cells) {
   bench::Conn admin = bench::connect(conninfo);
   std::printf("== throughput: enqueue -> dequeue -> complete, jobs/s (%.0f s per run, %d rounds, A B A B)\n", seconds,
               rounds);
   std::printf("%-8s %-6s %12s %12s %8s\n", "workers", "batch", "runstore", "naive", "ratio");
   for (int workers : {1, 4, 8}) {
+    if (cells.workers != 0 && workers != cells.workers) continue;
     for (int batch : {1, 10}) {
+      if (cells.batch != 0 && batch != cells.batch) continue;
       std::vector<double> rs, nv;
       for (int round = 0; round < rounds; ++round) {
         for (Way way : round % 2 == 0 ? std::vector<Way>{Way::runstore, Way::naive}
                                       : std::vector<Way>{Way::naive, Way::runstore}) {
+          if (!cells.way.empty() && cells.way != name_of(way)) continue;
           reset_table(admin.get());
           WorkerPool pool(conninfo, workers);
           Producer producer(conninfo, pool.done, 2000, 4000);
@@ -252,6 +268,11 @@ void throughput(const std::string& conninfo, double seconds, int rounds) {
           producer.stop();
           (way == Way::runstore ? rs : nv).push_back(static_cast<double>(finished) / seconds);
         }
+      }
+      if (!cells.way.empty()) {
+        const auto& only_way = cells.way == "naive" ? nv : rs;
+        std::printf("%-8d %-6d %s alone: %.0f jobs/s\n", workers, batch, cells.way.c_str(), bench::median(only_way));
+        continue;
       }
       const double r = bench::median(rs), n = bench::median(nv);
       std::printf("%-8d %-6d %12.0f %12.0f %7.2fx\n", workers, batch, r, n, r / n);
@@ -342,6 +363,9 @@ struct ChurnResult {
   double jobs_per_s;
   std::vector<long> sizes;  // bytes, at start and after each minute
   long dead_tuples;
+  // jobs/s in each 30 s of the run: under a held horizon the rate steps
+  // down about one lease (runstore.lease_timeout, 60 s) in, see README.
+  std::vector<double> rates;
 };
 
 ChurnResult churn(const std::string& conninfo, double seconds, bool hold_horizon) {
@@ -359,7 +383,7 @@ ChurnResult churn(const std::string& conninfo, double seconds, bool hold_horizon
   producer.start();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const char* size_sql = "SELECT pg_total_relation_size('runstore.executions')";
-  ChurnResult result{0, {scalar(admin.get(), size_sql)}, 0};
+  ChurnResult result{0, {scalar(admin.get(), size_sql)}, 0, {}};
 
   std::atomic<bool> stop{false};
   // Janitor: retention of a few seconds, deleting finished executions in batches of 500.
@@ -387,11 +411,19 @@ ChurnResult churn(const std::string& conninfo, double seconds, bool hold_horizon
   std::thread sizer([&] {
     bench::Conn sc = bench::connect(conninfo);
     auto next = Clock::now() + std::chrono::seconds(60);
+    auto next_rate = Clock::now() + std::chrono::seconds(30);
+    long done_before = pool.done;
     while (!stop) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       if (Clock::now() >= next) {
         result.sizes.push_back(scalar(sc.get(), size_sql));
         next += std::chrono::seconds(60);
+      }
+      if (Clock::now() >= next_rate) {
+        const long done_now = pool.done;
+        result.rates.push_back(static_cast<double>(done_now - done_before) / 30.0);
+        done_before = done_now;
+        next_rate += std::chrono::seconds(30);
       }
     }
   });
@@ -411,6 +443,8 @@ ChurnResult churn(const std::string& conninfo, double seconds, bool hold_horizon
 void print_churn(const char* label, const ChurnResult& r) {
   std::printf("%-28s %10.0f jobs/s  dead tuples %9ld  size MB:", label, r.jobs_per_s, r.dead_tuples);
   for (long s : r.sizes) std::printf(" %.1f", static_cast<double>(s) / 1048576.0);
+  std::printf("\n%-28s jobs/s in each 30 s:", "");
+  for (double rate : r.rates) std::printf(" %.0f", rate);
   std::printf("\n");
   std::fflush(stdout);
 }
@@ -422,6 +456,7 @@ int main(int argc, char** argv) try {
   double seconds = 10, churn_seconds = 300;
   int rounds = 2;
   bool summaries = true;
+  Cells cells;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--conninfo") == 0 && i + 1 < argc) conninfo = argv[++i];
     else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
@@ -429,9 +464,12 @@ int main(int argc, char** argv) try {
     else if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) rounds = std::stoi(argv[++i]);
     else if (std::strcmp(argv[i], "--churn-seconds") == 0 && i + 1 < argc) churn_seconds = std::stod(argv[++i]);
     else if (std::strcmp(argv[i], "--churn-summaries") == 0 && i + 1 < argc) summaries = std::strcmp(argv[++i], "off") != 0;
+    else if (std::strcmp(argv[i], "--workers") == 0 && i + 1 < argc) cells.workers = std::stoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--way") == 0 && i + 1 < argc) cells.way = argv[++i];
+    else if (std::strcmp(argv[i], "--batch") == 0 && i + 1 < argc) cells.batch = std::stoi(argv[++i]);
     else throw std::invalid_argument(std::string("unknown option ") + argv[i]);
   }
-  if (only.empty() || only == "throughput") throughput(conninfo, seconds, rounds);
+  if (only.empty() || only == "throughput") throughput(conninfo, seconds, rounds, cells);
   if (only.empty() || only == "latency") latency(conninfo, 200);
   if (only.empty() || only == "churn") {
     std::printf("== sustained churn: producer + 4 workers (batch 10) + janitor (delete_many), %.0f s each%s\n",
