@@ -363,8 +363,8 @@ struct ChurnResult {
   double jobs_per_s;
   std::vector<long> sizes;  // bytes, at start and after each minute
   long dead_tuples;
-  // jobs/s in each 30 s of the run: under a held horizon the rate steps
-  // down about one lease (runstore.lease_timeout, 60 s) in, see README.
+  // jobs/s in each 30 s of the run, to see where a run stalls or steps
+  // down (README "Every contender from the same start").
   std::vector<double> rates;
 };
 
@@ -469,6 +469,14 @@ int main(int argc, char** argv) try {
     else if (std::strcmp(argv[i], "--batch") == 0 && i + 1 < argc) cells.batch = std::stoi(argv[++i]);
     else throw std::invalid_argument(std::string("unknown option ") + argv[i]);
   }
+  // A cell or contender that does not exist would run nothing and print nothing.
+  if (cells.workers != 0 && cells.workers != 1 && cells.workers != 4 && cells.workers != 8)
+    throw std::invalid_argument("--workers must be 1, 4 or 8");
+  if (cells.batch != 0 && cells.batch != 1 && cells.batch != 10)
+    throw std::invalid_argument("--batch must be 1 or 10");
+  if (!cells.way.empty() && cells.way != "runstore" && cells.way != "naive")
+    throw std::invalid_argument("--way must be runstore or naive");
+  if (rounds < 1) throw std::invalid_argument("--rounds must be at least 1");
   if (only.empty() || only == "throughput") throughput(conninfo, seconds, rounds, cells);
   if (only.empty() || only == "latency") latency(conninfo, 200);
   if (only.empty() || only == "churn") {
