@@ -134,6 +134,22 @@ SELECT n_tup_ins + n_tup_upd - :writes_before AS summary_writes_for_3000_runs FR
  WHERE relname = 'workspace_recent_workflow_slot';
 SELECT workflow_id, last_used_at FROM runstore.recent_workflows(7);
 SELECT * FROM inconsistencies;
+-- The same 3000 runs updated with transition tables spilled to disk (work_mem
+-- 64kB): a queue-style UPDATE writes nothing; one whose last row moves a run
+-- to another workflow is seen (every pair compared, tuples read from disk).
+BEGIN;
+SET LOCAL work_mem = '64kB';
+SELECT n_tup_ins + n_tup_upd + n_tup_del AS writes_before FROM pg_stat_xact_user_tables
+ WHERE relname = 'workspace_recent_workflow_slot' \gset
+UPDATE runstore.executions SET payload = '{"padding": "x"}', priority = 3 WHERE workspace_id = 7;
+SELECT n_tup_ins + n_tup_upd + n_tup_del - :writes_before AS summary_writes_spilled FROM pg_stat_xact_user_tables
+ WHERE relname = 'workspace_recent_workflow_slot';
+SELECT id AS last_row FROM runstore.executions WHERE workspace_id = 7 ORDER BY ctid DESC LIMIT 1 \gset
+UPDATE runstore.executions SET workflow_id = CASE WHEN id = :'last_row' THEN 99 ELSE workflow_id END
+ WHERE workspace_id = 7;
+SELECT workflow_id FROM runstore.recent_workflows(7, 10) WHERE workflow_id = 99;
+SELECT * FROM inconsistencies;
+ROLLBACK;
 
 -- verify_recent_workflows names what differs; rebuild_recent_workflows repairs.
 UPDATE runstore.workspace_recent_workflow_slot SET last_used_at = t(0) WHERE workspace_id = 7 AND workflow_id = 1;

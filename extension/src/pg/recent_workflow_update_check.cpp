@@ -7,6 +7,7 @@ extern "C" {
 #include "postgres.h"
 
 #include "executor/tuptable.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
 }
@@ -50,13 +51,32 @@ UpdateKeepsEveryGroup(const TriggerData *td)
 	tuplestore_rescan(old_rows);
 	tuplestore_select_read_pointer(new_rows, 0);
 	tuplestore_rescan(new_rows);
+	/*
+	 * ReadRun detoasts a compressed or out-of-line user_id into the current
+	 * context, and a spilled transition table reads each tuple into it:
+	 * reset per pair, so an UPDATE of millions of rows holds one pair at a
+	 * time, not every copy until the trigger returns.
+	 */
+	const MemoryContext pair_context =
+	    AllocSetContextCreate(CurrentMemoryContext, "runstore update check", ALLOCSET_SMALL_SIZES);
+	const MemoryContext caller_context = MemoryContextSwitchTo(pair_context);
 	bool same = true;
 	while (same && tuplestore_gettupleslot(old_rows, true, false, old_row)) {
 		Run before;
 		Run after;
 		same = tuplestore_gettupleslot(new_rows, true, false, new_row) && ReadRun(old_row, columns, &before) &&
 		       ReadRun(new_row, columns, &after) && SameRun(before, after);
+		/*
+		 * A transition table spilled to disk hands out tuples palloc'd in the
+		 * current context and owned by the slot: let the slots free them
+		 * before the reset, or they would free them again later.
+		 */
+		ExecClearTuple(old_row);
+		ExecClearTuple(new_row);
+		MemoryContextReset(pair_context);
 	}
+	MemoryContextSwitchTo(caller_context);
+	MemoryContextDelete(pair_context);
 	ExecDropSingleTupleTableSlot(old_row);
 	ExecDropSingleTupleTableSlot(new_row);
 	return same;
