@@ -27,6 +27,7 @@ extern "C" {
 #include <cstring>
 
 #include "runstore/pg/runstore_relations.hpp"
+#include "runstore/pg/slot_dead_versions.hpp"
 #include "runstore/pg/slot_table_writer.hpp"
 
 namespace runstore::pg {
@@ -48,21 +49,6 @@ constexpr Column kUserSlotColumns[] = {{"workspace_id", INT8OID},         {"user
                                        {"workflow_id", INT8OID},          {"slot", INT2OID},
                                        {"last_used_at", TIMESTAMPTZOID}, {"last_execution_id", UUIDOID}};
 constexpr int kMaxSlotColumns = 6;
-
-RegProcedure
-EqualityProc(Oid type)
-{
-	switch (type) {
-	case INT8OID:
-		return F_INT8EQ;
-	case INT2OID:
-		return F_INT2EQ;
-	case TEXTOID:
-		return F_TEXTEQ;
-	default:
-		return InvalidOid;
-	}
-}
 
 bool
 ColumnsMatch(Relation rel, const Column *columns, int natts)
@@ -148,6 +134,25 @@ UpdateRow(SlotTableWriter *writer, ItemPointer tid, Snapshot snapshot, CommandId
 
 } // namespace
 
+RegProcedure
+SlotColumnEquality(Oid type)
+{
+	switch (type) {
+	case INT8OID:
+		return F_INT8EQ;
+	case INT2OID:
+		return F_INT2EQ;
+	case TEXTOID:
+		return F_TEXTEQ;
+	case TIMESTAMPTZOID:
+		return F_TIMESTAMPTZ_EQ;
+	case UUIDOID:
+		return F_UUID_EQ;
+	default:
+		return InvalidOid;
+	}
+}
+
 bool
 OpenSlotTableWriter(SlotScope scope, SlotTableWriter *writer)
 {
@@ -186,12 +191,18 @@ OpenSlotTableWriter(SlotScope scope, SlotTableWriter *writer)
 		return false;
 	writer->found = table_slot_create(writer->rel, nullptr);
 	writer->row = MakeSingleTupleTableSlot(RelationGetDescr(writer->rel), &TTSOpsVirtual);
+	writer->dead = table_slot_create(writer->rel, nullptr);
+	writer->dead_key = MakeSingleTupleTableSlot(RelationGetDescr(writer->rel), &TTSOpsVirtual);
 	return true;
 }
 
 void
 CloseSlotTableWriter(SlotTableWriter *writer)
 {
+	if (writer->dead_key != nullptr)
+		ExecDropSingleTupleTableSlot(writer->dead_key);
+	if (writer->dead != nullptr)
+		ExecDropSingleTupleTableSlot(writer->dead);
 	if (writer->row != nullptr)
 		ExecDropSingleTupleTableSlot(writer->row);
 	if (writer->found != nullptr)
@@ -230,7 +241,7 @@ WriteRunToSlot(SlotTableWriter *writer, const Datum *values)
 	ScanKeyData keys[kMaxSlotColumns];
 	for (int k = 0; k < nkeys; ++k)
 		ScanKeyEntryInitialize(&keys[k], 0, static_cast<AttrNumber>(k + 1), BTEqualStrategyNumber, InvalidOid,
-		                       writer->primary_key->rd_indcollation[k], EqualityProc(columns[k].type), values[k]);
+		                       writer->primary_key->rd_indcollation[k], SlotColumnEquality(columns[k].type), values[k]);
 
 	TupleTableSlot *row = writer->row;
 	ExecClearTuple(row);
@@ -243,9 +254,15 @@ WriteRunToSlot(SlotTableWriter *writer, const Datum *values)
 		CHECK_FOR_INTERRUPTS();
 		const Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
 		IndexScanDesc scan = index_beginscan(writer->rel, writer->primary_key, snapshot, nkeys, 0);
+		scan->xs_want_itup = true; /* the dead versions' keys; keeps the leaf pinned for their marks */
 		index_rescan(scan, keys, nkeys, nullptr, 0);
 		const bool occupied = index_getnext_slot(scan, BackwardScanDirection, writer->found);
+		DeadVersions dead{};
+		if (occupied)
+			MarkDeadVersionsInPrimaryKey(*writer, scan, &dead);
 		index_endscan(scan);
+		if (dead.count > 0)
+			MarkDeadVersionsInOtherIndexes(*writer, values, dead, snapshot);
 
 		if (!occupied) {
 			table_tuple_insert(writer->rel, row, cid, 0, nullptr);

@@ -43,8 +43,10 @@ struct SlotTableWriter {
 	int nindexes;
 	Relation indexes[kMaxSlotTableIndexes];
 	IndexInfo *index_infos[kMaxSlotTableIndexes];
-	TupleTableSlot *found; /* the probe's and the lock's row */
-	TupleTableSlot *row;   /* the row version written */
+	TupleTableSlot *found;    /* the probe's and the lock's row */
+	TupleTableSlot *row;      /* the row version written */
+	TupleTableSlot *dead;     /* a dead version's heap fetch (slot_dead_versions.hpp) */
+	TupleTableSlot *dead_key; /* a dead version's values, to form its other index keys */
 };
 
 /*
@@ -59,6 +61,9 @@ bool OpenSlotTableWriter(SlotScope scope, SlotTableWriter *writer);
 
 /* Releases what OpenSlotTableWriter opened (any part of it); the lock stays until the transaction ends. */
 void CloseSlotTableWriter(SlotTableWriter *writer);
+
+/* The btree equality function of a slot-table column's type, or InvalidOid for a type the tables never have. */
+RegProcedure SlotColumnEquality(Oid type);
 
 /* Collation of the primary key's column `column` (0-based): the order writers lock groups in. */
 Oid SlotKeyCollation(const SlotTableWriter &writer, int column);

@@ -1,0 +1,97 @@
+/*
+ * slot_dead_versions.cpp: see slot_dead_versions.hpp.
+ *
+ * PostgreSQL zone: only trivially destructible locals.  The marks are
+ * PostgreSQL's own: index_fetch_heap sets kill_prior_tuple when the heap
+ * says a version is dead to every transaction, the index AM's next
+ * amgettuple call records the entry, and index_endscan marks it (a hint, as
+ * in any index scan: no WAL, and lost harmlessly if the page changed).
+ */
+extern "C" {
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/itup.h"
+#include "access/relscan.h"
+#include "access/skey.h"
+#include "catalog/index.h"
+#include "utils/rel.h"
+}
+
+#include <cstring>
+
+#include "runstore/pg/slot_dead_versions.hpp"
+
+namespace runstore::pg {
+
+void
+MarkDeadVersionsInPrimaryKey(const SlotTableWriter &writer, IndexScanDesc scan, DeadVersions *dead)
+{
+	dead->count = 0;
+	/* The primary key holds every column in table order: the value is its last two. */
+	const int at_column = writer.group_columns + 2;
+	for (;;) {
+		if (index_getnext_tid(scan, BackwardScanDirection) == nullptr)
+			return; /* the slot's end; the kill of the last version met, if any, was recorded by this call */
+		if (dead->count == kMaxDeadVersionsPerWrite)
+			return; /* recorded the previous one's kill; leave the rest to later writes */
+		if (index_fetch_heap(scan, writer.dead) || !scan->kill_prior_tuple)
+			return; /* live (two writers once shared an empty slot), or dead but not yet to everyone */
+		bool isnull;
+		const Datum at = index_getattr(scan->xs_itup, at_column, scan->xs_itupdesc, &isnull);
+		const Datum id = index_getattr(scan->xs_itup, at_column + 1, scan->xs_itupdesc, &isnull);
+		dead->at[dead->count] = DatumGetTimestampTz(at);
+		std::memcpy(dead->id[dead->count].data, DatumGetUUIDP(id)->data, UUID_LEN);
+		dead->count++;
+	}
+}
+
+void
+MarkDeadVersionsInOtherIndexes(const SlotTableWriter &writer, const Datum *group, const DeadVersions &dead,
+                               Snapshot snapshot)
+{
+	TupleTableSlot *key_row = writer.dead_key;
+	const int at_index = writer.group_columns + 1; /* 0-based: group, slot, last_used_at, last_execution_id */
+	for (int v = 0; v < dead.count; ++v) {
+		ExecClearTuple(key_row);
+		std::memcpy(key_row->tts_values, group, sizeof(Datum) * writer.natts);
+		std::memset(key_row->tts_isnull, 0, sizeof(bool) * writer.natts);
+		key_row->tts_values[at_index] = TimestampTzGetDatum(dead.at[v]);
+		key_row->tts_values[at_index + 1] = UUIDPGetDatum(const_cast<pg_uuid_t *>(&dead.id[v]));
+		ExecStoreVirtualTuple(key_row);
+
+		for (int i = 0; i < writer.nindexes; ++i) {
+			const Relation index = writer.indexes[i];
+			if (index == writer.primary_key || !writer.index_infos[i]->ii_ReadyForInserts)
+				continue;
+			const int nkeys = index->rd_index->indnkeyatts;
+			Datum values[INDEX_MAX_KEYS];
+			bool isnull[INDEX_MAX_KEYS];
+			FormIndexDatum(writer.index_infos[i], key_row, nullptr, values, isnull);
+			ScanKeyData keys[INDEX_MAX_KEYS];
+			bool known = true;
+			for (int k = 0; k < nkeys && known; ++k) {
+				const AttrNumber column = index->rd_index->indkey.values[k];
+				const RegProcedure equal =
+				    SlotColumnEquality(TupleDescAttr(RelationGetDescr(writer.rel), column - 1)->atttypid);
+				known = OidIsValid(equal);
+				if (known)
+					ScanKeyEntryInitialize(&keys[k], 0, static_cast<AttrNumber>(k + 1), BTEqualStrategyNumber,
+					                       InvalidOid, index->rd_indcollation[k], equal, values[k]);
+			}
+			if (!known)
+				continue; /* an index the extension did not create, on a column it has no equality for */
+
+			IndexScanDesc scan = index_beginscan(writer.rel, index, snapshot, nkeys, 0);
+			scan->xs_want_itup = true; /* keeps the leaf pinned, so the mark does not depend on its LSN */
+			index_rescan(scan, keys, nkeys, nullptr, 0);
+			/* Exact key: the version's one entry.  Fetching it marks it if dead; the next call records that. */
+			while (index_getnext_tid(scan, ForwardScanDirection) != nullptr)
+				if (index_fetch_heap(scan, writer.dead) || !scan->kill_prior_tuple)
+					break;
+			index_endscan(scan);
+		}
+	}
+}
+
+} // namespace runstore::pg
