@@ -14,8 +14,10 @@ extern "C" {
 #include "access/itup.h"
 #include "access/relscan.h"
 #include "access/skey.h"
+#include "access/tableam.h"
 #include "catalog/index.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 }
 
 #include <cstring>
@@ -28,18 +30,24 @@ void
 MarkDeadVersionsInPrimaryKey(const SlotTableWriter &writer, IndexScanDesc scan, DeadVersions *dead)
 {
 	dead->count = 0;
-	/* The primary key holds every column in table order: the value is its last two. */
-	const int at_column = writer.group_columns + 2;
-	for (;;) {
+	const AttrNumber at_column = static_cast<AttrNumber>(writer.group_columns + 2);
+	for (int step = 0;; ++step) {
 		if (index_getnext_tid(scan, BackwardScanDirection) == nullptr)
 			return; /* the slot's end; the kill of the last version met, if any, was recorded by this call */
-		if (dead->count == kMaxDeadVersionsPerWrite)
+		if (dead->count == kMaxDeadVersionsPerWrite || step == kMaxDeadVersionSteps)
 			return; /* recorded the previous one's kill; leave the rest to later writes */
 		if (index_fetch_heap(scan, writer.dead) || !scan->kill_prior_tuple)
 			return; /* live (two writers once shared an empty slot), or dead but not yet to everyone */
+		/*
+		 * Its value, for its entries in the other indexes: from the heap, where
+		 * the version stays until its page is pruned (then B-tree's own cleanup
+		 * of a full leaf, which checks the heap, or VACUUM removes them).
+		 */
+		if (!table_tuple_fetch_row_version(writer.rel, &scan->xs_heaptid, SnapshotAny, writer.dead))
+			continue;
 		bool isnull;
-		const Datum at = index_getattr(scan->xs_itup, at_column, scan->xs_itupdesc, &isnull);
-		const Datum id = index_getattr(scan->xs_itup, at_column + 1, scan->xs_itupdesc, &isnull);
+		const Datum at = slot_getattr(writer.dead, at_column, &isnull);
+		const Datum id = slot_getattr(writer.dead, at_column + 1, &isnull);
 		dead->at[dead->count] = DatumGetTimestampTz(at);
 		std::memcpy(dead->id[dead->count].data, DatumGetUUIDP(id)->data, UUID_LEN);
 		dead->count++;
@@ -47,9 +55,16 @@ MarkDeadVersionsInPrimaryKey(const SlotTableWriter &writer, IndexScanDesc scan, 
 }
 
 void
-MarkDeadVersionsInOtherIndexes(const SlotTableWriter &writer, const Datum *group, const DeadVersions &dead,
-                               Snapshot snapshot)
+MarkDeadVersionsInOtherIndexes(const SlotTableWriter &writer, const Datum *group, const DeadVersions &dead)
 {
+	/*
+	 * A dirty snapshot, as PostgreSQL's own uniqueness checks use: a scan with
+	 * a non-MVCC snapshot keeps its leaf pinned, so index_endscan marks the
+	 * entry even if writers changed the leaf meanwhile (a hot group's leaf
+	 * changes with every insert).  A dead version is invisible to it too.
+	 */
+	SnapshotData dirty;
+	InitDirtySnapshot(dirty);
 	TupleTableSlot *key_row = writer.dead_key;
 	const int at_index = writer.group_columns + 1; /* 0-based: group, slot, last_used_at, last_execution_id */
 	for (int v = 0; v < dead.count; ++v) {
@@ -82,8 +97,7 @@ MarkDeadVersionsInOtherIndexes(const SlotTableWriter &writer, const Datum *group
 			if (!known)
 				continue; /* an index the extension did not create, on a column it has no equality for */
 
-			IndexScanDesc scan = index_beginscan(writer.rel, index, snapshot, nkeys, 0);
-			scan->xs_want_itup = true; /* keeps the leaf pinned, so the mark does not depend on its LSN */
+			IndexScanDesc scan = index_beginscan(writer.rel, index, &dirty, nkeys, 0);
 			index_rescan(scan, keys, nkeys, nullptr, 0);
 			/* Exact key: the version's one entry.  Fetching it marks it if dead; the next call records that. */
 			while (index_getnext_tid(scan, ForwardScanDirection) != nullptr)

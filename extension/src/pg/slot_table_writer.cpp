@@ -254,7 +254,6 @@ WriteRunToSlot(SlotTableWriter *writer, const Datum *values)
 		CHECK_FOR_INTERRUPTS();
 		const Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
 		IndexScanDesc scan = index_beginscan(writer->rel, writer->primary_key, snapshot, nkeys, 0);
-		scan->xs_want_itup = true; /* the dead versions' keys; keeps the leaf pinned for their marks */
 		index_rescan(scan, keys, nkeys, nullptr, 0);
 		const bool occupied = index_getnext_slot(scan, BackwardScanDirection, writer->found);
 		DeadVersions dead{};
@@ -262,7 +261,7 @@ WriteRunToSlot(SlotTableWriter *writer, const Datum *values)
 			MarkDeadVersionsInPrimaryKey(*writer, scan, &dead);
 		index_endscan(scan);
 		if (dead.count > 0)
-			MarkDeadVersionsInOtherIndexes(*writer, values, dead, snapshot);
+			MarkDeadVersionsInOtherIndexes(*writer, values, dead);
 
 		if (!occupied) {
 			table_tuple_insert(writer->rel, row, cid, 0, nullptr);

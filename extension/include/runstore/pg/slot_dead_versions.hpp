@@ -34,8 +34,10 @@ extern "C" {
 
 namespace runstore::pg {
 
-/* Most dead versions one write looks at: one per write keeps pace, a few catch up. */
+/* Most dead versions one write marks: one per write keeps pace, a few catch up. */
 constexpr int kMaxDeadVersionsPerWrite = 3;
+/* Most entries one write steps over (versions already pruned from the heap are marked, not counted above). */
+constexpr int kMaxDeadVersionSteps = 8;
 
 /* The values of dead versions met by a probe; the group and slot are the write's own. */
 struct DeadVersions {
@@ -46,19 +48,20 @@ struct DeadVersions {
 
 /*
  * Continues `scan`, a backward scan of the slot's primary-key entries that
- * has just returned the slot's live row (the scan must have been started
- * with xs_want_itup, which keeps the leaf pinned so the marks are set), over
- * the versions below it: marks each one dead to all and records its value,
- * until a version that is not, kMaxDeadVersionsPerWrite, or the slot's end.
+ * has just returned the slot's live row, over the versions below it: marks
+ * each one dead to all and records its value, until a version that is not,
+ * kMaxDeadVersionsPerWrite, kMaxDeadVersionSteps, or the slot's end.  (An
+ * MVCC scan does not keep its leaf pinned: index_endscan then sets the marks
+ * only if no writer changed the leaf since it was read, microseconds
+ * before; a mark lost is left to a later write.)
  */
 void MarkDeadVersionsInPrimaryKey(const SlotTableWriter &writer, IndexScanDesc scan, DeadVersions *dead);
 
 /*
  * Marks the entries of the recorded dead versions of the slot `group`
  * (values in table order; the value columns are ignored) in every other
- * index of the slot table.  `snapshot`: any registered MVCC snapshot.
+ * index of the slot table.
  */
-void MarkDeadVersionsInOtherIndexes(const SlotTableWriter &writer, const Datum *group, const DeadVersions &dead,
-                                    Snapshot snapshot);
+void MarkDeadVersionsInOtherIndexes(const SlotTableWriter &writer, const Datum *group, const DeadVersions &dead);
 
 } // namespace runstore::pg
