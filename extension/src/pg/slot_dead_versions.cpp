@@ -5,7 +5,9 @@
  * PostgreSQL's own: index_fetch_heap sets kill_prior_tuple when the heap
  * says a version is dead to every transaction, the index AM's next
  * amgettuple call records the entry, and index_endscan marks it (a hint, as
- * in any index scan: no WAL, and lost harmlessly if the page changed).
+ * in any index scan: no WAL record of its own, only the page image a hint
+ * needs once per checkpoint with data checksums; lost harmlessly if the page
+ * changed).
  */
 extern "C" {
 #include "postgres.h"
