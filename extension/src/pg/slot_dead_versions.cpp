@@ -18,6 +18,7 @@ extern "C" {
 #include "access/skey.h"
 #include "access/tableam.h"
 #include "catalog/index.h"
+#include "catalog/pg_am_d.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 }
@@ -79,7 +80,9 @@ MarkDeadVersionsInOtherIndexes(const SlotTableWriter &writer, const Datum *group
 
 		for (int i = 0; i < writer.nindexes; ++i) {
 			const Relation index = writer.indexes[i];
-			if (index == writer.primary_key || !writer.index_infos[i]->ii_ReadyForInserts)
+			/* Only B-tree can be searched by exact key here; another AM's entries wait for VACUUM. */
+			if (index == writer.primary_key || index->rd_rel->relam != BTREE_AM_OID ||
+			    !writer.index_infos[i]->ii_ReadyForInserts)
 				continue;
 			const int nkeys = index->rd_index->indnkeyatts;
 			Datum values[INDEX_MAX_KEYS];
