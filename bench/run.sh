@@ -6,6 +6,7 @@
 #   bench/run.sh                 # every benchmark
 #   bench/run.sh batch           # batch lookups and deletes (BENCH_ROWS, default 1,000,000)
 #   bench/run.sh recent          # recent workflows: reads on 3.23M skewed runs, write cost
+#   bench/run.sh recent-floor    # write cost against the least a summary can write (recent_write_floor.sh)
 #   bench/run.sh queue           # queue lifecycle vs a naive SKIP LOCKED queue; 2 x 5-minute churn
 #     QUEUE_ONLY=throughput|latency|churn runs one part; CHURN_SUMMARIES=off runs the
 #     churn with the recent-workflow triggers disabled (a diagnostic: the queue alone)
@@ -16,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 which=${1:-all}
-case "$which" in all | batch | recent | queue | client) ;; *) echo "usage: $0 [all|batch|recent|queue|client]" >&2; exit 2 ;; esac
+case "$which" in all | batch | recent | recent-floor | queue | client) ;; *) echo "usage: $0 [all|batch|recent|recent-floor|queue|client]" >&2; exit 2 ;; esac
 rows=${BENCH_ROWS:-1000000}
 export RUNSTORE_PGPORT=${RUNSTORE_BENCH_PGPORT:-54339}
 
@@ -48,6 +49,12 @@ psql -qX -c "DROP DATABASE runstore_recent" >/dev/null
 echo "== recent workflows: write cost"
 bench/recent_write.sh runstore_write
 psql -qX -c "DROP DATABASE runstore_write" >/dev/null
+fi
+
+if [ "$which" = recent-floor ]; then # not in "all": it swaps the installed library while it runs
+echo "== recent workflows: write cost against the write floor"
+bench/recent_write_floor.sh runstore_write_floor
+psql -qX -c "DROP DATABASE runstore_write_floor" >/dev/null
 fi
 
 if [ "$which" = all ] || [ "$which" = queue ]; then
