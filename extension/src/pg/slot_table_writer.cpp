@@ -88,14 +88,14 @@ MayWriteDirectly(Oid relid)
 	       check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED;
 }
 
-/* Every index entry of a new row version (an insert, or an update that was not HOT). */
+/* Every index entry of a new row version (an insert, or an update that was not HOT); all but `skip`'s. */
 void
-InsertIndexEntries(const SlotTableWriter &writer, TupleTableSlot *row)
+InsertIndexEntries(const SlotTableWriter &writer, TupleTableSlot *row, Relation skip = nullptr)
 {
 	for (int i = 0; i < writer.nindexes; ++i) {
 		IndexInfo *info = writer.index_infos[i];
-		if (!info->ii_ReadyForInserts)
-			continue; /* being built concurrently: its build will see the row */
+		if (!info->ii_ReadyForInserts || writer.indexes[i] == skip)
+			continue; /* being built concurrently (its build will see the row), or skipped */
 		Datum values[INDEX_MAX_KEYS];
 		bool isnull[INDEX_MAX_KEYS];
 		FormIndexDatum(info, row, nullptr, values, isnull);
@@ -253,12 +253,14 @@ WriteRunToSlot(SlotTableWriter *writer, const Datum *values)
 #ifdef RUNSTORE_BENCH_WRITE_FLOOR
 	/*
 	 * Built only by bench/recent_write_floor.sh, never installed for use: the
-	 * least any summary kept in these tables can write per group, a new row
-	 * and its index entries, with no probe, lock or update.  It breaks the
-	 * summaries (a group's rows pile up), which is why it is a macro.
+	 * least a summary kept in these tables can write per group, a new row and
+	 * its index entries, with no probe, lock or update.  Level 2 writes only
+	 * the readers' index entry, as a summary with no index to find a group's
+	 * row by would.  Either breaks the summaries (a group's rows pile up),
+	 * which is why it is a macro.
 	 */
 	table_tuple_insert(writer->rel, row, cid, 0, nullptr);
-	InsertIndexEntries(*writer, row);
+	InsertIndexEntries(*writer, row, RUNSTORE_BENCH_WRITE_FLOOR == 2 ? writer->primary_key : nullptr);
 	return;
 #endif
 	for (;;) {
