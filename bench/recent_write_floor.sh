@@ -19,7 +19,7 @@
 #                 with no index to find a group's row by would write.
 # If runstore/floor is ~1, runstore adds nothing above writing the rows.
 #
-# The floor library is swapped in for its runs by replacing the installed
+# Each floor library is swapped in for its runs by replacing the installed
 # runstore.so (new connections load it), and the installed one is put back
 # on exit.  So: a throwaway cluster, nothing else running (bench/run.sh
 # recent-floor does both).  Expects the PG* environment of that server; uses

@@ -228,6 +228,10 @@ case "$payload" in
   *) printf '%s' "$payload" ;;
 esac
 JOB
+# The long job sleeps for a duration no other process on the machine is
+# likely to have on its command line, so the check below finds only it.
+job_sleep="60.$$"
+sed -i "s/exec sleep 60 ;;/exec sleep $job_sleep ;;/" "$tmp/job.sh"
 chmod +x "$tmp/job.sh"
 run "$R" worker
 check "worker without a command: usage error" usage_error
@@ -284,7 +288,7 @@ check "worker: the job running at SIGTERM was stopped and queued again" \
 job_gone() {
   command -v pgrep >/dev/null || return 0
   for _ in $(seq 50); do
-    pgrep -f "sleep 60" >/dev/null || return 0
+    pgrep -xf "sleep $job_sleep" >/dev/null || return 0
     sleep 0.1
   done
   return 1
