@@ -27,7 +27,8 @@ options_for() { if [ "${names[$1]}" = notify ]; then echo ""; else echo "$quiet"
 psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
 psql -qX -d "$db" -f "$here/recent_write_setup.sql" >/dev/null
 
-median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+# shellcheck source=bench/recent_write_workloads.sh
+. "$here/recent_write_workloads.sh" # median, bulk_insert_sql, pgbench_script
 # Median over repetitions of runstore's ratio to a contender within the same
 # repetition (line k of each file is repetition k).  The machine's speed
 # drifts by more than the effect measured; a repetition runs every contender
@@ -49,9 +50,7 @@ for rep in $(seq 0 "$reps"); do
     i=$(( (j + rep) % 3 ))
     t=${tables[$i]}
     psql -qX -d "$db" -c "TRUNCATE $t" -c "CHECKPOINT" >/dev/null
-    ms=$(PGOPTIONS="$quiet" psql -qX -d "$db" -c '\timing on' -c "INSERT INTO $t (workspace_id, workflow_id, user_id, created_at)
-          SELECT 1 + g % 500, 1 + (g / 500) % 100, 'user-' || (g % 20), '2026-01-01'::timestamptz + g * interval '1 second'
-          FROM generate_series(1, $rows) g" | awk '/^Time:/ {print $2}')
+    ms=$(PGOPTIONS="$quiet" psql -qX -d "$db" -c '\timing on' -c "$(bulk_insert_sql "$t" "$rows")" | awk '/^Time:/ {print $2}')
     if [ "$rep" = 0 ]; then
       printf '  %-9s %10.0f ms (warm-up)\n' "${names[$i]}" "$ms"
     else
@@ -62,7 +61,7 @@ for rep in $(seq 0 "$reps"); do
 done
 
 pgbench_tps() {  # $1 contender index, $2 script body, $3 seconds
-  echo "$2" >"$tmp/script.sql"
+  printf '%s\n' "$2" >"$tmp/script.sql"
   PGOPTIONS="$(options_for "$1")" pgbench -n -d "$db" -f "$tmp/script.sql" -c 8 -j 2 -T "$3" 2>/dev/null | awk '/^tps/ {print $3}'
 }
 for scenario in spread hot; do
@@ -79,13 +78,7 @@ for scenario in spread hot; do
       # checkpoint requested by the WAL of earlier runs falls into whichever
       # contender is running then, which pays its full-page writes.
       psql -qX -d "$db" -c "TRUNCATE $t" -c "CHECKPOINT" >/dev/null
-      if [ "$scenario" = spread ]; then
-        body="\\set ws random(1, 1000)
-\\set wf random(1, 100)
-INSERT INTO $t (workspace_id, workflow_id, user_id) VALUES (:ws, :wf, 'user-' || (:wf % 20));"
-      else
-        body="INSERT INTO $t (workspace_id, workflow_id, user_id) VALUES (1, 1, 'user-1');"
-      fi
+      body=$(pgbench_script "$scenario" "$t")
       if [ "$rep" = 0 ]; then
         tps=$(pgbench_tps "$i" "$body" 2)
         printf '  %-9s %10.0f tps (warm-up)\n' "${names[$i]}" "$tps"

@@ -54,7 +54,8 @@ table_of() { if [ "$1" = plain ]; then echo bench_plain.executions; else echo ru
 use_lib_of() { case "$1" in floor | floor_reader) install_lib "$tmp/$1.so" ;; *) install_lib "$tmp/installed.so" ;; esac; }
 quiet="-c runstore.notify_enqueued=off" # wake-ups are the queue's cost, as in recent_write.sh
 
-median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+# shellcheck source=bench/recent_write_workloads.sh
+. "$here/recent_write_workloads.sh" # median, bulk_insert_sql, pgbench_script
 paired() { # $1 scenario, $2 $3 contenders: median over repetitions of $2 / $3 (throughput)
   paste "$tmp/${1}_$2" "$tmp/${1}_$3" | awk '{ print $1 / $2 }' | median
 }
@@ -65,19 +66,13 @@ measure() { # $1 scenario, $2 contender, $3 seconds (pgbench) or rows (bulk)
   t=$(table_of "$2")
   use_lib_of "$2"
   psql -qX -d "$db" -c "TRUNCATE $t" -c "CHECKPOINT" >/dev/null
-  case "$1" in
-  bulk)
-    PGOPTIONS="$quiet" psql -qX -d "$db" -c '\timing on' -c "INSERT INTO $t (workspace_id, workflow_id, user_id, created_at)
-        SELECT 1 + g % 500, 1 + (g / 500) % 100, 'user-' || (g % 20), '2026-01-01'::timestamptz + g * interval '1 second'
-        FROM generate_series(1, $3) g" | awk -v rows="$3" '/^Time:/ { printf "%.0f\n", rows * 1000 / $2 }' ;;
-  spread)
-    printf '\\set ws random(1, 1000)\n\\set wf random(1, 100)\nINSERT INTO %s (workspace_id, workflow_id, user_id) VALUES (:ws, :wf, %s);\n' \
-      "$t" "'user-' || (:wf % 20)" >"$tmp/script.sql"
-    PGOPTIONS="$quiet" pgbench -n -d "$db" -f "$tmp/script.sql" -c 8 -j 2 -T "$3" 2>/dev/null | awk '/^tps/ { printf "%.0f\n", $3 }' ;;
-  hot)
-    echo "INSERT INTO $t (workspace_id, workflow_id, user_id) VALUES (1, 1, 'user-1');" >"$tmp/script.sql"
-    PGOPTIONS="$quiet" pgbench -n -d "$db" -f "$tmp/script.sql" -c 8 -j 2 -T "$3" 2>/dev/null | awk '/^tps/ { printf "%.0f\n", $3 }' ;;
-  esac
+  if [ "$1" = bulk ]; then
+    PGOPTIONS="$quiet" psql -qX -d "$db" -c '\timing on' -c "$(bulk_insert_sql "$t" "$3")" |
+      awk -v rows="$3" '/^Time:/ { printf "%.0f\n", rows * 1000 / $2 }'
+  else
+    pgbench_script "$1" "$t" >"$tmp/script.sql"
+    PGOPTIONS="$quiet" pgbench -n -d "$db" -f "$tmp/script.sql" -c 8 -j 2 -T "$3" 2>/dev/null | awk '/^tps/ { printf "%.0f\n", $3 }'
+  fi
 }
 
 for scenario in bulk spread hot; do
