@@ -64,6 +64,16 @@ CREATE FUNCTION runstore.delete_by_tag(tag text, max_rows integer DEFAULT 1000, 
 COMMENT ON FUNCTION runstore.delete_by_tag(text, integer, bigint) IS
   'Deletes up to max_rows executions carrying tag, oldest first; call until it returns no rows';
 
+-- For each direct path (heap and index access standing in for an SQL
+-- statement, README "Direct paths"): whether this session's next call takes
+-- it, and why not.  The switch is runstore.direct_paths.
+CREATE FUNCTION runstore.direct_path_status()
+  RETURNS TABLE (path text, relation regclass, usable boolean, reason text)
+  AS 'MODULE_PATHNAME', 'runstore_direct_path_status'
+  LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 5;
+COMMENT ON FUNCTION runstore.direct_path_status() IS
+  'Whether each direct path applies to this session and the tables as they are, and if not, why';
+
 -- Internal: proves the C++/PostgreSQL error boundary from the regression suite.
 CREATE FUNCTION runstore._boundary_selftest(mode text) RETURNS bigint
   AS 'MODULE_PATHNAME', 'runstore_boundary_selftest'

@@ -11,13 +11,14 @@
  * frontier (claim_frontier.hpp), or from its head when rows were announced
  * late, when the periodic full read is due, when the frontier cannot be
  * trusted for this call (row-level security, a transaction snapshot, a
- * writer whose start is unknown), or when there are more classes than
- * frontiers.
+ * writer whose start is unknown, runstore.direct_paths off, a table whose
+ * writers it cannot see), or when there are more classes than frontiers.
  */
 extern "C" {
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "access/tupconvert.h"
 #include "access/xact.h"
 #include "catalog/pg_type_d.h"
@@ -161,6 +162,12 @@ RUNSTORE_FUNCTION(runstore_dequeue)
 	 */
 	bool use_frontiers = runstore::pg::claim_rescan_interval_ms > 0 && OidIsValid(relid) &&
 	                     !IsolationUsesXactSnapshot() && check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED;
+	if (use_frontiers) {
+		/* Locked as the claim statement will lock it. */
+		Relation rel = table_open(relid, RowExclusiveLock);
+		use_frontiers = runstore::pg::FrontierUnusable(rel) == nullptr;
+		table_close(rel, NoLock);
+	}
 	TimestampTz safe = DT_NOBEGIN;
 	if (use_frontiers) {
 		safe = runstore::pg::OldestOpenWriteTime(relid, started);

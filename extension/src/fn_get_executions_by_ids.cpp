@@ -3,9 +3,10 @@
  *
  * One call for a whole dashboard's worth of ids, instead of one round trip
  * per id.  Runs as the caller: table privileges and row-level security apply
- * exactly as to a plain SELECT.  Without a policy to apply, the rows come
- * straight from the primary key (primary_key_lookup.cpp); with one, from the
- * SQL statement through SPI, whose plan carries the policy.
+ * exactly as to a plain SELECT.  Where the table's shape allows and no
+ * policy applies, the rows come straight from an index led by id
+ * (id_index_lookup.cpp); otherwise from the SQL statement through SPI, which
+ * is the definition (its plan carries any policy).
  */
 extern "C" {
 #include "postgres.h"
@@ -15,7 +16,7 @@ extern "C" {
 
 #include "runstore/pg/id_array.hpp"
 #include "runstore/pg/id_batch_query.hpp"
-#include "runstore/pg/primary_key_lookup.hpp"
+#include "runstore/pg/id_index_lookup.hpp"
 #include "runstore/pg/statements.hpp"
 #include "runstore/pg_boundary.hpp"
 
@@ -29,7 +30,7 @@ RUNSTORE_FUNCTION(runstore_get_executions_by_ids)
 	const bool in_workspace = PG_NARGS() > 1 && !PG_ARGISNULL(1);
 	const int64 workspace_id = in_workspace ? PG_GETARG_INT64(1) : 0;
 	/* STABLE: both paths read with the calling query's snapshot. */
-	if (!runstore::pg::LookupByPrimaryKey(fcinfo, batch, in_workspace ? &workspace_id : nullptr))
+	if (!runstore::pg::LookupByIdIndex(fcinfo, batch, in_workspace ? &workspace_id : nullptr))
 		runstore::pg::RunIdBatchStatement(fcinfo, batch, &runstore::pg::statements::select_by_ids,
 		                                  &runstore::pg::statements::select_by_ids_in_workspace, true);
 	return (Datum) 0;

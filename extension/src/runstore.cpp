@@ -12,10 +12,12 @@ PG_MODULE_MAGIC;
 void _PG_init(void);
 }
 
+#include "runstore/pg/direct_path_shapes.hpp"
 #include "runstore/pg/guc.hpp"
 
 extern "C" void
 _PG_init(void)
 {
 	runstore::pg::DefineConfigurationParameters();
+	runstore::pg::RegisterShapeInvalidation();
 }

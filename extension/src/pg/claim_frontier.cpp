@@ -18,6 +18,7 @@ extern "C" {
 }
 
 #include "runstore/pg/claim_frontier.hpp"
+#include "runstore/pg/direct_path_shapes.hpp"
 #include "runstore/pg/runstore_relations.hpp"
 
 namespace runstore::pg {
@@ -109,6 +110,15 @@ TransactionStartOf(const PGPROC *proc)
 }
 
 } // namespace
+
+const char *
+FrontierUnusable(Relation rel)
+{
+	if (!DirectPathsOn())
+		return "runstore.direct_paths is off";
+	const ExecutionsShape shape = ExecutionsShapeOf(rel);
+	return shape.not_local_heap != nullptr ? shape.not_local_heap : shape.no_priority_triggers;
+}
 
 TimestampTz
 OldestOpenWriteTime(Oid relid, TimestampTz own_start)

@@ -18,6 +18,7 @@ int retry_backoff_base_ms = 1000;
 int retry_backoff_cap_ms = 3600 * 1000;
 int claim_rescan_interval_ms = 10 * 1000;
 bool notify_enqueued = true;
+bool direct_paths = true;
 
 void
 DefineConfigurationParameters()
@@ -90,6 +91,17 @@ DefineConfigurationParameters()
 	                        "by the next full read. 0 reads from the head on every call. Valid range is 0..1h.",
 	                        &claim_rescan_interval_ms, 10 * 1000, 0, 3600 * 1000, PGC_USERSET, GUC_UNIT_MS, nullptr,
 	                        nullptr, nullptr);
+
+	/*
+	 * USERSET: turning the direct paths off only makes this session run the
+	 * SQL statements they stand in for (README "Direct paths"), which are
+	 * the definition of each operation; no result changes.
+	 */
+	DefineCustomBoolVariable("runstore.direct_paths",
+	                         "Whether runstore may use its direct heap and index paths where a table's shape allows.",
+	                         "Off: every operation runs its SQL statement (batch lookups, the summaries' upkeep, "
+	                         "the UPDATE check and the claim frontier).",
+	                         &direct_paths, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 
 	MarkGUCPrefixReserved("runstore");
 }

@@ -24,6 +24,7 @@ extern "C" {
 
 #include <cstring>
 
+#include "runstore/pg/direct_path_shapes.hpp"
 #include "runstore/pg/recent_workflow_direct_add.hpp"
 #include "runstore/pg/slot_table_writer.hpp"
 #include "runstore/pg/transition_runs.hpp"
@@ -238,14 +239,15 @@ bool
 AddInsertedRunsDirectly(const TriggerData *td, int16 slot)
 {
 	Tuplestorestate *rows = td->tg_newtable;
-	if (IsolationUsesXactSnapshot() || rows == nullptr)
+	if (!DirectPathsOn() || IsolationUsesXactSnapshot() || rows == nullptr)
 		return false;
 	const int64 count = tuplestore_tuple_count(rows);
 	if (count == 0)
 		return true;
-	RunColumns columns;
-	if (!FindRunColumns(td->tg_relation, &columns))
+	const ExecutionsShape shape = ExecutionsShapeOf(td->tg_relation);
+	if (shape.no_run_columns != nullptr)
 		return false;
+	const RunColumns &columns = shape.run_columns;
 
 	SlotTableWriter workspace;
 	SlotTableWriter user;

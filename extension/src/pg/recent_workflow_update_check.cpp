@@ -14,6 +14,7 @@ extern "C" {
 
 #include <cstring>
 
+#include "runstore/pg/direct_path_shapes.hpp"
 #include "runstore/pg/recent_workflow_update_check.hpp"
 #include "runstore/pg/transition_runs.hpp"
 
@@ -36,12 +37,13 @@ UpdateKeepsEveryGroup(const TriggerData *td)
 {
 	Tuplestorestate *old_rows = td->tg_oldtable;
 	Tuplestorestate *new_rows = td->tg_newtable;
-	if (old_rows == nullptr || new_rows == nullptr ||
+	if (!DirectPathsOn() || old_rows == nullptr || new_rows == nullptr ||
 	    tuplestore_tuple_count(old_rows) != tuplestore_tuple_count(new_rows))
 		return false;
-	RunColumns columns;
-	if (!FindRunColumns(td->tg_relation, &columns))
+	const ExecutionsShape shape = ExecutionsShapeOf(td->tg_relation);
+	if (shape.no_run_columns != nullptr)
 		return false;
+	const RunColumns &columns = shape.run_columns;
 	const TupleDesc desc = RelationGetDescr(td->tg_relation);
 
 	TupleTableSlot *old_row = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);

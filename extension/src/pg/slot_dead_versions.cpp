@@ -18,7 +18,6 @@ extern "C" {
 #include "access/skey.h"
 #include "access/tableam.h"
 #include "catalog/index.h"
-#include "catalog/pg_am_d.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 }
@@ -80,27 +79,25 @@ MarkDeadVersionsInOtherIndexes(const SlotTableWriter &writer, const Datum *group
 
 		for (int i = 0; i < writer.nindexes; ++i) {
 			const Relation index = writer.indexes[i];
-			/* Only B-tree can be searched by exact key here; another AM's entries wait for VACUUM. */
-			if (index == writer.primary_key || index->rd_rel->relam != BTREE_AM_OID ||
-			    !writer.index_infos[i]->ii_ReadyForInserts)
+			/*
+			 * Only a B-tree of plain columns with their types' default equality
+			 * can be searched by exact key here (SlotTableShape::markable);
+			 * another index's entries wait for VACUUM.
+			 */
+			if (index == writer.primary_key || !writer.markable[i] || !writer.index_infos[i]->ii_ReadyForInserts)
 				continue;
 			const int nkeys = index->rd_index->indnkeyatts;
 			Datum values[INDEX_MAX_KEYS];
 			bool isnull[INDEX_MAX_KEYS];
 			FormIndexDatum(writer.index_infos[i], key_row, nullptr, values, isnull);
 			ScanKeyData keys[INDEX_MAX_KEYS];
-			bool known = true;
-			for (int k = 0; k < nkeys && known; ++k) {
+			for (int k = 0; k < nkeys; ++k) {
 				const AttrNumber column = index->rd_index->indkey.values[k];
 				const RegProcedure equal =
 				    SlotColumnEquality(TupleDescAttr(RelationGetDescr(writer.rel), column - 1)->atttypid);
-				known = OidIsValid(equal);
-				if (known)
-					ScanKeyEntryInitialize(&keys[k], 0, static_cast<AttrNumber>(k + 1), BTEqualStrategyNumber,
-					                       InvalidOid, index->rd_indcollation[k], equal, values[k]);
+				ScanKeyEntryInitialize(&keys[k], 0, static_cast<AttrNumber>(k + 1), BTEqualStrategyNumber,
+				                       InvalidOid, index->rd_indcollation[k], equal, values[k]);
 			}
-			if (!known)
-				continue; /* an index the extension did not create, on a column it has no equality for */
 
 			IndexScanDesc scan = index_beginscan(writer.rel, index, &dirty, nkeys, 0);
 			index_rescan(scan, keys, nkeys, nullptr, 0);

@@ -12,11 +12,8 @@ extern "C" {
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/index.h"
-#include "catalog/pg_am_d.h"
-#include "catalog/pg_type_d.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
-#include "utils/fmgroids.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
@@ -34,50 +31,6 @@ namespace runstore::pg {
 
 namespace {
 
-struct Column {
-	const char *name;
-	Oid type;
-};
-
-/* The slot tables as the extension creates them, columns in primary-key order. */
-constexpr Column kWorkspaceSlotColumns[] = {{"workspace_id", INT8OID},
-                                            {"workflow_id", INT8OID},
-                                            {"slot", INT2OID},
-                                            {"last_used_at", TIMESTAMPTZOID},
-                                            {"last_execution_id", UUIDOID}};
-constexpr Column kUserSlotColumns[] = {{"workspace_id", INT8OID},         {"user_id", TEXTOID},
-                                       {"workflow_id", INT8OID},          {"slot", INT2OID},
-                                       {"last_used_at", TIMESTAMPTZOID}, {"last_execution_id", UUIDOID}};
-constexpr int kMaxSlotColumns = 6;
-
-bool
-ColumnsMatch(Relation rel, const Column *columns, int natts)
-{
-	const TupleDesc desc = RelationGetDescr(rel);
-	if (desc->natts != natts)
-		return false;
-	for (int i = 0; i < natts; ++i) {
-		const Form_pg_attribute att = TupleDescAttr(desc, i);
-		if (att->attisdropped || att->atttypid != columns[i].type ||
-		    std::strcmp(NameStr(att->attname), columns[i].name) != 0)
-			return false;
-	}
-	return true;
-}
-
-/* The primary key must be the btree over every column in table order, which the probe's scan keys assume. */
-bool
-IsExpectedPrimaryKey(Relation index, int natts)
-{
-	const Form_pg_index form = index->rd_index;
-	if (!form->indisprimary || index->rd_rel->relam != BTREE_AM_OID || form->indnkeyatts != natts)
-		return false;
-	for (int i = 0; i < natts; ++i)
-		if (form->indkey.values[i] != i + 1)
-			return false;
-	return true;
-}
-
 bool
 MayWriteDirectly(Oid relid)
 {
@@ -88,14 +41,14 @@ MayWriteDirectly(Oid relid)
 	       check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED;
 }
 
-/* Every index entry of a new row version (an insert, or an update that was not HOT); all but `skip`'s. */
+/* Every index entry of a new row version (an insert, or an update that was not HOT). */
 void
-InsertIndexEntries(const SlotTableWriter &writer, TupleTableSlot *row, Relation skip = nullptr)
+InsertIndexEntries(const SlotTableWriter &writer, TupleTableSlot *row)
 {
 	for (int i = 0; i < writer.nindexes; ++i) {
 		IndexInfo *info = writer.index_infos[i];
-		if (!info->ii_ReadyForInserts || writer.indexes[i] == skip)
-			continue; /* being built concurrently (its build will see the row), or skipped */
+		if (!info->ii_ReadyForInserts)
+			continue; /* being built concurrently: its build will see the row */
 		Datum values[INDEX_MAX_KEYS];
 		bool isnull[INDEX_MAX_KEYS];
 		FormIndexDatum(info, row, nullptr, values, isnull);
@@ -134,61 +87,32 @@ UpdateRow(SlotTableWriter *writer, ItemPointer tid, Snapshot snapshot, CommandId
 
 } // namespace
 
-RegProcedure
-SlotColumnEquality(Oid type)
-{
-	switch (type) {
-	case INT8OID:
-		return F_INT8EQ;
-	case INT2OID:
-		return F_INT2EQ;
-	case TEXTOID:
-		return F_TEXTEQ;
-	case TIMESTAMPTZOID:
-		return F_TIMESTAMPTZ_EQ;
-	case UUIDOID:
-		return F_UUID_EQ;
-	default:
-		return InvalidOid;
-	}
-}
-
 bool
 OpenSlotTableWriter(SlotScope scope, SlotTableWriter *writer)
 {
-	const bool user = scope == SlotScope::kUser;
-	const Column *columns = user ? kUserSlotColumns : kWorkspaceSlotColumns;
 	*writer = SlotTableWriter{};
-	writer->natts = user ? 6 : 5;
-	writer->group_columns = writer->natts - 3;
-	const Oid relid = RunstoreRelation(user ? "user_recent_workflow_slot" : "workspace_recent_workflow_slot");
+	const Oid relid = RunstoreRelation(scope == SlotScope::kUser ? "user_recent_workflow_slot"
+	                                                              : "workspace_recent_workflow_slot");
 	if (!OidIsValid(relid) || !MayWriteDirectly(relid))
 		return false;
 
 	writer->rel = table_open(relid, RowExclusiveLock);
-	if (writer->rel->rd_rel->relkind != RELKIND_RELATION || writer->rel->trigdesc != nullptr ||
-	    !ColumnsMatch(writer->rel, columns, writer->natts))
+	const SlotTableShape shape = SlotTableShapeOf(writer->rel, scope);
+	if (shape.unusable != nullptr)
 		return false;
-
-	List *index_oids = RelationGetIndexList(writer->rel);
-	ListCell *lc;
-	foreach (lc, index_oids) {
-		if (writer->nindexes == kMaxSlotTableIndexes)
-			return false;
-		const Relation index = index_open(lfirst_oid(lc), RowExclusiveLock);
-		IndexInfo *info = BuildIndexInfo(index);
-		writer->indexes[writer->nindexes] = index;
-		writer->index_infos[writer->nindexes] = info;
-		writer->nindexes++;
-		if (info->ii_Expressions != NIL || info->ii_Predicate != NIL || info->ii_ExclusionOps != nullptr ||
-		    (info->ii_Unique && !index->rd_index->indimmediate))
-			return false;
-		if (IsExpectedPrimaryKey(index, writer->natts))
-			writer->primary_key = index;
+	writer->natts = RelationGetDescr(writer->rel)->natts;
+	writer->group_columns = writer->natts - 3;
+	for (int i = 0; i < shape.nindexes; ++i) {
+		const Relation index = index_open(shape.indexes[i], RowExclusiveLock);
+		writer->indexes[i] = index;
+		writer->index_infos[i] = BuildIndexInfo(index);
+		writer->markable[i] = shape.markable[i];
+		writer->nindexes = i + 1;
 	}
-	list_free(index_oids);
-	if (writer->primary_key == nullptr)
+	/* Opening the indexes processes pending invalidations: the shape must still be the one read. */
+	if (!ShapeStillCurrent(relid, shape.generation))
 		return false;
+	writer->primary_key = writer->indexes[shape.primary_key];
 	writer->found = table_slot_create(writer->rel, nullptr);
 	writer->row = MakeSingleTupleTableSlot(RelationGetDescr(writer->rel), &TTSOpsVirtual);
 	writer->dead = table_slot_create(writer->rel, nullptr);
@@ -234,14 +158,15 @@ void
 WriteRunToSlot(SlotTableWriter *writer, const Datum *values)
 {
 	const int nkeys = writer->group_columns + 1; /* the group and the slot */
-	const Column *columns = writer->group_columns == 3 ? kUserSlotColumns : kWorkspaceSlotColumns;
+	const TupleDesc desc = RelationGetDescr(writer->rel);
 	const TimestampTz at = DatumGetTimestampTz(values[writer->group_columns + 1]);
 	const Datum id = values[writer->group_columns + 2];
 
 	ScanKeyData keys[kMaxSlotColumns];
 	for (int k = 0; k < nkeys; ++k)
 		ScanKeyEntryInitialize(&keys[k], 0, static_cast<AttrNumber>(k + 1), BTEqualStrategyNumber, InvalidOid,
-		                       writer->primary_key->rd_indcollation[k], SlotColumnEquality(columns[k].type), values[k]);
+		                       writer->primary_key->rd_indcollation[k],
+		                       SlotColumnEquality(TupleDescAttr(desc, k)->atttypid), values[k]);
 
 	TupleTableSlot *row = writer->row;
 	ExecClearTuple(row);
@@ -250,19 +175,6 @@ WriteRunToSlot(SlotTableWriter *writer, const Datum *values)
 	ExecStoreVirtualTuple(row);
 
 	const CommandId cid = GetCurrentCommandId(true);
-#ifdef RUNSTORE_BENCH_WRITE_FLOOR
-	/*
-	 * Built only by bench/recent_write_floor.sh, never installed for use: the
-	 * least a summary kept in these tables can write per group, a new row and
-	 * its index entries, with no probe, lock or update.  Level 2 writes only
-	 * the readers' index entry, as a summary with no index to find a group's
-	 * row by would.  Either breaks the summaries (a group's rows pile up),
-	 * which is why it is a macro.
-	 */
-	table_tuple_insert(writer->rel, row, cid, 0, nullptr);
-	InsertIndexEntries(*writer, row, RUNSTORE_BENCH_WRITE_FLOOR == 2 ? writer->primary_key : nullptr);
-	return;
-#endif
 	for (;;) {
 		CHECK_FOR_INTERRUPTS();
 		const Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());

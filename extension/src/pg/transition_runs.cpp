@@ -7,7 +7,6 @@ extern "C" {
 #include "postgres.h"
 
 #include "fmgr.h"
-#include "parser/parse_relation.h"
 #include "utils/builtins.h"
 #include "utils/rel.h"
 }
@@ -17,19 +16,6 @@ extern "C" {
 #include "runstore/pg/transition_runs.hpp"
 
 namespace runstore::pg {
-
-bool
-FindRunColumns(Relation rel, RunColumns *columns)
-{
-	columns->workspace_id = static_cast<AttrNumber>(attnameAttNum(rel, "workspace_id", false));
-	columns->workflow_id = static_cast<AttrNumber>(attnameAttNum(rel, "workflow_id", false));
-	columns->user_id = static_cast<AttrNumber>(attnameAttNum(rel, "user_id", false));
-	columns->created_at = static_cast<AttrNumber>(attnameAttNum(rel, "created_at", false));
-	columns->id = static_cast<AttrNumber>(attnameAttNum(rel, "id", false));
-	return columns->workspace_id != InvalidAttrNumber && columns->workflow_id != InvalidAttrNumber &&
-	       columns->user_id != InvalidAttrNumber && columns->created_at != InvalidAttrNumber &&
-	       columns->id != InvalidAttrNumber;
-}
 
 bool
 ReadRun(TupleTableSlot *slot, const RunColumns &columns, Run *run)

@@ -46,9 +46,20 @@ extern "C" {
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "utils/relcache.h"
 }
 
 namespace runstore::pg {
+
+/*
+ * Why the frontier cannot be used on the executions table `rel` (open and
+ * locked) at all, or nullptr: runstore.direct_paths off, or a shape whose
+ * writers it cannot see (ExecutionsShape: a partitioned, foreign or
+ * distributed table, whose rows are written under other relations' locks)
+ * or whose late rows it is not told of (the runstore._register_priorities()
+ * triggers missing or disabled).
+ */
+const char *FrontierUnusable(Relation rel);
 
 /* How far below the oldest writer's start a frontier stays (microseconds). */
 constexpr TimestampTz kFrontierMargin = 100 * 1000;

@@ -24,6 +24,9 @@ extern bool notify_enqueued;
 /* runstore.claim_rescan_interval: how often dequeue reads every class from its head, in ms (0: always). */
 extern int claim_rescan_interval_ms;
 
+/* runstore.direct_paths: whether the direct heap and index paths may be used (default on). */
+extern bool direct_paths;
+
 /* Registers every runstore.* parameter; called once from _PG_init. */
 void DefineConfigurationParameters();
 

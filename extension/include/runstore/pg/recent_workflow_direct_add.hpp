@@ -26,11 +26,12 @@ namespace runstore::pg {
 /*
  * Adds the runs of an INSERT (td's new transition table) to both summaries
  * through `slot`.  Returns false, having written nothing, when this path does
- * not apply and the caller must run the SPI statement: REPEATABLE READ or
- * SERIALIZABLE (whose conflicts the executor reports as 40001), a NULL where
- * the extension declares NOT NULL, or slot tables whose shape, indexes,
- * triggers, row-level security or privileges differ from what the extension
- * created (slot_table_writer.hpp).
+ * not apply and the caller must run the SPI statement: runstore.direct_paths
+ * off, REPEATABLE READ or SERIALIZABLE (whose conflicts the executor reports
+ * as 40001), the five run columns missing or of other types
+ * (ExecutionsShape), a NULL where the extension declares NOT NULL, or slot
+ * tables whose shape, indexes, triggers, row-level security or privileges
+ * differ from what the extension created (slot_table_writer.hpp).
  */
 bool AddInsertedRunsDirectly(const TriggerData *td, int16 slot);
 

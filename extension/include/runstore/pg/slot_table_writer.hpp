@@ -20,13 +20,9 @@ extern "C" {
 #include "utils/relcache.h"
 }
 
+#include "runstore/pg/direct_path_shapes.hpp"
+
 namespace runstore::pg {
-
-/* Which summary: runstore.workspace_recent_workflow_slot or runstore.user_recent_workflow_slot. */
-enum class SlotScope { kWorkspace, kUser };
-
-/* The extension creates two indexes per slot table; a few more are tolerated, each one written. */
-constexpr int kMaxSlotTableIndexes = 8;
 
 /*
  * A slot table opened for writing with RowExclusiveLock (kept to the end of
@@ -43,6 +39,7 @@ struct SlotTableWriter {
 	int nindexes;
 	Relation indexes[kMaxSlotTableIndexes];
 	IndexInfo *index_infos[kMaxSlotTableIndexes];
+	bool markable[kMaxSlotTableIndexes]; /* searchable by exact key (slot_dead_versions.hpp) */
 	TupleTableSlot *found;    /* the probe's and the lock's row */
 	TupleTableSlot *row;      /* the row version written */
 	TupleTableSlot *dead;     /* a dead version's heap fetch (slot_dead_versions.hpp) */
@@ -52,18 +49,16 @@ struct SlotTableWriter {
 /*
  * Opens the scope's slot table.  False (with everything opened so far still
  * to be closed by CloseSlotTableWriter) when direct writes could differ from
- * the SPI statement's: other columns, triggers, row-level security that
- * applies to the current role, missing SELECT/INSERT/UPDATE privileges, or an
+ * the SPI statement's: a shape other than the extension's (SlotTableShape:
+ * not a local heap table, other columns, triggers, another primary key, an
  * index with expressions, a predicate, an exclusion or a deferred uniqueness
- * check.
+ * check), row-level security that applies to the current role, or missing
+ * SELECT/INSERT/UPDATE privileges.
  */
 bool OpenSlotTableWriter(SlotScope scope, SlotTableWriter *writer);
 
 /* Releases what OpenSlotTableWriter opened (any part of it); the lock stays until the transaction ends. */
 void CloseSlotTableWriter(SlotTableWriter *writer);
-
-/* The btree equality function of a slot-table column's type, or InvalidOid for a type the tables never have. */
-RegProcedure SlotColumnEquality(Oid type);
 
 /* Collation of the primary key's column `column` (0-based): the order writers lock groups in. */
 Oid SlotKeyCollation(const SlotTableWriter &writer, int column);

@@ -21,7 +21,7 @@ extern "C" {
 
 namespace runstore::pg {
 
-/* Where the summaries' columns are in the executions table's rows. */
+/* Where the summaries' columns are in the executions table's rows (ExecutionsShape finds and checks them). */
 struct RunColumns {
 	AttrNumber workspace_id;
 	AttrNumber workflow_id;
@@ -39,9 +39,6 @@ struct Run {
 	TimestampTz created_at;
 	pg_uuid_t id;
 };
-
-/* The five columns' numbers in `rel` (dropped columns skipped); false if one is missing (a table changed by hand). */
-bool FindRunColumns(Relation rel, RunColumns *columns);
 
 /*
  * The run in `slot`; false when a column the extension declares NOT NULL is

@@ -1,5 +1,5 @@
 /*
- * primary_key_lookup.cpp: see primary_key_lookup.hpp.
+ * id_index_lookup.cpp: see id_index_lookup.hpp.
  *
  * Why not the statement: at 500 ids the SPI path (plan cache check, executor
  * start-up, a receiver that copies every row, then a second copy into the
@@ -22,7 +22,6 @@ extern "C" {
 #include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 #include "utils/fmgroids.h"
-#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/rls.h"
@@ -32,7 +31,8 @@ extern "C" {
 }
 
 #include "runstore/core/id_positions.hpp"
-#include "runstore/pg/primary_key_lookup.hpp"
+#include "runstore/pg/direct_path_shapes.hpp"
+#include "runstore/pg/id_index_lookup.hpp"
 #include "runstore/pg/runstore_relations.hpp"
 
 namespace runstore::pg {
@@ -95,40 +95,63 @@ CopyRow(TupleTableSlot *slot, TupleDesc result)
 	return heap_form_minimal_tuple(result, slot->tts_values, slot->tts_isnull);
 }
 
+/* The index a call probes, its key count; InvalidOid when the shape offers none this snapshot may use. */
+struct Probe {
+	Oid index;
+	int nkeys; /* 1: (id), 2: (workspace_id, id) */
+	bool filter_workspace;
+};
+
+Probe
+ChooseProbe(const ExecutionsShape &shape, const int64 *workspace_id)
+{
+	if (workspace_id != nullptr && OidIsValid(shape.workspace_id_index) &&
+	    IndexUsableBySnapshot(shape.workspace_id_index_check_xmin))
+		return Probe{shape.workspace_id_index, 2, false};
+	if (shape.no_id_index != nullptr || !IndexUsableBySnapshot(shape.id_index_check_xmin) ||
+	    (workspace_id != nullptr && shape.workspace_id == InvalidAttrNumber))
+		return Probe{InvalidOid, 0, false};
+	return Probe{shape.id_index, 1, workspace_id != nullptr};
+}
+
 } // namespace
 
 bool
-LookupByPrimaryKey(FunctionCallInfo fcinfo, const IdBatch &batch, const int64 *workspace_id)
+LookupByIdIndex(FunctionCallInfo fcinfo, const IdBatch &batch, const int64 *workspace_id)
 {
 	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+	if (!DirectPathsOn())
+		return false;
 
-	/* Schema-qualified, as in the statement: search_path plays no part. */
+	/* Schema-qualified, as in the statement: search_path plays no part.  Missing: the statement reports it. */
 	const Oid relid = RunstoreRelation("executions");
 	if (!OidIsValid(relid))
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation \"runstore.executions\" does not exist")));
+		return false;
 
 	/*
 	 * In the order a query meets them: the parser locks the table, the
 	 * rewriter applies (or refuses, with row_security off) the policies, the
 	 * executor checks privileges.  Under the lock, no ALTER TABLE can turn
-	 * row-level security on between the check and the reads.
+	 * row-level security on or change the shape between the checks and the
+	 * reads.
 	 */
 	Relation rel = table_open(relid, AccessShareLock);
-	if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED ||
+	const ExecutionsShape shape = ExecutionsShapeOf(rel);
+	const Probe probe = ChooseProbe(shape, workspace_id);
+	if (shape.not_local_heap != nullptr || !OidIsValid(probe.index) ||
+	    check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED ||
 	    !SameRowType(RelationGetDescr(rel), rsinfo->setDesc)) {
 		table_close(rel, NoLock); /* the statement path opens it again; the lock stays */
 		return false;
 	}
 	CheckSelectPermission(rel);
-
-	const Oid pk = RelationGetPrimaryKeyIndex(rel);
-	if (!OidIsValid(pk))
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("runstore.executions has no primary key")));
-	const AttrNumber workspace_attno = workspace_id != nullptr ? get_attnum(relid, "workspace_id") : InvalidAttrNumber;
-	if (workspace_id != nullptr && workspace_attno == InvalidAttrNumber)
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-		                errmsg("runstore.executions has no column \"workspace_id\"")));
+	Relation index = index_open(probe.index, AccessShareLock);
+	/* Opening the index processes pending invalidations: the shape must still be the one read. */
+	if (!ShapeStillCurrent(relid, shape.generation)) {
+		index_close(index, NoLock);
+		table_close(rel, NoLock);
+		return false;
+	}
 
 	/* Sorted by id with each id's first position: duplicates are probed once. */
 	auto *table = static_cast<core::IdPosition *>(palloc(sizeof(core::IdPosition) * batch.count));
@@ -142,25 +165,34 @@ LookupByPrimaryKey(FunctionCallInfo fcinfo, const IdBatch &batch, const int64 *w
 	 * position, then all go out in request order.
 	 */
 	auto *rows = static_cast<MinimalTuple *>(palloc0(sizeof(MinimalTuple) * batch.count));
-	Relation index = index_open(pk, AccessShareLock);
-	IndexScanDesc scan = index_beginscan(rel, index, GetActiveSnapshot(), 1, 0);
+	IndexScanDesc scan = index_beginscan(rel, index, GetActiveSnapshot(), probe.nkeys, 0);
 	TupleTableSlot *slot = table_slot_create(rel, nullptr);
 	for (std::size_t k = 0; k < distinct; ++k) {
 		CHECK_FOR_INTERRUPTS();
-		ScanKeyData key;
-		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_UUID_EQ,
-		            UUIDPGetDatum(reinterpret_cast<const pg_uuid_t *>(&table[k].id)));
-		index_rescan(scan, &key, 1, nullptr, 0);
-		/* A unique index: at most one version is visible to one snapshot. */
-		if (!index_getnext_slot(scan, ForwardScanDirection, slot))
-			continue;
-		if (workspace_id != nullptr) {
-			bool isnull = false;
-			const Datum w = slot_getattr(slot, workspace_attno, &isnull);
-			if (isnull || DatumGetInt64(w) != *workspace_id)
-				continue;
+		ScanKeyData keys[2];
+		const Datum id = UUIDPGetDatum(reinterpret_cast<const pg_uuid_t *>(&table[k].id));
+		if (probe.nkeys == 2) {
+			ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(*workspace_id));
+			ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_UUID_EQ, id);
+		} else {
+			ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_UUID_EQ, id);
 		}
-		rows[table[k].position] = CopyRow(slot, rsinfo->setDesc);
+		index_rescan(scan, keys, probe.nkeys, nullptr, 0);
+		/*
+		 * The first visible row that matches, as the statement's receiver
+		 * keeps (a unique index has at most one; an index on id alone may
+		 * hold the id in several workspaces).
+		 */
+		while (index_getnext_slot(scan, ForwardScanDirection, slot)) {
+			if (probe.filter_workspace) {
+				bool isnull = false;
+				const Datum w = slot_getattr(slot, shape.workspace_id, &isnull);
+				if (isnull || DatumGetInt64(w) != *workspace_id)
+					continue;
+			}
+			rows[table[k].position] = CopyRow(slot, rsinfo->setDesc);
+			break;
+		}
 	}
 	TupleTableSlot *out = MakeSingleTupleTableSlot(rsinfo->setDesc, &TTSOpsMinimalTuple);
 	for (int i = 0; i < batch.count; ++i) {

@@ -1,0 +1,128 @@
+/*
+ * fn_direct_path_status.cpp: runstore.direct_path_status()
+ *
+ * For each direct path (README "Direct paths"), whether this session's next
+ * call would take it, and if not, why: the switch, the shape of the table it
+ * relies on (direct_path_shapes.hpp), and what depends on the session
+ * (isolation level, row-level security for the current role).  Operators
+ * read it to learn why a call runs its SQL statement; the regression suite
+ * reads it to show which path each table shape gets.
+ *
+ * The summary upkeep runs as the trigger function's owner, whose privileges
+ * on the slot tables each write checks; this report leaves them out.
+ */
+extern "C" {
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/xact.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/tuplestore.h"
+}
+
+#include "runstore/pg/claim_frontier.hpp"
+#include "runstore/pg/direct_path_shapes.hpp"
+#include "runstore/pg/guc.hpp"
+#include "runstore/pg/runstore_relations.hpp"
+#include "runstore/pg_boundary.hpp"
+
+namespace {
+
+using namespace runstore::pg;
+
+constexpr const char *kSwitchedOff = "runstore.direct_paths is off";
+
+void
+Report(ReturnSetInfo *rsinfo, const char *path, Oid relid, const char *reason)
+{
+	Datum values[4] = {CStringGetTextDatum(path), ObjectIdGetDatum(relid), BoolGetDatum(reason == nullptr),
+	                   reason != nullptr ? CStringGetTextDatum(reason) : static_cast<Datum>(0)};
+	bool nulls[4] = {false, false, false, reason == nullptr};
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* The first reason among `reasons` (nullptr entries hold). */
+const char *
+FirstOf(std::initializer_list<const char *> reasons)
+{
+	for (const char *r : reasons)
+		if (r != nullptr)
+			return r;
+	return nullptr;
+}
+
+const char *
+LookupReason(const ExecutionsShape &shape, Oid relid, bool in_workspace)
+{
+	const char *index = nullptr;
+	if (in_workspace) {
+		const bool by_pair = OidIsValid(shape.workspace_id_index) &&
+		                     IndexUsableBySnapshot(shape.workspace_id_index_check_xmin);
+		const bool by_id = shape.no_id_index == nullptr && IndexUsableBySnapshot(shape.id_index_check_xmin) &&
+		                   shape.workspace_id != InvalidAttrNumber;
+		if (!by_pair && !by_id)
+			index = "no usable B-tree index led by id, or by workspace_id and id";
+	} else if (shape.no_id_index != nullptr) {
+		index = shape.no_id_index;
+	} else if (!IndexUsableBySnapshot(shape.id_index_check_xmin)) {
+		index = "the index led by id is too new for this transaction's snapshots";
+	}
+	return FirstOf({DirectPathsOn() ? nullptr : kSwitchedOff, shape.not_local_heap, index,
+	                check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED ? "row-level security applies" : nullptr});
+}
+
+/* The summary upkeep's slot table `name`: its relation and why it cannot be written directly. */
+const char *
+SlotReason(const char *name, SlotScope scope, Oid *relid)
+{
+	*relid = RunstoreRelation(name);
+	if (!OidIsValid(*relid))
+		return "the slot table does not exist";
+	Relation rel = table_open(*relid, AccessShareLock);
+	const SlotTableShape shape = SlotTableShapeOf(rel, scope);
+	table_close(rel, NoLock);
+	return shape.unusable;
+}
+
+} // namespace
+
+RUNSTORE_FUNCTION(runstore_direct_path_status)
+{
+	InitMaterializedSRF(fcinfo, 0);
+	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+	const Oid relid = RunstoreRelation("executions");
+	if (!OidIsValid(relid))
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation \"runstore.executions\" does not exist")));
+	Relation rel = table_open(relid, AccessShareLock);
+	const ExecutionsShape shape = ExecutionsShapeOf(rel);
+
+	Report(rsinfo, "get_executions_by_ids", relid, LookupReason(shape, relid, false));
+	Report(rsinfo, "get_executions_by_ids in a workspace", relid, LookupReason(shape, relid, true));
+
+	const char *switched = DirectPathsOn() ? nullptr : kSwitchedOff;
+	const char *snapshot =
+	    IsolationUsesXactSnapshot() ? "REPEATABLE READ or SERIALIZABLE: the SQL statement reports conflicts" : nullptr;
+	const char *insert_reason = FirstOf({switched, snapshot, shape.no_run_columns});
+	Oid insert_relid = relid;
+	if (insert_reason == nullptr) {
+		Oid workspace_slots, user_slots;
+		const char *workspace = SlotReason("workspace_recent_workflow_slot", SlotScope::kWorkspace, &workspace_slots);
+		const char *user = SlotReason("user_recent_workflow_slot", SlotScope::kUser, &user_slots);
+		insert_reason = FirstOf({workspace, user});
+		if (insert_reason != nullptr)
+			insert_relid = workspace != nullptr ? workspace_slots : user_slots;
+	}
+	Report(rsinfo, "recent workflows: INSERT upkeep", insert_relid, insert_reason);
+	Report(rsinfo, "recent workflows: UPDATE check", relid, FirstOf({switched, shape.no_run_columns}));
+
+	Report(rsinfo, "dequeue claim frontier", relid,
+	       FirstOf({FrontierUnusable(rel),
+	                claim_rescan_interval_ms == 0 ? "runstore.claim_rescan_interval is 0" : nullptr,
+	                IsolationUsesXactSnapshot() ? "REPEATABLE READ or SERIALIZABLE" : nullptr,
+	                check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED ? "row-level security applies" : nullptr}));
+	table_close(rel, NoLock);
+	return (Datum) 0;
+}

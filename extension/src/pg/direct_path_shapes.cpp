@@ -1,0 +1,473 @@
+/*
+ * direct_path_shapes.cpp: see direct_path_shapes.hpp.
+ *
+ * PostgreSQL zone: only trivially destructible locals.  The cache is a
+ * dynahash in CacheMemoryContext, one entry per relation a direct path
+ * looked at; the relcache callback only clears flags (it may run during
+ * transaction abort, where nothing may be allocated or raised).
+ */
+extern "C" {
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/transam.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am_d.h"
+#include "catalog/pg_collation_d.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_namespace_d.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type_d.h"
+#include "commands/defrem.h"
+#include "commands/trigger.h"
+#include "parser/parse_relation.h"
+#include "utils/fmgroids.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+}
+
+#include <cstring>
+
+#include "runstore/pg/direct_path_shapes.hpp"
+#include "runstore/pg/guc.hpp"
+#include "runstore/pg/slot_columns.hpp"
+
+namespace runstore::pg {
+
+namespace {
+
+struct ShapeEntry {
+	Oid relid; /* hash key */
+	uint64 generation;
+	bool executions_known;
+	bool slot_known[2];
+	ExecutionsShape executions;
+	SlotTableShape slot[2];
+};
+
+HTAB *shapes = nullptr;
+
+HTAB *
+Shapes()
+{
+	if (shapes == nullptr) {
+		HASHCTL ctl;
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(ShapeEntry);
+		ctl.hcxt = CacheMemoryContext;
+		shapes = hash_create("runstore direct path shapes", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	return shapes;
+}
+
+void
+Forget(ShapeEntry *entry)
+{
+	entry->generation++;
+	entry->executions_known = false;
+	entry->slot_known[0] = false;
+	entry->slot_known[1] = false;
+}
+
+/* Relcache callback: InvalidOid means every relation. */
+void
+ForgetShape(Datum, Oid relid)
+{
+	if (shapes == nullptr)
+		return;
+	if (OidIsValid(relid)) {
+		auto *entry = static_cast<ShapeEntry *>(hash_search(shapes, &relid, HASH_FIND, nullptr));
+		if (entry != nullptr)
+			Forget(entry);
+		return;
+	}
+	HASH_SEQ_STATUS status;
+	hash_seq_init(&status, shapes);
+	for (auto *entry = static_cast<ShapeEntry *>(hash_seq_search(&status)); entry != nullptr;
+	     entry = static_cast<ShapeEntry *>(hash_seq_search(&status)))
+		Forget(entry);
+}
+
+ShapeEntry *
+EntryFor(Oid relid)
+{
+	bool found;
+	auto *entry = static_cast<ShapeEntry *>(hash_search(Shapes(), &relid, HASH_ENTER, &found));
+	if (!found) {
+		entry->generation = 0;
+		Forget(entry);
+	}
+	return entry;
+}
+
+/*
+ * Whether Citus keeps the rows of `relid` elsewhere: a row for it in
+ * pg_dist_partition (distributed, reference or Citus local table), whose
+ * local relation is then a shell.  Looked up only where that catalog exists.
+ * Citus invalidates the relation's cache entry whenever it changes the row.
+ */
+bool
+DistributedByCitus(Oid relid)
+{
+	const Oid catalog = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE);
+	if (!OidIsValid(catalog))
+		return false;
+	Relation dist = table_open(catalog, AccessShareLock);
+	const AttrNumber logicalrelid = static_cast<AttrNumber>(attnameAttNum(dist, "logicalrelid", false));
+	bool found = true; /* a catalog of another shape: assume the worst */
+	if (logicalrelid != InvalidAttrNumber) {
+		ScanKeyData key;
+		ScanKeyInit(&key, logicalrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+		SysScanDesc scan = systable_beginscan(dist, InvalidOid, false, nullptr, 1, &key);
+		found = HeapTupleIsValid(systable_getnext(scan));
+		systable_endscan(scan);
+	}
+	table_close(dist, AccessShareLock);
+	return found;
+}
+
+/* nullptr when `rel` is an ordinary local heap table holding its own rows. */
+const char *
+NotLocalHeap(Relation rel)
+{
+	switch (rel->rd_rel->relkind) {
+	case RELKIND_RELATION:
+		break;
+	case RELKIND_PARTITIONED_TABLE:
+		return "a partitioned table";
+	case RELKIND_FOREIGN_TABLE:
+		return "a foreign table";
+	default:
+		return "not an ordinary table";
+	}
+	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID)
+		return "not stored with the heap access method";
+	if (DistributedByCitus(RelationGetRelid(rel)))
+		return "distributed by Citus (the local table is a shell)";
+	return nullptr;
+}
+
+/* The live column `name` if it has type `type`; InvalidAttrNumber otherwise. */
+AttrNumber
+ColumnOfType(Relation rel, const char *name, Oid type)
+{
+	const int attno = attnameAttNum(rel, name, false);
+	if (attno <= 0 || TupleDescAttr(RelationGetDescr(rel), attno - 1)->atttypid != type)
+		return InvalidAttrNumber;
+	return static_cast<AttrNumber>(attno);
+}
+
+bool
+DeterministicCollation(Oid collation)
+{
+	return !OidIsValid(collation) || get_collation_isdeterministic(collation);
+}
+
+const char *
+FindRunColumns(Relation rel, RunColumns *columns)
+{
+	columns->workspace_id = ColumnOfType(rel, "workspace_id", INT8OID);
+	columns->workflow_id = ColumnOfType(rel, "workflow_id", INT8OID);
+	columns->user_id = ColumnOfType(rel, "user_id", TEXTOID);
+	columns->created_at = ColumnOfType(rel, "created_at", TIMESTAMPTZOID);
+	columns->id = ColumnOfType(rel, "id", UUIDOID);
+	if (columns->workspace_id == InvalidAttrNumber || columns->workflow_id == InvalidAttrNumber ||
+	    columns->user_id == InvalidAttrNumber || columns->created_at == InvalidAttrNumber ||
+	    columns->id == InvalidAttrNumber)
+		return "a column of workspace_id bigint, workflow_id bigint, user_id text, created_at timestamptz, id uuid "
+		       "is missing or of another type";
+	/* Runs are grouped by the bytes of user_id: equal text must be equal bytes. */
+	if (!DeterministicCollation(TupleDescAttr(RelationGetDescr(rel), columns->user_id - 1)->attcollation))
+		return "user_id has a nondeterministic collation";
+	return nullptr;
+}
+
+/* The B-tree operator family `type`'s equality and order come from by default. */
+Oid
+DefaultBtreeFamily(Oid type)
+{
+	const Oid opclass = GetDefaultOpClass(type, BTREE_AM_OID);
+	return OidIsValid(opclass) ? get_opclass_family(opclass) : InvalidOid;
+}
+
+bool
+HasExpressionsOrPredicate(Relation index)
+{
+	return !heap_attisnull(index->rd_indextuple, Anum_pg_index_indexprs, nullptr) ||
+	       !heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, nullptr);
+}
+
+/*
+ * Whether key column `k` (0-based) of the B-tree `index` is the table's
+ * column `attno` of type `type`, with its default operator family in
+ * ascending order: then a scan key with the type's equality finds exactly
+ * the rows whose column equals the value.
+ */
+bool
+KeyColumnIs(Relation index, int k, AttrNumber attno, Oid type)
+{
+	return k < index->rd_index->indnkeyatts && index->rd_index->indkey.values[k] == attno &&
+	       index->rd_opfamily[k] == DefaultBtreeFamily(type) && index->rd_indoption[k] == 0;
+}
+
+/* A B-tree index every snapshot-consistent probe may use: valid, live, plain columns, no predicate. */
+bool
+ProbeableBtree(Relation index)
+{
+	const Form_pg_index form = index->rd_index;
+	return index->rd_rel->relam == BTREE_AM_OID && form->indisvalid && form->indislive && form->indisready &&
+	       !HasExpressionsOrPredicate(index);
+}
+
+TransactionId
+CheckXmin(Relation index)
+{
+	return index->rd_index->indcheckxmin ? HeapTupleHeaderGetXmin(index->rd_indextuple->t_data)
+	                                     : InvalidTransactionId;
+}
+
+void
+FindLookupIndexes(Relation rel, ExecutionsShape *shape)
+{
+	shape->no_id_index = "no valid B-tree index without a predicate has id (uuid) as its first key column";
+	shape->id_index = InvalidOid;
+	shape->id_index_unique = false;
+	shape->id_index_check_xmin = InvalidTransactionId;
+	shape->workspace_id_index = InvalidOid;
+	shape->workspace_id_index_check_xmin = InvalidTransactionId;
+	const AttrNumber id = ColumnOfType(rel, "id", UUIDOID);
+	if (id == InvalidAttrNumber) {
+		shape->no_id_index = "no column id of type uuid";
+		return;
+	}
+	List *oids = RelationGetIndexList(rel);
+	ListCell *lc;
+	foreach (lc, oids) {
+		Relation index = index_open(lfirst_oid(lc), AccessShareLock);
+		if (ProbeableBtree(index)) {
+			const bool unique = index->rd_index->indisunique && index->rd_index->indnkeyatts == 1;
+			/* A unique index on id alone is best: one row per probe. */
+			if (KeyColumnIs(index, 0, id, UUIDOID) && (!OidIsValid(shape->id_index) || (unique && !shape->id_index_unique))) {
+				shape->id_index = RelationGetRelid(index);
+				shape->id_index_unique = unique;
+				shape->id_index_check_xmin = CheckXmin(index);
+				shape->no_id_index = nullptr;
+			}
+			if (shape->workspace_id != InvalidAttrNumber && !OidIsValid(shape->workspace_id_index) &&
+			    KeyColumnIs(index, 0, shape->workspace_id, INT8OID) && KeyColumnIs(index, 1, id, UUIDOID)) {
+				shape->workspace_id_index = RelationGetRelid(index);
+				shape->workspace_id_index_check_xmin = CheckXmin(index);
+			}
+		}
+		index_close(index, AccessShareLock);
+	}
+	list_free(oids);
+}
+
+/* Whether an enabled trigger of `rel` calls runstore.<function>() on `event` (TRIGGER_TYPE_*). */
+bool
+FiresFunction(Relation rel, const char *function, int16 event)
+{
+	const TriggerDesc *triggers = rel->trigdesc;
+	if (triggers == nullptr)
+		return false;
+	for (int i = 0; i < triggers->numtriggers; ++i) {
+		const Trigger &t = triggers->triggers[i];
+		if ((t.tgtype & event) == 0 ||
+		    (t.tgenabled != TRIGGER_FIRES_ON_ORIGIN && t.tgenabled != TRIGGER_FIRES_ALWAYS))
+			continue;
+		const char *name = get_func_name(t.tgfoid);
+		const char *schema = get_namespace_name(get_func_namespace(t.tgfoid));
+		if (name != nullptr && schema != nullptr && std::strcmp(name, function) == 0 &&
+		    std::strcmp(schema, "runstore") == 0)
+			return true;
+	}
+	return false;
+}
+
+ExecutionsShape
+ComputeExecutionsShape(Relation rel)
+{
+	ExecutionsShape shape{};
+	shape.not_local_heap = NotLocalHeap(rel);
+	shape.no_run_columns = FindRunColumns(rel, &shape.run_columns);
+	shape.workspace_id = ColumnOfType(rel, "workspace_id", INT8OID);
+	FindLookupIndexes(rel, &shape);
+	shape.no_priority_triggers =
+	    FiresFunction(rel, "_register_priorities", TRIGGER_TYPE_INSERT) &&
+	            FiresFunction(rel, "_register_priorities", TRIGGER_TYPE_UPDATE)
+	        ? nullptr
+	        : "a runstore._register_priorities() trigger for INSERT or UPDATE is missing or disabled";
+	return shape;
+}
+
+bool
+SlotColumnsMatch(Relation rel, SlotScope scope)
+{
+	const SlotColumns columns = SlotColumnsOf(scope);
+	const TupleDesc desc = RelationGetDescr(rel);
+	if (desc->natts != columns.count)
+		return false;
+	for (int i = 0; i < columns.count; ++i) {
+		const Form_pg_attribute att = TupleDescAttr(desc, i);
+		if (att->attisdropped || att->atttypid != columns.column[i].type ||
+		    std::strcmp(NameStr(att->attname), columns.column[i].name) != 0 ||
+		    !DeterministicCollation(att->attcollation))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The primary key the probe scans: the B-tree over every column in table
+ * order, default operator families, ascending (a slot's newest row is its
+ * last entry), deterministic collations (equal keys are equal bytes).
+ */
+bool
+IsSlotPrimaryKey(Relation index, Relation rel)
+{
+	const Form_pg_index form = index->rd_index;
+	const TupleDesc desc = RelationGetDescr(rel);
+	if (!form->indisprimary || !ProbeableBtree(index) || form->indnkeyatts != desc->natts)
+		return false;
+	for (int k = 0; k < desc->natts; ++k)
+		if (!KeyColumnIs(index, k, static_cast<AttrNumber>(k + 1), TupleDescAttr(desc, k)->atttypid) ||
+		    !DeterministicCollation(index->rd_indcollation[k]))
+			return false;
+	return true;
+}
+
+/* A B-tree whose every key column is a plain column with its type's default equality: searchable by exact key. */
+bool
+Markable(Relation index, Relation rel)
+{
+	if (index->rd_rel->relam != BTREE_AM_OID || HasExpressionsOrPredicate(index))
+		return false;
+	for (int k = 0; k < index->rd_index->indnkeyatts; ++k) {
+		const AttrNumber column = index->rd_index->indkey.values[k];
+		if (column <= 0)
+			return false;
+		const Oid type = TupleDescAttr(RelationGetDescr(rel), column - 1)->atttypid;
+		if (!OidIsValid(SlotColumnEquality(type)) || index->rd_opfamily[k] != DefaultBtreeFamily(type))
+			return false;
+	}
+	return true;
+}
+
+SlotTableShape
+ComputeSlotTableShape(Relation rel, SlotScope scope)
+{
+	SlotTableShape shape{};
+	shape.primary_key = -1;
+	if ((shape.unusable = NotLocalHeap(rel)) != nullptr)
+		return shape;
+	/* A trigger on the slot table would be skipped by a direct write. */
+	if (rel->trigdesc != nullptr) {
+		shape.unusable = "the slot table has triggers";
+		return shape;
+	}
+	if (!SlotColumnsMatch(rel, scope)) {
+		shape.unusable = "the slot table's columns differ from the extension's";
+		return shape;
+	}
+	List *oids = RelationGetIndexList(rel);
+	if (list_length(oids) > kMaxSlotTableIndexes) {
+		shape.unusable = "the slot table has more than 8 indexes";
+		list_free(oids);
+		return shape;
+	}
+	ListCell *lc;
+	foreach (lc, oids) {
+		Relation index = index_open(lfirst_oid(lc), AccessShareLock);
+		const Form_pg_index form = index->rd_index;
+		/* Writes would have to evaluate expressions, predicates or exclusion constraints, or defer a check. */
+		if (HasExpressionsOrPredicate(index) || form->indisexclusion || (form->indisunique && !form->indimmediate))
+			shape.unusable = "a slot-table index has expressions, a predicate, an exclusion or a deferred check";
+		if (IsSlotPrimaryKey(index, rel))
+			shape.primary_key = shape.nindexes;
+		shape.markable[shape.nindexes] = Markable(index, rel);
+		shape.indexes[shape.nindexes++] = RelationGetRelid(index);
+		index_close(index, AccessShareLock);
+	}
+	list_free(oids);
+	if (shape.unusable == nullptr && shape.primary_key < 0)
+		shape.unusable = "the slot table's primary key is not the extension's";
+	return shape;
+}
+
+} // namespace
+
+bool
+DirectPathsOn()
+{
+	return direct_paths;
+}
+
+ExecutionsShape
+ExecutionsShapeOf(Relation rel)
+{
+	const Oid relid = RelationGetRelid(rel);
+	for (;;) {
+		ShapeEntry *entry = EntryFor(relid);
+		if (entry->executions_known)
+			return entry->executions;
+		const uint64 generation = entry->generation;
+		const ExecutionsShape shape = ComputeExecutionsShape(rel);
+		/* Opening the indexes may have processed an invalidation of this relation: then read it again. */
+		entry = EntryFor(relid);
+		if (entry->generation == generation) {
+			entry->executions = shape;
+			entry->executions.generation = generation;
+			entry->executions_known = true;
+		}
+	}
+}
+
+SlotTableShape
+SlotTableShapeOf(Relation rel, SlotScope scope)
+{
+	const Oid relid = RelationGetRelid(rel);
+	const int s = scope == SlotScope::kUser ? 1 : 0;
+	for (;;) {
+		ShapeEntry *entry = EntryFor(relid);
+		if (entry->slot_known[s])
+			return entry->slot[s];
+		const uint64 generation = entry->generation;
+		const SlotTableShape shape = ComputeSlotTableShape(rel, scope);
+		entry = EntryFor(relid);
+		if (entry->generation == generation) {
+			entry->slot[s] = shape;
+			entry->slot[s].generation = generation;
+			entry->slot_known[s] = true;
+		}
+	}
+}
+
+bool
+ShapeStillCurrent(Oid relid, uint64 generation)
+{
+	return EntryFor(relid)->generation == generation;
+}
+
+bool
+IndexUsableBySnapshot(TransactionId check_xmin)
+{
+	/* As the planner decides (get_relation_info): the index's creator must be older than every snapshot of ours. */
+	return !TransactionIdIsValid(check_xmin) || TransactionIdPrecedes(check_xmin, TransactionXmin);
+}
+
+void
+RegisterShapeInvalidation()
+{
+	CacheRegisterRelcacheCallback(ForgetShape, static_cast<Datum>(0));
+}
+
+} // namespace runstore::pg
