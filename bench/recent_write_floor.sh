@@ -6,7 +6,8 @@
 # recent_write.sh (bulk, spread, hot):
 #   plain         no tracking
 #   runstore      runstore's triggers, the installed library
-#   floor         the same triggers built with RUNSTORE_BENCH_WRITE_FLOOR=1:
+#   floor         the same triggers built with recent_write_floor.patch and
+#                 RUNSTORE_BENCH_WRITE_FLOOR=1:
 #                 each group's newest run becomes a new slot row with its
 #                 index entries, with no probe, no lock, no update (and so no
 #                 exact summary: it is a yardstick, not a design).  It is the
@@ -37,10 +38,14 @@ cp "$lib" "$tmp/installed.so"
 install_lib() { cp "$1" "$lib.floor-swap" && mv "$lib.floor-swap" "$lib"; }
 trap 'install_lib "$tmp/installed.so"; rm -rf "$tmp"' EXIT
 
+# The floor is a patch to a copy of the sources (the shipped code has no
+# benchmark branches); it fails loudly when the slot writer has moved on.
 echo "== building the floor libraries"
 for level in 1 2; do
   rm -rf "$tmp/build" && mkdir "$tmp/build"
   cp -r "$root/Makefile" "$root/extension" "$tmp/build/"
+  patch -s -p1 -d "$tmp/build" <"$here/recent_write_floor.patch" ||
+    { echo "recent_write_floor.patch no longer applies to extension/src/pg/slot_table_writer.cpp: update it" >&2; exit 1; }
   make -C "$tmp/build" -s -j"$(nproc)" with_llvm=no \
     PG_CPPFLAGS="-Iextension/include -isystem $(pg_config --includedir-server) -DRUNSTORE_BENCH_WRITE_FLOOR=$level" >/dev/null
   if [ "$level" = 1 ]; then cp "$tmp/build/runstore.so" "$tmp/floor.so"; else cp "$tmp/build/runstore.so" "$tmp/floor_reader.so"; fi

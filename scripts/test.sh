@@ -16,19 +16,27 @@ eval "$(tests/scripts/cluster.sh env)"
 
 failed=0
 
-echo "== pg_regress and isolation tester"
-if ! make installcheck; then
-  failed=1
-  for f in regression.diffs output_iso/regression.diffs; do
-    [ -f "$f" ] && { echo "---- $f"; cat "$f"; }
-  done
-fi
+# Twice, with the same expected output: with runstore.direct_paths on (the
+# default) and off, where every operation runs the SQL statement its direct
+# path stands in for.  PGOPTIONS reaches every session pg_regress and the
+# isolation tester open; a test about a direct path itself sets the switch.
+for paths in on off; do
+  echo "== pg_regress and isolation tester, runstore.direct_paths = $paths"
+  shown=$(PGOPTIONS="-c runstore.direct_paths=$paths" psql -XAtq -c "LOAD 'runstore'" -c "SHOW runstore.direct_paths")
+  [ "$shown" = "$paths" ] || { echo "sessions got runstore.direct_paths = '$shown', not $paths"; failed=1; }
+  if ! PGOPTIONS="-c runstore.direct_paths=$paths" make installcheck; then
+    failed=1
+    for f in regression.diffs output_iso/regression.diffs; do
+      [ -f "$f" ] && { echo "---- $f"; cat "$f"; }
+    done
+  fi
+done
 
 echo "== randomized server tests (ctest, against the same cluster)"
 cmake -S tests -B build/tests >/dev/null || failed=1
 (cd build/tests && ctest --output-on-failure) || failed=1
 
-# Reliability (issue 6): each script makes and drops its own database on the
+# Reliability: each script makes and drops its own database on the
 # same cluster, exits non-zero on any violation and ends with a summary line.
 # The memory test runs shorter here (20,000 calls per cheap case, 2,000 per
 # ~1 ms case) to keep the suite well under 15 minutes; tests/memory/run.sh

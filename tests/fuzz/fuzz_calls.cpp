@@ -437,7 +437,10 @@ public:
 	}
 	int Pid() const { return pid_; }
 
-	Outcome Exec(const std::string &sql)
+	// keep_transaction: leave a transaction the statement opened (or one
+	// already open) as it is, for the caller to end; otherwise it is rolled
+	// back, so that every call starts outside a transaction.
+	Outcome Exec(const std::string &sql, bool keep_transaction = false)
 	{
 		Outcome out;
 		PGresult *res = PQexec(conn_, sql.c_str());
@@ -485,7 +488,8 @@ public:
 			out.message = PQresultErrorMessage(res);
 		}
 		PQclear(res);
-		if (PQtransactionStatus(conn_) == PQTRANS_INERROR || PQtransactionStatus(conn_) == PQTRANS_INTRANS) {
+		if (!keep_transaction &&
+		    (PQtransactionStatus(conn_) == PQTRANS_INERROR || PQtransactionStatus(conn_) == PQTRANS_INTRANS)) {
 			PGresult *rb = PQexec(conn_, "ROLLBACK");
 			if (rb)
 				PQclear(rb);

@@ -1,0 +1,242 @@
+-- Direct paths (README "Direct paths"): heap and index access standing in
+-- for an SQL statement.  Each proves the table shape it relies on, and on
+-- any other shape the statement runs; runstore.direct_paths = off runs the
+-- statements always.  The shapes below are ones users make (the key Citus
+-- needs, columns added and dropped, indexes of every kind, a type changed,
+-- triggers disabled, DDL rolled back); each gives the right answer both
+-- ways and crashes nothing.  Another session changing the table under a
+-- cached verdict: tests/isolation/specs/direct_path_shapes.spec.
+\set VERBOSITY default
+\set SHOW_CONTEXT never
+SET TimeZone = 'UTC';
+-- This file compares the two ways itself, so it does not follow the
+-- switch the suite runs with.
+SET runstore.direct_paths = on;
+TRUNCATE runstore.executions;
+
+CREATE FUNCTION t(n int) RETURNS timestamptz LANGUAGE sql IMMUTABLE
+  RETURN '2026-01-01 00:00+00'::timestamptz + n * interval '1 minute';
+CREATE VIEW paths AS SELECT path, relation, usable, reason FROM runstore.direct_path_status();
+
+-- The definition of get_executions_by_ids: the rows with these ids (in the
+-- workspace, if one is given), each id once, at its first appearance.
+CREATE FUNCTION by_definition(ids uuid[], ws bigint) RETURNS TABLE (n bigint, row_text text)
+LANGUAGE sql STABLE AS $$
+  SELECT a.n, e::text
+  FROM (SELECT x.id, min(x.n) AS n FROM unnest(ids) WITH ORDINALITY AS x(id, n) WHERE x.id IS NOT NULL GROUP BY x.id) a
+  JOIN runstore.executions e ON e.id = a.id AND (ws IS NULL OR e.workspace_id = ws)
+$$;
+-- get_executions_by_ids with the switch on and off: how many rows, and
+-- whether they are the definition's rows, column for column, in its order.
+CREATE FUNCTION lookup_check(ids uuid[], ws bigint DEFAULT NULL)
+RETURNS TABLE (direct_paths text, rows bigint, as_defined boolean) LANGUAGE plpgsql AS $$
+DECLARE
+  saved text := current_setting('runstore.direct_paths');
+  got text[];
+  want text[];
+BEGIN
+  SELECT coalesce(array_agg(d.row_text ORDER BY d.n), '{}') INTO want FROM by_definition(ids, ws) d;
+  FOREACH direct_paths IN ARRAY ARRAY['on', 'off'] LOOP
+    PERFORM set_config('runstore.direct_paths', direct_paths, false);
+    got := ARRAY(SELECT g::text FROM runstore.get_executions_by_ids(ids, ws) g);
+    rows := cardinality(got);
+    as_defined := got = want;
+    RETURN NEXT;
+  END LOOP;
+  PERFORM set_config('runstore.direct_paths', saved, false);
+END $$;
+-- Both summaries against the definition, as runstore.verify_recent_workflows()
+-- computes it, but without depending on the columns' types (a table
+-- changed below detaches that function): how many rows differ.
+CREATE FUNCTION differences() RETURNS bigint LANGUAGE sql STABLE AS $$
+  WITH stored AS (
+    SELECT s.workspace_id, NULL::text AS user_id, s.workflow_id, s.last_used_at, s.last_execution_id
+    FROM runstore.workspace_recent_workflow s
+    UNION ALL
+    SELECT s.workspace_id, s.user_id, s.workflow_id, s.last_used_at, s.last_execution_id
+    FROM runstore.user_recent_workflow s),
+  defined AS (
+    (SELECT DISTINCT ON (e.workspace_id, e.workflow_id) e.workspace_id, NULL::text, e.workflow_id::bigint, e.created_at, e.id
+     FROM runstore.executions e WHERE e.workflow_id IS NOT NULL
+     ORDER BY e.workspace_id, e.workflow_id, e.created_at DESC, e.id DESC)
+    UNION ALL
+    (SELECT DISTINCT ON (e.workspace_id, e.user_id, e.workflow_id)
+            e.workspace_id, e.user_id::text, e.workflow_id::bigint, e.created_at, e.id
+     FROM runstore.executions e WHERE e.workflow_id IS NOT NULL AND e.user_id IS NOT NULL
+     ORDER BY e.workspace_id, e.user_id, e.workflow_id, e.created_at DESC, e.id DESC))
+  SELECT (SELECT count(*) FROM (SELECT * FROM stored EXCEPT ALL SELECT * FROM defined) missing_or_wrong)
+       + (SELECT count(*) FROM (SELECT * FROM defined EXCEPT ALL SELECT * FROM stored) extra)
+$$;
+-- Inserts, a move between groups and deletes, through the direct path and
+-- through the statements; the summaries must equal the definition after.
+CREATE FUNCTION write_runs(base int) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  saved text := current_setting('runstore.direct_paths');
+  way text;
+  k int := base;
+BEGIN
+  FOREACH way IN ARRAY ARRAY['on', 'off'] LOOP
+    PERFORM set_config('runstore.direct_paths', way, false);
+    INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at)
+      VALUES (u(k), 7, 1, 'ann', t(k));
+    INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at)
+      SELECT u(k + i), 7, 1 + i % 3, 'u' || i % 2, t(k + i) FROM generate_series(1, 6) i;
+    UPDATE runstore.executions SET workflow_id = 9 WHERE id = u(k + 6);
+    UPDATE runstore.executions SET status = 'cancelled' WHERE id = u(k + 5);
+    DELETE FROM runstore.executions WHERE id = u(k + 4);
+    k := k + 10;
+  END LOOP;
+  PERFORM set_config('runstore.direct_paths', saved, false);
+  RETURN differences();
+END $$;
+
+-- As shipped, every direct path applies.
+SELECT * FROM paths;
+
+-- The switch: a boolean, USERSET; off, every path runs its statement.
+SET runstore.direct_paths = off;
+SELECT path, usable, reason FROM paths;
+SET runstore.direct_paths = sometimes;
+\echo :LAST_ERROR_SQLSTATE
+SET runstore.direct_paths = on;
+SHOW runstore.direct_paths;
+
+-- The key Citus needs: primary key (workspace_id, id).  The lookup used to
+-- probe the primary key's first column with a uuid: no rows, or a SIGSEGV
+-- once a workspace id was large.  Now a call without a workspace has no
+-- index led by id and runs the statement; a call with one probes the key.
+ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey, ADD PRIMARY KEY (workspace_id, id);
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES
+  (u(1), 2, 1, 'ann', t(1)),
+  (u(2), 1152921504606846976, 1, 'bob', t(2)),
+  (u(3), 9223372036854775807, 2, 'ann', t(3)),
+  (u(4), -9223372036854775808, 2, NULL, t(4)),
+  (u(5), -1, NULL, 'cy', t(5));
+SELECT path, usable, reason FROM paths WHERE path LIKE 'get%';
+SELECT right(id::text, 2) AS id, workspace_id
+FROM runstore.get_executions_by_ids(ARRAY[u(5), u(3), NULL, u(1), u(4), u(3), u(2), u(99)]);
+SELECT * FROM lookup_check(ARRAY[u(5), u(3), NULL, u(1), u(4), u(3), u(2), u(99)]);
+SELECT * FROM lookup_check(ARRAY[u(5), u(3), u(1), u(4), u(2)], 9223372036854775807);
+SELECT * FROM lookup_check(ARRAY[u(5), u(3), u(1), u(4), u(2)], -9223372036854775808);
+SELECT * FROM lookup_check(ARRAY[u(5), u(3), u(1), u(4), u(2)], 1152921504606846976);
+SELECT * FROM lookup_check(ARRAY[u(5), u(3), u(1), u(4), u(2)], 3);
+SELECT write_runs(100) AS summary_differences;
+-- An index on id alone: the lookup without a workspace probes it.
+CREATE INDEX executions_id_idx ON runstore.executions (id);
+SELECT path, usable, reason FROM paths WHERE path LIKE 'get%';
+SELECT * FROM lookup_check(ARRAY[u(5), u(3), NULL, u(1), u(4), u(3), u(2), u(99)]);
+SELECT * FROM lookup_check(ARRAY[u(5), u(3), u(1), u(4), u(2)], -1);
+
+-- Indexes of other kinds or shapes are never probed: hash, BRIN, an index
+-- in descending order, a partial one (it would miss rows), an expression,
+-- id as a second column.  None leads with id as a plain ascending column.
+DROP INDEX runstore.executions_id_idx;
+CREATE INDEX executions_id_hash ON runstore.executions USING hash (id);
+CREATE INDEX executions_created_brin ON runstore.executions USING brin (created_at);
+CREATE INDEX executions_id_desc ON runstore.executions (id DESC);
+CREATE UNIQUE INDEX executions_id_positive ON runstore.executions (id) WHERE workspace_id > 0;
+CREATE INDEX executions_id_text ON runstore.executions ((id::text));
+CREATE INDEX executions_created_id ON runstore.executions (created_at, id);
+SELECT path, usable, reason FROM paths WHERE path = 'get_executions_by_ids';
+SELECT * FROM lookup_check(ARRAY[u(5), u(3), NULL, u(1), u(4), u(3), u(2), u(99)]);
+SELECT write_runs(200) AS summary_differences;
+DROP INDEX runstore.executions_id_hash, runstore.executions_created_brin, runstore.executions_id_desc,
+           runstore.executions_id_positive, runstore.executions_id_text, runstore.executions_created_id;
+
+-- A verdict this session holds is forgotten when the table changes: the
+-- key goes back to (id) and the lookup probes it again.
+ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey, ADD PRIMARY KEY (id);
+SELECT path, usable, reason FROM paths WHERE path LIKE 'get%';
+SELECT * FROM lookup_check(ARRAY[u(5), u(3), NULL, u(1), u(4), u(3), u(2), u(99)]);
+
+-- The key changed inside a transaction that rolls back: inside, the
+-- statement runs; after the rollback, the primary key on id is probed.
+BEGIN;
+ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey, ADD PRIMARY KEY (workspace_id, id);
+SELECT path, usable FROM paths WHERE path = 'get_executions_by_ids';
+SELECT * FROM lookup_check(ARRAY[u(4), u(2), u(1)]);
+ROLLBACK;
+SELECT path, usable FROM paths WHERE path = 'get_executions_by_ids';
+SELECT * FROM lookup_check(ARRAY[u(4), u(2), u(1)]);
+-- The same with a savepoint.
+BEGIN;
+SAVEPOINT rekey;
+ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey, ADD PRIMARY KEY (workspace_id, id);
+SELECT path, usable FROM paths WHERE path = 'get_executions_by_ids';
+ROLLBACK TO SAVEPOINT rekey;
+SELECT path, usable FROM paths WHERE path = 'get_executions_by_ids';
+SELECT * FROM lookup_check(ARRAY[u(4), u(2), u(1)]);
+COMMIT;
+
+-- A column added (rows written before it lack it: the lookup supplies its
+-- default) and one dropped (a hole in the row type).
+ALTER TABLE runstore.executions ADD COLUMN note text DEFAULT 'added later', ADD COLUMN scratch int;
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, created_at, note, scratch) VALUES (u(6), 2, 1, t(6), 'new', 1);
+ALTER TABLE runstore.executions DROP COLUMN scratch;
+SELECT path, usable, reason FROM paths;
+SELECT right(id::text, 2) AS id, note FROM runstore.get_executions_by_ids(ARRAY[u(6), u(1)]);
+SELECT * FROM lookup_check(ARRAY[u(6), u(5), u(1), u(4)]);
+SELECT write_runs(300) AS summary_differences;
+
+-- A column the summaries read changed to another type.  The extension's
+-- own SQL depends on those columns, so PostgreSQL refuses (0A000) ...
+ALTER TABLE runstore.executions ALTER COLUMN workflow_id TYPE integer;
+\echo :LAST_ERROR_SQLSTATE
+-- ... unless an administrator detaches that function.  Then the transition
+-- tables are no longer read directly (their values would be misread).
+ALTER EXTENSION runstore DROP FUNCTION runstore.verify_recent_workflows();
+DROP FUNCTION runstore.verify_recent_workflows();
+-- workflow_id as integer: the statements compare it with the summaries'
+-- bigint and stay exact.
+ALTER TABLE runstore.executions ALTER COLUMN workflow_id TYPE integer;
+SELECT path, usable, reason FROM paths WHERE path LIKE 'recent%';
+SELECT write_runs(400) AS summary_differences;
+ALTER TABLE runstore.executions ALTER COLUMN workflow_id TYPE bigint;
+-- user_id as integer (the direct path used to read it as text: a crash):
+-- the statements refuse to compare it with the summaries' text user_id.
+ALTER TABLE runstore.executions ALTER COLUMN user_id TYPE integer USING length(user_id);
+SELECT path, usable, reason FROM paths WHERE path LIKE 'recent%';
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(7), 2, 1, 3, t(7));
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS not_inserted FROM runstore.executions WHERE id = u(7);
+SELECT * FROM lookup_check(ARRAY[u(6), u(1)]);
+-- Changing a column's values with ALTER ... USING fires no trigger: the
+-- user summaries still name the old user ids until they are rebuilt.
+ALTER TABLE runstore.executions ALTER COLUMN user_id TYPE text;
+SELECT differences() > 0 AS stale_after_using;
+SELECT runstore.rebuild_recent_workflows() > 0 AS rebuilt;
+SELECT path, usable FROM paths WHERE path LIKE 'recent%';
+SELECT write_runs(500) AS summary_differences;
+
+-- The claim frontier relies on the trigger that announces rows arriving
+-- below it: with that trigger disabled, dequeue reads from the head.
+ALTER TABLE runstore.executions DISABLE TRIGGER executions_register_priorities_insert;
+SELECT path, usable, reason FROM paths WHERE path LIKE 'dequeue%';
+ALTER TABLE runstore.executions ENABLE TRIGGER executions_register_priorities_insert;
+SELECT path, usable FROM paths WHERE path LIKE 'dequeue%';
+
+-- A trigger on a slot table would be skipped by a direct write: the
+-- statement writes, and the trigger sees every write.
+CREATE TABLE slot_writes (n int);
+CREATE FUNCTION count_slot_write() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO slot_writes VALUES (1); RETURN NULL; END $$;
+CREATE TRIGGER count_writes AFTER INSERT OR UPDATE ON runstore.workspace_recent_workflow_slot
+  FOR EACH ROW EXECUTE FUNCTION count_slot_write();
+SELECT path, relation, usable, reason FROM paths WHERE path LIKE 'recent%INSERT%';
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, created_at) VALUES (u(8), 2, 1, t(8));
+SELECT count(*) AS slot_writes_seen FROM slot_writes;
+DROP TRIGGER count_writes ON runstore.workspace_recent_workflow_slot;
+SELECT path, usable FROM paths WHERE path LIKE 'recent%INSERT%';
+-- Under REPEATABLE READ the statement reports write conflicts (40001).
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT path, usable, reason FROM paths WHERE path LIKE 'recent%INSERT%' OR path LIKE 'dequeue%';
+COMMIT;
+SELECT differences() AS summary_differences;
+
+-- Put the extension back as installed for the tests after this one.
+DROP VIEW paths;
+DROP FUNCTION by_definition(uuid[], bigint), lookup_check(uuid[], bigint), write_runs(int), differences(),
+              count_slot_write(), t(int);
+DROP TABLE slot_writes;
+DROP EXTENSION runstore;
+CREATE EXTENSION runstore;
