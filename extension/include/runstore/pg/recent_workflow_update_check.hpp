@@ -22,13 +22,13 @@ namespace runstore::pg {
 /*
  * True when every old row equals the new row at the same position in
  * workspace_id, workflow_id, user_id, created_at and id (byte equality), so
- * the summaries need nothing.  False means "maybe changed" (also whenever
- * runstore.direct_paths is off or the five columns are not all there with
- * the extension's types): the caller asks
+ * the summaries need nothing.  False means "maybe changed": the caller asks
  * the SPI statement, which pairs rows by id.  Sound without relying on the
  * pairing: if each old row equals some new row, the new rows are the old
  * ones (ids are unique).  PostgreSQL does store an UPDATE's old and new rows
- * in the same order, so a queue UPDATE never falls through.
+ * in the same order, so a queue UPDATE never falls through.  Also false
+ * when runstore.direct_paths is off or the five columns are not all there
+ * with the extension's types (ExecutionsShape).
  */
 bool UpdateKeepsEveryGroup(const TriggerData *td);
 
