@@ -17,12 +17,14 @@ extern "C" {
 #include "runstore/pg/id_array.hpp"
 #include "runstore/pg/id_batch_query.hpp"
 #include "runstore/pg/id_index_lookup.hpp"
+#include "runstore/pg/result_arena.hpp"
 #include "runstore/pg/statements.hpp"
 #include "runstore/pg_boundary.hpp"
 
 RUNSTORE_FUNCTION(runstore_get_executions_by_ids)
 {
-	InitMaterializedSRF(fcinfo, 0);
+	/* The rows go into memory kept between calls (result_arena.hpp says why). */
+	runstore::pg::InitMaterializedSRFInArena(fcinfo, 0);
 	runstore::pg::IdBatch batch;
 	if (!runstore::pg::ReadIdBatch(fcinfo, 0, "ids", &batch))
 		return (Datum) 0; /* NULL or empty array: no rows */

@@ -11,7 +11,16 @@
 #      (it only calls scalar functions); half the queries over the whole
 #      catalog, half with its routine list narrowed to runstore's; its own
 #      errors are expected, only crashes count;
-#   3. the server log, from where it stood before step 1: no "terminated by
+#   3. reshaped tables (fuzz_calls --reshape): runstore.executions and the
+#      slot tables changed as users change them (a primary key
+#      (workspace_id, id), extra indexes, columns added, dropped or retyped,
+#      triggers disabled, some of it rolled back), the extension recreated
+#      before each case; the generator's calls fired between, with
+#      runstore.direct_paths on and off; oracles compare get_executions_by_ids
+#      and dequeue with plain SQL and check verify_recent_workflows().  Last,
+#      because recreating the extension takes the rows and grants the steps
+#      above rely on with it;
+#   4. the server log, from where it stood before step 1: no "terminated by
 #      signal", "TRAP:", "PANIC" or "server process ... was terminated"; the
 #      postmaster is the same process, and a sentinel session opened before
 #      step 1 is still connected.
@@ -25,6 +34,8 @@
 # RUNSTORE_FUZZ_SECONDS (45, the generator's time bound),
 # RUNSTORE_SQLSMITH_QUERIES (3000), RUNSTORE_SQLSMITH_SECONDS (60) (split
 # between a broad and a focused phase),
+# RUNSTORE_FUZZ_RESHAPE_CALLS (250 per reshape case), RUNSTORE_FUZZ_RESHAPE_SECONDS
+# (60, after which the remaining cases are skipped and counted),
 # RUNSTORE_FUZZ_ORACLES=warn (report oracle violations without failing),
 # RUNSTORE_FUZZ_SKIP_SQLSMITH=1.  Exit status 0 only if everything held.
 set -euo pipefail
@@ -36,6 +47,8 @@ calls=${RUNSTORE_FUZZ_CALLS:-10000}
 seconds=${RUNSTORE_FUZZ_SECONDS:-45}
 smith_queries=${RUNSTORE_SQLSMITH_QUERIES:-3000}
 smith_seconds=${RUNSTORE_SQLSMITH_SECONDS:-60}
+reshape_calls=${RUNSTORE_FUZZ_RESHAPE_CALLS:-250}
+reshape_seconds=${RUNSTORE_FUZZ_RESHAPE_SECONDS:-60}
 db=runstore_fuzz_$$
 build=$root/build/fuzz
 work=$(mktemp -d /tmp/runstore-fuzz.XXXXXX)
@@ -225,6 +238,21 @@ else
   smith_summary="sqlsmith $smith_total queries"
 fi
 
+echo "== reshaped tables (seed $seed, $reshape_calls calls per case, up to ${reshape_seconds}s)"
+reshape_rc=0
+PGDATABASE=$db "$build/fuzz_calls" --reshape --seed "$seed" --calls-per-case "$reshape_calls" \
+  --seconds "$reshape_seconds" $oracle_flag >"$work/reshape.out" 2>"$work/reshape.err" || reshape_rc=$?
+cat "$work/reshape.out"
+if [ -s "$work/reshape.err" ]; then head -20 "$work/reshape.err" | sed 's/^/  reshape: /'; fi
+reshape_summary=$(sed -n 's/^reshape phase: seed [0-9]*, \([0-9]*\) cases, \([0-9]*\) calls.*/\1 reshape cases (\2 calls)/p' \
+  "$work/reshape.out")
+[ "$reshape_rc" = 0 ] || failures+=("reshaped tables: exit $reshape_rc (see FAILURES / ORACLE VIOLATIONS above)")
+# A phase that silently did nothing would pass every check below.
+case "$reshape_summary" in
+  ''|'0 '*) failures+=("reshaped tables: no case ran") ;;
+esac
+[ -n "$reshape_summary" ] || reshape_summary="no reshape cases"
+
 echo "== server log and processes"
 server_log >"$work/server-full.log"
 tail -c +"$((log_offset + 1))" "$work/server-full.log" >"$work/server.log"
@@ -249,7 +277,8 @@ echo "postmaster pid $pm_before -> $pm_after; sentinel backend ${sentinel_backen
 if [ ${#failures[@]} -gt 0 ]; then
   echo "== FAILED"
   printf '  %s\n' "${failures[@]}"
-  echo "fuzz: FAILED: ${gen_calls:-?} targeted calls, $smith_summary, ${#failures[@]} problem(s)"
+  echo "fuzz: FAILED: ${gen_calls:-?} targeted calls, $smith_summary, $reshape_summary, ${#failures[@]} problem(s)"
   exit 1
 fi
-echo "fuzz: OK: ${gen_calls:-?} targeted calls, $smith_summary, no crash, no XX000/58xxx, server log clean"
+echo "fuzz: OK: ${gen_calls:-?} targeted calls, $smith_summary, $reshape_summary, no crash, no XX000/58xxx," \
+  "server log clean"
