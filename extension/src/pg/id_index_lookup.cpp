@@ -4,7 +4,8 @@
  * Why not the statement: at 500 ids the SPI path (plan cache check, executor
  * start-up, a receiver that copies every row, then a second copy into the
  * tuplestore) cost 0.80-0.84x of the caller's own `= ANY` query.  Here there
- * is no plan and no second executor; 0.94-1.03x in the same benchmark.
+ * is no plan and no second executor, and each row is copied once, into the
+ * result (kept in an arena: result_arena.hpp); 0.99-1.04x at 500 ids.
  */
 extern "C" {
 #include "postgres.h"
