@@ -45,7 +45,7 @@ for level in 1 2; do
   rm -rf "$tmp/build" && mkdir "$tmp/build"
   cp -r "$root/Makefile" "$root/extension" "$tmp/build/"
   patch -s -p1 -d "$tmp/build" <"$here/recent_write_floor.patch" ||
-    { echo "recent_write_floor.patch no longer applies to extension/src/pg/slot_table_writer.cpp: update it" >&2; exit 1; }
+    { echo "recent_write_floor.patch no longer applies to extension/src/recent/slot_table_writer.cpp: update it" >&2; exit 1; }
   make -C "$tmp/build" -s -j"$(nproc)" with_llvm=no \
     PG_CPPFLAGS="-Iextension/include -isystem $(pg_config --includedir-server) -DRUNSTORE_BENCH_WRITE_FLOOR=$level" >/dev/null
   if [ "$level" = 1 ]; then cp "$tmp/build/runstore.so" "$tmp/floor.so"; else cp "$tmp/build/runstore.so" "$tmp/floor_reader.so"; fi

@@ -38,7 +38,7 @@ extern "C" {
 
 #include "runstore/pg/direct_path_shapes.hpp"
 #include "runstore/pg/guc.hpp"
-#include "runstore/pg/slot_columns.hpp"
+#include "runstore/recent/slot_columns.hpp"
 
 namespace runstore::pg {
 

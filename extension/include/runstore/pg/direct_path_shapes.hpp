@@ -28,8 +28,8 @@ extern "C" {
 #include "utils/relcache.h"
 }
 
-#include "runstore/pg/slot_columns.hpp"
-#include "runstore/pg/transition_runs.hpp"
+#include "runstore/recent/slot_columns.hpp"
+#include "runstore/recent/transition_runs.hpp"
 
 namespace runstore::pg {
 

@@ -18,7 +18,7 @@ extern "C" {
 #include "fmgr.h"
 }
 
-#include "runstore/pg/id_array.hpp"
+#include "runstore/batch/id_array.hpp"
 
 namespace runstore::pg {
 

@@ -24,8 +24,8 @@ extern "C" {
 #include <cstring>
 
 #include "runstore/pg/runstore_relations.hpp"
-#include "runstore/pg/slot_dead_versions.hpp"
-#include "runstore/pg/slot_table_writer.hpp"
+#include "runstore/recent/slot_dead_versions.hpp"
+#include "runstore/recent/slot_table_writer.hpp"
 
 namespace runstore::pg {
 

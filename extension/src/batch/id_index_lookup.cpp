@@ -36,7 +36,7 @@ extern "C" {
 
 #include "runstore/core/id_positions.hpp"
 #include "runstore/pg/direct_path_shapes.hpp"
-#include "runstore/pg/id_index_lookup.hpp"
+#include "runstore/batch/id_index_lookup.hpp"
 #include "runstore/pg/runstore_relations.hpp"
 
 namespace runstore::pg {

@@ -8,7 +8,7 @@ extern "C" {
 #include "fmgr.h"
 }
 
-#include "runstore/pg/id_array.hpp"
+#include "runstore/batch/id_array.hpp"
 #include "runstore/pg/spi_plan.hpp"
 
 extern "C" {

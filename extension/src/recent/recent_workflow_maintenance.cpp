@@ -17,7 +17,7 @@ extern "C" {
 }
 
 #include "runstore/pg/guc.hpp"
-#include "runstore/pg/recent_workflow_maintenance.hpp"
+#include "runstore/recent/recent_workflow_maintenance.hpp"
 #include "runstore/pg/spi_plan.hpp"
 #include "runstore/pg/statements.hpp"
 

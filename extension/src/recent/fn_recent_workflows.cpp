@@ -18,7 +18,7 @@ extern "C" {
 #include "utils/tuplestore.h"
 }
 
-#include "runstore/pg/recent_workflow_maintenance.hpp"
+#include "runstore/recent/recent_workflow_maintenance.hpp"
 #include "runstore/pg/spi_plan.hpp"
 #include "runstore/pg/statements.hpp"
 #include "runstore/pg_boundary.hpp"

@@ -15,8 +15,8 @@ extern "C" {
 #include <cstring>
 
 #include "runstore/pg/direct_path_shapes.hpp"
-#include "runstore/pg/recent_workflow_update_check.hpp"
-#include "runstore/pg/transition_runs.hpp"
+#include "runstore/recent/recent_workflow_update_check.hpp"
+#include "runstore/recent/transition_runs.hpp"
 
 namespace runstore::pg {
 

@@ -13,9 +13,9 @@ extern "C" {
 }
 
 #include "runstore/core/id_positions.hpp"
-#include "runstore/pg/id_array.hpp"
-#include "runstore/pg/id_batch_query.hpp"
-#include "runstore/pg/ordered_receiver.hpp"
+#include "runstore/batch/id_array.hpp"
+#include "runstore/batch/id_batch_query.hpp"
+#include "runstore/batch/ordered_receiver.hpp"
 
 namespace runstore::pg {
 

@@ -20,7 +20,7 @@ extern "C" {
 #include "utils/array.h"
 }
 
-#include "runstore/pg/priority_registry.hpp"
+#include "runstore/queue/priority_registry.hpp"
 #include "runstore/pg/spi_run.hpp"
 #include "runstore/pg/statements.hpp"
 

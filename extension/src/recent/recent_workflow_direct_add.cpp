@@ -25,9 +25,9 @@ extern "C" {
 #include <cstring>
 
 #include "runstore/pg/direct_path_shapes.hpp"
-#include "runstore/pg/recent_workflow_direct_add.hpp"
-#include "runstore/pg/slot_table_writer.hpp"
-#include "runstore/pg/transition_runs.hpp"
+#include "runstore/recent/recent_workflow_direct_add.hpp"
+#include "runstore/recent/slot_table_writer.hpp"
+#include "runstore/recent/transition_runs.hpp"
 
 namespace runstore::pg {
 

@@ -16,7 +16,7 @@ extern "C" {
 #include "nodes/params.h"
 }
 
-#include "runstore/pg/queue_arguments.hpp"
+#include "runstore/queue/queue_arguments.hpp"
 #include "runstore/pg/spi_run.hpp"
 #include "runstore/pg/statements.hpp"
 #include "runstore/pg_boundary.hpp"

@@ -24,7 +24,7 @@ extern "C" {
 
 #include <cstring>
 
-#include "runstore/pg/slot_dead_versions.hpp"
+#include "runstore/recent/slot_dead_versions.hpp"
 
 namespace runstore::pg {
 

@@ -16,9 +16,9 @@ extern "C" {
 #include "utils/rel.h"
 }
 
-#include "runstore/pg/recent_workflow_direct_add.hpp"
-#include "runstore/pg/recent_workflow_maintenance.hpp"
-#include "runstore/pg/recent_workflow_update_check.hpp"
+#include "runstore/recent/recent_workflow_direct_add.hpp"
+#include "runstore/recent/recent_workflow_maintenance.hpp"
+#include "runstore/recent/recent_workflow_update_check.hpp"
 #include "runstore/pg/runstore_relations.hpp"
 #include "runstore/pg_boundary.hpp"
 

@@ -14,10 +14,10 @@ extern "C" {
 #include "funcapi.h"
 }
 
-#include "runstore/pg/id_array.hpp"
-#include "runstore/pg/id_batch_query.hpp"
-#include "runstore/pg/id_index_lookup.hpp"
-#include "runstore/pg/result_arena.hpp"
+#include "runstore/batch/id_array.hpp"
+#include "runstore/batch/id_batch_query.hpp"
+#include "runstore/batch/id_index_lookup.hpp"
+#include "runstore/batch/result_arena.hpp"
 #include "runstore/pg/statements.hpp"
 #include "runstore/pg_boundary.hpp"
 

@@ -27,8 +27,8 @@ extern "C" {
 
 #include <cstring>
 
-#include "runstore/pg/claim_frontier.hpp"
-#include "runstore/pg/priority_registry.hpp"
+#include "runstore/queue/claim_frontier.hpp"
+#include "runstore/queue/priority_registry.hpp"
 #include "runstore/pg/runstore_relations.hpp"
 #include "runstore/pg_boundary.hpp"
 

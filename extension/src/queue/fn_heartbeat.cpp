@@ -15,8 +15,8 @@ extern "C" {
 #include "utils/array.h"
 }
 
-#include "runstore/pg/id_batch_query.hpp"
-#include "runstore/pg/queue_arguments.hpp"
+#include "runstore/batch/id_batch_query.hpp"
+#include "runstore/queue/queue_arguments.hpp"
 #include "runstore/pg/statements.hpp"
 #include "runstore/pg_boundary.hpp"
 

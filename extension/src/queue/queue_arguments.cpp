@@ -11,7 +11,7 @@ extern "C" {
 }
 
 #include "runstore/pg/guc.hpp"
-#include "runstore/pg/queue_arguments.hpp"
+#include "runstore/queue/queue_arguments.hpp"
 
 namespace runstore::pg {
 

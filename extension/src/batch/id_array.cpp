@@ -11,7 +11,7 @@ extern "C" {
 }
 
 #include "runstore/pg/guc.hpp"
-#include "runstore/pg/id_array.hpp"
+#include "runstore/batch/id_array.hpp"
 
 static_assert(sizeof(pg_uuid_t) == sizeof(runstore::core::Uuid), "pg_uuid_t and core::Uuid must agree");
 

@@ -13,7 +13,7 @@ extern "C" {
 #include "utils/tuplestore.h"
 }
 
-#include "runstore/pg/result_arena.hpp"
+#include "runstore/batch/result_arena.hpp"
 
 namespace runstore::pg {
 

@@ -13,7 +13,7 @@ extern "C" {
 
 #include <cstring>
 
-#include "runstore/pg/transition_runs.hpp"
+#include "runstore/recent/transition_runs.hpp"
 
 namespace runstore::pg {
 

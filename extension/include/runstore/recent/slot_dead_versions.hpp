@@ -30,7 +30,7 @@ extern "C" {
 #include "utils/uuid.h"
 }
 
-#include "runstore/pg/slot_table_writer.hpp"
+#include "runstore/recent/slot_table_writer.hpp"
 
 namespace runstore::pg {
 

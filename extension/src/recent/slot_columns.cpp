@@ -8,7 +8,7 @@ extern "C" {
 #include "utils/fmgroids.h"
 }
 
-#include "runstore/pg/slot_columns.hpp"
+#include "runstore/recent/slot_columns.hpp"
 
 namespace runstore::pg {
 

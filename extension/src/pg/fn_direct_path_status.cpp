@@ -23,7 +23,7 @@ extern "C" {
 #include "utils/tuplestore.h"
 }
 
-#include "runstore/pg/claim_frontier.hpp"
+#include "runstore/queue/claim_frontier.hpp"
 #include "runstore/pg/direct_path_shapes.hpp"
 #include "runstore/pg/guc.hpp"
 #include "runstore/pg/runstore_relations.hpp"

@@ -15,7 +15,7 @@ extern "C" {
 
 #include <cstring>
 
-#include "runstore/pg/ordered_receiver.hpp"
+#include "runstore/batch/ordered_receiver.hpp"
 
 namespace runstore::pg {
 

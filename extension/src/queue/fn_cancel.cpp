@@ -12,7 +12,7 @@ extern "C" {
 #include "funcapi.h"
 }
 
-#include "runstore/pg/id_batch_query.hpp"
+#include "runstore/batch/id_batch_query.hpp"
 #include "runstore/pg/statements.hpp"
 #include "runstore/pg_boundary.hpp"
 

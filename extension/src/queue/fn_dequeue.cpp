@@ -31,10 +31,10 @@ extern "C" {
 #include "utils/tuplestore.h"
 }
 
-#include "runstore/pg/claim_frontier.hpp"
+#include "runstore/queue/claim_frontier.hpp"
 #include "runstore/pg/guc.hpp"
-#include "runstore/pg/priority_registry.hpp"
-#include "runstore/pg/queue_arguments.hpp"
+#include "runstore/queue/priority_registry.hpp"
+#include "runstore/queue/queue_arguments.hpp"
 #include "runstore/pg/runstore_relations.hpp"
 #include "runstore/pg/spi_run.hpp"
 #include "runstore/pg/statements.hpp"
