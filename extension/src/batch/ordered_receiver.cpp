@@ -16,6 +16,7 @@ extern "C" {
 #include <cstring>
 
 #include "runstore/batch/ordered_receiver.hpp"
+#include "runstore/pg/result_rows.hpp"
 
 namespace runstore::pg {
 
@@ -109,21 +110,16 @@ EmitInRequestOrder(DestReceiver *receiver, ReturnSetInfo *rsinfo)
 	auto *r = reinterpret_cast<OrderedReceiver *>(receiver);
 	if (r->desc == nullptr)
 		return; /* the statement never started */
+	ResultRows rows = BeginResultRows(rsinfo, r->desc);
 	TupleTableSlot *in = MakeSingleTupleTableSlot(r->desc, &TTSOpsMinimalTuple);
-	/* NULL when the statement's columns already match the result's row type. */
-	TupleConversionMap *map =
-	    convert_tuples_by_position(r->desc, rsinfo->setDesc, "runstore: statement result does not match the row type");
-	TupleTableSlot *out = map != nullptr ? MakeSingleTupleTableSlot(rsinfo->setDesc, &TTSOpsVirtual) : nullptr;
 	for (std::size_t pos = 0; pos < r->slot_count; ++pos) {
 		if (r->rows[pos] == nullptr)
 			continue;
 		ExecStoreMinimalTuple(r->rows[pos], in, false);
-		TupleTableSlot *row = map != nullptr ? execute_attr_map_slot(map->attrMap, in, out) : in;
-		tuplestore_puttupleslot(rsinfo->setResult, row);
+		PutResultRow(&rows, in);
 	}
 	ExecDropSingleTupleTableSlot(in);
-	if (out != nullptr)
-		ExecDropSingleTupleTableSlot(out);
+	EndResultRows(&rows);
 }
 
 } // namespace runstore::pg

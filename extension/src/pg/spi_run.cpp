@@ -10,6 +10,7 @@ extern "C" {
 #include "utils/tuplestore.h"
 }
 
+#include "runstore/pg/result_rows.hpp"
 #include "runstore/pg/spi_run.hpp"
 
 namespace runstore::pg {
@@ -31,20 +32,14 @@ AppendSpiRows(ReturnSetInfo *rsinfo)
 {
 	if (SPI_tuptable == nullptr || SPI_processed == 0)
 		return;
-	TupleDesc in_desc = SPI_tuptable->tupdesc;
-	/* NULL when the statement's columns already match the result's row type. */
-	TupleConversionMap *map =
-	    convert_tuples_by_position(in_desc, rsinfo->setDesc, "runstore: statement result does not match the row type");
-	TupleTableSlot *in = MakeSingleTupleTableSlot(in_desc, &TTSOpsHeapTuple);
-	TupleTableSlot *out = map != nullptr ? MakeSingleTupleTableSlot(rsinfo->setDesc, &TTSOpsVirtual) : nullptr;
+	ResultRows rows = BeginResultRows(rsinfo, SPI_tuptable->tupdesc);
+	TupleTableSlot *in = MakeSingleTupleTableSlot(SPI_tuptable->tupdesc, &TTSOpsHeapTuple);
 	for (uint64 i = 0; i < SPI_processed; ++i) {
 		ExecStoreHeapTuple(SPI_tuptable->vals[i], in, false);
-		TupleTableSlot *row = map != nullptr ? execute_attr_map_slot(map->attrMap, in, out) : in;
-		tuplestore_puttupleslot(rsinfo->setResult, row);
+		PutResultRow(&rows, in);
 	}
 	ExecDropSingleTupleTableSlot(in);
-	if (out != nullptr)
-		ExecDropSingleTupleTableSlot(out);
+	EndResultRows(&rows);
 }
 
 } // namespace runstore::pg

@@ -31,10 +31,13 @@ extern "C" {
 #include "utils/tuplestore.h"
 }
 
+#include <cstring>
+
 #include "runstore/queue/claim_frontier.hpp"
 #include "runstore/pg/guc.hpp"
 #include "runstore/queue/priority_registry.hpp"
 #include "runstore/queue/queue_arguments.hpp"
+#include "runstore/pg/result_rows.hpp"
 #include "runstore/pg/runstore_relations.hpp"
 #include "runstore/pg/spi_run.hpp"
 #include "runstore/pg/statements.hpp"
@@ -80,20 +83,23 @@ AppendDelivered(ReturnSetInfo *rsinfo, const ClaimedColumns &cols)
 	TupleDesc head = CreateTemplateTupleDesc(table_columns);
 	for (int i = 1; i <= table_columns; ++i)
 		TupleDescCopyEntry(head, i, in, i);
-	/* NULL when the columns already match the result's row type (no dropped columns). */
-	TupleConversionMap *map =
-	    convert_tuples_by_position(head, rsinfo->setDesc, "runstore: statement result does not match the row type");
+	ResultRows rows = BeginResultRows(rsinfo, head);
+	/* The first table_columns of each deformed row are the row itself: a virtual slot of `head` over them. */
+	TupleTableSlot *row = MakeSingleTupleTableSlot(head, &TTSOpsVirtual);
 	Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * in->natts));
 	bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * in->natts));
 	for (uint64 i = 0; i < SPI_processed; ++i) {
 		heap_deform_tuple(SPI_tuptable->vals[i], in, values, nulls);
 		if (nulls[cols.delivered - 1] || !DatumGetBool(values[cols.delivered - 1]))
 			continue;
-		HeapTuple row = heap_form_tuple(head, values, nulls);
-		if (map != nullptr)
-			row = execute_attr_map_tuple(row, map);
-		tuplestore_puttuple(rsinfo->setResult, row);
+		ExecClearTuple(row);
+		std::memcpy(row->tts_values, values, sizeof(Datum) * table_columns);
+		std::memcpy(row->tts_isnull, nulls, sizeof(bool) * table_columns);
+		ExecStoreVirtualTuple(row);
+		PutResultRow(&rows, row);
 	}
+	ExecDropSingleTupleTableSlot(row);
+	EndResultRows(&rows);
 }
 
 /*
