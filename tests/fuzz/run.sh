@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # tests/fuzz/run.sh: hostile input against a server with runstore installed.
 #
-#   1. the targeted generator (tests/fuzz/fuzz_calls.cpp, built here with g++
-#      and libpq): thousands of calls of every runstore function with hostile
-#      arguments, GUCs, rows and trigger attachments, in one session; fails on
-#      a lost connection, an XX000/58xxx SQLSTATE or a violated oracle;
+#   1. the targeted generator (tests/fuzz/fuzz_calls.cpp and the fuzz_*.cpp
+#      beside it, built here with g++ and libpq): thousands of calls of every
+#      runstore function with hostile arguments, GUCs, rows and trigger
+#      attachments, in one session; fails on a lost connection, an
+#      XX000/58xxx SQLSTATE or a violated oracle;
 #   2. Debian's sqlsmith: random SQL for a bounded number of queries (or
 #      seconds) against the same database, as an ordinary role, with scalar
 #      wrappers so that it can reach runstore's set-returning functions too
@@ -83,7 +84,8 @@ fi
 echo "== building the targeted generator"
 mkdir -p "$build"
 g++ -std=c++17 -O1 -g -Wall -Wextra -isystem "$(pg_config --includedir)" tests/fuzz/fuzz_calls.cpp \
-  -o "$build/fuzz_calls" -L"$(pg_config --libdir)" -lpq
+  tests/fuzz/fuzz_harness.cpp tests/fuzz/fuzz_statements.cpp tests/fuzz/fuzz_reshape.cpp \
+  tests/fuzz/fuzz_reshape_cases.cpp -o "$build/fuzz_calls" -L"$(pg_config --libdir)" -lpq
 
 echo "== database $db with runstore"
 psql_q -d postgres -c "CREATE DATABASE $db"
