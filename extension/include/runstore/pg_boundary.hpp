@@ -92,8 +92,7 @@ auto
 PgCall(Call &&call) -> decltype(call())
 {
 	using Fn = std::decay_t<Call>;
-	static_assert(std::is_trivially_destructible_v<Fn>,
-	              "PgCall lambdas may capture only trivially destructible state");
+	static_assert(std::is_trivially_destructible_v<Fn>, "PgCall lambdas may capture only trivially destructible state");
 	using Result = decltype(call());
 	if constexpr (std::is_void_v<Result>) {
 		boundary::RunGuarded([](void *p) { (*static_cast<Fn *>(p))(); }, &call);
@@ -104,10 +103,12 @@ PgCall(Call &&call) -> decltype(call())
 			Fn *fn;
 			Result result;
 		} slot{&call, Result{}};
-		boundary::RunGuarded([](void *p) {
-			auto *s = static_cast<Slot *>(p);
-			s->result = (*s->fn)();
-		}, &slot);
+		boundary::RunGuarded(
+		    [](void *p) {
+			    auto *s = static_cast<Slot *>(p);
+			    s->result = (*s->fn)();
+		    },
+		    &slot);
 		return slot.result;
 	}
 }
@@ -127,21 +128,21 @@ PgCall(Call &&call) -> decltype(call())
  * with a non-trivial destructor at that point (PG-zone style).  The try block
  * itself has no destructors, so a longjmp through it is harmless.
  */
-#define RUNSTORE_FUNCTION(name)                                                     \
-	static Datum name##_impl(FunctionCallInfo fcinfo);                              \
-	extern "C" {                                                                    \
-	PG_FUNCTION_INFO_V1(name);                                                      \
-	Datum name(PG_FUNCTION_ARGS);                                                   \
-	}                                                                               \
-	Datum name(PG_FUNCTION_ARGS)                                                    \
-	{                                                                               \
-		runstore::boundary::CaughtError caught_;                                    \
-		try {                                                                       \
-			return name##_impl(fcinfo);                                             \
-		} catch (...) {                                                             \
-			runstore::boundary::CaptureCurrentException(&caught_, #name);           \
-		}                                                                           \
-		/* The exception object is gone; only trivially destructible data left. */ \
-		runstore::boundary::RaiseCaught(&caught_);                                  \
-	}                                                                               \
+#define RUNSTORE_FUNCTION(name)                                                                                        \
+	static Datum name##_impl(FunctionCallInfo fcinfo);                                                                 \
+	extern "C" {                                                                                                       \
+	PG_FUNCTION_INFO_V1(name);                                                                                         \
+	Datum name(PG_FUNCTION_ARGS);                                                                                      \
+	}                                                                                                                  \
+	Datum name(PG_FUNCTION_ARGS)                                                                                       \
+	{                                                                                                                  \
+		runstore::boundary::CaughtError caught_;                                                                       \
+		try {                                                                                                          \
+			return name##_impl(fcinfo);                                                                                \
+		} catch (...) {                                                                                                \
+			runstore::boundary::CaptureCurrentException(&caught_, #name);                                              \
+		}                                                                                                              \
+		/* The exception object is gone; only trivially destructible data left. */                                     \
+		runstore::boundary::RaiseCaught(&caught_);                                                                     \
+	}                                                                                                                  \
 	static Datum name##_impl([[maybe_unused]] FunctionCallInfo fcinfo)

@@ -29,19 +29,19 @@ RUNSTORE_FUNCTION(runstore_delete_by_tag)
 		                errhint("Pass a positive row count; the default is 1000.")));
 	const int32 max_rows = PG_GETARG_INT32(1);
 	if (max_rows < 1)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("max_rows must be at least 1, not %d", max_rows),
-		                errhint("Call delete_by_tag repeatedly until it returns no rows.")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("max_rows must be at least 1, not %d", max_rows),
+		         errhint("Call delete_by_tag repeatedly until it returns no rows.")));
 	if (PG_ARGISNULL(0))
-		return (Datum) 0; /* no execution carries the NULL tag */
+		return (Datum)0; /* no execution carries the NULL tag */
 
 	const bool in_workspace = !PG_ARGISNULL(2);
-	Datum values[3] = {PG_GETARG_DATUM(0), Int32GetDatum(max_rows), in_workspace ? PG_GETARG_DATUM(2) : (Datum) 0};
+	Datum values[3] = {PG_GETARG_DATUM(0), Int32GetDatum(max_rows), in_workspace ? PG_GETARG_DATUM(2) : (Datum)0};
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
 	SPIPlanPtr plan = runstore::pg::GetKeptPlan(in_workspace ? &runstore::pg::statements::delete_by_tag_in_workspace
-	                                                           : &runstore::pg::statements::delete_by_tag);
+	                                                         : &runstore::pg::statements::delete_by_tag);
 
 	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 
@@ -62,8 +62,7 @@ RUNSTORE_FUNCTION(runstore_delete_by_tag)
 			elog(ERROR, "runstore: delete_by_tag statement returned %s", SPI_result_code_string(rc));
 
 		bool isnull;
-		const int64 chosen =
-		    DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		const int64 chosen = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 		int64 deleted = 0;
 		for (uint64 i = 0; i < SPI_processed; ++i) {
 			Datum id = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
@@ -81,5 +80,5 @@ RUNSTORE_FUNCTION(runstore_delete_by_tag)
 	}
 
 	SPI_finish();
-	return (Datum) 0;
+	return (Datum)0;
 }

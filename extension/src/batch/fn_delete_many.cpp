@@ -23,5 +23,5 @@ RUNSTORE_FUNCTION(runstore_delete_many)
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); /* SETOF uuid: a scalar result */
 	runstore::pg::RunIdBatchQuery(fcinfo, &runstore::pg::statements::delete_by_ids,
 	                              &runstore::pg::statements::delete_by_ids_in_workspace, false);
-	return (Datum) 0;
+	return (Datum)0;
 }

@@ -27,7 +27,7 @@ RUNSTORE_FUNCTION(runstore_get_executions_by_ids)
 	runstore::pg::InitMaterializedSRFInArena(fcinfo, 0);
 	runstore::pg::IdBatch batch;
 	if (!runstore::pg::ReadIdBatch(fcinfo, 0, "ids", &batch))
-		return (Datum) 0; /* NULL or empty array: no rows */
+		return (Datum)0; /* NULL or empty array: no rows */
 
 	const bool in_workspace = PG_NARGS() > 1 && !PG_ARGISNULL(1);
 	const int64 workspace_id = in_workspace ? PG_GETARG_INT64(1) : 0;
@@ -35,5 +35,5 @@ RUNSTORE_FUNCTION(runstore_get_executions_by_ids)
 	if (!runstore::pg::LookupByIdIndex(fcinfo, batch, in_workspace ? &workspace_id : nullptr))
 		runstore::pg::RunIdBatchStatement(fcinfo, batch, &runstore::pg::statements::select_by_ids,
 		                                  &runstore::pg::statements::select_by_ids_in_workspace, true);
-	return (Datum) 0;
+	return (Datum)0;
 }

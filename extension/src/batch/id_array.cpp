@@ -25,18 +25,16 @@ ReadIdBatch(FunctionCallInfo fcinfo, int argno, const char *argname, IdBatch *ou
 
 	ArrayType *array = PG_GETARG_ARRAYTYPE_P(argno);
 	if (ARR_NDIM(array) > 1)
-		ereport(ERROR,
-		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		         errmsg("%s must be a one-dimensional array, not %d-dimensional", argname, ARR_NDIM(array)),
-		         errhint("Flatten it first, for example with ARRAY(SELECT unnest(%s)).", argname)));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("%s must be a one-dimensional array, not %d-dimensional", argname, ARR_NDIM(array)),
+		                errhint("Flatten it first, for example with ARRAY(SELECT unnest(%s)).", argname)));
 
 	const int count = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
 	if (count > max_batch_size)
-		ereport(ERROR,
-		        (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-		         errmsg("%s has %d elements, more than the limit of %d", argname, count, max_batch_size),
-		         errdetail("The limit is set by runstore.max_batch_size."),
-		         errhint("Split the batch, or have an administrator raise runstore.max_batch_size.")));
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+		                errmsg("%s has %d elements, more than the limit of %d", argname, count, max_batch_size),
+		                errdetail("The limit is set by runstore.max_batch_size."),
+		                errhint("Split the batch, or have an administrator raise runstore.max_batch_size.")));
 	if (count == 0)
 		return false;
 

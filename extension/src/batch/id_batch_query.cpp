@@ -29,8 +29,7 @@ RunIdBatchQuery(FunctionCallInfo fcinfo, KeptPlan *unscoped, KeptPlan *scoped, b
 }
 
 void
-RunIdBatchStatement(FunctionCallInfo fcinfo, const IdBatch &batch, KeptPlan *unscoped, KeptPlan *scoped,
-                    bool read_only)
+RunIdBatchStatement(FunctionCallInfo fcinfo, const IdBatch &batch, KeptPlan *unscoped, KeptPlan *scoped, bool read_only)
 {
 	/*
 	 * The statement gets the caller's array as it is: = ANY ignores NULL

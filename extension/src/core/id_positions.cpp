@@ -35,9 +35,8 @@ DistinctIdPositions(const Uuid *requested, const bool *nulls, std::size_t n, IdP
 		const int c = Compare(a.id, b.id);
 		return c != 0 ? c < 0 : a.position < b.position;
 	});
-	auto last = std::unique(out, out + m, [](const IdPosition &a, const IdPosition &b) {
-		return Compare(a.id, b.id) == 0;
-	});
+	auto last =
+	    std::unique(out, out + m, [](const IdPosition &a, const IdPosition &b) { return Compare(a.id, b.id) == 0; });
 	return static_cast<std::size_t>(last - out);
 }
 

@@ -230,8 +230,7 @@ ProbeableBtree(Relation index)
 TransactionId
 CheckXmin(Relation index)
 {
-	return index->rd_index->indcheckxmin ? HeapTupleHeaderGetXmin(index->rd_indextuple->t_data)
-	                                     : InvalidTransactionId;
+	return index->rd_index->indcheckxmin ? HeapTupleHeaderGetXmin(index->rd_indextuple->t_data) : InvalidTransactionId;
 }
 
 void
@@ -255,7 +254,8 @@ FindLookupIndexes(Relation rel, ExecutionsShape *shape)
 		if (ProbeableBtree(index)) {
 			const bool unique = index->rd_index->indisunique && index->rd_index->indnkeyatts == 1;
 			/* A unique index on id alone is best: one row per probe. */
-			if (KeyColumnIs(index, 0, id, UUIDOID) && (!OidIsValid(shape->id_index) || (unique && !shape->id_index_unique))) {
+			if (KeyColumnIs(index, 0, id, UUIDOID) &&
+			    (!OidIsValid(shape->id_index) || (unique && !shape->id_index_unique))) {
 				shape->id_index = RelationGetRelid(index);
 				shape->id_index_unique = unique;
 				shape->id_index_check_xmin = CheckXmin(index);
@@ -281,8 +281,7 @@ FiresFunction(Relation rel, const char *function, int16 event)
 		return false;
 	for (int i = 0; i < triggers->numtriggers; ++i) {
 		const Trigger &t = triggers->triggers[i];
-		if ((t.tgtype & event) == 0 ||
-		    (t.tgenabled != TRIGGER_FIRES_ON_ORIGIN && t.tgenabled != TRIGGER_FIRES_ALWAYS))
+		if ((t.tgtype & event) == 0 || (t.tgenabled != TRIGGER_FIRES_ON_ORIGIN && t.tgenabled != TRIGGER_FIRES_ALWAYS))
 			continue;
 		const char *name = get_func_name(t.tgfoid);
 		const char *schema = get_namespace_name(get_func_namespace(t.tgfoid));

@@ -49,7 +49,8 @@ RunCpp(Mode mode, const char *bad_integer)
 		throw std::invalid_argument("selftest: C++ exception with a live std::string and std::vector");
 	case Mode::kPgErrorBeneathCpp:
 		/* int4in ERRORs (22P02) deep inside PostgreSQL while `tracked` is alive. */
-		return runstore::PgCall([&]() { return DatumGetInt32(DirectFunctionCall1(int4in, CStringGetDatum(bad_integer))); });
+		return runstore::PgCall(
+		    [&]() { return DatumGetInt32(DirectFunctionCall1(int4in, CStringGetDatum(bad_integer))); });
 	case Mode::kOutOfMemory:
 		throw std::bad_alloc();
 	case Mode::kUnknownException:

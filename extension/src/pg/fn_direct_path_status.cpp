@@ -59,8 +59,8 @@ LookupReason(const ExecutionsShape &shape, Oid relid, bool in_workspace)
 {
 	const char *index = nullptr;
 	if (in_workspace) {
-		const bool by_pair = OidIsValid(shape.workspace_id_index) &&
-		                     IndexUsableBySnapshot(shape.workspace_id_index_check_xmin);
+		const bool by_pair =
+		    OidIsValid(shape.workspace_id_index) && IndexUsableBySnapshot(shape.workspace_id_index_check_xmin);
 		const bool by_id = shape.no_id_index == nullptr && IndexUsableBySnapshot(shape.id_index_check_xmin) &&
 		                   shape.workspace_id != InvalidAttrNumber;
 		if (!by_pair && !by_id)
@@ -118,11 +118,11 @@ RUNSTORE_FUNCTION(runstore_direct_path_status)
 	Report(rsinfo, "recent workflows: INSERT upkeep", insert_relid, insert_reason);
 	Report(rsinfo, "recent workflows: UPDATE check", relid, FirstOf({switched, shape.no_run_columns}));
 
-	Report(rsinfo, "dequeue claim frontier", relid,
-	       FirstOf({FrontierUnusable(rel),
-	                claim_rescan_interval_ms == 0 ? "runstore.claim_rescan_interval is 0" : nullptr,
-	                IsolationUsesXactSnapshot() ? "REPEATABLE READ or SERIALIZABLE" : nullptr,
-	                check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED ? "row-level security applies" : nullptr}));
+	Report(
+	    rsinfo, "dequeue claim frontier", relid,
+	    FirstOf({FrontierUnusable(rel), claim_rescan_interval_ms == 0 ? "runstore.claim_rescan_interval is 0" : nullptr,
+	             IsolationUsesXactSnapshot() ? "REPEATABLE READ or SERIALIZABLE" : nullptr,
+	             check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED ? "row-level security applies" : nullptr}));
 	table_close(rel, NoLock);
-	return (Datum) 0;
+	return (Datum)0;
 }

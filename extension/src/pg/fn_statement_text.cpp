@@ -19,8 +19,7 @@ RUNSTORE_FUNCTION(runstore_statement_text)
 {
 	char *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	const runstore::pg::KeptPlan *plan = runstore::pg::statements::Find(name);
-	if (plan == nullptr)
-	{
+	if (plan == nullptr) {
 		/* Quote at most 64 bytes (whole characters) of what the caller sent, not a megabyte. */
 		const int len = static_cast<int>(strlen(name));
 		const int shown = pg_mbcliplen(name, len, 64);

@@ -19,8 +19,7 @@ namespace {
 runstore::core::UuidV7Generator generator;
 
 /* Microseconds between the Unix epoch and PostgreSQL's epoch (2000-01-01). */
-constexpr int64 kPostgresEpochOffsetUsec =
-    static_cast<int64>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+constexpr int64 kPostgresEpochOffsetUsec = static_cast<int64>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
 
 /*
  * Random bytes drawn in bulk.  pg_strong_random (OpenSSL's RAND_bytes here)
@@ -45,8 +44,7 @@ TakeRandomBytes(uint8 (&out)[kRandomBytesPerId])
 {
 	if (pool.owner_pid != MyProcPid || pool.next + kRandomBytesPerId > sizeof(pool.bytes)) {
 		if (!pg_strong_random(pool.bytes, sizeof(pool.bytes)))
-			ereport(ERROR,
-			        (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not generate random bytes for a UUID")));
+			ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not generate random bytes for a UUID")));
 		pool.next = 0;
 		pool.owner_pid = MyProcPid;
 	}

@@ -51,20 +51,17 @@ DefineConfigurationParameters()
 	 * argument).  The bounds keep a typo from making leases endless or
 	 * retries immediate forever.
 	 */
-	DefineCustomIntVariable("runstore.lease_timeout",
-	                        "Lease of dequeue and heartbeat when the call passes none.",
+	DefineCustomIntVariable("runstore.lease_timeout", "Lease of dequeue and heartbeat when the call passes none.",
 	                        "A running execution whose lease ends without a heartbeat can be claimed again. "
 	                        "Valid range is 1s..7d.",
-	                        &lease_timeout_s, 60, 1, 7 * 24 * 3600, PGC_USERSET, GUC_UNIT_S, nullptr, nullptr,
-	                        nullptr);
+	                        &lease_timeout_s, 60, 1, 7 * 24 * 3600, PGC_USERSET, GUC_UNIT_S, nullptr, nullptr, nullptr);
 	DefineCustomIntVariable("runstore.retry_backoff_base",
 	                        "Retry delay ceiling after the first failed attempt; doubles with every attempt.",
 	                        "fail() re-queues with a delay drawn uniformly from [0, min(cap, base * 2^(attempt-1))). "
 	                        "Valid range is 0..1h.",
 	                        &retry_backoff_base_ms, 1000, 0, 3600 * 1000, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr,
 	                        nullptr);
-	DefineCustomIntVariable("runstore.retry_backoff_cap",
-	                        "Largest retry delay ceiling.", "Valid range is 1ms..7d.",
+	DefineCustomIntVariable("runstore.retry_backoff_cap", "Largest retry delay ceiling.", "Valid range is 1ms..7d.",
 	                        &retry_backoff_cap_ms, 3600 * 1000, 1, 7 * 24 * 3600 * 1000, PGC_USERSET, GUC_UNIT_MS,
 	                        nullptr, nullptr, nullptr);
 

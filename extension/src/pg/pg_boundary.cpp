@@ -64,9 +64,8 @@ CaptureCurrentException(CaughtError *out, const char *function_name) noexcept
 void
 RaiseCaught(const CaughtError *caught)
 {
-	ereport(ERROR,
-	        (errcode(caught->sqlerrcode), errmsg_internal("%s", caught->message),
-	         errcontext("runstore C++ function %s", caught->function_name)));
+	ereport(ERROR, (errcode(caught->sqlerrcode), errmsg_internal("%s", caught->message),
+	                errcontext("runstore C++ function %s", caught->function_name)));
 	pg_unreachable();
 }
 

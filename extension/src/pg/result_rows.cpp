@@ -18,7 +18,8 @@ BeginResultRows(ReturnSetInfo *rsinfo, TupleDesc in)
 {
 	ResultRows rows{rsinfo, nullptr, nullptr};
 	/* NULL when the columns already match the result's row type. */
-	rows.map = convert_tuples_by_position(in, rsinfo->setDesc, "runstore: statement result does not match the row type");
+	rows.map =
+	    convert_tuples_by_position(in, rsinfo->setDesc, "runstore: statement result does not match the row type");
 	if (rows.map != nullptr)
 		rows.out = MakeSingleTupleTableSlot(rsinfo->setDesc, &TTSOpsVirtual);
 	return rows;

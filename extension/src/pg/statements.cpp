@@ -11,6 +11,8 @@ extern "C" {
 
 #include "runstore/pg/statements.hpp"
 
+/* SQL text laid out by hand: clang-format would break it mid-clause. */
+/* clang-format off */
 namespace runstore::pg::statements {
 
 namespace {
@@ -121,4 +123,5 @@ Find(const char *name)
 	return nullptr;
 }
 
+/* clang-format on */
 } // namespace runstore::pg::statements

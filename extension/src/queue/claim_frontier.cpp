@@ -199,7 +199,7 @@ AnnounceLateRows()
 {
 	const Oid sequence = EpochSequence();
 	if (OidIsValid(sequence))
-		(void) nextval_internal(sequence, false);
+		(void)nextval_internal(sequence, false);
 }
 
 bool

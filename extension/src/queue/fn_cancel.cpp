@@ -21,5 +21,5 @@ RUNSTORE_FUNCTION(runstore_cancel)
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); /* SETOF uuid: a scalar result */
 	runstore::pg::RunIdBatchQuery(fcinfo, &runstore::pg::statements::cancel,
 	                              &runstore::pg::statements::cancel_in_workspace, false);
-	return (Datum) 0;
+	return (Datum)0;
 }

@@ -80,7 +80,7 @@ RUNSTORE_FUNCTION(runstore_fail)
 	runstore::pg::RunKeptPlan(fenced ? &runstore::pg::statements::fail_attempt : &runstore::pg::statements::fail,
 	                          params, SPI_OK_UPDATE_RETURNING);
 	bool refused = SPI_processed == 0;
-	Datum status = (Datum) 0;
+	Datum status = (Datum)0;
 	if (!refused) {
 		/* An enum Datum is its OID, passed by value: it outlives SPI_finish. */
 		status = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &refused);

@@ -136,7 +136,8 @@ RegisterUnlisted(Oid relid, const int32 *classes, int nclasses, const ClaimedCol
 	int count = 0;
 	for (uint64 i = 0; i < SPI_processed; ++i) {
 		bool isnull = false;
-		const int32 p = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, cols.priority, &isnull));
+		const int32 p =
+		    DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, cols.priority, &isnull));
 		bool listed = false;
 		for (int c = 0; c < nclasses && !listed; ++c)
 			listed = classes[c] == p;
@@ -200,9 +201,9 @@ RUNSTORE_FUNCTION(runstore_dequeue)
 			priorities[c] = Int32GetDatum(classes[c]);
 			frontiers[c] = TimestampTzGetDatum(runstore::pg::FrontierOf(relid, classes[c]));
 		}
-		params->params[3] = ParamExternData{
-		    PointerGetDatum(construct_array(priorities, nclasses, INT4OID, 4, true, TYPALIGN_INT)), false,
-		    PARAM_FLAG_CONST, INT4ARRAYOID};
+		params->params[3] =
+		    ParamExternData{PointerGetDatum(construct_array(priorities, nclasses, INT4OID, 4, true, TYPALIGN_INT)),
+		                    false, PARAM_FLAG_CONST, INT4ARRAYOID};
 		params->params[4] = ParamExternData{
 		    PointerGetDatum(construct_array(frontiers, nclasses, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)),
 		    false, PARAM_FLAG_CONST, TIMESTAMPTZARRAYOID};
@@ -221,5 +222,5 @@ RUNSTORE_FUNCTION(runstore_dequeue)
 		}
 	}
 	SPI_finish();
-	return (Datum) 0;
+	return (Datum)0;
 }

@@ -50,7 +50,7 @@ RUNSTORE_FUNCTION(runstore_heartbeat)
 	const bool fenced = !PG_ARGISNULL(3);
 	ArrayType *attempts = fenced ? ReadAttempts(fcinfo, 3, any_ids ? batch.count : 0) : nullptr;
 	if (!any_ids)
-		return (Datum) 0; /* NULL or empty ids: nothing to extend */
+		return (Datum)0; /* NULL or empty ids: nothing to extend */
 
 	ParamListInfo params = makeParamList(fenced ? 4 : 3);
 	params->params[0] = ParamExternData{worker, false, PARAM_FLAG_CONST, TEXTOID};
@@ -58,9 +58,8 @@ RUNSTORE_FUNCTION(runstore_heartbeat)
 	params->params[2] = ParamExternData{lease, false, PARAM_FLAG_CONST, INTERVALOID};
 	if (fenced)
 		params->params[3] = ParamExternData{PointerGetDatum(attempts), false, PARAM_FLAG_CONST, INT4ARRAYOID};
-	runstore::pg::RunIdStatement(fcinfo, batch,
-	                             fenced ? &runstore::pg::statements::heartbeat_attempts
-	                                    : &runstore::pg::statements::heartbeat,
-	                             params, false);
-	return (Datum) 0;
+	runstore::pg::RunIdStatement(
+	    fcinfo, batch, fenced ? &runstore::pg::statements::heartbeat_attempts : &runstore::pg::statements::heartbeat,
+	    params, false);
+	return (Datum)0;
 }

@@ -68,7 +68,8 @@ RUNSTORE_FUNCTION(runstore_register_priorities)
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("runstore._register_priorities() must be called as a trigger")));
 	auto *td = reinterpret_cast<TriggerData *>(fcinfo->context);
-	if (!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || td->tg_newtable == nullptr || !runstore::pg::IsExecutionsTable(td->tg_relation))
+	if (!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || td->tg_newtable == nullptr ||
+	    !runstore::pg::IsExecutionsTable(td->tg_relation))
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("runstore._register_priorities() must be a statement-level trigger on "
 		                       "runstore.executions declaring REFERENCING NEW TABLE")));

@@ -19,9 +19,9 @@ extern "C" {
 RUNSTORE_FUNCTION(runstore_retry_delay)
 {
 	const int32 attempt = PG_GETARG_INT32(0); /* STRICT */
-	const double delay_ms = runstore::core::BackoffDelayMs(attempt, runstore::pg::retry_backoff_base_ms,
-	                                                       runstore::pg::retry_backoff_cap_ms,
-	                                                       pg_prng_double(&pg_global_prng_state));
+	const double delay_ms =
+	    runstore::core::BackoffDelayMs(attempt, runstore::pg::retry_backoff_base_ms, runstore::pg::retry_backoff_cap_ms,
+	                                   pg_prng_double(&pg_global_prng_state));
 	auto *delay = static_cast<Interval *>(palloc0(sizeof(Interval)));
 	/* floor: the delay stays below its ceiling, as documented. */
 	delay->time = static_cast<int64>(std::floor(delay_ms * 1000.0));

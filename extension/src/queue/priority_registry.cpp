@@ -130,8 +130,9 @@ RegisterPriorities(Oid relid, const int32 *classes, int count)
 	if (n_missing == 0)
 		return;
 	ParamListInfo params = makeParamList(1);
-	params->params[0] = ParamExternData{PointerGetDatum(construct_array(missing, n_missing, INT4OID, 4, true, TYPALIGN_INT)),
-	                                    false, PARAM_FLAG_CONST, INT4ARRAYOID};
+	params->params[0] =
+	    ParamExternData{PointerGetDatum(construct_array(missing, n_missing, INT4OID, 4, true, TYPALIGN_INT)), false,
+	                    PARAM_FLAG_CONST, INT4ARRAYOID};
 	RunKeptPlan(&statements::register_priorities, params, SPI_OK_INSERT);
 	for (int i = 0; i < n_missing; ++i)
 		Add(pending, DatumGetInt32(missing[i]));

@@ -17,8 +17,8 @@ namespace runstore::pg {
 
 namespace {
 
-constexpr int64 kMinLeaseUsecs = 1000;                 /* 1 ms */
-constexpr int64 kMaxLeaseUsecs = 7 * USECS_PER_DAY;    /* 7 days */
+constexpr int64 kMinLeaseUsecs = 1000;              /* 1 ms */
+constexpr int64 kMaxLeaseUsecs = 7 * USECS_PER_DAY; /* 7 days */
 
 } // namespace
 
@@ -49,8 +49,7 @@ ReadLease(FunctionCallInfo fcinfo, int argno)
 	 * Widened to 128 bits: an interval's fields can each be near their
 	 * limits, and the sum must not wrap into the accepted range.
 	 */
-	const __int128 usecs = static_cast<__int128>(lease->time) +
-	                       static_cast<__int128>(lease->day) * USECS_PER_DAY +
+	const __int128 usecs = static_cast<__int128>(lease->time) + static_cast<__int128>(lease->day) * USECS_PER_DAY +
 	                       static_cast<__int128>(lease->month) * DAYS_PER_MONTH * USECS_PER_DAY;
 	if (usecs < kMinLeaseUsecs || usecs > kMaxLeaseUsecs)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -74,8 +73,8 @@ ReadBatchCount(FunctionCallInfo fcinfo, int argno, const char *argname)
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", argname)));
 	const int32 count = PG_GETARG_INT32(argno);
 	if (count < 1)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("%s must be at least 1, not %d", argname, count)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must be at least 1, not %d", argname, count)));
 	if (count > max_batch_size)
 		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 		                errmsg("%s is %d, more than the limit of %d", argname, count, max_batch_size),

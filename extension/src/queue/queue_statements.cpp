@@ -23,6 +23,8 @@ extern "C" {
 
 #include "runstore/pg/statements.hpp"
 
+/* SQL text laid out by hand: clang-format would break it mid-clause. */
+/* clang-format off */
 namespace runstore::pg::statements {
 
 namespace {
@@ -211,4 +213,5 @@ KeptPlan fail_attempt = {FAIL_SQL(" AND x.attempt" EQ "$5"), 5, kFailAttemptArgs
 KeptPlan cancel = {CANCEL_SQL(""), 1, kCancelArgs, nullptr};
 KeptPlan cancel_in_workspace = {CANCEL_SQL(" AND x.workspace_id" EQ "$2"), 2, kCancelWorkspaceArgs, nullptr};
 
+/* clang-format on */
 } // namespace runstore::pg::statements

@@ -52,10 +52,10 @@ RUNSTORE_FUNCTION(runstore_recent_workflows)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 		                errmsg("max_results must be between 0 and %d, not %d", kMaxResults, max_results)));
 	if (max_results == 0)
-		return (Datum) 0;
+		return (Datum)0;
 
 	const bool for_user = !PG_ARGISNULL(2);
-	Datum args[3] = {PG_GETARG_DATUM(0), (Datum) 0, for_user ? PG_GETARG_DATUM(2) : (Datum) 0};
+	Datum args[3] = {PG_GETARG_DATUM(0), (Datum)0, for_user ? PG_GETARG_DATUM(2) : (Datum)0};
 	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 	auto *seen = static_cast<int64 *>(palloc(sizeof(int64) * max_results));
 
@@ -97,5 +97,5 @@ RUNSTORE_FUNCTION(runstore_recent_workflows)
 			break;
 	}
 	SPI_finish();
-	return (Datum) 0;
+	return (Datum)0;
 }

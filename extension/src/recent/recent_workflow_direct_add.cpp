@@ -58,7 +58,8 @@ HashGroupKey(const void *key, Size)
 {
 	const auto *k = static_cast<const GroupKey *>(key);
 	uint32 h = hash_bytes_uint32(static_cast<uint32>(k->workspace_id)) ^ static_cast<uint32>(k->workspace_id >> 32);
-	h = hash_combine(h, hash_bytes_uint32(static_cast<uint32>(k->workflow_id)) ^ static_cast<uint32>(k->workflow_id >> 32));
+	h = hash_combine(h, hash_bytes_uint32(static_cast<uint32>(k->workflow_id)) ^
+	                        static_cast<uint32>(k->workflow_id >> 32));
 	if (k->user_id != nullptr)
 		h = hash_combine(h, hash_bytes(reinterpret_cast<const unsigned char *>(VARDATA_ANY(k->user_id)),
 		                               static_cast<int>(VARSIZE_ANY_EXHDR(k->user_id))));
@@ -109,7 +110,8 @@ Accumulate(HTAB *groups, const GroupKey &key, const Run &run, MemoryContext cont
 	}
 }
 
-/* Primary-key order of the slot tables, so writers sharing a slot lock groups in one order (as the SPI statement does). */
+/* Primary-key order of the slot tables, so writers sharing a slot lock groups in one order (as the SPI statement does).
+ */
 struct KeyOrder {
 	bool user_scope;
 	Oid user_collation;
@@ -130,9 +132,9 @@ CompareGroups(const void *a, const void *b, void *arg)
 	if (const int c = CompareInt64(x.workspace_id, y.workspace_id); c != 0)
 		return c;
 	if (order->user_scope) {
-		const int c = varstr_cmp(VARDATA_ANY(x.user_id), static_cast<int>(VARSIZE_ANY_EXHDR(x.user_id)),
-		                         VARDATA_ANY(y.user_id), static_cast<int>(VARSIZE_ANY_EXHDR(y.user_id)),
-		                         order->user_collation);
+		const int c =
+		    varstr_cmp(VARDATA_ANY(x.user_id), static_cast<int>(VARSIZE_ANY_EXHDR(x.user_id)), VARDATA_ANY(y.user_id),
+		               static_cast<int>(VARSIZE_ANY_EXHDR(y.user_id)), order->user_collation);
 		if (c != 0)
 			return c;
 	}
@@ -170,7 +172,8 @@ WriteGroups(SlotTableWriter *writer, HTAB *groups, const KeyOrder &order, int16 
 		sorted[i++] = entry;
 	qsort_arg(sorted, static_cast<size_t>(n), sizeof(GroupEntry *), CompareGroups, const_cast<KeyOrder *>(&order));
 
-	MemoryContext per_group = AllocSetContextCreate(CurrentMemoryContext, "runstore summary write", ALLOCSET_SMALL_SIZES);
+	MemoryContext per_group =
+	    AllocSetContextCreate(CurrentMemoryContext, "runstore summary write", ALLOCSET_SMALL_SIZES);
 	for (i = 0; i < n; ++i) {
 		const MemoryContext outer = MemoryContextSwitchTo(per_group);
 		WriteRun(writer, sorted[i]->key, sorted[i]->created_at, sorted[i]->id, slot);
@@ -190,7 +193,8 @@ void
 AddManyRuns(Tuplestorestate *rows, TupleTableSlot *slot, const RunColumns &columns, SlotTableWriter *workspace,
             SlotTableWriter *user, int16 slot_number, bool *ok)
 {
-	MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "runstore summary groups", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext context =
+	    AllocSetContextCreate(CurrentMemoryContext, "runstore summary groups", ALLOCSET_DEFAULT_SIZES);
 	HTAB *workspace_groups = CreateGroupTable("runstore workspace groups", context);
 	HTAB *user_groups = CreateGroupTable("runstore user groups", context);
 	*ok = true;

@@ -59,8 +59,8 @@ RunWithLatestSnapshot(KeptPlan *kept, Datum *values, int expected)
 		Run(kept, values, expected);
 		return;
 	}
-	const int rc = SPI_execute_snapshot(GetKeptPlan(kept), values, nullptr, GetLatestSnapshot(), InvalidSnapshot,
-	                                    false, true, 0);
+	const int rc =
+	    SPI_execute_snapshot(GetKeptPlan(kept), values, nullptr, GetLatestSnapshot(), InvalidSnapshot, false, true, 0);
 	if (rc != expected)
 		elog(ERROR, "runstore: recent-workflows statement returned %s", SPI_result_code_string(rc));
 }
@@ -138,8 +138,7 @@ AddRecentRuns(TransitionRows rows)
 	for (int attempt = 1;; ++attempt) {
 		Run(all ? &statements::add_inserted : &statements::add_updated, &slot, SPI_OK_SELECT);
 		bool isnull;
-		const int64 misses =
-		    DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		const int64 misses = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		SPI_freetuptable(SPI_tuptable);
 		if (misses == 0)
 			break;

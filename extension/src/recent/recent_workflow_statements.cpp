@@ -17,6 +17,8 @@ extern "C" {
 
 #include "runstore/pg/statements.hpp"
 
+/* SQL text laid out by hand: clang-format would break it mid-clause. */
+/* clang-format off */
 namespace runstore::pg::statements {
 
 namespace {
@@ -232,4 +234,5 @@ KeptPlan recent_for_user = {
     " ORDER BY s.last_used_at DESC, s.workflow_id DESC, s.last_execution_id DESC LIMIT $2",
     3, kRecentUserArgs, nullptr, CURSOR_OPT_FAST_PLAN};
 
+/* clang-format on */
 } // namespace runstore::pg::statements

@@ -19,8 +19,8 @@ constexpr SlotColumn kWorkspaceSlotColumns[] = {{"workspace_id", INT8OID},
                                                 {"slot", INT2OID},
                                                 {"last_used_at", TIMESTAMPTZOID},
                                                 {"last_execution_id", UUIDOID}};
-constexpr SlotColumn kUserSlotColumns[] = {{"workspace_id", INT8OID},         {"user_id", TEXTOID},
-                                           {"workflow_id", INT8OID},          {"slot", INT2OID},
+constexpr SlotColumn kUserSlotColumns[] = {{"workspace_id", INT8OID},        {"user_id", TEXTOID},
+                                           {"workflow_id", INT8OID},         {"slot", INT2OID},
                                            {"last_used_at", TIMESTAMPTZOID}, {"last_execution_id", UUIDOID}};
 
 } // namespace

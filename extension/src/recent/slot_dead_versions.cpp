@@ -95,8 +95,8 @@ MarkDeadVersionsInOtherIndexes(const SlotTableWriter &writer, const Datum *group
 				const AttrNumber column = index->rd_index->indkey.values[k];
 				const RegProcedure equal =
 				    SlotColumnEquality(TupleDescAttr(RelationGetDescr(writer.rel), column - 1)->atttypid);
-				ScanKeyEntryInitialize(&keys[k], 0, static_cast<AttrNumber>(k + 1), BTEqualStrategyNumber,
-				                       InvalidOid, index->rd_indcollation[k], equal, values[k]);
+				ScanKeyEntryInitialize(&keys[k], 0, static_cast<AttrNumber>(k + 1), BTEqualStrategyNumber, InvalidOid,
+				                       index->rd_indcollation[k], equal, values[k]);
 			}
 
 			IndexScanDesc scan = index_beginscan(writer.rel, index, &dirty, nkeys, 0);

@@ -76,8 +76,8 @@ UpdateRow(SlotTableWriter *writer, ItemPointer tid, Snapshot snapshot, CommandId
 	TM_FailureData tmfd;
 	LockTupleMode lockmode;
 	bool update_indexes;
-	const TM_Result updated = table_tuple_update(writer->rel, tid, writer->row, cid, snapshot, InvalidSnapshot,
-	                                             true, &tmfd, &lockmode, &update_indexes);
+	const TM_Result updated = table_tuple_update(writer->rel, tid, writer->row, cid, snapshot, InvalidSnapshot, true,
+	                                             &tmfd, &lockmode, &update_indexes);
 	if (updated != TM_Ok)
 		elog(ERROR, "runstore: could not update a locked recent-workflows slot row (result %d)",
 		     static_cast<int>(updated));
@@ -91,8 +91,8 @@ bool
 OpenSlotTableWriter(SlotScope scope, SlotTableWriter *writer)
 {
 	*writer = SlotTableWriter{};
-	const Oid relid = RunstoreRelation(scope == SlotScope::kUser ? "user_recent_workflow_slot"
-	                                                              : "workspace_recent_workflow_slot");
+	const Oid relid =
+	    RunstoreRelation(scope == SlotScope::kUser ? "user_recent_workflow_slot" : "workspace_recent_workflow_slot");
 	if (!OidIsValid(relid) || !MayWriteDirectly(relid))
 		return false;
 
@@ -200,8 +200,8 @@ WriteRunToSlot(SlotTableWriter *writer, const Datum *values)
 		if (NewerThanFound(*writer, at, id)) {
 			LockTupleMode lockmode;
 			bool update_indexes;
-			const TM_Result updated = table_tuple_update(writer->rel, &tid, row, cid, snapshot, InvalidSnapshot,
-			                                             true, &tmfd, &lockmode, &update_indexes);
+			const TM_Result updated = table_tuple_update(writer->rel, &tid, row, cid, snapshot, InvalidSnapshot, true,
+			                                             &tmfd, &lockmode, &update_indexes);
 			if (updated == TM_Ok) {
 				if (update_indexes)
 					InsertIndexEntries(*writer, row);
@@ -218,9 +218,8 @@ WriteRunToSlot(SlotTableWriter *writer, const Datum *values)
 			/* Moved by a writer sharing the slot: lock its latest version below and compare again. */
 		}
 
-		const TM_Result locked = table_tuple_lock(writer->rel, &tid, snapshot, writer->found, cid,
-		                                          LockTupleExclusive, LockWaitBlock,
-		                                          TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+		const TM_Result locked = table_tuple_lock(writer->rel, &tid, snapshot, writer->found, cid, LockTupleExclusive,
+		                                          LockWaitBlock, TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
 		if (locked == TM_Deleted) {
 			UnregisterSnapshot(snapshot);
 			continue;

@@ -14,10 +14,10 @@ namespace runstore::pg {
 
 /* A batch argument, unpacked into palloc'd memory of the current context. */
 struct IdBatch {
-	int count;                  /* elements, NULLs and duplicates included */
-	core::Uuid *ids;            /* count entries; undefined where nulls[i] */
-	bool *nulls;                /* count entries, or nullptr if no NULLs */
-	ArrayType *array;           /* the detoasted argument, for SPI parameters */
+	int count;        /* elements, NULLs and duplicates included */
+	core::Uuid *ids;  /* count entries; undefined where nulls[i] */
+	bool *nulls;      /* count entries, or nullptr if no NULLs */
+	ArrayType *array; /* the detoasted argument, for SPI parameters */
 };
 
 /*

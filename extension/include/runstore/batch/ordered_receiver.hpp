@@ -26,8 +26,7 @@ namespace runstore::pg {
  * `slots`.  Rows are copied into `cxt`, which must outlive SPI_finish.  The
  * statement must return a uuid column named `id`.
  */
-DestReceiver *CreateOrderedReceiver(const core::IdPosition *table, std::size_t n, std::size_t slots,
-                                    MemoryContext cxt);
+DestReceiver *CreateOrderedReceiver(const core::IdPosition *table, std::size_t n, std::size_t slots, MemoryContext cxt);
 
 /* Appends the rows received, in request order, to rsinfo's result. */
 void EmitInRequestOrder(DestReceiver *receiver, ReturnSetInfo *rsinfo);

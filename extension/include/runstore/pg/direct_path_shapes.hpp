@@ -55,7 +55,7 @@ struct ExecutionsShape {
 	/* A B-tree index whose first key column is id (uuid, default operator class), not partial. */
 	const char *no_id_index;
 	Oid id_index;
-	bool id_index_unique;             /* unique on id alone: at most one row per id */
+	bool id_index_unique;              /* unique on id alone: at most one row per id */
 	TransactionId id_index_check_xmin; /* built with broken HOT chains: usable by snapshots newer than this */
 
 	/* A B-tree index whose first key columns are workspace_id (bigint) and id (uuid); InvalidOid: none. */

@@ -40,10 +40,10 @@ struct SlotTableWriter {
 	Relation indexes[kMaxSlotTableIndexes];
 	IndexInfo *index_infos[kMaxSlotTableIndexes];
 	bool markable[kMaxSlotTableIndexes]; /* searchable by exact key (slot_dead_versions.hpp) */
-	TupleTableSlot *found;    /* the probe's and the lock's row */
-	TupleTableSlot *row;      /* the row version written */
-	TupleTableSlot *dead;     /* a dead version's heap fetch (slot_dead_versions.hpp) */
-	TupleTableSlot *dead_key; /* a dead version's values, to form its other index keys */
+	TupleTableSlot *found;               /* the probe's and the lock's row */
+	TupleTableSlot *row;                 /* the row version written */
+	TupleTableSlot *dead;                /* a dead version's heap fetch (slot_dead_versions.hpp) */
+	TupleTableSlot *dead_key;            /* a dead version's values, to form its other index keys */
 };
 
 /*
