@@ -45,6 +45,16 @@ check-versions:
 	@test -f extension/sql/runstore--$(EXTVERSION).sql || { echo "missing extension/sql/runstore--$(EXTVERSION).sql"; exit 1; }
 	@echo "versions agree: $(EXTVERSION)"
 
+# One formatting truth: clang-format with the .clang-format nearest each file
+# (the extension's at the top, client/'s for client/, bench/ and tests/).
+FORMAT_SOURCES = $(shell find extension client bench tests -name '*.cpp' -o -name '*.hpp' | sort)
+.PHONY: format format-check
+format:
+	clang-format -i $(FORMAT_SOURCES)
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_SOURCES)
+	@echo "every C++ source is formatted"
+
 # Every sql/*.sql file must be in REGRESS, or it would silently never run.
 .PHONY: check-schedule
 check-schedule:

@@ -17,8 +17,9 @@ cd "$(dirname "$0")/.."
 #   libgtest-dev                         the client's test framework
 #   nlohmann-json3-dev                   JSON in and out of the CLI (header-only; not in the library)
 #   sqlsmith                             random-SQL fuzzing of the server with runstore installed (tests/fuzz)
+#   clang-format                         the one formatting of the C++ sources (make format-check)
 packages=(postgresql-15 postgresql-client-15 postgresql-server-dev-15 clang-14 llvm-14
-          libpq-dev pkg-config g++ make cmake libgtest-dev nlohmann-json3-dev sqlsmith)
+          libpq-dev pkg-config g++ make cmake libgtest-dev nlohmann-json3-dev sqlsmith clang-format)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

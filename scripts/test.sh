@@ -16,6 +16,9 @@ eval "$(tests/scripts/cluster.sh env)"
 
 failed=0
 
+echo "== formatting (make format-check)"
+make -s format-check || { echo "run make format"; failed=1; }
+
 # Twice, with the same expected output: with runstore.direct_paths on (the
 # default) and off, where every operation runs the SQL statement its direct
 # path stands in for.  PGOPTIONS reaches every session pg_regress and the

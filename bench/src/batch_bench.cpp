@@ -44,8 +44,7 @@ struct Contender {
 };
 
 std::vector<bench::Uuid16> fetch_ids(PGconn* c) {
-  bench::Result r(PQexecParams(c, "SELECT id FROM runstore.executions", 0, nullptr, nullptr, nullptr,
-                               nullptr, 1),
+  bench::Result r(PQexecParams(c, "SELECT id FROM runstore.executions", 0, nullptr, nullptr, nullptr, nullptr, 1),
                   &PQclear);
   if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) throw std::runtime_error(PQresultErrorMessage(r.get()));
   std::vector<bench::Uuid16> ids;
@@ -74,8 +73,8 @@ void run_rounds(std::vector<Contender>& cs, int rounds, std::size_t n,
       for (int k = 0; k < c.calls_per_round; ++k) {
         const long rows = c.call(mine[static_cast<std::size_t>(k)], n);
         if (rows != static_cast<long>(n)) {
-          throw std::runtime_error(std::string(c.name) + " returned " + std::to_string(rows) +
-                                   " rows for " + std::to_string(n) + " ids");
+          throw std::runtime_error(std::string(c.name) + " returned " + std::to_string(rows) + " rows for " +
+                                   std::to_string(n) + " ids");
         }
       }
       c.per_call_ms.push_back(bench::ms_since(t0) / c.calls_per_round);
@@ -93,11 +92,16 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--conninfo") o.conninfo = value();
-    else if (a == "--label") o.label = value();
-    else if (a == "--rounds") o.rounds = std::stoi(value());
-    else if (a == "--delete-rounds") o.delete_rounds = std::stoi(value());
-    else throw std::invalid_argument("unknown option " + a);
+    if (a == "--conninfo")
+      o.conninfo = value();
+    else if (a == "--label")
+      o.label = value();
+    else if (a == "--rounds")
+      o.rounds = std::stoi(value());
+    else if (a == "--delete-rounds")
+      o.delete_rounds = std::stoi(value());
+    else
+      throw std::invalid_argument("unknown option " + a);
   }
   return o;
 }
@@ -143,8 +147,8 @@ int main(int argc, char** argv) try {
   bench::prepare(c, "get_any", "SELECT * FROM runstore.executions WHERE id = ANY($1)", 1, uuid_array);
   // Informative: the same = ANY query made to buffer its whole result before
   // the first row goes out (a Sort), as any request-order answer must.
-  bench::prepare(c, "get_any_buffered",
-                 "SELECT * FROM runstore.executions WHERE id = ANY($1) ORDER BY created_at", 1, uuid_array);
+  bench::prepare(c, "get_any_buffered", "SELECT * FROM runstore.executions WHERE id = ANY($1) ORDER BY created_at", 1,
+                 uuid_array);
   bench::prepare(c, "get_runstore", "SELECT * FROM runstore.get_executions_by_ids($1)", 1, uuid_array);
   bench::prepare(c, "del_one", "DELETE FROM runstore.executions WHERE id = $1", 1, one_uuid);
   bench::prepare(c, "del_any", "DELETE FROM runstore.executions WHERE id = ANY($1)", 1, uuid_array);
@@ -163,10 +167,10 @@ int main(int argc, char** argv) try {
     };
   };
 
-  std::printf("# %s: %zu executions; medians over %d rounds (lookups) and %d rounds (deletes)\n",
-              opt.label.c_str(), ids.size(), opt.rounds, opt.delete_rounds);
-  std::printf("%-6s %-22s %10s %10s %12s %12s %13s %14s %14s\n", "via", "benchmark", "loop ms", "ANY ms",
-              "buffered ms", "runstore ms", "runstore/ANY", "rs/buffered", "runstore/loop");
+  std::printf("# %s: %zu executions; medians over %d rounds (lookups) and %d rounds (deletes)\n", opt.label.c_str(),
+              ids.size(), opt.rounds, opt.delete_rounds);
+  std::printf("%-6s %-22s %10s %10s %12s %12s %13s %14s %14s\n", "via", "benchmark", "loop ms", "ANY ms", "buffered ms",
+              "runstore ms", "runstore/ANY", "rs/buffered", "runstore/loop");
 
   bool all_met = true;
   for (int n : opt.sizes) {
@@ -184,8 +188,8 @@ int main(int argc, char** argv) try {
     const bool met = any / rs >= 0.9;
     all_met = all_met && met;
     std::printf("%-6s %-22s %10.3f %10.3f %12.3f %12.3f %12.2fx %13.2fx %13.1fx   (>=0.9x vs ANY: %s)\n",
-                opt.label.c_str(), ("get " + std::to_string(n) + " ids").c_str(), loop, any, buffered, rs,
-                any / rs, buffered / rs, loop / rs, verdict(met));
+                opt.label.c_str(), ("get " + std::to_string(n) + " ids").c_str(), loop, any, buffered, rs, any / rs,
+                buffered / rs, loop / rs, verdict(met));
     std::fflush(stdout);
   }
 
@@ -204,8 +208,8 @@ int main(int argc, char** argv) try {
     const bool met = any / rs >= 0.9 && loop / rs >= 40;
     all_met = all_met && met;
     std::printf("%-6s %-22s %10.3f %10.3f %12s %12.3f %12.2fx %13s %13.1fx   (>=0.9x vs ANY, >=40x vs loop: %s)\n",
-                opt.label.c_str(), ("delete " + std::to_string(n) + " ids").c_str(), loop, any, "-", rs,
-                any / rs, "-", loop / rs, verdict(met));
+                opt.label.c_str(), ("delete " + std::to_string(n) + " ids").c_str(), loop, any, "-", rs, any / rs, "-",
+                loop / rs, verdict(met));
   }
   std::printf("# %s: targets %s\n", opt.label.c_str(), all_met ? "all met" : "NOT all met");
   return 0;

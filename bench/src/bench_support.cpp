@@ -38,8 +38,7 @@ long exec_prepared(PGconn* c, const char* name, const std::vector<std::string>& 
     values.push_back(p.data());
     lengths.push_back(static_cast<int>(p.size()));
   }
-  Result r(PQexecPrepared(c, name, static_cast<int>(values.size()), values.data(), lengths.data(),
-                          formats.data(), 1),
+  Result r(PQexecPrepared(c, name, static_cast<int>(values.size()), values.data(), lengths.data(), formats.data(), 1),
            &PQclear);
   const auto st = PQresultStatus(r.get());
   if (st == PGRES_TUPLES_OK) return PQntuples(r.get());

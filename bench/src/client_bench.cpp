@@ -55,7 +55,8 @@ void status(const Options& o) {
   bench::exec(admin.get(),
               "INSERT INTO runstore.executions (workspace_id, workflow_id, status, payload, created_at)"
               " SELECT 1 + g % 50, g % 500, 'succeeded', jsonb_build_object('n', g),"
-              "  now() - g * interval '1 s' FROM generate_series(1, " + std::to_string(o.rows) + ") g");
+              "  now() - g * interval '1 s' FROM generate_series(1, " +
+                  std::to_string(o.rows) + ") g");
   bench::exec(admin.get(), "VACUUM ANALYZE runstore.executions");
   std::vector<runstore::Uuid> all;
   {
@@ -67,9 +68,10 @@ void status(const Options& o) {
   // Two methods, each against itself: whole rows (get_executions_by_ids) and
   // the polling shape (get_execution_states: id, status, attempt, updated_at).
   for (const bool states : {false, true}) {
-    std::printf("== batch status through runstore::Client::%s: one call for N ids vs N calls of one id,"
-                " ms per batch (%ld rows, %d rounds, A B A B)\n",
-                states ? "get_execution_states" : "get_executions_by_ids", o.rows, o.status_rounds);
+    std::printf(
+        "== batch status through runstore::Client::%s: one call for N ids vs N calls of one id,"
+        " ms per batch (%ld rows, %d rounds, A B A B)\n",
+        states ? "get_execution_states" : "get_executions_by_ids", o.rows, o.status_rounds);
     std::printf("%-6s %12s %12s %8s\n", "ids", "one call", "N calls", "ratio");
     const auto lookup = [&](const std::vector<runstore::Uuid>& ids) {
       return states ? client.get_execution_states(ids).size() : client.get_executions_by_ids(ids).size();
@@ -107,9 +109,10 @@ void status(const Options& o) {
 
 void prefill(PGconn* admin, long jobs) {
   bench::exec(admin, "TRUNCATE runstore.executions");
-  bench::exec(admin, "INSERT INTO runstore.executions (workspace_id, workflow_id, payload)"
-                     " SELECT 1 + g % 50, g % 200, jsonb_build_object('n', g) FROM generate_series(1, " +
-                         std::to_string(jobs) + ") g");
+  bench::exec(admin,
+              "INSERT INTO runstore.executions (workspace_id, workflow_id, payload)"
+              " SELECT 1 + g % 50, g % 200, jsonb_build_object('n', g) FROM generate_series(1, " +
+                  std::to_string(jobs) + ") g");
   bench::exec(admin, "VACUUM ANALYZE runstore.executions");
 }
 
@@ -149,8 +152,8 @@ double drain_worker(const Options& o) {
     wo.slots = o.batch;
     wo.batch_size = o.batch;
     wo.poll_interval = std::chrono::milliseconds(1000);
-    workers.push_back(std::make_unique<runstore::Worker>(
-        wo, [&handled](const runstore::Execution&, runstore::JobContext&) {
+    workers.push_back(
+        std::make_unique<runstore::Worker>(wo, [&handled](const runstore::Execution&, runstore::JobContext&) {
           handled.fetch_add(1, std::memory_order_relaxed);
           return runstore::HandlerResult::success();
         }));
@@ -166,8 +169,10 @@ double drain_worker(const Options& o) {
 
 void worker(const Options& o) {
   bench::Conn admin = bench::connect(o.conninfo);
-  std::printf("== worker runtime: drain %ld prefilled jobs, %d workers, batch %d, no-op handler, jobs/s"
-              " (%d rounds, A B A B)\n", o.jobs, o.workers, o.batch, o.rounds);
+  std::printf(
+      "== worker runtime: drain %ld prefilled jobs, %d workers, batch %d, no-op handler, jobs/s"
+      " (%d rounds, A B A B)\n",
+      o.jobs, o.workers, o.batch, o.rounds);
   std::vector<double> raw_rate, worker_rate;
   for (int round = 0; round < o.rounds * 2; ++round) {
     const bool worker_turn = (round % 2 == 0) == (round / 2 % 2 == 0);
@@ -181,8 +186,8 @@ void worker(const Options& o) {
     (worker_turn ? worker_rate : raw_rate).push_back(static_cast<double>(o.jobs) / seconds);
   }
   const double w = bench::median(worker_rate), r = bench::median(raw_rate);
-  std::printf("%-22s %10.0f\n%-22s %10.0f\n%-22s %9.2fx\n", "runstore::Worker", w, "raw SQL step", r,
-              "Worker / raw", w / r);
+  std::printf("%-22s %10.0f\n%-22s %10.0f\n%-22s %9.2fx\n", "runstore::Worker", w, "raw SQL step", r, "Worker / raw",
+              w / r);
 }
 
 Options parse(int argc, char** argv) {
@@ -193,15 +198,24 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--conninfo") o.conninfo = next();
-    else if (a == "--only") o.only = next();
-    else if (a == "--rounds") o.rounds = std::stoi(next());
-    else if (a == "--status-rounds") o.status_rounds = std::stoi(next());
-    else if (a == "--rows") o.rows = std::stol(next());
-    else if (a == "--jobs") o.jobs = std::stol(next());
-    else if (a == "--workers") o.workers = std::stoi(next());
-    else if (a == "--batch") o.batch = std::stoi(next());
-    else throw std::runtime_error("unknown option " + a);
+    if (a == "--conninfo")
+      o.conninfo = next();
+    else if (a == "--only")
+      o.only = next();
+    else if (a == "--rounds")
+      o.rounds = std::stoi(next());
+    else if (a == "--status-rounds")
+      o.status_rounds = std::stoi(next());
+    else if (a == "--rows")
+      o.rows = std::stol(next());
+    else if (a == "--jobs")
+      o.jobs = std::stol(next());
+    else if (a == "--workers")
+      o.workers = std::stoi(next());
+    else if (a == "--batch")
+      o.batch = std::stoi(next());
+    else
+      throw std::runtime_error("unknown option " + a);
   }
   return o;
 }

@@ -41,12 +41,11 @@
 
 namespace {
 
-using bench::Clock;
 using bench::Claimed;
+using bench::Clock;
 using bench::prepare_all;
 using bench::report_and_claim;
 using bench::run;
-
 
 enum class Way { runstore, naive };
 const char* name_of(Way w) { return w == Way::runstore ? "runstore" : "naive"; }
@@ -74,7 +73,8 @@ std::vector<Claimed> claim(PGconn* c, Way way, const std::string& worker, int ba
   ids += '}';
   auto upd = run(c, "naive_claim", {worker.c_str(), ids.c_str()});
   bench::exec(c, "COMMIT");
-  for (int i = 0; i < PQntuples(upd.get()); ++i) out.push_back({PQgetvalue(upd.get(), i, 0), PQgetvalue(upd.get(), i, 1)});
+  for (int i = 0; i < PQntuples(upd.get()); ++i)
+    out.push_back({PQgetvalue(upd.get(), i, 0), PQgetvalue(upd.get(), i, 1)});
   return out;
 }
 
@@ -106,8 +106,10 @@ void complete_all(PGconn* c, Way way, const std::string& worker, const std::vect
   std::string failure;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     bench::Result r(PQgetResult(c), &PQclear);
-    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) failure = PQresultErrorMessage(r.get());
-    else if (std::strcmp(PQgetvalue(r.get(), 0, 0), "t") != 0) failure = "complete refused: " + jobs[i].id;
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
+      failure = PQresultErrorMessage(r.get());
+    else if (std::strcmp(PQgetvalue(r.get(), 0, 0), "t") != 0)
+      failure = "complete refused: " + jobs[i].id;
     bench::Result end(PQgetResult(c), &PQclear);  // NULL after each query's results
   }
   bench::Result sync(PQgetResult(c), &PQclear);
@@ -115,7 +117,6 @@ void complete_all(PGconn* c, Way way, const std::string& worker, const std::vect
   PQexitPipelineMode(c);
   if (!failure.empty()) throw std::runtime_error(failure);
 }
-
 
 long scalar(PGconn* c, const std::string& sql) {
   auto r = bench::exec(c, sql);
@@ -288,10 +289,12 @@ void latency(const std::string& conninfo, int jobs) {
   // included), and from its acknowledgement (the execution is committed and
   // visible; the worker may even hold it already, counted as 0).  Both end
   // when dequeue has returned, its claim committed.
-  std::printf("== pickup latency: enqueue -> worker holds the execution (claim committed), ms"
-              " (%d single enqueues, gaps 20-60 ms)\n", jobs);
-  std::printf("%-22s %14s %8s %8s %16s %8s\n", "wake-up", "from INSERT: median", "p95", "max",
-              "from commit: median", "p95");
+  std::printf(
+      "== pickup latency: enqueue -> worker holds the execution (claim committed), ms"
+      " (%d single enqueues, gaps 20-60 ms)\n",
+      jobs);
+  std::printf("%-22s %14s %8s %8s %16s %8s\n", "wake-up", "from INSERT: median", "p95", "max", "from commit: median",
+              "p95");
   for (bool notify : {true, false}) {
     reset_table(admin.get());
     bench::Conn producer = bench::connect(conninfo);
@@ -458,22 +461,31 @@ int main(int argc, char** argv) try {
   bool summaries = true;
   Cells cells;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--conninfo") == 0 && i + 1 < argc) conninfo = argv[++i];
-    else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
-    else if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) seconds = std::stod(argv[++i]);
-    else if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) rounds = std::stoi(argv[++i]);
-    else if (std::strcmp(argv[i], "--churn-seconds") == 0 && i + 1 < argc) churn_seconds = std::stod(argv[++i]);
-    else if (std::strcmp(argv[i], "--churn-summaries") == 0 && i + 1 < argc) summaries = std::strcmp(argv[++i], "off") != 0;
-    else if (std::strcmp(argv[i], "--workers") == 0 && i + 1 < argc) cells.workers = std::stoi(argv[++i]);
-    else if (std::strcmp(argv[i], "--way") == 0 && i + 1 < argc) cells.way = argv[++i];
-    else if (std::strcmp(argv[i], "--batch") == 0 && i + 1 < argc) cells.batch = std::stoi(argv[++i]);
-    else throw std::invalid_argument(std::string("unknown option ") + argv[i]);
+    if (std::strcmp(argv[i], "--conninfo") == 0 && i + 1 < argc)
+      conninfo = argv[++i];
+    else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+      only = argv[++i];
+    else if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
+      seconds = std::stod(argv[++i]);
+    else if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
+      rounds = std::stoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--churn-seconds") == 0 && i + 1 < argc)
+      churn_seconds = std::stod(argv[++i]);
+    else if (std::strcmp(argv[i], "--churn-summaries") == 0 && i + 1 < argc)
+      summaries = std::strcmp(argv[++i], "off") != 0;
+    else if (std::strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
+      cells.workers = std::stoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--way") == 0 && i + 1 < argc)
+      cells.way = argv[++i];
+    else if (std::strcmp(argv[i], "--batch") == 0 && i + 1 < argc)
+      cells.batch = std::stoi(argv[++i]);
+    else
+      throw std::invalid_argument(std::string("unknown option ") + argv[i]);
   }
   // A cell or contender that does not exist would run nothing and print nothing.
   if (cells.workers != 0 && cells.workers != 1 && cells.workers != 4 && cells.workers != 8)
     throw std::invalid_argument("--workers must be 1, 4 or 8");
-  if (cells.batch != 0 && cells.batch != 1 && cells.batch != 10)
-    throw std::invalid_argument("--batch must be 1 or 10");
+  if (cells.batch != 0 && cells.batch != 1 && cells.batch != 10) throw std::invalid_argument("--batch must be 1 or 10");
   if (!cells.way.empty() && cells.way != "runstore" && cells.way != "naive")
     throw std::invalid_argument("--way must be runstore or naive");
   if (rounds < 1) throw std::invalid_argument("--rounds must be at least 1");

@@ -62,9 +62,12 @@ int main(int argc, char** argv) try {
   std::string conninfo;
   int rounds = 7;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--conninfo") == 0 && i + 1 < argc) conninfo = argv[++i];
-    else if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) rounds = std::stoi(argv[++i]);
-    else throw std::invalid_argument(std::string("unknown option ") + argv[i]);
+    if (std::strcmp(argv[i], "--conninfo") == 0 && i + 1 < argc)
+      conninfo = argv[++i];
+    else if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
+      rounds = std::stoi(argv[++i]);
+    else
+      throw std::invalid_argument(std::string("unknown option ") + argv[i]);
   }
   bench::Conn conn = bench::connect(conninfo);
   PGconn* c = conn.get();
@@ -78,14 +81,13 @@ int main(int argc, char** argv) try {
     std::int64_t id;
     const char* shape;
   };
-  const Workspace workspaces[] = {{1, "1M runs, 1 workflow"},
-                                  {2, "130k runs, 129k workflows"},
-                                  {3, "700k runs, 15k workflows"}};
+  const Workspace workspaces[] = {
+      {1, "1M runs, 1 workflow"}, {2, "130k runs, 129k workflows"}, {3, "700k runs, 15k workflows"}};
   std::printf("%-28s %14s %14s %14s %14s %14s\n", "workspace", "DISTINCT ON ms", "loose scan ms", "runstore ms",
               "vs DISTINCT ON", "vs loose scan");
   for (const Workspace& w : workspaces) {
-    std::vector<Contender> cs{{"distinct_on", "distinct_on", {}}, {"loose_scan", "loose_scan", {}},
-                              {"runstore", "runstore", {}}};
+    std::vector<Contender> cs{
+        {"distinct_on", "distinct_on", {}}, {"loose_scan", "loose_scan", {}}, {"runstore", "runstore", {}}};
     const std::string p = int8_param(w.id);
     for (auto& x : cs) bench::exec_prepared(c, x.statement, {p});  // warm-up
     for (int round = 0; round < rounds; ++round) {

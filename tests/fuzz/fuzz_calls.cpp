@@ -51,15 +51,16 @@ using namespace fuzz;
 namespace {
 
 // Hostile settings between calls (the rows and trigger attachments: RowStatements()).
-std::vector<std::string> GucStatements()
+std::vector<std::string>
+GucStatements()
 {
 	std::vector<std::string> v;
 	const std::vector<std::pair<std::string, std::vector<std::string>>> gucs = {
-		{"runstore.max_batch_size", {"0", "-1", "1", "500", "100000", "100001", "2147483647", "'abc'", "''"}},
-		{"runstore.lease_timeout", {"0", "'-1s'", "'1ms'", "'1s'", "'7d'", "'8d'", "'1 mon'", "'1000000 years'"}},
-		{"runstore.retry_backoff_base", {"0", "'-1'", "'1h'", "'61min'", "'1ms'", "'1000000 years'"}},
-		{"runstore.retry_backoff_cap", {"'1ms'", "0", "'7d'", "'8d'", "'1h'"}},
-		{"runstore.summary_slot", {"-2", "-1", "0", "15", "16", "2147483647"}},
+	    {"runstore.max_batch_size", {"0", "-1", "1", "500", "100000", "100001", "2147483647", "'abc'", "''"}},
+	    {"runstore.lease_timeout", {"0", "'-1s'", "'1ms'", "'1s'", "'7d'", "'8d'", "'1 mon'", "'1000000 years'"}},
+	    {"runstore.retry_backoff_base", {"0", "'-1'", "'1h'", "'61min'", "'1ms'", "'1000000 years'"}},
+	    {"runstore.retry_backoff_cap", {"'1ms'", "0", "'7d'", "'8d'", "'1h'"}},
+	    {"runstore.summary_slot", {"-2", "-1", "0", "15", "16", "2147483647"}},
 	};
 	for (const auto &g : gucs)
 		for (const auto &val : g.second)
@@ -68,7 +69,8 @@ std::vector<std::string> GucStatements()
 	return v;
 }
 
-std::string Reseed()
+std::string
+Reseed()
 {
 	return "INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, tags, payload, priority, "
 	       "created_at, run_after) "
@@ -80,24 +82,24 @@ std::string Reseed()
 }
 
 // Oracles: properties checked on successful results.
-void Oracles(Session &s, Stats &st, Rng &rng)
+void
+Oracles(Session &s, Stats &st, Rng &rng)
 {
 	// _retry_delay(a) < min(cap, base * 2^(clamp(a-1, 0, 62))) and >= 0, for extreme attempts.
-	static const std::vector<std::string> attempts = {"-2147483648", "-2147483647", "-1", "0", "1", "2", "30",
-	                                                  "62", "63", "2147483647"};
+	static const std::vector<std::string> attempts = {"-2147483648", "-2147483647", "-1", "0",  "1",
+	                                                  "2",           "30",          "62", "63", "2147483647"};
 	const std::string a = rng.Pick(attempts);
 	const std::string sql =
-		"SELECT d >= interval '0' AND (extract(epoch FROM d) * 1000 < least(c, b * power(2::numeric, greatest(0, "
-		"least(62, " +
-		a +
-		"::bigint - 1)))) OR d = interval '0' AND least(c, b) = 0) FROM (SELECT runstore._retry_delay(" + a +
-		") d, extract(epoch FROM current_setting('runstore.retry_backoff_cap')::interval) * 1000 c, "
-		"extract(epoch FROM current_setting('runstore.retry_backoff_base')::interval) * 1000 b) q";
+	    "SELECT d >= interval '0' AND (extract(epoch FROM d) * 1000 < least(c, b * power(2::numeric, greatest(0, "
+	    "least(62, " +
+	    a + "::bigint - 1)))) OR d = interval '0' AND least(c, b) = 0) FROM (SELECT runstore._retry_delay(" + a +
+	    ") d, extract(epoch FROM current_setting('runstore.retry_backoff_cap')::interval) * 1000 c, "
+	    "extract(epoch FROM current_setting('runstore.retry_backoff_base')::interval) * 1000 b) q";
 	Outcome o = s.Exec(sql);
 	Record(st, "oracle:_retry_delay", o, sql, "oracle");
 	if (o.ok && o.first_value != "t")
 		st.oracle_failures.push_back("runstore._retry_delay(" + a +
-		                      ") is outside [0, min(cap, base * 2^(max(attempt, 1) - 1))): " + sql);
+		                             ") is outside [0, min(cap, base * 2^(max(attempt, 1) - 1))): " + sql);
 	// A lease ends 1 ms to 7 days after the statement that set it (the
 	// documented bounds of `lease`).
 	const std::string lsql = "SELECT count(*) FILTER (WHERE lease_expires_at > updated_at + interval '7 days'), "
@@ -113,7 +115,8 @@ void Oracles(Session &s, Stats &st, Rng &rng)
 
 } // namespace
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	uint64_t seed = 1;
 	long max_calls = 6000;
@@ -159,8 +162,8 @@ int main(int argc, char **argv)
 		return RunReshape(s, st, rng, pools, seed, calls_per_case, seconds, only_case, verbose, oracles_strict);
 
 	const std::vector<std::string> setup = {
-		"SET client_min_messages = error",
-		Reseed(),
+	    "SET client_min_messages = error",
+	    Reseed(),
 	};
 	for (const auto &q : setup) {
 		Outcome o = s.Exec(q);
@@ -176,15 +179,14 @@ int main(int argc, char **argv)
 	bool stopped_by_time = false;
 
 	// Each boundary self-test mode once, deliberately (one raises XX000 by design).
-	for (const char *mode : {"cpp_exception", "pg_error_beneath_cpp", "out_of_memory", "unknown_exception",
-	                         "destructors_run"}) {
+	for (const char *mode :
+	     {"cpp_exception", "pg_error_beneath_cpp", "out_of_memory", "unknown_exception", "destructors_run"}) {
 		const std::string q = std::string("SELECT runstore._boundary_selftest('") + mode + "')";
 		Record(st, "_boundary_selftest", s.Exec(q), q, "mode");
 	}
 
 	while (st.calls < max_calls) {
-		const double elapsed =
-			std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+		const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 		if (elapsed > seconds) {
 			stopped_by_time = true;
 			break;

@@ -10,7 +10,8 @@ namespace {
 
 // Rows for COPY runstore.executions (workspace_id, workflow_id, user_id, tags,
 // created_at, run_after, priority) FROM STDIN: extremes, NULLs, a 2-D tag array.
-std::string CopyData()
+std::string
+CopyData()
 {
 	return "1\t1\tu\t{fz,copy}\tinfinity\t-infinity\t2147483647\n"
 	       "2\t\\N\t\\N\t{}\t-infinity\tinfinity\t-2147483648\n"
@@ -21,21 +22,24 @@ std::string CopyData()
 	       "4713-01-01 00:00:00+00 BC\t1\n";
 }
 
-bool BadSqlstate(const std::string &code)
+bool
+BadSqlstate(const std::string &code)
 {
 	return code.rfind("XX", 0) == 0 || code.rfind("58", 0) == 0 || code == "(none)";
 }
 
 } // namespace
 
-std::string Trunc(const std::string &s, size_t n)
+std::string
+Trunc(const std::string &s, size_t n)
 {
 	if (s.size() <= n)
 		return s;
 	return s.substr(0, n) + "...(" + std::to_string(s.size()) + " bytes)";
 }
 
-bool Session::Connect()
+bool
+Session::Connect()
 {
 	if (conn_)
 		PQfinish(conn_);
@@ -44,7 +48,8 @@ bool Session::Connect()
 		std::fprintf(stderr, "fuzz_calls: cannot connect: %s", PQerrorMessage(conn_));
 		return false;
 	}
-	PQsetNoticeProcessor(conn_, [](void *, const char *) {}, nullptr);
+	PQsetNoticeProcessor(
+	    conn_, [](void *, const char *) {}, nullptr);
 	pid_ = PQbackendPID(conn_);
 	return true;
 }
@@ -55,7 +60,8 @@ Session::~Session()
 		PQfinish(conn_);
 }
 
-Outcome Session::Exec(const std::string &sql, bool keep_transaction)
+Outcome
+Session::Exec(const std::string &sql, bool keep_transaction)
 {
 	Outcome out;
 	PGresult *res = PQexec(conn_, sql.c_str());
@@ -114,7 +120,8 @@ Outcome Session::Exec(const std::string &sql, bool keep_transaction)
 	return out;
 }
 
-void Record(Stats &st, const std::string &fn, const Outcome &o, const std::string &sql, const std::string &shape)
+void
+Record(Stats &st, const std::string &fn, const Outcome &o, const std::string &sql, const std::string &shape)
 {
 	const std::string key = o.lost ? "CONNECTION LOST" : (o.ok ? "ok" : o.sqlstate);
 	st.per_fn[fn][key]++;
@@ -134,7 +141,8 @@ void Record(Stats &st, const std::string &fn, const Outcome &o, const std::strin
 	}
 }
 
-int Report(const Stats &st, bool verbose, bool oracles_strict)
+int
+Report(const Stats &st, bool verbose, bool oracles_strict)
 {
 	std::printf("\nper function (calls: outcome counts)\n");
 	for (const auto &f : st.per_fn) {
@@ -185,7 +193,8 @@ int Report(const Stats &st, bool verbose, bool oracles_strict)
 	return rc;
 }
 
-void CheckSameBackend(Session &s, Stats &st, int pid)
+void
+CheckSameBackend(Session &s, Stats &st, int pid)
 {
 	const Outcome o = s.Exec("SELECT pg_backend_pid()");
 	if (!o.ok || o.first_value != std::to_string(pid))

@@ -14,13 +14,14 @@ namespace {
 
 // Workspace ids at the ends of bigint and far from small numbers, where a
 // key read with the wrong width or order would show.
-const std::vector<std::string> kEdgeWorkspaces = {"9223372036854775807", "9223372036854775806",
-                                                  "-9223372036854775808", "-1", "0", "1152921504606846976"};
+const std::vector<std::string> kEdgeWorkspaces = {
+    "9223372036854775807", "9223372036854775806", "-9223372036854775808", "-1", "0", "1152921504606846976"};
 
 // The generator's pools without the values that cost 0.1-1 s each (the
 // phase runs a few hundred calls per case), with the edge workspaces and the
 // user ids the seed gives.
-Pools ReshapePools(const Pools &all)
+Pools
+ReshapePools(const Pools &all)
 {
 	Pools p = all;
 	for (auto *pool : {&p.uuid, &p.uuid_array, &p.int4, &p.text, &p.interval, &p.jsonb, &p.boolean, &p.int_array}) {
@@ -40,7 +41,8 @@ Pools ReshapePools(const Pools &all)
 // The calls of the functions that read or write the reshaped tables;
 // get_executions_by_ids, whose index probe depends most on the key, twice
 // as often.
-std::vector<const Function *> ReshapeFunctions()
+std::vector<const Function *>
+ReshapeFunctions()
 {
 	std::vector<const Function *> v;
 	for (const auto &fn : Functions()) {
@@ -55,31 +57,32 @@ std::vector<const Function *> ReshapeFunctions()
 	return v;
 }
 
-std::vector<std::string> ReshapeRowStatements()
+std::vector<std::string>
+ReshapeRowStatements()
 {
 	std::vector<std::string> v;
 	for (const auto &sql : RowStatements())
 		if (!Heavy(sql))
 			v.push_back(sql);
 	const std::vector<std::string> edge = {
-		"INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, created_at) VALUES "
-		"(9223372036854775807, 1, '1', now()), (9223372036854775806, 2, '2', now()), "
-		"(-9223372036854775808, 3, NULL, now()), (-1, 4, '1', now() - interval '1 h'), (0, NULL, '3', now()), "
-		"(1152921504606846976, 5, '2', now() + interval '1 h')",
-		// The same ids in another workspace: only a key that includes workspace_id lets them in.
-		"INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) SELECT e.id, "
-		"-e.workspace_id - 1, e.workflow_id, e.user_id, e.created_at FROM runstore.executions e "
-		"WHERE e.workspace_id IN (0, 9223372036854775807) ORDER BY e.id LIMIT 3",
-		"UPDATE runstore.executions SET workspace_id = 9223372036854775806 WHERE id IN (SELECT e.id FROM "
-		"runstore.executions e WHERE e.workspace_id = 9223372036854775807 ORDER BY e.id LIMIT 5)",
-		"UPDATE runstore.executions SET workspace_id = -9223372036854775808, created_at = created_at + interval '1 s' "
-		"WHERE workspace_id = 0",
-		"UPDATE runstore.executions SET user_id = NULL, workflow_id = workflow_id + 1 "
-		"WHERE workspace_id = 1152921504606846976",
-		"UPDATE runstore.executions SET error = 'e' WHERE workspace_id = -1",
-		"DELETE FROM runstore.executions WHERE id IN (SELECT e.id FROM runstore.executions e "
-		"WHERE e.workspace_id = 9223372036854775806 ORDER BY e.created_at LIMIT 4)",
-		"DELETE FROM runstore.executions WHERE workspace_id = -9223372036854775808 AND workflow_id = 3",
+	    "INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, created_at) VALUES "
+	    "(9223372036854775807, 1, '1', now()), (9223372036854775806, 2, '2', now()), "
+	    "(-9223372036854775808, 3, NULL, now()), (-1, 4, '1', now() - interval '1 h'), (0, NULL, '3', now()), "
+	    "(1152921504606846976, 5, '2', now() + interval '1 h')",
+	    // The same ids in another workspace: only a key that includes workspace_id lets them in.
+	    "INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) SELECT e.id, "
+	    "-e.workspace_id - 1, e.workflow_id, e.user_id, e.created_at FROM runstore.executions e "
+	    "WHERE e.workspace_id IN (0, 9223372036854775807) ORDER BY e.id LIMIT 3",
+	    "UPDATE runstore.executions SET workspace_id = 9223372036854775806 WHERE id IN (SELECT e.id FROM "
+	    "runstore.executions e WHERE e.workspace_id = 9223372036854775807 ORDER BY e.id LIMIT 5)",
+	    "UPDATE runstore.executions SET workspace_id = -9223372036854775808, created_at = created_at + interval '1 s' "
+	    "WHERE workspace_id = 0",
+	    "UPDATE runstore.executions SET user_id = NULL, workflow_id = workflow_id + 1 "
+	    "WHERE workspace_id = 1152921504606846976",
+	    "UPDATE runstore.executions SET error = 'e' WHERE workspace_id = -1",
+	    "DELETE FROM runstore.executions WHERE id IN (SELECT e.id FROM runstore.executions e "
+	    "WHERE e.workspace_id = 9223372036854775806 ORDER BY e.created_at LIMIT 4)",
+	    "DELETE FROM runstore.executions WHERE workspace_id = -9223372036854775808 AND workflow_id = 3",
 	};
 	v.insert(v.end(), edge.begin(), edge.end());
 	return v;
@@ -90,7 +93,8 @@ std::vector<std::string> ReshapeRowStatements()
 // now, so the same statement seeds a retyped user_id, workflow_id or
 // created_at; a workspace_id retyped to integer gets the edge values folded
 // into its range.  Ids already present are skipped: the key may not be on id.
-std::string ReshapeSeed()
+std::string
+ReshapeSeed()
 {
 	std::string workspaces;
 	for (const auto &w : kEdgeWorkspaces)
@@ -118,7 +122,8 @@ std::string ReshapeSeed()
 }
 
 // Whether a statement would end (or try to nest) the transaction a rollback case keeps open.
-bool ControlsTransaction(const std::string &sql)
+bool
+ControlsTransaction(const std::string &sql)
 {
 	return sql.find("BEGIN;") != std::string::npos || sql.find("COMMIT") != std::string::npos ||
 	       sql.find("ROLLBACK") != std::string::npos;
@@ -135,8 +140,8 @@ struct ReshapeTally {
 class ReshapePhase {
 public:
 	ReshapePhase(Session &s, Stats &st, Rng &rng, const Pools &pools, int calls_per_case, bool verbose)
-		: s_(s), st_(st), rng_(rng), pools_(ReshapePools(pools)), fns_(ReshapeFunctions()),
-		  rows_(ReshapeRowStatements()), calls_per_case_(calls_per_case), verbose_(verbose)
+	    : s_(s), st_(st), rng_(rng), pools_(ReshapePools(pools)), fns_(ReshapeFunctions()),
+	      rows_(ReshapeRowStatements()), calls_per_case_(calls_per_case), verbose_(verbose)
 	{
 	}
 
@@ -212,12 +217,11 @@ public:
 		const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 		const std::string shown = (usable_inside.empty() ? "" : usable_inside + " in the transaction, ") +
 		                          (usable.empty() ? "-" : usable) + (usable_inside.empty() ? "" : " after");
-		std::printf("  case %2d/%d %s: %ld calls, oracles %ld held, %ld n/a, usable %s%s, %.1f s\n", number, total,
-		            c.name.c_str(),
-		            tally_.calls_direct + tally_.calls_statement - before.calls_direct - before.calls_statement,
-		            tally_.oracles_held - before.oracles_held,
-		            tally_.oracles_not_applicable - before.oracles_not_applicable, shown.c_str(),
-		            ok ? "" : " (NOT SET UP)", secs);
+		std::printf(
+		    "  case %2d/%d %s: %ld calls, oracles %ld held, %ld n/a, usable %s%s, %.1f s\n", number, total,
+		    c.name.c_str(), tally_.calls_direct + tally_.calls_statement - before.calls_direct - before.calls_statement,
+		    tally_.oracles_held - before.oracles_held, tally_.oracles_not_applicable - before.oracles_not_applicable,
+		    shown.c_str(), ok ? "" : " (NOT SET UP)", secs);
 		std::fflush(stdout);
 		return Reconnect();
 	}
@@ -227,10 +231,11 @@ public:
 	bool Restore()
 	{
 		in_txn_ = false;
-		for (const std::string &sql : {std::string("RESET ALL"), std::string("SET client_min_messages = error"),
-		                               std::string("DROP EXTENSION IF EXISTS runstore CASCADE; DROP SCHEMA IF EXISTS runstore CASCADE; "
-		                                           "CREATE EXTENSION runstore"),
-		                               ReshapeSeed()}) {
+		for (const std::string &sql :
+		     {std::string("RESET ALL"), std::string("SET client_min_messages = error"),
+		      std::string("DROP EXTENSION IF EXISTS runstore CASCADE; DROP SCHEMA IF EXISTS runstore CASCADE; "
+		                  "CREATE EXTENSION runstore"),
+		      ReshapeSeed()}) {
 			const Outcome o = Exec(sql, "(restore)", "restore");
 			if (!o.ok) {
 				st_.failures.push_back("reshape case '" + case_ + "': the extension could not be restored: " +
@@ -298,7 +303,8 @@ private:
 		if (fails_with == nullptr ? o.ok : o.sqlstate == fails_with)
 			return true;
 		st_.failures.push_back("reshape case '" + case_ + "' could not be set up: " + Trunc(sql, 300) +
-		                       (fails_with != nullptr ? std::string(" should fail with ") + fails_with : "") + "\n    " +
+		                       (fails_with != nullptr ? std::string(" should fail with ") + fails_with : "") +
+		                       "\n    " +
 		                       (o.ok ? std::string("it succeeded") : o.sqlstate + " " + Trunc(o.message, 400)));
 		return false;
 	}
@@ -461,32 +467,32 @@ private:
 			scope = " WHERE e.workspace_id = " + ws;
 		}
 		const std::string others =
-			in_workspace ? "ARRAY(SELECT e.id::text FROM runstore.executions e WHERE e.workspace_id <> " + ws +
-			                   " GROUP BY e.id HAVING count(*) = 1 ORDER BY md5(e.id::text || " + salt + ") LIMIT 3)"
-			             : "ARRAY[]::text[]";
+		    in_workspace ? "ARRAY(SELECT e.id::text FROM runstore.executions e WHERE e.workspace_id <> " + ws +
+		                       " GROUP BY e.id HAVING count(*) = 1 ORDER BY md5(e.id::text || " + salt + ") LIMIT 3)"
+		                 : "ARRAY[]::text[]";
 		const Outcome ids = Exec(
-			"WITH u AS MATERIALIZED (SELECT e.id::text AS id FROM runstore.executions e" + scope +
-				" GROUP BY e.id HAVING count(*) = 1 ORDER BY md5(e.id::text || " + salt +
-				") LIMIT 12) "
-				"SELECT '{' || array_to_string(ARRAY(SELECT u.id FROM u) || " +
-				others +
-				" || ARRAY['00000000-0000-7000-8000-0000deadbeef', NULL] || ARRAY(SELECT u.id FROM u LIMIT 3), ',', "
-				"'NULL') || '}', (SELECT count(*) FROM u)",
-			"oracle:get_executions_by_ids", "oracle input");
+		    "WITH u AS MATERIALIZED (SELECT e.id::text AS id FROM runstore.executions e" + scope +
+		        " GROUP BY e.id HAVING count(*) = 1 ORDER BY md5(e.id::text || " + salt +
+		        ") LIMIT 12) "
+		        "SELECT '{' || array_to_string(ARRAY(SELECT u.id FROM u) || " +
+		        others +
+		        " || ARRAY['00000000-0000-7000-8000-0000deadbeef', NULL] || ARRAY(SELECT u.id FROM u LIMIT 3), ',', "
+		        "'NULL') || '}', (SELECT count(*) FROM u)",
+		    "oracle:get_executions_by_ids", "oracle input");
 		if (!ids.ok || ids.second_value == "0") {
 			tally_.oracles_not_applicable++;
 			return;
 		}
 		const std::string array = Quote(ids.first_value) + "::uuid[]";
 		const std::string expected_sql =
-			"SELECT coalesce(string_agg(to_jsonb(e)::text, ' | ' ORDER BY p.o), '') FROM (SELECT u.id, min(u.o) AS o "
-			"FROM unnest(" +
-			array + ") WITH ORDINALITY AS u(id, o) WHERE u.id IS NOT NULL GROUP BY u.id) p " +
-			"JOIN runstore.executions e ON e.id = p.id" + (in_workspace ? " AND e.workspace_id = " + ws : "");
+		    "SELECT coalesce(string_agg(to_jsonb(e)::text, ' | ' ORDER BY p.o), '') FROM (SELECT u.id, min(u.o) AS o "
+		    "FROM unnest(" +
+		    array + ") WITH ORDINALITY AS u(id, o) WHERE u.id IS NOT NULL GROUP BY u.id) p " +
+		    "JOIN runstore.executions e ON e.id = p.id" + (in_workspace ? " AND e.workspace_id = " + ws : "");
 		const std::string call = "runstore.get_executions_by_ids(" + array + (in_workspace ? ", " + ws : "") + ")";
 		const std::string got_sql =
-			"SELECT coalesce(string_agg((to_jsonb(r) - 'ordinality')::text, ' | ' ORDER BY r.ordinality), '') FROM " +
-			call + " WITH ORDINALITY AS r";
+		    "SELECT coalesce(string_agg((to_jsonb(r) - 'ordinality')::text, ' | ' ORDER BY r.ordinality), '') FROM " +
+		    call + " WITH ORDINALITY AS r";
 		const Outcome expected = Exec(expected_sql, "oracle:get_executions_by_ids", "oracle: plain SQL");
 		if (!expected.ok) { // e.g. id retyped: plain SQL cannot compare it with uuids either
 			tally_.oracles_not_applicable++;
@@ -500,8 +506,8 @@ private:
 			return o.ok ? Trunc(o.first_value, 600) : "ERROR " + o.sqlstate + " " + Trunc(o.message, 200);
 		};
 		if (!on.ok || !off.ok || on.first_value != expected.first_value || off.first_value != expected.first_value)
-			Violation("SELECT * FROM " + call + " differs from " + expected_sql + "\n    expected: " +
-			          show(expected) + "\n    direct paths on: " + show(on) + "\n    direct paths off: " + show(off));
+			Violation("SELECT * FROM " + call + " differs from " + expected_sql + "\n    expected: " + show(expected) +
+			          "\n    direct paths on: " + show(on) + "\n    direct paths off: " + show(off));
 		else
 			tally_.oracles_held++;
 	}
@@ -530,7 +536,8 @@ private:
 			return;
 		}
 		const std::string sql = "SELECT d.id FROM runstore.dequeue('fz_head', 1, '1 min') d";
-		const Outcome o = Exec(sql, "oracle:dequeue head", direct ? "oracle: direct paths on" : "oracle: direct paths off");
+		const Outcome o =
+		    Exec(sql, "oracle:dequeue head", direct ? "oracle: direct paths on" : "oracle: direct paths off");
 		if (!o.ok)
 			tally_.oracles_not_applicable++;
 		else if (o.first_value != id)
@@ -543,9 +550,10 @@ private:
 
 	void Verify()
 	{
-		const std::string sql = "SELECT (SELECT count(*) FROM runstore.verify_recent_workflows()), "
-		                        "(SELECT string_agg(v::text, '; ') FROM (SELECT * FROM runstore.verify_recent_workflows() "
-		                        "LIMIT 3) v)";
+		const std::string sql =
+		    "SELECT (SELECT count(*) FROM runstore.verify_recent_workflows()), "
+		    "(SELECT string_agg(v::text, '; ') FROM (SELECT * FROM runstore.verify_recent_workflows() "
+		    "LIMIT 3) v)";
 		const Outcome o = Exec(sql, "oracle:verify_recent_workflows", "oracle");
 		if (!o.ok)
 			Violation("verify_recent_workflows() failed: " + o.sqlstate + " " + Trunc(o.message, 300));
@@ -600,8 +608,9 @@ private:
 
 } // namespace
 
-int RunReshape(Session &s, Stats &st, Rng &rng, const Pools &pools, uint64_t seed, int calls_per_case,
-               double seconds, const std::string &only, bool verbose, bool oracles_strict)
+int
+RunReshape(Session &s, Stats &st, Rng &rng, const Pools &pools, uint64_t seed, int calls_per_case, double seconds,
+           const std::string &only, bool verbose, bool oracles_strict)
 {
 	const int pid = s.Pid();
 	ReshapePhase phase(s, st, rng, pools, calls_per_case, verbose);
@@ -635,9 +644,9 @@ int RunReshape(Session &s, Stats &st, Rng &rng, const Pools &pools, uint64_t see
 	            "checks held, %ld not applicable, in %.1f s%s, backend pid %d\n",
 	            static_cast<unsigned long long>(seed), t.cases, t.calls_direct + t.calls_statement, t.calls_direct,
 	            t.calls_statement, t.oracles_held, t.oracles_not_applicable, elapsed,
-	            run < cases.size() ? (" (stopped by the time bound: " + std::to_string(cases.size() - run) +
-	                                  " cases not run)").c_str()
-	                               : "",
+	            run < cases.size()
+	                ? (" (stopped by the time bound: " + std::to_string(cases.size() - run) + " cases not run)").c_str()
+	                : "",
 	            pid);
 	return Report(st, verbose, oracles_strict);
 }

@@ -56,7 +56,7 @@ std::vector<ReshapeCase> ReshapeCases();
 // --reshape: the cases of ReshapeCases() whose name contains `only` (all by
 // default) until `seconds` have passed, then the extension as installed
 // again.  Returns 2 on a set-up error, else the report's status.
-int RunReshape(Session &s, Stats &st, Rng &rng, const Pools &pools, uint64_t seed, int calls_per_case,
-               double seconds, const std::string &only, bool verbose, bool oracles_strict);
+int RunReshape(Session &s, Stats &st, Rng &rng, const Pools &pools, uint64_t seed, int calls_per_case, double seconds,
+               const std::string &only, bool verbose, bool oracles_strict);
 
 } // namespace fuzz

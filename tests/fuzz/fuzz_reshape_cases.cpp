@@ -8,29 +8,34 @@ namespace fuzz {
 namespace {
 
 const char *const kKeyWithWorkspace =
-	"ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey, ADD PRIMARY KEY (workspace_id, id)";
+    "ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey, ADD PRIMARY KEY (workspace_id, id)";
 
 // verify_recent_workflows() is BEGIN ATOMIC: PostgreSQL refuses to retype or
 // drop a column it reads, so a user who does drops it first.
 const char *const kDropVerify = "ALTER EXTENSION runstore DROP FUNCTION runstore.verify_recent_workflows(); "
                                 "DROP FUNCTION runstore.verify_recent_workflows()";
 
-std::string Retype(const std::string &column, const std::string &type_and_using)
+std::string
+Retype(const std::string &column, const std::string &type_and_using)
 {
 	return "ALTER TABLE runstore.executions ALTER COLUMN " + column + " TYPE " + type_and_using;
 }
 
-std::string SlotIndex(const std::string &table, const std::string &definition)
+std::string
+SlotIndex(const std::string &table, const std::string &definition)
 {
 	return "CREATE INDEX ON runstore." + table + " " + definition;
 }
 
 } // namespace
 
-std::vector<ReshapeCase> ReshapeCases()
+std::vector<ReshapeCase>
+ReshapeCases()
 {
 	const std::string key = kKeyWithWorkspace;
-	const auto index = [](const std::string &definition) { return "CREATE INDEX ON runstore.executions " + definition; };
+	const auto index = [](const std::string &definition) {
+		return "CREATE INDEX ON runstore.executions " + definition;
+	};
 	const std::string ws_slot = "workspace_recent_workflow_slot", user_slot = "user_recent_workflow_slot";
 	// Two of the extension's and seven more: past what a direct write handles.
 	std::vector<std::string> many_slot_indexes;
@@ -38,167 +43,175 @@ std::vector<ReshapeCase> ReshapeCases()
 	                            "(workflow_id, slot)", "(last_used_at, workflow_id)"})
 		many_slot_indexes.push_back(SlotIndex(ws_slot, columns));
 	return {
-		{"as installed", {}},
-		// The key users set for Citus, the 0.2.0 key: the index led by id is gone.
-		{"primary key (workspace_id, id)", {key}},
-		{"primary key (workspace_id, id), index on id", {key, index("(id)")}},
-		{"primary key (workspace_id, id), unique index on id", {key, "CREATE UNIQUE INDEX ON runstore.executions (id)"}},
-		{"primary key (id, workspace_id)",
-		 {"ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey, ADD PRIMARY KEY (id, workspace_id)"}},
-		{"no primary key", {"ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey"}},
-		// A shape cached inside a transaction must be forgotten when it rolls back.
-		{"primary key (workspace_id, id) in a transaction rolled back", {key}, Txn::kRolledBack},
-		{"primary key (workspace_id, id) and an index on id after a savepoint rolled back to",
-		 {key, index("(id)")},
-		 Txn::kSavepointRolledBack},
-		{"columns added with defaults and payload dropped, in a transaction rolled back",
-		 {"ALTER TABLE runstore.executions ADD COLUMN region text NOT NULL DEFAULT 'eu-west', DROP COLUMN payload"},
-		 Txn::kRolledBack},
-		{"primary key (workspace_id, id) and slot-table indexes after a savepoint rolled back to",
-		 {key, SlotIndex(ws_slot, "USING brin (last_used_at)"), SlotIndex(user_slot, "USING hash (user_id)")},
-		 Txn::kSavepointRolledBack},
-		// Rows stored before ADD COLUMN ... DEFAULT lack the column physically.
-		{"columns added with defaults, payload dropped",
-		 {"ALTER TABLE runstore.executions ADD COLUMN region text NOT NULL DEFAULT 'eu-west', "
-		  "ADD COLUMN shard bigint DEFAULT 42, DROP COLUMN payload"}},
-		{"primary key (workspace_id, id), a column added with a default, result dropped",
-		 {key, "ALTER TABLE runstore.executions ADD COLUMN note text DEFAULT 'n', DROP COLUMN result"}},
-		// Extra indexes beside the key (workspace_id, id): none of them may pass for an index led by id.
-		{"primary key (workspace_id, id), hash index on id", {key, index("USING hash (id)")}},
-		{"primary key (workspace_id, id), BRIN index on created_at", {key, index("USING brin (created_at)")}},
-		{"primary key (workspace_id, id), B-tree (id DESC)", {key, index("(id DESC)")}},
-		{"primary key (workspace_id, id), partial unique index on id WHERE workspace_id > 0",
-		 {key, "CREATE UNIQUE INDEX ON runstore.executions (id) WHERE workspace_id > 0"}},
-		{"primary key (workspace_id, id), expression index on (id::text)", {key, index("((id::text))")}},
-		{"primary key (workspace_id, id), B-tree (created_at, id)", {key, index("(created_at, id)")}},
-		{"as installed, plus hash, BRIN, descending, partial, expression and (created_at, id) indexes",
-		 {index("USING hash (id)"), index("USING brin (created_at)"), index("(id DESC)"),
-		  "CREATE UNIQUE INDEX ON runstore.executions (id) WHERE workspace_id > 0", index("((id::text))"),
-		  index("(created_at, id)")}},
-		// Columns the trigger and the lookups read, retyped: every direct path must run its statement.
-		{"user_id retyped to integer USING NULL", {kDropVerify, Retype("user_id", "integer USING NULL")}, Txn::kCommitted,
-		 false},
-		{"user_id retyped to integer USING length(user_id)",
-		 {kDropVerify, Retype("user_id", "integer USING length(user_id)")},
-		 Txn::kCommitted,
-		 false},
-		{"user_id retyped to varchar(64)", {kDropVerify, Retype("user_id", "varchar(64)")}, Txn::kCommitted, false},
-		{"user_id with a nondeterministic collation",
-		 {kDropVerify, Retype("user_id", "text COLLATE public.runstore_fuzz_ci")},
-		 Txn::kCommitted,
-		 false},
-		{"workflow_id retyped to integer", {kDropVerify, Retype("workflow_id", "integer")}, Txn::kCommitted, false},
-		{"created_at retyped to timestamp without time zone",
-		 {kDropVerify, Retype("created_at", "timestamp without time zone")},
-		 Txn::kCommitted,
-		 false},
-		{"workspace_id retyped to integer",
-		 {kDropVerify, Retype("workspace_id", "integer USING (workspace_id % 1000000)::integer")},
-		 Txn::kCommitted,
-		 false},
-		{"id retyped to text", {kDropVerify, Retype("id", "text")}, Txn::kCommitted, false},
-		// Same name and type, another attribute number; the summaries rebuilt, so they are exact again.
-		{"user_id dropped and added again, verify_recent_workflows recreated",
-		 {"DO $fz$ DECLARE def text := pg_get_functiondef('runstore.verify_recent_workflows()'::regprocedure); "
-		  "BEGIN " +
-		      std::string(kDropVerify) +
-		      "; ALTER TABLE runstore.executions DROP COLUMN user_id; "
-		      "ALTER TABLE runstore.executions ADD COLUMN user_id text; EXECUTE def; END $fz$",
-		  // The new column is NULL in every row: give most of them a user again.
-		  "UPDATE runstore.executions SET user_id = (length(id::text) % 3 + 1)::text WHERE workspace_id <> 0",
-		  "SELECT runstore.rebuild_recent_workflows()"}},
-		// The claim frontier relies on these triggers' announcements.
-		{"_register_priorities triggers disabled",
-		 {"ALTER TABLE runstore.executions DISABLE TRIGGER executions_register_priorities_insert, "
-		  "DISABLE TRIGGER executions_register_priorities_update"}},
-		{"_register_priorities triggers enabled for replicas only",
-		 {"ALTER TABLE runstore.executions ENABLE REPLICA TRIGGER executions_register_priorities_insert, "
-		  "ENABLE REPLICA TRIGGER executions_register_priorities_update"}},
-		{"every user trigger disabled", {"ALTER TABLE runstore.executions DISABLE TRIGGER USER"}, Txn::kCommitted,
-		 false},
-		// The slot tables the INSERT upkeep writes directly.
-		{"slot tables with extra BRIN, hash and B-tree indexes",
-		 {SlotIndex(ws_slot, "USING brin (last_used_at)"), SlotIndex(ws_slot, "USING hash (workflow_id)"),
-		  SlotIndex(ws_slot, "(last_execution_id)"), SlotIndex(user_slot, "USING brin (last_used_at)"),
-		  SlotIndex(user_slot, "USING hash (user_id)"), SlotIndex(user_slot, "(user_id, workflow_id)")}},
-		{"workspace slot table with 9 indexes", many_slot_indexes},
-		{"slot tables with an expression index and a partial index",
-		 {SlotIndex(ws_slot, "((workflow_id % 7))"), SlotIndex(user_slot, "(user_id) WHERE slot = 0")}},
-		{"slot column retyped to integer in both slot tables",
-		 {"ALTER TABLE runstore.workspace_recent_workflow_slot ALTER COLUMN slot TYPE integer",
-		  "ALTER TABLE runstore.user_recent_workflow_slot ALTER COLUMN slot TYPE integer"}},
-		{"slot tables' primary keys in another column order",
-		 {"ALTER TABLE runstore.workspace_recent_workflow_slot DROP CONSTRAINT workspace_recent_workflow_slot_pkey, "
-		  "ADD PRIMARY KEY (workspace_id, workflow_id, last_used_at, last_execution_id, slot)",
-		  "ALTER TABLE runstore.user_recent_workflow_slot DROP CONSTRAINT user_recent_workflow_slot_pkey, "
-		  "ADD PRIMARY KEY (workspace_id, user_id, workflow_id, last_execution_id, last_used_at, slot)"}},
-		{"slot tables with a row trigger",
-		 {"CREATE TRIGGER fz_audit AFTER INSERT OR UPDATE OR DELETE ON runstore.workspace_recent_workflow_slot "
-		  "FOR EACH ROW EXECUTE FUNCTION public.runstore_fuzz_noop()",
-		  "CREATE TRIGGER fz_audit AFTER INSERT OR UPDATE OR DELETE ON runstore.user_recent_workflow_slot "
-		  "FOR EACH ROW EXECUTE FUNCTION public.runstore_fuzz_noop()"}},
-		// A unique index on id built concurrently over ids repeated across workspaces: it fails, and stays, invalid.
-		{"primary key (workspace_id, id), an invalid unique index on id left by CREATE INDEX CONCURRENTLY",
-		 {key,
-		  "INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id) SELECT e.id, -1, e.workflow_id, "
-		  "e.user_id FROM runstore.executions e WHERE e.workspace_id = 0 ORDER BY e.id LIMIT 5",
-		  "CREATE UNIQUE INDEX CONCURRENTLY fz_id_invalid ON runstore.executions (id)"},
-		 Txn::kCommitted,
-		 true,
-		 "23505"},
-		// An index built while a snapshot older than some HOT updates of the
-		// indexed column is held: PostgreSQL marks it (indcheckxmin) unusable by
-		// that snapshot, whose rows it does not index under the keys they had.
-		{"index on id built while an older snapshot still sees HOT-updated ids (indcheckxmin)",
-		 {"ALTER TABLE runstore.executions SET (fillfactor = 50)", "VACUUM FULL runstore.executions",
-		  "ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey",
-		  "DROP INDEX runstore.executions_claimable_idx, runstore.executions_workflow_recent_idx, "
-		  "runstore.executions_user_workflow_recent_idx"},
-		 Txn::kCommitted,
-		 true,
-		 nullptr,
-		 {"UPDATE runstore.executions SET id = runstore.uuid_v7() WHERE workspace_id IN (0, -1, 1)",
-		  "CREATE INDEX fz_id ON runstore.executions (id)",
-		  "DO $fz$ BEGIN IF NOT (SELECT i.indcheckxmin FROM pg_index i WHERE i.indexrelid = 'runstore.fz_id'::regclass) "
-		  "THEN RAISE EXCEPTION 'no broken HOT chain: indcheckxmin is off'; END IF; END $fz$"}},
-		// New relfilenodes, same shapes.
-		{"tables rewritten (REINDEX, CLUSTER, VACUUM FULL, SET UNLOGGED)",
-		 {"REINDEX TABLE runstore.executions", "CLUSTER runstore.executions USING executions_pkey",
-		  "VACUUM FULL runstore.workspace_recent_workflow_slot", "ALTER TABLE runstore.executions SET UNLOGGED",
-		  "ALTER TABLE runstore.user_recent_workflow_slot SET UNLOGGED"}},
-		// A user moving to partitioning: the old table renamed away, a partitioned one under the name, the
-		// triggers recreated on it.  The functions still return the old table's row type.
-		{"executions replaced by a table partitioned by hash (workspace_id)",
-		 {"ALTER TABLE runstore.executions RENAME TO executions_unpartitioned",
-		  "CREATE TABLE runstore.executions (LIKE runstore.executions_unpartitioned INCLUDING DEFAULTS INCLUDING "
-		  "CONSTRAINTS, PRIMARY KEY (workspace_id, id)) PARTITION BY HASH (workspace_id)",
-		  "CREATE TABLE runstore.executions_p0 PARTITION OF runstore.executions FOR VALUES WITH (MODULUS 2, REMAINDER 0)",
-		  "CREATE TABLE runstore.executions_p1 PARTITION OF runstore.executions FOR VALUES WITH (MODULUS 2, REMAINDER 1)",
-		  "CREATE INDEX ON runstore.executions (id)",
-		  "CREATE INDEX ON runstore.executions (priority DESC, run_after, id) WHERE status IN ('queued', 'running')",
-		  "INSERT INTO runstore.executions SELECT * FROM runstore.executions_unpartitioned",
-		  "CREATE TRIGGER fz_insert AFTER INSERT ON runstore.executions REFERENCING NEW TABLE AS runstore_new "
-		  "FOR EACH STATEMENT EXECUTE FUNCTION runstore._maintain_recent_workflows(); "
-		  "CREATE TRIGGER fz_update AFTER UPDATE ON runstore.executions REFERENCING OLD TABLE AS runstore_old "
-		  "NEW TABLE AS runstore_new FOR EACH STATEMENT EXECUTE FUNCTION runstore._maintain_recent_workflows(); "
-		  "CREATE TRIGGER fz_delete AFTER DELETE ON runstore.executions REFERENCING OLD TABLE AS runstore_old "
-		  "FOR EACH STATEMENT EXECUTE FUNCTION runstore._maintain_recent_workflows(); "
-		  "CREATE TRIGGER fz_priorities_insert AFTER INSERT ON runstore.executions REFERENCING NEW TABLE AS "
-		  "runstore_new FOR EACH STATEMENT EXECUTE FUNCTION runstore._register_priorities(); "
-		  "CREATE TRIGGER fz_priorities_update AFTER UPDATE ON runstore.executions REFERENCING NEW TABLE AS "
-		  "runstore_new FOR EACH STATEMENT EXECUTE FUNCTION runstore._register_priorities()"},
-		 Txn::kCommitted,
-		 false},
-		// The views and verify_recent_workflows() read these columns: dropped first, as a user must.
-		{"slot columns retyped (last_used_at to timestamp, user_id to varchar)",
-		 {kDropVerify,
-		  "ALTER EXTENSION runstore DROP VIEW runstore.workspace_recent_workflow; "
-		  "DROP VIEW runstore.workspace_recent_workflow",
-		  "ALTER EXTENSION runstore DROP VIEW runstore.user_recent_workflow; DROP VIEW runstore.user_recent_workflow",
-		  "ALTER TABLE runstore.workspace_recent_workflow_slot ALTER COLUMN last_used_at TYPE timestamp",
-		  "ALTER TABLE runstore.user_recent_workflow_slot ALTER COLUMN user_id TYPE varchar(300)"},
-		 Txn::kCommitted,
-		 false},
+	    {"as installed", {}},
+	    // The key users set for Citus, the 0.2.0 key: the index led by id is gone.
+	    {"primary key (workspace_id, id)", {key}},
+	    {"primary key (workspace_id, id), index on id", {key, index("(id)")}},
+	    {"primary key (workspace_id, id), unique index on id",
+	     {key, "CREATE UNIQUE INDEX ON runstore.executions (id)"}},
+	    {"primary key (id, workspace_id)",
+	     {"ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey, ADD PRIMARY KEY (id, workspace_id)"}},
+	    {"no primary key", {"ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey"}},
+	    // A shape cached inside a transaction must be forgotten when it rolls back.
+	    {"primary key (workspace_id, id) in a transaction rolled back", {key}, Txn::kRolledBack},
+	    {"primary key (workspace_id, id) and an index on id after a savepoint rolled back to",
+	     {key, index("(id)")},
+	     Txn::kSavepointRolledBack},
+	    {"columns added with defaults and payload dropped, in a transaction rolled back",
+	     {"ALTER TABLE runstore.executions ADD COLUMN region text NOT NULL DEFAULT 'eu-west', DROP COLUMN payload"},
+	     Txn::kRolledBack},
+	    {"primary key (workspace_id, id) and slot-table indexes after a savepoint rolled back to",
+	     {key, SlotIndex(ws_slot, "USING brin (last_used_at)"), SlotIndex(user_slot, "USING hash (user_id)")},
+	     Txn::kSavepointRolledBack},
+	    // Rows stored before ADD COLUMN ... DEFAULT lack the column physically.
+	    {"columns added with defaults, payload dropped",
+	     {"ALTER TABLE runstore.executions ADD COLUMN region text NOT NULL DEFAULT 'eu-west', "
+	      "ADD COLUMN shard bigint DEFAULT 42, DROP COLUMN payload"}},
+	    {"primary key (workspace_id, id), a column added with a default, result dropped",
+	     {key, "ALTER TABLE runstore.executions ADD COLUMN note text DEFAULT 'n', DROP COLUMN result"}},
+	    // Extra indexes beside the key (workspace_id, id): none of them may pass for an index led by id.
+	    {"primary key (workspace_id, id), hash index on id", {key, index("USING hash (id)")}},
+	    {"primary key (workspace_id, id), BRIN index on created_at", {key, index("USING brin (created_at)")}},
+	    {"primary key (workspace_id, id), B-tree (id DESC)", {key, index("(id DESC)")}},
+	    {"primary key (workspace_id, id), partial unique index on id WHERE workspace_id > 0",
+	     {key, "CREATE UNIQUE INDEX ON runstore.executions (id) WHERE workspace_id > 0"}},
+	    {"primary key (workspace_id, id), expression index on (id::text)", {key, index("((id::text))")}},
+	    {"primary key (workspace_id, id), B-tree (created_at, id)", {key, index("(created_at, id)")}},
+	    {"as installed, plus hash, BRIN, descending, partial, expression and (created_at, id) indexes",
+	     {index("USING hash (id)"), index("USING brin (created_at)"), index("(id DESC)"),
+	      "CREATE UNIQUE INDEX ON runstore.executions (id) WHERE workspace_id > 0", index("((id::text))"),
+	      index("(created_at, id)")}},
+	    // Columns the trigger and the lookups read, retyped: every direct path must run its statement.
+	    {"user_id retyped to integer USING NULL",
+	     {kDropVerify, Retype("user_id", "integer USING NULL")},
+	     Txn::kCommitted,
+	     false},
+	    {"user_id retyped to integer USING length(user_id)",
+	     {kDropVerify, Retype("user_id", "integer USING length(user_id)")},
+	     Txn::kCommitted,
+	     false},
+	    {"user_id retyped to varchar(64)", {kDropVerify, Retype("user_id", "varchar(64)")}, Txn::kCommitted, false},
+	    {"user_id with a nondeterministic collation",
+	     {kDropVerify, Retype("user_id", "text COLLATE public.runstore_fuzz_ci")},
+	     Txn::kCommitted,
+	     false},
+	    {"workflow_id retyped to integer", {kDropVerify, Retype("workflow_id", "integer")}, Txn::kCommitted, false},
+	    {"created_at retyped to timestamp without time zone",
+	     {kDropVerify, Retype("created_at", "timestamp without time zone")},
+	     Txn::kCommitted,
+	     false},
+	    {"workspace_id retyped to integer",
+	     {kDropVerify, Retype("workspace_id", "integer USING (workspace_id % 1000000)::integer")},
+	     Txn::kCommitted,
+	     false},
+	    {"id retyped to text", {kDropVerify, Retype("id", "text")}, Txn::kCommitted, false},
+	    // Same name and type, another attribute number; the summaries rebuilt, so they are exact again.
+	    {"user_id dropped and added again, verify_recent_workflows recreated",
+	     {"DO $fz$ DECLARE def text := pg_get_functiondef('runstore.verify_recent_workflows()'::regprocedure); "
+	      "BEGIN " +
+	          std::string(kDropVerify) +
+	          "; ALTER TABLE runstore.executions DROP COLUMN user_id; "
+	          "ALTER TABLE runstore.executions ADD COLUMN user_id text; EXECUTE def; END $fz$",
+	      // The new column is NULL in every row: give most of them a user again.
+	      "UPDATE runstore.executions SET user_id = (length(id::text) % 3 + 1)::text WHERE workspace_id <> 0",
+	      "SELECT runstore.rebuild_recent_workflows()"}},
+	    // The claim frontier relies on these triggers' announcements.
+	    {"_register_priorities triggers disabled",
+	     {"ALTER TABLE runstore.executions DISABLE TRIGGER executions_register_priorities_insert, "
+	      "DISABLE TRIGGER executions_register_priorities_update"}},
+	    {"_register_priorities triggers enabled for replicas only",
+	     {"ALTER TABLE runstore.executions ENABLE REPLICA TRIGGER executions_register_priorities_insert, "
+	      "ENABLE REPLICA TRIGGER executions_register_priorities_update"}},
+	    {"every user trigger disabled",
+	     {"ALTER TABLE runstore.executions DISABLE TRIGGER USER"},
+	     Txn::kCommitted,
+	     false},
+	    // The slot tables the INSERT upkeep writes directly.
+	    {"slot tables with extra BRIN, hash and B-tree indexes",
+	     {SlotIndex(ws_slot, "USING brin (last_used_at)"), SlotIndex(ws_slot, "USING hash (workflow_id)"),
+	      SlotIndex(ws_slot, "(last_execution_id)"), SlotIndex(user_slot, "USING brin (last_used_at)"),
+	      SlotIndex(user_slot, "USING hash (user_id)"), SlotIndex(user_slot, "(user_id, workflow_id)")}},
+	    {"workspace slot table with 9 indexes", many_slot_indexes},
+	    {"slot tables with an expression index and a partial index",
+	     {SlotIndex(ws_slot, "((workflow_id % 7))"), SlotIndex(user_slot, "(user_id) WHERE slot = 0")}},
+	    {"slot column retyped to integer in both slot tables",
+	     {"ALTER TABLE runstore.workspace_recent_workflow_slot ALTER COLUMN slot TYPE integer",
+	      "ALTER TABLE runstore.user_recent_workflow_slot ALTER COLUMN slot TYPE integer"}},
+	    {"slot tables' primary keys in another column order",
+	     {"ALTER TABLE runstore.workspace_recent_workflow_slot DROP CONSTRAINT workspace_recent_workflow_slot_pkey, "
+	      "ADD PRIMARY KEY (workspace_id, workflow_id, last_used_at, last_execution_id, slot)",
+	      "ALTER TABLE runstore.user_recent_workflow_slot DROP CONSTRAINT user_recent_workflow_slot_pkey, "
+	      "ADD PRIMARY KEY (workspace_id, user_id, workflow_id, last_execution_id, last_used_at, slot)"}},
+	    {"slot tables with a row trigger",
+	     {"CREATE TRIGGER fz_audit AFTER INSERT OR UPDATE OR DELETE ON runstore.workspace_recent_workflow_slot "
+	      "FOR EACH ROW EXECUTE FUNCTION public.runstore_fuzz_noop()",
+	      "CREATE TRIGGER fz_audit AFTER INSERT OR UPDATE OR DELETE ON runstore.user_recent_workflow_slot "
+	      "FOR EACH ROW EXECUTE FUNCTION public.runstore_fuzz_noop()"}},
+	    // A unique index on id built concurrently over ids repeated across workspaces: it fails, and stays, invalid.
+	    {"primary key (workspace_id, id), an invalid unique index on id left by CREATE INDEX CONCURRENTLY",
+	     {key,
+	      "INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id) SELECT e.id, -1, e.workflow_id, "
+	      "e.user_id FROM runstore.executions e WHERE e.workspace_id = 0 ORDER BY e.id LIMIT 5",
+	      "CREATE UNIQUE INDEX CONCURRENTLY fz_id_invalid ON runstore.executions (id)"},
+	     Txn::kCommitted,
+	     true,
+	     "23505"},
+	    // An index built while a snapshot older than some HOT updates of the
+	    // indexed column is held: PostgreSQL marks it (indcheckxmin) unusable by
+	    // that snapshot, whose rows it does not index under the keys they had.
+	    {"index on id built while an older snapshot still sees HOT-updated ids (indcheckxmin)",
+	     {"ALTER TABLE runstore.executions SET (fillfactor = 50)", "VACUUM FULL runstore.executions",
+	      "ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey",
+	      "DROP INDEX runstore.executions_claimable_idx, runstore.executions_workflow_recent_idx, "
+	      "runstore.executions_user_workflow_recent_idx"},
+	     Txn::kCommitted,
+	     true,
+	     nullptr,
+	     {"UPDATE runstore.executions SET id = runstore.uuid_v7() WHERE workspace_id IN (0, -1, 1)",
+	      "CREATE INDEX fz_id ON runstore.executions (id)",
+	      "DO $fz$ BEGIN IF NOT (SELECT i.indcheckxmin FROM pg_index i WHERE i.indexrelid = "
+	      "'runstore.fz_id'::regclass) "
+	      "THEN RAISE EXCEPTION 'no broken HOT chain: indcheckxmin is off'; END IF; END $fz$"}},
+	    // New relfilenodes, same shapes.
+	    {"tables rewritten (REINDEX, CLUSTER, VACUUM FULL, SET UNLOGGED)",
+	     {"REINDEX TABLE runstore.executions", "CLUSTER runstore.executions USING executions_pkey",
+	      "VACUUM FULL runstore.workspace_recent_workflow_slot", "ALTER TABLE runstore.executions SET UNLOGGED",
+	      "ALTER TABLE runstore.user_recent_workflow_slot SET UNLOGGED"}},
+	    // A user moving to partitioning: the old table renamed away, a partitioned one under the name, the
+	    // triggers recreated on it.  The functions still return the old table's row type.
+	    {"executions replaced by a table partitioned by hash (workspace_id)",
+	     {"ALTER TABLE runstore.executions RENAME TO executions_unpartitioned",
+	      "CREATE TABLE runstore.executions (LIKE runstore.executions_unpartitioned INCLUDING DEFAULTS INCLUDING "
+	      "CONSTRAINTS, PRIMARY KEY (workspace_id, id)) PARTITION BY HASH (workspace_id)",
+	      "CREATE TABLE runstore.executions_p0 PARTITION OF runstore.executions FOR VALUES WITH (MODULUS 2, REMAINDER "
+	      "0)",
+	      "CREATE TABLE runstore.executions_p1 PARTITION OF runstore.executions FOR VALUES WITH (MODULUS 2, REMAINDER "
+	      "1)",
+	      "CREATE INDEX ON runstore.executions (id)",
+	      "CREATE INDEX ON runstore.executions (priority DESC, run_after, id) WHERE status IN ('queued', 'running')",
+	      "INSERT INTO runstore.executions SELECT * FROM runstore.executions_unpartitioned",
+	      "CREATE TRIGGER fz_insert AFTER INSERT ON runstore.executions REFERENCING NEW TABLE AS runstore_new "
+	      "FOR EACH STATEMENT EXECUTE FUNCTION runstore._maintain_recent_workflows(); "
+	      "CREATE TRIGGER fz_update AFTER UPDATE ON runstore.executions REFERENCING OLD TABLE AS runstore_old "
+	      "NEW TABLE AS runstore_new FOR EACH STATEMENT EXECUTE FUNCTION runstore._maintain_recent_workflows(); "
+	      "CREATE TRIGGER fz_delete AFTER DELETE ON runstore.executions REFERENCING OLD TABLE AS runstore_old "
+	      "FOR EACH STATEMENT EXECUTE FUNCTION runstore._maintain_recent_workflows(); "
+	      "CREATE TRIGGER fz_priorities_insert AFTER INSERT ON runstore.executions REFERENCING NEW TABLE AS "
+	      "runstore_new FOR EACH STATEMENT EXECUTE FUNCTION runstore._register_priorities(); "
+	      "CREATE TRIGGER fz_priorities_update AFTER UPDATE ON runstore.executions REFERENCING NEW TABLE AS "
+	      "runstore_new FOR EACH STATEMENT EXECUTE FUNCTION runstore._register_priorities()"},
+	     Txn::kCommitted,
+	     false},
+	    // The views and verify_recent_workflows() read these columns: dropped first, as a user must.
+	    {"slot columns retyped (last_used_at to timestamp, user_id to varchar)",
+	     {kDropVerify,
+	      "ALTER EXTENSION runstore DROP VIEW runstore.workspace_recent_workflow; "
+	      "DROP VIEW runstore.workspace_recent_workflow",
+	      "ALTER EXTENSION runstore DROP VIEW runstore.user_recent_workflow; DROP VIEW runstore.user_recent_workflow",
+	      "ALTER TABLE runstore.workspace_recent_workflow_slot ALTER COLUMN last_used_at TYPE timestamp",
+	      "ALTER TABLE runstore.user_recent_workflow_slot ALTER COLUMN user_id TYPE varchar(300)"},
+	     Txn::kCommitted,
+	     false},
 	};
 }
 

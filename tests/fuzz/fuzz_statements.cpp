@@ -9,7 +9,8 @@ namespace fuzz {
 
 namespace {
 
-std::string UuidArrayLiteral(Rng &rng, int n, bool with_nulls, bool with_unknown, const std::string &bounds = "")
+std::string
+UuidArrayLiteral(Rng &rng, int n, bool with_nulls, bool with_unknown, const std::string &bounds = "")
 {
 	std::string s = bounds.empty() ? "{" : bounds + "={";
 	for (int i = 0; i < n; ++i) {
@@ -25,39 +26,60 @@ std::string UuidArrayLiteral(Rng &rng, int n, bool with_nulls, bool with_unknown
 	return Quote(s + "}") + "::uuid[]";
 }
 
-const char *SqlType(T t)
+const char *
+SqlType(T t)
 {
 	switch (t) {
-	case T::Uuid: return "uuid";
-	case T::UuidArray: return "uuid[]";
-	case T::Int4: return "integer";
-	case T::Int8: return "bigint";
-	case T::Text: return "text";
-	case T::Interval: return "interval";
-	case T::Jsonb: return "jsonb";
-	case T::Bool: return "boolean";
-	case T::IntArray: return "integer[]";
+	case T::Uuid:
+		return "uuid";
+	case T::UuidArray:
+		return "uuid[]";
+	case T::Int4:
+		return "integer";
+	case T::Int8:
+		return "bigint";
+	case T::Text:
+		return "text";
+	case T::Interval:
+		return "interval";
+	case T::Jsonb:
+		return "jsonb";
+	case T::Bool:
+		return "boolean";
+	case T::IntArray:
+		return "integer[]";
 	}
 	return "text";
 }
 
-const std::vector<std::string> &PoolFor(const Pools &p, T t)
+const std::vector<std::string> &
+PoolFor(const Pools &p, T t)
 {
 	switch (t) {
-	case T::Uuid: return p.uuid;
-	case T::UuidArray: return p.uuid_array;
-	case T::Int4: return p.int4;
-	case T::Int8: return p.int8;
-	case T::Text: return p.text;
-	case T::Interval: return p.interval;
-	case T::Jsonb: return p.jsonb;
-	case T::Bool: return p.boolean;
-	case T::IntArray: return p.int_array;
+	case T::Uuid:
+		return p.uuid;
+	case T::UuidArray:
+		return p.uuid_array;
+	case T::Int4:
+		return p.int4;
+	case T::Int8:
+		return p.int8;
+	case T::Text:
+		return p.text;
+	case T::Interval:
+		return p.interval;
+	case T::Jsonb:
+		return p.jsonb;
+	case T::Bool:
+		return p.boolean;
+	case T::IntArray:
+		return p.int_array;
 	}
 	return p.text;
 }
 
-const std::string &PickArg(Rng &rng, const std::vector<std::string> &pool)
+const std::string &
+PickArg(Rng &rng, const std::vector<std::string> &pool)
 {
 	const std::string *v = &rng.Pick(pool);
 	if (Heavy(*v) && !rng.Chance(1.0 / 6))
@@ -65,8 +87,9 @@ const std::string &PickArg(Rng &rng, const std::vector<std::string> &pool)
 	return *v;
 }
 
-std::string CallExpr(Rng &rng, const Pools &pools, const Function &fn, std::vector<std::string> *types_out,
-                     std::vector<std::string> *args_out)
+std::string
+CallExpr(Rng &rng, const Pools &pools, const Function &fn, std::vector<std::string> *types_out,
+         std::vector<std::string> *args_out)
 {
 	// Named notation (any order) now and then; trailing defaults left out now and then.
 	const bool named = !fn.params.empty() && rng.Chance(0.2);
@@ -103,14 +126,16 @@ std::string CallExpr(Rng &rng, const Pools &pools, const Function &fn, std::vect
 
 } // namespace
 
-std::string KnownId(int n)
+std::string
+KnownId(int n)
 {
 	char buf[64];
 	std::snprintf(buf, sizeof buf, "00000000-0000-7000-8000-%012x", n);
 	return buf;
 }
 
-std::string Quote(const std::string &s)
+std::string
+Quote(const std::string &s)
 {
 	std::string out = "'";
 	for (char c : s) {
@@ -122,7 +147,8 @@ std::string Quote(const std::string &s)
 	return out + "'";
 }
 
-Pools MakePools(Rng &rng)
+Pools
+MakePools(Rng &rng)
 {
 	Pools p;
 	p.uuid = {"NULL",
@@ -138,43 +164,43 @@ Pools MakePools(Rng &rng)
 	          "(SELECT e.id FROM runstore.executions e WHERE e.status = 'queued' ORDER BY e.id LIMIT 1)",
 	          "(SELECT e.id FROM runstore.executions e ORDER BY e.id DESC LIMIT 1)"};
 	p.uuid_array = {
-		"NULL",
-		"NULL::uuid[]",
-		"'{}'::uuid[]",
-		"'{NULL}'::uuid[]",
-		"'{NULL,NULL,NULL}'::uuid[]",
-		"ARRAY[NULL]::uuid[]",
-		"'{{}}'::uuid[]",
-		UuidArrayLiteral(rng, 1, false, false),
-		UuidArrayLiteral(rng, 10, true, true),
-		UuidArrayLiteral(rng, 100, false, false),
-		UuidArrayLiteral(rng, 100, true, true),
-		UuidArrayLiteral(rng, 2, false, false, "[5:6]"),
-		UuidArrayLiteral(rng, 3, true, false, "[-2147483648:-2147483646]"),
-		UuidArrayLiteral(rng, 1, false, false, "[2147483647:2147483647]"),
-		UuidArrayLiteral(rng, 2, false, false, "[2147483646:2147483647]"),
-		UuidArrayLiteral(rng, 3, false, false, "[0:2]"),
-		"'{{" + KnownId(1) + "," + KnownId(2) + "},{" + KnownId(3) + ",NULL}}'::uuid[]",
-		"'[2:3][-1:0]={{" + KnownId(1) + "," + KnownId(2) + "},{" + KnownId(3) + "," + KnownId(4) + "}}'::uuid[]",
-		"'{{{" + KnownId(5) + "}}}'::uuid[]",
-		"array_fill(" + Quote(KnownId(1)) + "::uuid, ARRAY[2,2,2])",
-		"array_fill(" + Quote(KnownId(1)) + "::uuid, ARRAY[1,1,1,1,1,1])",
-		"array_fill(NULL::uuid, ARRAY[0])",
-		"array_fill(NULL::uuid, ARRAY[0,0])",
-		"array_fill(" + Quote(KnownId(2)) + "::uuid, ARRAY[3], ARRAY[-7])",
-		"array_fill(" + Quote(KnownId(2)) + "::uuid, ARRAY[500])",
-		"array_fill(" + Quote(KnownId(2)) + "::uuid, ARRAY[501])",
-		"array_fill(NULL::uuid, ARRAY[100000])",
-		"array_fill(NULL::uuid, ARRAY[100001])",
-		"ARRAY(SELECT runstore.uuid_v7() FROM generate_series(1, 500))",
-		"ARRAY(SELECT runstore.uuid_v7() FROM generate_series(1, 100000))",
-		"ARRAY(SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(g % 400), 12, '0'))::uuid FROM generate_series(1, "
-		"100000) g)",
-		"ARRAY(SELECT e.id FROM runstore.executions e ORDER BY e.id)",
-		"ARRAY(SELECT e.id FROM runstore.executions e WHERE e.status = 'running')",
-		"(SELECT array_agg(e.id) FROM runstore.executions e WHERE e.lease_owner = 'w1')",
-		"(SELECT array_agg(e.id ORDER BY e.id DESC) FROM runstore.executions e WHERE e.status = 'running')",
-		"'[1:0]={}'::uuid[]",
+	    "NULL",
+	    "NULL::uuid[]",
+	    "'{}'::uuid[]",
+	    "'{NULL}'::uuid[]",
+	    "'{NULL,NULL,NULL}'::uuid[]",
+	    "ARRAY[NULL]::uuid[]",
+	    "'{{}}'::uuid[]",
+	    UuidArrayLiteral(rng, 1, false, false),
+	    UuidArrayLiteral(rng, 10, true, true),
+	    UuidArrayLiteral(rng, 100, false, false),
+	    UuidArrayLiteral(rng, 100, true, true),
+	    UuidArrayLiteral(rng, 2, false, false, "[5:6]"),
+	    UuidArrayLiteral(rng, 3, true, false, "[-2147483648:-2147483646]"),
+	    UuidArrayLiteral(rng, 1, false, false, "[2147483647:2147483647]"),
+	    UuidArrayLiteral(rng, 2, false, false, "[2147483646:2147483647]"),
+	    UuidArrayLiteral(rng, 3, false, false, "[0:2]"),
+	    "'{{" + KnownId(1) + "," + KnownId(2) + "},{" + KnownId(3) + ",NULL}}'::uuid[]",
+	    "'[2:3][-1:0]={{" + KnownId(1) + "," + KnownId(2) + "},{" + KnownId(3) + "," + KnownId(4) + "}}'::uuid[]",
+	    "'{{{" + KnownId(5) + "}}}'::uuid[]",
+	    "array_fill(" + Quote(KnownId(1)) + "::uuid, ARRAY[2,2,2])",
+	    "array_fill(" + Quote(KnownId(1)) + "::uuid, ARRAY[1,1,1,1,1,1])",
+	    "array_fill(NULL::uuid, ARRAY[0])",
+	    "array_fill(NULL::uuid, ARRAY[0,0])",
+	    "array_fill(" + Quote(KnownId(2)) + "::uuid, ARRAY[3], ARRAY[-7])",
+	    "array_fill(" + Quote(KnownId(2)) + "::uuid, ARRAY[500])",
+	    "array_fill(" + Quote(KnownId(2)) + "::uuid, ARRAY[501])",
+	    "array_fill(NULL::uuid, ARRAY[100000])",
+	    "array_fill(NULL::uuid, ARRAY[100001])",
+	    "ARRAY(SELECT runstore.uuid_v7() FROM generate_series(1, 500))",
+	    "ARRAY(SELECT runstore.uuid_v7() FROM generate_series(1, 100000))",
+	    "ARRAY(SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(g % 400), 12, '0'))::uuid FROM generate_series(1, "
+	    "100000) g)",
+	    "ARRAY(SELECT e.id FROM runstore.executions e ORDER BY e.id)",
+	    "ARRAY(SELECT e.id FROM runstore.executions e WHERE e.status = 'running')",
+	    "(SELECT array_agg(e.id) FROM runstore.executions e WHERE e.lease_owner = 'w1')",
+	    "(SELECT array_agg(e.id ORDER BY e.id DESC) FROM runstore.executions e WHERE e.status = 'running')",
+	    "'[1:0]={}'::uuid[]",
 	};
 	// A 100,000-element literal sent from the client (3.8 MB of SQL).
 	{
@@ -186,10 +212,29 @@ Pools MakePools(Rng &rng)
 		}
 		p.uuid_array.push_back(big + "}'::uuid[]");
 	}
-	p.int4 = {"NULL",  "NULL::int", "-2147483648", "-2147483647", "-1",       "0",          "1",
-	          "2",     "3",         "4",           "16",          "499",      "500",        "501",
-	          "1000",  "1001",      "99999",       "100000",      "100001",   "2147483646", "2147483647",
-	          "(-1)", "(2147483647)::int"};
+	p.int4 = {"NULL",
+	          "NULL::int",
+	          "-2147483648",
+	          "-2147483647",
+	          "-1",
+	          "0",
+	          "1",
+	          "2",
+	          "3",
+	          "4",
+	          "16",
+	          "499",
+	          "500",
+	          "501",
+	          "1000",
+	          "1001",
+	          "99999",
+	          "100000",
+	          "100001",
+	          "2147483646",
+	          "2147483647",
+	          "(-1)",
+	          "(2147483647)::int"};
 	p.int8 = {"NULL",
 	          "NULL::bigint",
 	          "0",
@@ -302,69 +347,78 @@ Pools MakePools(Rng &rng)
 	return p;
 }
 
-const std::vector<Function> &Functions()
+const std::vector<Function> &
+Functions()
 {
 	static const std::vector<Function> fns = {
-		{"get_executions_by_ids", {{"ids", T::UuidArray, false}, {"workspace_id", T::Int8, true}}, true, true},
-		{"delete_many", {{"ids", T::UuidArray, false}, {"workspace_id", T::Int8, true}}, true, true},
-		{"delete_by_tag",
-		 {{"tag", T::Text, false}, {"max_rows", T::Int4, true}, {"workspace_id", T::Int8, true}},
-		 true,
-		 true},
-		{"recent_workflows",
-		 {{"workspace_id", T::Int8, false}, {"max_results", T::Int4, true}, {"user_id", T::Text, true}},
-		 true,
-		 true},
-		{"rebuild_recent_workflows", {{"workspace_id", T::Int8, true}}, false, true},
-		{"verify_recent_workflows", {}, true, true},
-		{"dequeue",
-		 {{"worker", T::Text, false}, {"max_jobs", T::Int4, true}, {"lease", T::Interval, true}},
-		 true,
-		 true},
-		{"heartbeat",
-		 {{"worker", T::Text, false},
-		  {"ids", T::UuidArray, false},
-		  {"lease", T::Interval, true},
-		  {"attempts", T::IntArray, true}},
-		 true,
-		 true},
-		{"complete",
-		 {{"id", T::Uuid, false}, {"worker", T::Text, false}, {"result", T::Jsonb, true}, {"attempt", T::Int4, true}},
-		 false,
-		 true},
-		{"fail",
-		 {{"id", T::Uuid, false},
-		  {"worker", T::Text, false},
-		  {"error", T::Text, false},
-		  {"retryable", T::Bool, true},
-		  {"attempt", T::Int4, true}},
-		 false,
-		 true},
-		{"cancel", {{"ids", T::UuidArray, false}, {"workspace_id", T::Int8, true}}, true, true},
-		{"uuid_v7", {}, false, true},
-		{"_retry_delay", {{"attempt", T::Int4, false}}, false, true},
-		{"_statement_text", {{"name", T::Text, false}}, false, true},
-		{"_boundary_selftest", {{"mode", T::Text, false}}, false, true},
-		{"_maintain_recent_workflows", {}, false, false},
-		{"_notify_enqueued", {}, false, false},
+	    {"get_executions_by_ids", {{"ids", T::UuidArray, false}, {"workspace_id", T::Int8, true}}, true, true},
+	    {"delete_many", {{"ids", T::UuidArray, false}, {"workspace_id", T::Int8, true}}, true, true},
+	    {"delete_by_tag",
+	     {{"tag", T::Text, false}, {"max_rows", T::Int4, true}, {"workspace_id", T::Int8, true}},
+	     true,
+	     true},
+	    {"recent_workflows",
+	     {{"workspace_id", T::Int8, false}, {"max_results", T::Int4, true}, {"user_id", T::Text, true}},
+	     true,
+	     true},
+	    {"rebuild_recent_workflows", {{"workspace_id", T::Int8, true}}, false, true},
+	    {"verify_recent_workflows", {}, true, true},
+	    {"dequeue",
+	     {{"worker", T::Text, false}, {"max_jobs", T::Int4, true}, {"lease", T::Interval, true}},
+	     true,
+	     true},
+	    {"heartbeat",
+	     {{"worker", T::Text, false},
+	      {"ids", T::UuidArray, false},
+	      {"lease", T::Interval, true},
+	      {"attempts", T::IntArray, true}},
+	     true,
+	     true},
+	    {"complete",
+	     {{"id", T::Uuid, false}, {"worker", T::Text, false}, {"result", T::Jsonb, true}, {"attempt", T::Int4, true}},
+	     false,
+	     true},
+	    {"fail",
+	     {{"id", T::Uuid, false},
+	      {"worker", T::Text, false},
+	      {"error", T::Text, false},
+	      {"retryable", T::Bool, true},
+	      {"attempt", T::Int4, true}},
+	     false,
+	     true},
+	    {"cancel", {{"ids", T::UuidArray, false}, {"workspace_id", T::Int8, true}}, true, true},
+	    {"uuid_v7", {}, false, true},
+	    {"_retry_delay", {{"attempt", T::Int4, false}}, false, true},
+	    {"_statement_text", {{"name", T::Text, false}}, false, true},
+	    {"_boundary_selftest", {{"mode", T::Text, false}}, false, true},
+	    {"_maintain_recent_workflows", {}, false, false},
+	    {"_notify_enqueued", {}, false, false},
 	};
 	return fns;
 }
 
-bool Heavy(const std::string &v)
+bool
+Heavy(const std::string &v)
 {
 	return v.size() > 100000 || v.find("100000") != std::string::npos || v.find("1048576") != std::string::npos ||
 	       v.find("300000") != std::string::npos;
 }
 
-std::string Wrap(Rng &rng, const Pools &pools, const Function &fn, std::string *shape)
+std::string
+Wrap(Rng &rng, const Pools &pools, const Function &fn, std::string *shape)
 {
 	const std::string call = CallExpr(rng, pools, fn, nullptr, nullptr);
 	const std::string from = fn.set_returning ? "SELECT * FROM " + call : "SELECT " + call;
 	switch (rng.Below(14)) {
-	case 0: *shape = "target list"; return "SELECT " + call;
-	case 1: *shape = "count"; return "SELECT count(*) FROM (" + from + ") q";
-	case 2: *shape = "limit 1"; return from + " LIMIT 1";
+	case 0:
+		*shape = "target list";
+		return "SELECT " + call;
+	case 1:
+		*shape = "count";
+		return "SELECT count(*) FROM (" + from + ") q";
+	case 2:
+		*shape = "limit 1";
+		return from + " LIMIT 1";
 	case 3:
 		*shape = "lateral x3";
 		return "SELECT * FROM generate_series(1, 3) g, LATERAL (" + from + ") x";
@@ -407,81 +461,84 @@ std::string Wrap(Rng &rng, const Pools &pools, const Function &fn, std::string *
 	case 12:
 		*shape = "cte";
 		return "WITH a AS MATERIALIZED (" + from + ") SELECT count(*) FROM a";
-	default: *shape = "plain"; return from;
+	default:
+		*shape = "plain";
+		return from;
 	}
 }
 
-std::vector<std::string> RowStatements()
+std::vector<std::string>
+RowStatements()
 {
 	return {
-		// Extreme values in every column the functions read.
-		"INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, created_at, run_after, priority) "
-		"VALUES (1, 1, 'u', 'infinity', '-infinity', 2147483647), (1, 2, 'u', '-infinity', 'infinity', "
-		"-2147483648)",
-		"INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, tags) VALUES "
-		"(9223372036854775807, -9223372036854775808, repeat('u', 1048576), '{{fz,a},{b,c}}'), "
-		"(-9223372036854775808, 9223372036854775807, '', '[5:6]={fz,NULL}')",
-		"INSERT INTO runstore.executions (workspace_id, workflow_id, tags) SELECT 2, 3, "
-		"ARRAY(SELECT 'fz' || g FROM generate_series(1, 10000) g)",
-		"INSERT INTO runstore.executions (workspace_id, tags, payload) VALUES (3, ARRAY[repeat('t', 1048576)], "
-		"jsonb_build_object('s', repeat('x', 1048576)))",
-		"INSERT INTO runstore.executions (workspace_id, workflow_id, attempt, max_attempts, run_after) VALUES "
-		"(4, 4, 0, 1, '-infinity'), (4, 4, 5, 2, '-infinity')",
-		// Rows whose attempt is about to overflow: a clean 22003 from dequeue is
-		// acceptable; they are removed again right away so that they do not
-		// stall the rest of the run.
-		"BEGIN; INSERT INTO runstore.executions (workspace_id, attempt, max_attempts, run_after, priority) "
-		"VALUES (5, 2147483647, 2147483647, '-infinity', 2147483647); "
-		"SELECT count(*) FROM runstore.dequeue('w1', 5, '1 s'); COMMIT",
-		"UPDATE runstore.executions SET created_at = 'infinity' WHERE id IN (SELECT id FROM runstore.executions "
-		"ORDER BY id LIMIT 3)",
-		"UPDATE runstore.executions SET created_at = '-infinity', workflow_id = -1 WHERE id IN (SELECT id FROM "
-		"runstore.executions ORDER BY id DESC LIMIT 3)",
-		"UPDATE runstore.executions SET workspace_id = -workspace_id WHERE workspace_id BETWEEN 1 AND 2",
-		"UPDATE runstore.executions SET user_id = NULL, workflow_id = NULL WHERE workspace_id = 3",
-		"UPDATE runstore.executions SET lease_expires_at = '-infinity', run_after = '-infinity', updated_at = "
-		"'-infinity' "
-		"WHERE status = 'running'",
-		"UPDATE runstore.executions SET run_after = 'infinity' WHERE status = 'queued' AND priority > 1",
-		"UPDATE runstore.executions SET id = runstore.uuid_v7() WHERE workspace_id = 4",
-		"DELETE FROM runstore.executions WHERE workspace_id < 0 OR attempt > 1000",
-		"BEGIN; DELETE FROM runstore.executions WHERE workspace_id = 1; ROLLBACK",
-		"TRUNCATE runstore.executions",
-		"COPY runstore.executions (workspace_id, workflow_id, user_id, tags, created_at, run_after, priority) FROM "
-		"STDIN",
-		"COPY (SELECT * FROM runstore.get_executions_by_ids(ARRAY(SELECT e.id FROM runstore.executions e))) TO "
-		"STDOUT",
-		"SELECT runstore.rebuild_recent_workflows()",
-		// Trigger functions where they do not belong.
-		"CREATE TEMP TABLE IF NOT EXISTS fz_t (id uuid, workspace_id bigint)",
-		"DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg BEFORE INSERT ON fz_t FOR EACH ROW "
-		"EXECUTE FUNCTION runstore._maintain_recent_workflows(); INSERT INTO fz_t VALUES (NULL, 1)",
-		"DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg AFTER INSERT ON fz_t FOR EACH ROW "
-		"EXECUTE FUNCTION runstore._maintain_recent_workflows(); INSERT INTO fz_t VALUES (NULL, 1)",
-		"DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg AFTER INSERT ON fz_t FOR EACH STATEMENT "
-		"EXECUTE FUNCTION runstore._maintain_recent_workflows(); INSERT INTO fz_t VALUES (NULL, 1)",
-		"DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg AFTER INSERT ON fz_t REFERENCING NEW TABLE "
-		"AS runstore_new FOR EACH STATEMENT EXECUTE FUNCTION runstore._maintain_recent_workflows(); "
-		"INSERT INTO fz_t VALUES (NULL, 1), (gen_random_uuid(), NULL)",
-		"DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg AFTER DELETE ON fz_t REFERENCING OLD TABLE "
-		"AS runstore_old FOR EACH STATEMENT EXECUTE FUNCTION runstore._maintain_recent_workflows(); "
-		"INSERT INTO fz_t VALUES (NULL, 1); DELETE FROM fz_t",
-		"DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg AFTER UPDATE ON fz_t REFERENCING OLD TABLE "
-		"AS runstore_old NEW TABLE AS runstore_new FOR EACH STATEMENT EXECUTE FUNCTION "
-		"runstore._maintain_recent_workflows(); INSERT INTO fz_t VALUES (NULL, 1); UPDATE fz_t SET workspace_id = "
-		"2",
-		"DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg AFTER TRUNCATE ON fz_t FOR EACH STATEMENT "
-		"EXECUTE FUNCTION runstore._maintain_recent_workflows(); TRUNCATE fz_t",
-		"DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg BEFORE INSERT ON fz_t FOR EACH ROW "
-		"EXECUTE FUNCTION runstore._notify_enqueued(); INSERT INTO fz_t VALUES (NULL, 1)",
-		"DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg AFTER DELETE ON fz_t FOR EACH STATEMENT "
-		"EXECUTE FUNCTION runstore._notify_enqueued(); DELETE FROM fz_t",
-		// A look-alike executions table with the transition-table names runstore expects.
-		"CREATE TEMP TABLE IF NOT EXISTS fz_lookalike (LIKE runstore.executions)",
-		"DROP TRIGGER IF EXISTS fz_trg2 ON fz_lookalike; CREATE TRIGGER fz_trg2 AFTER INSERT ON fz_lookalike "
-		"REFERENCING NEW TABLE AS runstore_new FOR EACH STATEMENT EXECUTE FUNCTION "
-		"runstore._maintain_recent_workflows(); INSERT INTO fz_lookalike (id, workspace_id, workflow_id, user_id, "
-		"created_at) VALUES (gen_random_uuid(), 77, 1, 'u', now())",
+	    // Extreme values in every column the functions read.
+	    "INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, created_at, run_after, priority) "
+	    "VALUES (1, 1, 'u', 'infinity', '-infinity', 2147483647), (1, 2, 'u', '-infinity', 'infinity', "
+	    "-2147483648)",
+	    "INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, tags) VALUES "
+	    "(9223372036854775807, -9223372036854775808, repeat('u', 1048576), '{{fz,a},{b,c}}'), "
+	    "(-9223372036854775808, 9223372036854775807, '', '[5:6]={fz,NULL}')",
+	    "INSERT INTO runstore.executions (workspace_id, workflow_id, tags) SELECT 2, 3, "
+	    "ARRAY(SELECT 'fz' || g FROM generate_series(1, 10000) g)",
+	    "INSERT INTO runstore.executions (workspace_id, tags, payload) VALUES (3, ARRAY[repeat('t', 1048576)], "
+	    "jsonb_build_object('s', repeat('x', 1048576)))",
+	    "INSERT INTO runstore.executions (workspace_id, workflow_id, attempt, max_attempts, run_after) VALUES "
+	    "(4, 4, 0, 1, '-infinity'), (4, 4, 5, 2, '-infinity')",
+	    // Rows whose attempt is about to overflow: a clean 22003 from dequeue is
+	    // acceptable; they are removed again right away so that they do not
+	    // stall the rest of the run.
+	    "BEGIN; INSERT INTO runstore.executions (workspace_id, attempt, max_attempts, run_after, priority) "
+	    "VALUES (5, 2147483647, 2147483647, '-infinity', 2147483647); "
+	    "SELECT count(*) FROM runstore.dequeue('w1', 5, '1 s'); COMMIT",
+	    "UPDATE runstore.executions SET created_at = 'infinity' WHERE id IN (SELECT id FROM runstore.executions "
+	    "ORDER BY id LIMIT 3)",
+	    "UPDATE runstore.executions SET created_at = '-infinity', workflow_id = -1 WHERE id IN (SELECT id FROM "
+	    "runstore.executions ORDER BY id DESC LIMIT 3)",
+	    "UPDATE runstore.executions SET workspace_id = -workspace_id WHERE workspace_id BETWEEN 1 AND 2",
+	    "UPDATE runstore.executions SET user_id = NULL, workflow_id = NULL WHERE workspace_id = 3",
+	    "UPDATE runstore.executions SET lease_expires_at = '-infinity', run_after = '-infinity', updated_at = "
+	    "'-infinity' "
+	    "WHERE status = 'running'",
+	    "UPDATE runstore.executions SET run_after = 'infinity' WHERE status = 'queued' AND priority > 1",
+	    "UPDATE runstore.executions SET id = runstore.uuid_v7() WHERE workspace_id = 4",
+	    "DELETE FROM runstore.executions WHERE workspace_id < 0 OR attempt > 1000",
+	    "BEGIN; DELETE FROM runstore.executions WHERE workspace_id = 1; ROLLBACK",
+	    "TRUNCATE runstore.executions",
+	    "COPY runstore.executions (workspace_id, workflow_id, user_id, tags, created_at, run_after, priority) FROM "
+	    "STDIN",
+	    "COPY (SELECT * FROM runstore.get_executions_by_ids(ARRAY(SELECT e.id FROM runstore.executions e))) TO "
+	    "STDOUT",
+	    "SELECT runstore.rebuild_recent_workflows()",
+	    // Trigger functions where they do not belong.
+	    "CREATE TEMP TABLE IF NOT EXISTS fz_t (id uuid, workspace_id bigint)",
+	    "DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg BEFORE INSERT ON fz_t FOR EACH ROW "
+	    "EXECUTE FUNCTION runstore._maintain_recent_workflows(); INSERT INTO fz_t VALUES (NULL, 1)",
+	    "DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg AFTER INSERT ON fz_t FOR EACH ROW "
+	    "EXECUTE FUNCTION runstore._maintain_recent_workflows(); INSERT INTO fz_t VALUES (NULL, 1)",
+	    "DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg AFTER INSERT ON fz_t FOR EACH STATEMENT "
+	    "EXECUTE FUNCTION runstore._maintain_recent_workflows(); INSERT INTO fz_t VALUES (NULL, 1)",
+	    "DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg AFTER INSERT ON fz_t REFERENCING NEW TABLE "
+	    "AS runstore_new FOR EACH STATEMENT EXECUTE FUNCTION runstore._maintain_recent_workflows(); "
+	    "INSERT INTO fz_t VALUES (NULL, 1), (gen_random_uuid(), NULL)",
+	    "DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg AFTER DELETE ON fz_t REFERENCING OLD TABLE "
+	    "AS runstore_old FOR EACH STATEMENT EXECUTE FUNCTION runstore._maintain_recent_workflows(); "
+	    "INSERT INTO fz_t VALUES (NULL, 1); DELETE FROM fz_t",
+	    "DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg AFTER UPDATE ON fz_t REFERENCING OLD TABLE "
+	    "AS runstore_old NEW TABLE AS runstore_new FOR EACH STATEMENT EXECUTE FUNCTION "
+	    "runstore._maintain_recent_workflows(); INSERT INTO fz_t VALUES (NULL, 1); UPDATE fz_t SET workspace_id = "
+	    "2",
+	    "DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg AFTER TRUNCATE ON fz_t FOR EACH STATEMENT "
+	    "EXECUTE FUNCTION runstore._maintain_recent_workflows(); TRUNCATE fz_t",
+	    "DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg BEFORE INSERT ON fz_t FOR EACH ROW "
+	    "EXECUTE FUNCTION runstore._notify_enqueued(); INSERT INTO fz_t VALUES (NULL, 1)",
+	    "DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg AFTER DELETE ON fz_t FOR EACH STATEMENT "
+	    "EXECUTE FUNCTION runstore._notify_enqueued(); DELETE FROM fz_t",
+	    // A look-alike executions table with the transition-table names runstore expects.
+	    "CREATE TEMP TABLE IF NOT EXISTS fz_lookalike (LIKE runstore.executions)",
+	    "DROP TRIGGER IF EXISTS fz_trg2 ON fz_lookalike; CREATE TRIGGER fz_trg2 AFTER INSERT ON fz_lookalike "
+	    "REFERENCING NEW TABLE AS runstore_new FOR EACH STATEMENT EXECUTE FUNCTION "
+	    "runstore._maintain_recent_workflows(); INSERT INTO fz_lookalike (id, workspace_id, workflow_id, user_id, "
+	    "created_at) VALUES (gen_random_uuid(), 77, 1, 'u', now())",
 	};
 }
 

@@ -45,7 +45,7 @@ struct Pools {
 	std::vector<std::string> uuid_array; // uuid[] expressions
 	std::vector<std::string> int4;
 	std::vector<std::string> int8;
-	std::vector<std::string> text;     // worker names, tags, user ids, errors, modes
+	std::vector<std::string> text; // worker names, tags, user ids, errors, modes
 	std::vector<std::string> interval;
 	std::vector<std::string> jsonb;
 	std::vector<std::string> boolean;

@@ -15,7 +15,8 @@
 // Cases cover the success paths with real work and the error paths (errors
 // cross the C++/PostgreSQL boundary 100,000 times).
 //
-//   memory_calls [--calls N] [--heavy-calls N] [--error-calls N] [--only SUBSTRING] [--max-context-growth B] [--max-rss-growth B]
+//   memory_calls [--calls N] [--heavy-calls N] [--error-calls N] [--only SUBSTRING] [--max-context-growth B]
+//   [--max-rss-growth B]
 // Connection: libpq environment (PGHOST, PGPORT, PGUSER, PGDATABASE); needs
 // superuser (pg_read_file, SET runstore.*), and a database with runstore.
 
@@ -33,17 +34,17 @@
 namespace {
 
 struct Stmt {
-	std::string sql;                // $1 ... bound to params
+	std::string sql;                 // $1 ... bound to params
 	std::vector<std::string> params; // text parameters (fixed for the case)
 };
 
 struct Case {
-	std::string name;      // what is measured
-	std::string functions; // runstore functions each iteration calls
-	std::vector<Stmt> per_call;   // sent for every call
-	std::vector<Stmt> recycle;    // sent (own transaction) after every recycle_every calls
-	std::string setup;            // run once before the warm-up
-	bool expect_error = false;    // the per-call statement is meant to fail
+	std::string name;           // what is measured
+	std::string functions;      // runstore functions each iteration calls
+	std::vector<Stmt> per_call; // sent for every call
+	std::vector<Stmt> recycle;  // sent (own transaction) after every recycle_every calls
+	std::string setup;          // run once before the warm-up
+	bool expect_error = false;  // the per-call statement is meant to fail
 	long recycle_every = 1000;
 	bool heavy = false; // ~1 ms a call (writes firing the summary triggers, whole-table reads): --heavy-calls
 };
@@ -57,7 +58,8 @@ struct Measure {
 
 PGconn *conn = nullptr;
 
-bool Exec(const std::string &sql, std::string *first = nullptr)
+bool
+Exec(const std::string &sql, std::string *first = nullptr)
 {
 	PGresult *r = PQexec(conn, sql.c_str());
 	const ExecStatusType st = PQresultStatus(r);
@@ -70,7 +72,8 @@ bool Exec(const std::string &sql, std::string *first = nullptr)
 	return ok;
 }
 
-long long KbField(const std::string &status, const char *field)
+long long
+KbField(const std::string &status, const char *field)
 {
 	const size_t at = status.find(field);
 	if (at == std::string::npos)
@@ -78,7 +81,8 @@ long long KbField(const std::string &status, const char *field)
 	return std::atoll(status.c_str() + at + std::strlen(field) + 1);
 }
 
-Measure Snapshot()
+Measure
+Snapshot()
 {
 	Measure m;
 	PGresult *r = PQexec(conn, "SELECT sum(total_bytes), sum(used_bytes), pg_read_file('/proc/self/status') "
@@ -106,7 +110,8 @@ struct RunResult {
 // Sends `calls` iterations in pipeline mode, each iteration's statements
 // followed by a Sync (its own transaction), at most `window` iterations in
 // flight.
-RunResult Run(const Case &c, long calls)
+RunResult
+Run(const Case &c, long calls)
 {
 	RunResult rr;
 	// Prepare every statement once (named), outside the pipeline.
@@ -135,8 +140,8 @@ RunResult Run(const Case &c, long calls)
 		std::vector<const char *> values;
 		for (const auto &p : s.params)
 			values.push_back(p.c_str());
-		return PQsendQueryPrepared(conn, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
-		                           nullptr, 0) == 1;
+		return PQsendQueryPrepared(conn, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr,
+		                           0) == 1;
 	};
 	const long window = 64;
 	long sent_syncs = 0, received_syncs = 0;
@@ -173,8 +178,11 @@ RunResult Run(const Case &c, long calls)
 				iteration_failed = true;
 				break;
 			}
-			case PGRES_PIPELINE_ABORTED: iteration_failed = true; break;
-			default: break;
+			case PGRES_PIPELINE_ABORTED:
+				iteration_failed = true;
+				break;
+			default:
+				break;
 			}
 			PQclear(r);
 			if (PQstatus(conn) != CONNECTION_OK) {
@@ -211,7 +219,8 @@ RunResult Run(const Case &c, long calls)
 	return rr;
 }
 
-std::string IdArray(int from, int n)
+std::string
+IdArray(int from, int n)
 {
 	std::string s = "{";
 	for (int i = 0; i < n; ++i) {
@@ -222,7 +231,8 @@ std::string IdArray(int from, int n)
 	return s + "}";
 }
 
-std::string Fmt(long long bytes)
+std::string
+Fmt(long long bytes)
 {
 	char buf[32];
 	std::snprintf(buf, sizeof buf, "%+.1f kB", static_cast<double>(bytes) / 1024.0);
@@ -231,7 +241,8 @@ std::string Fmt(long long bytes)
 
 } // namespace
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	long calls = 100000;
 	long heavy_calls = 100000;
@@ -257,8 +268,10 @@ int main(int argc, char **argv)
 		else if (a == "--max-rss-growth" && i + 1 < argc)
 			max_rss_growth = std::atoll(argv[++i]);
 		else {
-			std::fprintf(stderr, "usage: memory_calls [--calls N] [--heavy-calls N] [--error-calls N] [--warmup N] [--only SUBSTRING] "
-			                     "[--max-context-growth BYTES] [--max-rss-growth BYTES]\n");
+			std::fprintf(
+			    stderr,
+			    "usage: memory_calls [--calls N] [--heavy-calls N] [--error-calls N] [--warmup N] [--only SUBSTRING] "
+			    "[--max-context-growth BYTES] [--max-rss-growth BYTES]\n");
 			return 2;
 		}
 	}
@@ -267,23 +280,24 @@ int main(int argc, char **argv)
 		std::fprintf(stderr, "memory_calls: cannot connect: %s", PQerrorMessage(conn));
 		return 2;
 	}
-	PQsetNoticeProcessor(conn, [](void *, const char *) {}, nullptr);
+	PQsetNoticeProcessor(
+	    conn, [](void *, const char *) {}, nullptr);
 	const int pid = PQbackendPID(conn);
 
 	// Data: workspace 1 has 100 runs ("known" ids 1..100) across 20 workflows
 	// and 5 users; ids 1001..1100 are the delete/cancel/heartbeat pools; 200
 	// queued runs with unlimited attempts feed dequeue.
 	const std::string setup =
-		"SET runstore.retry_backoff_base = 0;"
-		"INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, tags, created_at, run_after) "
-		"SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(g), 12, '0'))::uuid, 1, g % 20 + 1, 'user' || (g % 5), "
-		"ARRAY['read'], now() - g * interval '1 s', 'infinity' FROM generate_series(1, 100) g;"
-		"INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, tags, run_after) "
-		"SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(g), 12, '0'))::uuid, 2, g % 3 + 1, 'user1', "
-		"ARRAY['pool'], 'infinity' FROM generate_series(1001, 1100) g;"
-		"INSERT INTO runstore.executions (workspace_id, workflow_id, max_attempts, tags, run_after) "
-		"SELECT 3, 1, 2147483647, ARRAY['queue'], '-infinity' FROM generate_series(1, 200);"
-		"ANALYZE runstore.executions";
+	    "SET runstore.retry_backoff_base = 0;"
+	    "INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, tags, created_at, run_after) "
+	    "SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(g), 12, '0'))::uuid, 1, g % 20 + 1, 'user' || (g % 5), "
+	    "ARRAY['read'], now() - g * interval '1 s', 'infinity' FROM generate_series(1, 100) g;"
+	    "INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, tags, run_after) "
+	    "SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(g), 12, '0'))::uuid, 2, g % 3 + 1, 'user1', "
+	    "ARRAY['pool'], 'infinity' FROM generate_series(1001, 1100) g;"
+	    "INSERT INTO runstore.executions (workspace_id, workflow_id, max_attempts, tags, run_after) "
+	    "SELECT 3, 1, 2147483647, ARRAY['queue'], '-infinity' FROM generate_series(1, 200);"
+	    "ANALYZE runstore.executions";
 	// verify_recent_workflows reads every run and rebuild_recent_workflows a
 	// whole workspace: they run first, over 10 runs, so that 100,000 calls
 	// of each stay within seconds.
@@ -296,174 +310,177 @@ int main(int argc, char **argv)
 	const std::string pool10 = IdArray(1001, 10);
 	const std::string pool20 = IdArray(1021, 20);
 	const std::string reinsert =
-		"INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, tags, run_after) "
-		"SELECT i, 2, 1, 'user1', ARRAY['pool'], 'infinity' FROM unnest($1::uuid[]) i ON CONFLICT (id) DO NOTHING";
+	    "INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, tags, run_after) "
+	    "SELECT i, 2, 1, 'user1', ARRAY['pool'], 'infinity' FROM unnest($1::uuid[]) i ON CONFLICT (id) DO NOTHING";
 	const std::string requeue = "UPDATE runstore.executions SET status = 'queued', lease_owner = NULL, "
 	                            "lease_expires_at = NULL, finished_at = NULL, run_after = '-infinity' "
 	                            "WHERE workspace_id = 3 AND status <> 'queued'";
 
 	std::vector<Case> cases = {
-		{"verify_recent_workflows (10 runs)", "verify_recent_workflows",
-		 {{"SELECT count(*) FROM runstore.verify_recent_workflows()", {}}}, {}, ""},
-		{"rebuild_recent_workflows (workspace of 10 runs)",
-		 "rebuild_recent_workflows",
-		 {{"SELECT runstore.rebuild_recent_workflows(7)", {}}},
-		 {},
-		 ""},
-		{"uuid_v7", "uuid_v7", {{"SELECT runstore.uuid_v7()", {}}}, {}, setup},
-		{"get_executions_by_ids (100 existing ids)",
-		 "get_executions_by_ids",
-		 {{"SELECT count(*) FROM runstore.get_executions_by_ids($1::uuid[])", {read_ids}}},
-		 {},
-		 ""},
-		{"get_executions_by_ids (100 ids, workspace_id)",
-		 "get_executions_by_ids",
-		 {{"SELECT count(*) FROM runstore.get_executions_by_ids($1::uuid[], 1)", {read_ids}}},
-		 {},
-		 ""},
-		{"get_executions_by_ids (error 22023: 2-D array)",
-		 "get_executions_by_ids",
-		 {{"SELECT count(*) FROM runstore.get_executions_by_ids($1::uuid[])",
-		   {"{{00000000-0000-7000-8000-000000000001},{00000000-0000-7000-8000-000000000002}}"}}},
-		 {},
-		 "",
-		 true},
-		{"get_executions_by_ids (error 54000: 501 ids)",
-		 "get_executions_by_ids",
-		 {{"SELECT count(*) FROM runstore.get_executions_by_ids(array_fill($1::uuid, ARRAY[501]))",
-		   {"00000000-0000-7000-8000-000000000001"}}},
-		 {},
-		 "",
-		 true},
-		{"delete_many (10 ids, reinserted)",
-		 "delete_many",
-		 {{"SELECT count(*) FROM runstore.delete_many($1::uuid[])", {pool10}}, {reinsert, {pool10}}},
-		 {},
-		 ""},
-		{"delete_by_tag (5 rows, reinserted)",
-		 "delete_by_tag",
-		 {{"SELECT count(*) FROM runstore.delete_by_tag('mem', 5)", {}},
-		  {"INSERT INTO runstore.executions (workspace_id, workflow_id, tags, run_after) "
-		   "SELECT 4, 1, ARRAY['mem'], 'infinity' FROM generate_series(1, 5)",
-		   {}}},
-		 {},
-		 "INSERT INTO runstore.executions (workspace_id, workflow_id, tags, run_after) "
-		 "SELECT 4, 1, ARRAY['mem'], 'infinity' FROM generate_series(1, 5)"},
-		{"delete_by_tag (error 22023: max_rows 0)",
-		 "delete_by_tag",
-		 {{"SELECT count(*) FROM runstore.delete_by_tag('mem', 0)", {}}},
-		 {},
-		 "",
-		 true},
-		{"recent_workflows (workspace, 10)",
-		 "recent_workflows",
-		 {{"SELECT count(*) FROM runstore.recent_workflows(1, 10)", {}}},
-		 {},
-		 ""},
-		{"recent_workflows (user, 4)",
-		 "recent_workflows",
-		 {{"SELECT count(*) FROM runstore.recent_workflows(1, 4, 'user3')", {}}},
-		 {},
-		 ""},
-		{"recent_workflows (error 22023: max_results 1001)",
-		 "recent_workflows",
-		 {{"SELECT count(*) FROM runstore.recent_workflows(1, 1001)", {}}},
-		 {},
-		 "",
-		 true},
-		{"dequeue + complete (one claim each)",
-		 "dequeue, complete",
-		 {{"SELECT runstore.complete(d.id, 'mem-worker', '{\"ok\": true}', d.attempt) "
-		   "FROM runstore.dequeue('mem-worker', 1, '1 min') d",
-		   {}}},
-		 {{requeue, {}}},
-		 "",
-		 false,
-		 100},
-		{"dequeue + fail (retryable, backoff 0)",
-		 "dequeue, fail",
-		 {{"SELECT runstore.fail(d.id, 'mem-worker', 'boom', true, d.attempt) "
-		   "FROM runstore.dequeue('mem-worker', 1, '1 min') d",
-		   {}}},
-		 {{requeue, {}}},
-		 "",
-		 false,
-		 100},
-		{"dequeue (error 22023: empty worker)",
-		 "dequeue",
-		 {{"SELECT count(*) FROM runstore.dequeue('', 1)", {}}},
-		 {},
-		 "",
-		 true},
-		{"heartbeat (20 held leases)",
-		 "heartbeat",
-		 {{"SELECT count(*) FROM runstore.heartbeat('mem-hb', $1::uuid[], '5 min')", {pool20}}},
-		 {},
-		 "UPDATE runstore.executions SET status = 'running', lease_owner = 'mem-hb', attempt = 1, "
-		 "lease_expires_at = now() + interval '5 min', run_after = now() + interval '5 min' "
-		 "WHERE id = ANY('" +
-			 pool20 + "'::uuid[])"},
-		{"heartbeat (error 22023: attempts not aligned)",
-		 "heartbeat",
-		 {{"SELECT count(*) FROM runstore.heartbeat('mem-hb', $1::uuid[], '5 min', '{1}')", {pool20}}},
-		 {},
-		 "",
-		 true},
-		{"complete (not held: false)",
-		 "complete",
-		 {{"SELECT runstore.complete('00000000-0000-7000-8000-000000000001', 'nobody', '{}')", {}}},
-		 {},
-		 ""},
-		{"fail (error 22004: NULL error)",
-		 "fail",
-		 {{"SELECT runstore.fail('00000000-0000-7000-8000-000000000001', 'nobody', NULL)", {}}},
-		 {},
-		 "",
-		 true},
-		{"cancel (10 ids, re-queued)",
-		 "cancel",
-		 {{"SELECT count(*) FROM runstore.cancel($1::uuid[])", {pool10}},
-		  {"UPDATE runstore.executions SET status = 'queued' WHERE id = ANY($1::uuid[])", {pool10}}},
-		 {},
-		 ""},
-		{"_retry_delay", "_retry_delay", {{"SELECT runstore._retry_delay(5)", {}}}, {}, ""},
-		{"_statement_text", "_statement_text", {{"SELECT runstore._statement_text('select_by_ids')", {}}}, {}, ""},
-		{"_boundary_selftest (C++ exception -> 22023)",
-		 "_boundary_selftest",
-		 {{"SELECT runstore._boundary_selftest('cpp_exception')", {}}},
-		 {},
-		 "",
-		 true},
-		{"_boundary_selftest (PG error beneath C++ -> 22P02)",
-		 "_boundary_selftest",
-		 {{"SELECT runstore._boundary_selftest('pg_error_beneath_cpp')", {}}},
-		 {},
-		 "",
-		 true},
-		{"_maintain_recent_workflows + _notify_enqueued (INSERT of 1 run)",
-		 "_maintain_recent_workflows, _notify_enqueued",
-		 {{"INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, run_after) "
-		   "VALUES (5, 1, 'u', 'infinity')",
-		   {}}},
-		 {{"DELETE FROM runstore.executions WHERE workspace_id = 5", {}}},
-		 ""},
-		{"_maintain_recent_workflows (DELETE of 1 run)",
-		 "_maintain_recent_workflows",
-		 {{"DELETE FROM runstore.executions WHERE id = (SELECT id FROM runstore.executions "
-		   "WHERE workspace_id = 6 ORDER BY id LIMIT 1)",
-		   {}},
-		  {"INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, run_after) "
-		   "VALUES (6, 1, 'u', 'infinity')",
-		   {}}},
-		 {},
-		 "INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, run_after) "
-		 "VALUES (6, 1, 'u', 'infinity')"},
+	    {"verify_recent_workflows (10 runs)",
+	     "verify_recent_workflows",
+	     {{"SELECT count(*) FROM runstore.verify_recent_workflows()", {}}},
+	     {},
+	     ""},
+	    {"rebuild_recent_workflows (workspace of 10 runs)",
+	     "rebuild_recent_workflows",
+	     {{"SELECT runstore.rebuild_recent_workflows(7)", {}}},
+	     {},
+	     ""},
+	    {"uuid_v7", "uuid_v7", {{"SELECT runstore.uuid_v7()", {}}}, {}, setup},
+	    {"get_executions_by_ids (100 existing ids)",
+	     "get_executions_by_ids",
+	     {{"SELECT count(*) FROM runstore.get_executions_by_ids($1::uuid[])", {read_ids}}},
+	     {},
+	     ""},
+	    {"get_executions_by_ids (100 ids, workspace_id)",
+	     "get_executions_by_ids",
+	     {{"SELECT count(*) FROM runstore.get_executions_by_ids($1::uuid[], 1)", {read_ids}}},
+	     {},
+	     ""},
+	    {"get_executions_by_ids (error 22023: 2-D array)",
+	     "get_executions_by_ids",
+	     {{"SELECT count(*) FROM runstore.get_executions_by_ids($1::uuid[])",
+	       {"{{00000000-0000-7000-8000-000000000001},{00000000-0000-7000-8000-000000000002}}"}}},
+	     {},
+	     "",
+	     true},
+	    {"get_executions_by_ids (error 54000: 501 ids)",
+	     "get_executions_by_ids",
+	     {{"SELECT count(*) FROM runstore.get_executions_by_ids(array_fill($1::uuid, ARRAY[501]))",
+	       {"00000000-0000-7000-8000-000000000001"}}},
+	     {},
+	     "",
+	     true},
+	    {"delete_many (10 ids, reinserted)",
+	     "delete_many",
+	     {{"SELECT count(*) FROM runstore.delete_many($1::uuid[])", {pool10}}, {reinsert, {pool10}}},
+	     {},
+	     ""},
+	    {"delete_by_tag (5 rows, reinserted)",
+	     "delete_by_tag",
+	     {{"SELECT count(*) FROM runstore.delete_by_tag('mem', 5)", {}},
+	      {"INSERT INTO runstore.executions (workspace_id, workflow_id, tags, run_after) "
+	       "SELECT 4, 1, ARRAY['mem'], 'infinity' FROM generate_series(1, 5)",
+	       {}}},
+	     {},
+	     "INSERT INTO runstore.executions (workspace_id, workflow_id, tags, run_after) "
+	     "SELECT 4, 1, ARRAY['mem'], 'infinity' FROM generate_series(1, 5)"},
+	    {"delete_by_tag (error 22023: max_rows 0)",
+	     "delete_by_tag",
+	     {{"SELECT count(*) FROM runstore.delete_by_tag('mem', 0)", {}}},
+	     {},
+	     "",
+	     true},
+	    {"recent_workflows (workspace, 10)",
+	     "recent_workflows",
+	     {{"SELECT count(*) FROM runstore.recent_workflows(1, 10)", {}}},
+	     {},
+	     ""},
+	    {"recent_workflows (user, 4)",
+	     "recent_workflows",
+	     {{"SELECT count(*) FROM runstore.recent_workflows(1, 4, 'user3')", {}}},
+	     {},
+	     ""},
+	    {"recent_workflows (error 22023: max_results 1001)",
+	     "recent_workflows",
+	     {{"SELECT count(*) FROM runstore.recent_workflows(1, 1001)", {}}},
+	     {},
+	     "",
+	     true},
+	    {"dequeue + complete (one claim each)",
+	     "dequeue, complete",
+	     {{"SELECT runstore.complete(d.id, 'mem-worker', '{\"ok\": true}', d.attempt) "
+	       "FROM runstore.dequeue('mem-worker', 1, '1 min') d",
+	       {}}},
+	     {{requeue, {}}},
+	     "",
+	     false,
+	     100},
+	    {"dequeue + fail (retryable, backoff 0)",
+	     "dequeue, fail",
+	     {{"SELECT runstore.fail(d.id, 'mem-worker', 'boom', true, d.attempt) "
+	       "FROM runstore.dequeue('mem-worker', 1, '1 min') d",
+	       {}}},
+	     {{requeue, {}}},
+	     "",
+	     false,
+	     100},
+	    {"dequeue (error 22023: empty worker)",
+	     "dequeue",
+	     {{"SELECT count(*) FROM runstore.dequeue('', 1)", {}}},
+	     {},
+	     "",
+	     true},
+	    {"heartbeat (20 held leases)",
+	     "heartbeat",
+	     {{"SELECT count(*) FROM runstore.heartbeat('mem-hb', $1::uuid[], '5 min')", {pool20}}},
+	     {},
+	     "UPDATE runstore.executions SET status = 'running', lease_owner = 'mem-hb', attempt = 1, "
+	     "lease_expires_at = now() + interval '5 min', run_after = now() + interval '5 min' "
+	     "WHERE id = ANY('" +
+	         pool20 + "'::uuid[])"},
+	    {"heartbeat (error 22023: attempts not aligned)",
+	     "heartbeat",
+	     {{"SELECT count(*) FROM runstore.heartbeat('mem-hb', $1::uuid[], '5 min', '{1}')", {pool20}}},
+	     {},
+	     "",
+	     true},
+	    {"complete (not held: false)",
+	     "complete",
+	     {{"SELECT runstore.complete('00000000-0000-7000-8000-000000000001', 'nobody', '{}')", {}}},
+	     {},
+	     ""},
+	    {"fail (error 22004: NULL error)",
+	     "fail",
+	     {{"SELECT runstore.fail('00000000-0000-7000-8000-000000000001', 'nobody', NULL)", {}}},
+	     {},
+	     "",
+	     true},
+	    {"cancel (10 ids, re-queued)",
+	     "cancel",
+	     {{"SELECT count(*) FROM runstore.cancel($1::uuid[])", {pool10}},
+	      {"UPDATE runstore.executions SET status = 'queued' WHERE id = ANY($1::uuid[])", {pool10}}},
+	     {},
+	     ""},
+	    {"_retry_delay", "_retry_delay", {{"SELECT runstore._retry_delay(5)", {}}}, {}, ""},
+	    {"_statement_text", "_statement_text", {{"SELECT runstore._statement_text('select_by_ids')", {}}}, {}, ""},
+	    {"_boundary_selftest (C++ exception -> 22023)",
+	     "_boundary_selftest",
+	     {{"SELECT runstore._boundary_selftest('cpp_exception')", {}}},
+	     {},
+	     "",
+	     true},
+	    {"_boundary_selftest (PG error beneath C++ -> 22P02)",
+	     "_boundary_selftest",
+	     {{"SELECT runstore._boundary_selftest('pg_error_beneath_cpp')", {}}},
+	     {},
+	     "",
+	     true},
+	    {"_maintain_recent_workflows + _notify_enqueued (INSERT of 1 run)",
+	     "_maintain_recent_workflows, _notify_enqueued",
+	     {{"INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, run_after) "
+	       "VALUES (5, 1, 'u', 'infinity')",
+	       {}}},
+	     {{"DELETE FROM runstore.executions WHERE workspace_id = 5", {}}},
+	     ""},
+	    {"_maintain_recent_workflows (DELETE of 1 run)",
+	     "_maintain_recent_workflows",
+	     {{"DELETE FROM runstore.executions WHERE id = (SELECT id FROM runstore.executions "
+	       "WHERE workspace_id = 6 ORDER BY id LIMIT 1)",
+	       {}},
+	      {"INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, run_after) "
+	       "VALUES (6, 1, 'u', 'infinity')",
+	       {}}},
+	     {},
+	     "INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, run_after) "
+	     "VALUES (6, 1, 'u', 'infinity')"},
 	};
 
 	for (auto &c : cases)
-		for (const char *h : {"verify_recent_workflows", "rebuild_recent_workflows", "get_executions_by_ids (100",
-		                      "delete_many (", "delete_by_tag (5", "dequeue + ", "heartbeat (20", "cancel (",
-		                      "_maintain_recent_workflows"})
+		for (const char *h :
+		     {"verify_recent_workflows", "rebuild_recent_workflows", "get_executions_by_ids (100", "delete_many (",
+		      "delete_by_tag (5", "dequeue + ", "heartbeat (20", "cancel (", "_maintain_recent_workflows"})
 			if (c.name.rfind(h, 0) == 0)
 				c.heavy = true;
 	std::printf("backend pid %d; %ld calls per case (%ld for the ~1 ms ones, %ld for the error paths) after %ld "
@@ -517,9 +534,9 @@ int main(int argc, char **argv)
 		if (made != n)
 			why.push_back("made " + std::to_string(made) + " calls, not " + std::to_string(n));
 		std::printf("%-62s %8ld %9s %12lld %12lld %10s %8lld kB %8lld kB %9s %7.1f%s\n", c.name.c_str(), made,
-		            errors ? (std::to_string(errors) + " " + codes.substr(0, 5)).c_str() : "0",
-		            before.context_total, after.context_total, Fmt(ctx_growth).c_str(), before.rss_anon_kb,
-		            after.rss_anon_kb, Fmt(rss_growth).c_str(), secs, why.empty() ? "" : "  FAIL");
+		            errors ? (std::to_string(errors) + " " + codes.substr(0, 5)).c_str() : "0", before.context_total,
+		            after.context_total, Fmt(ctx_growth).c_str(), before.rss_anon_kb, after.rss_anon_kb,
+		            Fmt(rss_growth).c_str(), secs, why.empty() ? "" : "  FAIL");
 		for (const auto &w2 : why)
 			std::printf("    FAIL: %s\n", w2.c_str());
 		if (!why.empty())
