@@ -43,7 +43,7 @@ cmake -S tests -B build/tests >/dev/null || failed=1
 # same cluster, exits non-zero on any violation and ends with a summary line.
 # The memory test runs shorter here (20,000 calls per cheap case, 2,000 per
 # ~1 ms case) to keep the suite well under 15 minutes; tests/memory/run.sh
-# alone makes 100,000 of the cheap ones, and README gives the full soak.
+# alone makes 100,000 of the cheap ones, and docs/testing.md gives the full soak.
 for suite in dump upgrade fuzz memory; do
   echo "== $suite (tests/$suite/run.sh)"
   RUNSTORE_MEMORY_CALLS=${RUNSTORE_MEMORY_CALLS:-20000} \
