@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # held_horizon_upsert.sh: a design diagnostic for the recent-workflow slots
-# under a held xmin horizon (issue 3 x issue 4), not a benchmark of shipped
+# under a held xmin horizon (the summaries under queue churn), not a benchmark of shipped
 # code.  One idle-in-transaction session holds the horizon throughout; two
 # contenders rewrite the same 50 summary rows, one statement at a time, each
 # on its own table with the slot table's indexes:

@@ -1,4 +1,4 @@
--- recent_load.sql: the skewed shape of production run history (issue 3),
+-- recent_load.sql: the skewed shape of production run history,
 -- scaled to this machine: 3.23M runs.
 --   workspace 1: 1,000,000 runs of 1 workflow        (prod: 1,780,569 / 1)
 --   workspace 2:   130,000 runs of ~129,000 workflows (prod:   232,791 / 231,343)

@@ -41,8 +41,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 # Repetition 0 is a warm-up, shorter and not counted: without it the first
 # contender of repetition 1, always runstore (the rotation starts there),
-# met cold caches and a new pgbench; in one run of 2026-12-02 its spread
-# and hot figures there were ~30% and ~15% below its later ones.
+# met cold caches and a new pgbench, and its spread and hot figures there
+# came out ~30% and ~15% below its later ones.
 echo "== bulk: INSERT ... SELECT of 500,000 runs (ms; $reps repetitions after a 50,000-run warm-up)"
 for rep in $(seq 0 "$reps"); do
   rows=500000; [ "$rep" = 0 ] && rows=50000

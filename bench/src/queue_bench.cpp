@@ -367,7 +367,7 @@ struct ChurnResult {
   std::vector<long> sizes;  // bytes, at start and after each minute
   long dead_tuples;
   // jobs/s in each 30 s of the run, to see where a run stalls or steps
-  // down (README "Every contender from the same start").
+  // down (bench/README.md, "How the figures are made").
   std::vector<double> rates;
 };
 

@@ -93,9 +93,10 @@ REVOKE ALL ON FUNCTION runstore._statement_text(text) FROM PUBLIC;
 -- concurrent inserters into one hot group write different rows instead of
 -- queueing on one row lock until each other's commit.  The group's value is
 -- its greatest row; the views below show exactly one row per group.  The
--- value is part of the key and a write moves a slot to a new key (insert the
--- new row, delete the old) instead of updating it in place: under a held
--- xmin horizon a fixed key's uniqueness check visits every earlier version.
+-- value is part of the key, so a write moves a slot's row to a new key (an
+-- update of the row that changes its key) instead of rewriting a fixed key:
+-- under a held xmin horizon a fixed key's uniqueness check visits every
+-- earlier version.
 CREATE TABLE runstore.workspace_recent_workflow_slot (
   workspace_id      bigint NOT NULL,
   workflow_id       bigint NOT NULL,
@@ -269,7 +270,7 @@ COMMENT ON FUNCTION runstore.rebuild_recent_workflows(bigint) IS
   'Rebuilds the recent-workflows summary from executions; returns the number of workspace groups written';
 
 -- Queue lifecycle ----------------------------------------------------------
--- The functions below are the only path for state changes (README "Queue").
+-- The functions below are the only path for state changes (README "Queue lifecycle").
 -- A queued execution is claimable from run_after on, a running one from the
 -- end of its lease on; the lease end is kept in run_after too, so both are
 -- one range of this partial index, read in claim order by dequeue.  Finished
@@ -278,7 +279,7 @@ CREATE INDEX executions_claimable_idx ON runstore.executions (priority DESC, run
   WHERE status IN ('queued', 'running');
 
 -- The priority classes executions have had: dequeue reads each class from
--- where this backend last found its head (README "Claim frontier"), so it
+-- where this backend last found its head (docs/architecture.md "Claim frontier"), so it
 -- must know every class without scanning executions.  Kept by the trigger
 -- below; a class is never removed (a stale one costs one index probe).
 -- No unique key on purpose: two transactions adding the same new class
@@ -294,7 +295,7 @@ GRANT SELECT ON runstore.queue_priorities TO PUBLIC;
 
 -- Bumped (outside MVCC, so every backend sees it at once) when a row is
 -- made claimable with a run_after already in the past: dequeue then reads
--- from the head once the writer's transaction has ended (README "Claim
+-- from the head once the writer's transaction has ended (docs/architecture.md "Claim
 -- frontier").  Its value means nothing else.
 CREATE SEQUENCE runstore.claim_epoch;
 GRANT SELECT ON SEQUENCE runstore.claim_epoch TO PUBLIC;

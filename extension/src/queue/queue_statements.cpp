@@ -1,6 +1,6 @@
 /*
  * queue_statements.cpp: the SQL of the queue lifecycle functions (dequeue,
- * heartbeat, complete, fail, cancel); see statements.hpp and README "Queue".
+ * heartbeat, complete, fail, cancel); see statements.hpp and README "Queue lifecycle".
  *
  * One statement per call, nothing kept between calls: each is safe behind a
  * transaction-pooling connection pooler.  Every table, function and operator

@@ -1,6 +1,6 @@
 /*
  * recent_workflow_statements.cpp: the SQL the recent-workflows triggers and
- * recent_workflows() run (see statements.hpp and README "Recent workflows").
+ * recent_workflows() run (see statements.hpp and docs/architecture.md "Recent workflows").
  *
  * The trigger statements read the transition tables runstore_new and
  * runstore_old (registered with SPI_register_trigger_data).  Every table,

@@ -1,6 +1,6 @@
 /*
  * claim_frontier.hpp: where dequeue starts reading each priority class
- * (PostgreSQL zone).  README "Claim frontier" tells the whole story.
+ * (PostgreSQL zone).  docs/architecture.md "Claim frontier" tells the whole story.
  *
  * Why.  dequeue reads executions_claimable_idx from the head of each
  * priority class.  A claimed execution leaves a dead entry there; while a

@@ -4,8 +4,8 @@
  *
  * Why: through SPI a single-row INSERT's upkeep was one statement of about 38
  * plan nodes whose executor start-up and shutdown cost more than the two
- * slot writes themselves (session 8: ~0.41 ms of upkeep per insert, 18% of
- * the backend's time in executor start-up), and a bulk INSERT's sorted every
+ * slot writes themselves (~0.41 ms of upkeep per insert, 18% of the
+ * backend's time in executor start-up), and a bulk INSERT's sorted every
  * row twice (DISTINCT ON per scope) to find each group's newest run.  Here a
  * single row is written as it is, and many rows are reduced to each group's
  * newest run in one pass over the transition table with a hash table per

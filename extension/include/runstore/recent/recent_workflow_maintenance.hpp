@@ -4,7 +4,7 @@
  * (PostgreSQL zone).  Call inside an SPI connection on which the trigger's
  * transition tables are registered.
  *
- * The design (README "Recent workflows"): each group has up to 16 slot rows;
+ * The design (docs/architecture.md "Recent workflows"): each group has up to 16 slot rows;
  * a group's value is its greatest slot, and every slot names an existing run
  * of its group.
  *   - Adding runs writes the newest added run per group into this backend's
