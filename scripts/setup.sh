@@ -16,10 +16,11 @@ cd "$(dirname "$0")/.."
 #   g++, make, cmake                     builds
 #   libgtest-dev                         the client's test framework
 #   nlohmann-json3-dev                   JSON in and out of the CLI (header-only; not in the library)
+#   libcli11-dev                         the CLI's option parsing and --help (header-only; not in the library)
 #   sqlsmith                             random-SQL fuzzing of the server with runstore installed (tests/fuzz)
 #   clang-format                         the one formatting of the C++ sources (make format-check)
 packages=(postgresql-15 postgresql-client-15 postgresql-server-dev-15 clang-14 llvm-14
-          libpq-dev pkg-config g++ make cmake libgtest-dev nlohmann-json3-dev sqlsmith clang-format)
+          libpq-dev pkg-config g++ make cmake libgtest-dev nlohmann-json3-dev libcli11-dev sqlsmith clang-format)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

@@ -5,32 +5,28 @@
 #include <iostream>
 #include <stdexcept>
 #include <unordered_set>
+#include <utility>
 
 #include "text_util.hpp"
 
 namespace runstore::cli {
 
-std::optional<ParsedArgs> parse_command(Invocation& inv, std::vector<OptionSpec> specs,
-                                        const std::string& command, const char* help) {
-  specs.push_back({"help", 'h', false, false});
-  specs.push_back({"dsn", 'd', true, false});
-  ParsedArgs parsed = parse_args(inv.args, specs, command);
-  // After "--" come plain words (getopt's rule), except for the worker,
-  // whose COMMAND is everything after it.
-  if (command != "worker" && parsed.saw_double_dash) {
-    parsed.positional.insert(parsed.positional.end(), parsed.after_double_dash.begin(),
-                             parsed.after_double_dash.end());
-    parsed.after_double_dash.clear();
+bool parse_command(Invocation& inv, CommandLine& line) {
+  // Bound for this one parse only: a CommandLine is parsed once.
+  std::optional<std::string> dsn;
+  bool help = false;
+  line.value("-d,--dsn", dsn, "CONNINFO", "connection string (default: $RUNSTORE_DSN, else PG*)");
+  line.flag("-h,--help", help, "this help");
+  line.parse(inv.args);
+  if (help) {
+    std::cout << line.help();
+    return false;
   }
-  if (parsed.has("help")) {
-    std::cout << help;
-    return std::nullopt;
-  }
-  if (auto dsn = parsed.value("dsn")) {
+  if (dsn) {
     if (inv.global.dsn) throw UsageError("option --dsn given more than once");
-    inv.global.dsn = *dsn;
+    inv.global.dsn = std::move(dsn);
   }
-  return parsed;
+  return true;
 }
 
 std::string resolve_conninfo(const GlobalOptions& global) {
@@ -69,10 +65,9 @@ std::vector<Uuid> parse_ids(const std::vector<std::string>& words) {
   return ids;
 }
 
-std::optional<std::int64_t> workspace_option(const ParsedArgs& args) {
-  auto v = args.value("workspace");
-  if (!v) return std::nullopt;
-  return parse_int64(*v, "--workspace");
+std::optional<std::int64_t> workspace_option(const std::optional<std::string>& value) {
+  if (!value) return std::nullopt;
+  return parse_int64(*value, "--workspace");
 }
 
 }  // namespace runstore::cli

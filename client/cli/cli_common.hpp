@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "args.hpp"
+#include "command_line.hpp"
 #include "runstore/client.hpp"
 #include "runstore/uuid.hpp"
 
@@ -29,11 +30,11 @@ struct Invocation {
   GlobalOptions global;
 };
 
-// Parses a command's arguments; --help/-h and --dsn/-d are added to `specs`
-// so they work after the command name too.  Returns nullopt after printing
-// `help` to stdout (the command then exits 0).
-std::optional<ParsedArgs> parse_command(Invocation& inv, std::vector<OptionSpec> specs,
-                                        const std::string& command, const char* help);
+// Parses a command's arguments with `line`, which holds the command's own
+// options; --dsn/-d and --help/-h are added (last in its help) so they work
+// after the command name too.  Returns false after printing the help to
+// stdout (the command then exits 0).
+bool parse_command(Invocation& inv, CommandLine& line);
 
 // --dsn, else RUNSTORE_DSN, else "" (libpq reads the PG* environment).
 std::string resolve_conninfo(const GlobalOptions& global);
@@ -48,7 +49,7 @@ std::vector<std::string> id_words(const std::vector<std::string>& positional);
 std::vector<Uuid> parse_ids(const std::vector<std::string>& words);
 
 // --workspace as a bigint, when given.
-std::optional<std::int64_t> workspace_option(const ParsedArgs& args);
+std::optional<std::int64_t> workspace_option(const std::optional<std::string>& value);
 
 // The ids the server has at most per array call (runstore.max_batch_size
 // defaults to 500); longer id lists are sent in chunks of this size.

@@ -12,7 +12,7 @@ namespace runstore::cli {
 
 namespace {
 
-const char* const kHelp =
+constexpr HelpText kHelp = {
     R"(usage: runstore purge --tag T [--workspace W] [--batch N]
 
 Deletes every execution carrying tag T (exact match), oldest first, in
@@ -20,20 +20,13 @@ batches: each batch is its own statement and transaction, so no lock is held
 for long and an interruption leaves every finished batch deleted.  While
 stderr is a terminal a progress line shows the running count; at the end it
 prints 'deleted N executions tagged T' on stdout.
-
-Options:
-  -t, --tag T         the tag (required)
-  -w, --workspace W   only executions of workspace W
-  -b, --batch N       executions per batch, 1 to 1000000 (default 1000)
-  -d, --dsn CONNINFO  connection string (default: $RUNSTORE_DSN, else PG*)
-  -h, --help          this help
-
-Ctrl-C (SIGINT) or SIGTERM stops after the batch in flight and prints
+)",
+    R"(Ctrl-C (SIGINT) or SIGTERM stops after the batch in flight and prints
 'interrupted: deleted N executions tagged T'.
 
 Exit status: 0 done; 1 a server error (the batches before it stay deleted);
 2 a usage error; 130 interrupted.
-)";
+)"};
 
 volatile std::sig_atomic_t g_interrupted = 0;
 
@@ -51,18 +44,17 @@ void install_interrupt_handlers() {
 }  // namespace
 
 int run_purge(Invocation& inv) {
-  auto args = parse_command(
-      inv, {{"tag", 't', true, false}, {"workspace", 'w', true, false}, {"batch", 'b', true, false}},
-      "purge", kHelp);
-  if (!args) return kExitOk;
-  if (!args->positional.empty())
-    throw UsageError("unexpected argument " + quote_word(args->positional.front()) +
-                     " (see 'runstore purge --help')");
-  const auto tag = args->value("tag");
+  CommandLine line("purge", kHelp);
+  std::optional<std::string> tag, workspace_text, batch_text;
+  line.value("-t,--tag", tag, "T", "the tag (required)");
+  line.value("-w,--workspace", workspace_text, "W", "only executions of workspace W");
+  line.value("-b,--batch", batch_text, "N", "executions per batch, 1 to 1000000 (default 1000)");
+  if (!parse_command(inv, line)) return kExitOk;
+  if (!line.words().empty())
+    throw UsageError("unexpected argument " + quote_word(line.words().front()) + " (see 'runstore purge --help')");
   if (!tag) throw UsageError("--tag is required (see 'runstore purge --help')");
-  const auto workspace = workspace_option(*args);
-  const std::int32_t batch =
-      args->has("batch") ? parse_int32(*args->value("batch"), "--batch", 1, 1000000) : 1000;
+  const auto workspace = workspace_option(workspace_text);
+  const std::int32_t batch = batch_text ? parse_int32(*batch_text, "--batch", 1, 1000000) : 1000;
 
   Client client = connect(inv.global);
   install_interrupt_handlers();

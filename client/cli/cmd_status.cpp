@@ -14,27 +14,19 @@ namespace runstore::cli {
 
 namespace {
 
-const char* const kHelp =
+constexpr HelpText kHelp = {
     R"(usage: runstore status [--workspace W] [--json] ID...
        runstore status [--workspace W] [--json] -     (ids from stdin)
 
 Shows executions by id, in the order given (duplicates once).
-
-Options:
-  -w, --workspace W   only executions of workspace W; ids of other workspaces
-                      count as not found
-      --json          print a JSON array of full execution objects (every
-                      column; payload and result as JSON; times in UTC)
-  -d, --dsn CONNINFO  connection string (default: $RUNSTORE_DSN, else PG*)
-  -h, --help          this help
-
-The table shows: id, workspace, workflow, status, attempt/max, updated_at (UTC,
+)",
+    R"(The table shows: id, workspace, workflow, status, attempt/max, updated_at (UTC,
 ISO-8601), error (cut to 60 characters).  Ids that do not exist are listed on
 stderr as 'not found: ID'.
 
 Exit status: 0 all found; 1 some id not found, or a server error; 2 a usage
 error (such as an argument that is not a UUID: nothing is queried then).
-)";
+)"};
 
 constexpr std::size_t kErrorWidth = 60;
 
@@ -42,10 +34,8 @@ void print_table(const std::vector<Execution>& rows) {
   Table table({"id", "workspace", "workflow", "status", "attempt/max", "updated_at", "error"});
   for (const auto& e : rows) {
     table.add_row({e.id.to_string(), std::to_string(e.workspace_id),
-                   e.workflow_id ? std::to_string(*e.workflow_id) : "-",
-                   std::string(to_string(e.status)),
-                   std::to_string(e.attempt) + "/" + std::to_string(e.max_attempts),
-                   format_utc(e.updated_at, false),
+                   e.workflow_id ? std::to_string(*e.workflow_id) : "-", std::string(to_string(e.status)),
+                   std::to_string(e.attempt) + "/" + std::to_string(e.max_attempts), format_utc(e.updated_at, false),
                    e.error ? truncate_chars(one_line(*e.error), kErrorWidth) : ""});
   }
   table.print(std::cout);
@@ -54,11 +44,18 @@ void print_table(const std::vector<Execution>& rows) {
 }  // namespace
 
 int run_status(Invocation& inv) {
-  auto args = parse_command(inv, {{"workspace", 'w', true, false}, {"json", 0, false, false}},
-                            "status", kHelp);
-  if (!args) return kExitOk;
-  const auto workspace = workspace_option(*args);
-  const auto ids = parse_ids(id_words(args->positional));
+  CommandLine line("status", kHelp);
+  std::optional<std::string> workspace_text;
+  bool json = false;
+  line.value("-w,--workspace", workspace_text, "W",
+             "only executions of workspace W; ids of other workspaces\n"
+             "count as not found");
+  line.flag("--json", json,
+            "print a JSON array of full execution objects (every\n"
+            "column; payload and result as JSON; times in UTC)");
+  if (!parse_command(inv, line)) return kExitOk;
+  const auto workspace = workspace_option(workspace_text);
+  const auto ids = parse_ids(id_words(line.words()));
   if (ids.empty()) throw UsageError("no execution ids given (see 'runstore status --help')");
 
   Client client = connect(inv.global);
@@ -67,11 +64,10 @@ int run_status(Invocation& inv) {
     const std::vector<Uuid> chunk(ids.begin() + static_cast<std::ptrdiff_t>(i),
                                   ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + kIdChunk)));
     auto part = client.get_executions_by_ids(chunk, workspace);
-    rows.insert(rows.end(), std::make_move_iterator(part.begin()),
-                std::make_move_iterator(part.end()));
+    rows.insert(rows.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
   }
 
-  if (args->has("json")) {
+  if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& e : rows) out.push_back(execution_to_json(e));
     std::cout << dump_json(out, 2) << '\n';

@@ -18,7 +18,7 @@ namespace runstore::cli {
 
 namespace {
 
-const char* const kHelp =
+constexpr HelpText kHelp = {
     R"(usage: runstore worker [OPTIONS] -- COMMAND [ARGS...]
 
 Claims executions and runs COMMAND once for each (directly, no shell; looked
@@ -39,27 +39,11 @@ Stopping.  SIGTERM or SIGINT: no new claims; each running COMMAND gets SIGTERM
 (its group does) and --grace seconds to finish (exit 0 then still succeeds),
 then SIGKILL.  The same happens to a COMMAND whose lease was lost (cancelled,
 or expired and claimed again): its outcome is then not written.
-
-Options:
-  -n, --name NAME       lease owner name (default: HOST:PID); unique per worker
-  -s, --slots N         commands running at once (default 1)
-  -b, --batch N         executions claimed per dequeue call (default: --slots)
-  -l, --lease SECONDS   lease per claim, renewed by heartbeats (default 30)
-  -p, --poll SECONDS    look for due work this often without a notification
-                        (default 1)
-  -g, --grace SECONDS   from SIGTERM to SIGKILL for a stopping COMMAND
-                        (default 10)
-  -q, --quiet           no line per finished execution (errors still logged)
-      --function-schema SCHEMA
-                        schema of dequeue/heartbeat/complete/fail (default
-                        runstore; runstore_worker for the worker role of
-                        docs/roles.sql, which may not touch the table)
-  -d, --dsn CONNINFO    connection string (default: $RUNSTORE_DSN, else PG*)
-  -h, --help            this help
-
-Log lines go to stderr.  Exit status: 0 after a graceful stop; 1 the database
+)",
+    R"(Log lines go to stderr.  Exit status: 0 after a graceful stop; 1 the database
 cannot be reached at start; 2 a usage error (including a COMMAND not found).
-)";
+)",
+    24};
 
 std::mutex g_log_mutex;
 
@@ -97,8 +81,7 @@ std::string failure_text(const SubprocessResult& r) {
   std::size_t start = 0;
   while (start < tail.size() && (static_cast<unsigned char>(tail[start]) & 0xC0) == 0x80) ++start;
   tail = sanitize_utf8(tail.substr(start));
-  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r' || tail.back() == ' '))
-    tail.pop_back();
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r' || tail.back() == ' ')) tail.pop_back();
   std::string text = describe_exit(r);
   if (!tail.empty()) text += ": " + tail;
   return text;
@@ -114,8 +97,7 @@ struct WorkerConfig {
 HandlerResult run_one(const WorkerConfig& cfg, const Execution& e, JobContext& ctx) {
   SubprocessSpec spec;
   spec.argv = cfg.command;
-  spec.extra_env = {"RUNSTORE_EXECUTION_ID=" + e.id.to_string(),
-                    "RUNSTORE_ATTEMPT=" + std::to_string(e.attempt),
+  spec.extra_env = {"RUNSTORE_EXECUTION_ID=" + e.id.to_string(), "RUNSTORE_ATTEMPT=" + std::to_string(e.attempt),
                     "RUNSTORE_WORKSPACE_ID=" + std::to_string(e.workspace_id)};
   if (e.workflow_id) spec.extra_env.push_back("RUNSTORE_WORKFLOW_ID=" + std::to_string(*e.workflow_id));
   spec.stdin_data = e.payload.value_or("");
@@ -123,8 +105,7 @@ HandlerResult run_one(const WorkerConfig& cfg, const Execution& e, JobContext& c
 
   const auto started = std::chrono::steady_clock::now();
   const SubprocessResult r = run_subprocess(spec, [&ctx] { return ctx.stop_requested(); });
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   char took[32];
   std::snprintf(took, sizeof took, " (%.2f s)", secs);
   const std::string which = e.id.to_string() + " attempt " + std::to_string(e.attempt) + ": ";
@@ -157,50 +138,53 @@ HandlerResult run_one(const WorkerConfig& cfg, const Execution& e, JobContext& c
 }  // namespace
 
 int run_worker(Invocation& inv) {
-  auto args = parse_command(inv,
-                            {{"name", 'n', true, false},
-                             {"slots", 's', true, false},
-                             {"batch", 'b', true, false},
-                             {"lease", 'l', true, false},
-                             {"poll", 'p', true, false},
-                             {"grace", 'g', true, false},
-                             {"quiet", 'q', false, false},
-                             {"function-schema", 0, true, false}},
-                            "worker", kHelp);
-  if (!args) return kExitOk;
-  if (!args->positional.empty() && !args->saw_double_dash)
+  CommandLine line("worker", kHelp);
+  std::optional<std::string> name, slots, batch, lease, poll, grace, function_schema;
+  WorkerConfig cfg;
+  line.value("-n,--name", name, "NAME", "lease owner name (default: HOST:PID); unique per worker");
+  line.value("-s,--slots", slots, "N", "commands running at once (default 1)");
+  line.value("-b,--batch", batch, "N", "executions claimed per dequeue call (default: --slots)");
+  line.value("-l,--lease", lease, "SECONDS", "lease per claim, renewed by heartbeats (default 30)");
+  line.value("-p,--poll", poll, "SECONDS",
+             "look for due work this often without a notification\n"
+             "(default 1)");
+  line.value("-g,--grace", grace, "SECONDS",
+             "from SIGTERM to SIGKILL for a stopping COMMAND\n"
+             "(default 10)");
+  line.flag("-q,--quiet", cfg.quiet, "no line per finished execution (errors still logged)");
+  line.value("--function-schema", function_schema, "SCHEMA",
+             "schema of dequeue/heartbeat/complete/fail (default\n"
+             "runstore; runstore_worker for the worker role of\n"
+             "docs/roles.sql, which may not touch the table)");
+  line.keep_double_dash_apart();
+  if (!parse_command(inv, line)) return kExitOk;
+  if (!line.words().empty() && !line.saw_double_dash())
     throw UsageError("put the command after '--': runstore worker [OPTIONS] -- COMMAND [ARGS...]");
-  if (!args->positional.empty())
-    throw UsageError("unexpected argument " + quote_word(args->positional.front()) +
+  if (!line.words().empty())
+    throw UsageError("unexpected argument " + quote_word(line.words().front()) +
                      " before '--' (see 'runstore worker --help')");
-  if (args->after_double_dash.empty())
+  if (line.after_double_dash().empty())
     throw UsageError("no command given: runstore worker [OPTIONS] -- COMMAND [ARGS...]");
 
-  WorkerConfig cfg;
-  cfg.command = args->after_double_dash;
-  cfg.quiet = args->has("quiet");
+  cfg.command = line.after_double_dash();
   if (!command_exists(cfg.command.front()))
     throw UsageError("command not found or not executable: " + quote_word(cfg.command.front()));
 
   WorkerOptions opts;
   opts.conninfo = resolve_conninfo(inv.global);
-  if (auto v = args->value("name")) {
-    if (v->empty()) throw UsageError("--name must not be empty");
-    opts.name = *v;
+  if (name) {
+    if (name->empty()) throw UsageError("--name must not be empty");
+    opts.name = *name;
   }
-  opts.slots = args->has("slots") ? parse_int32(*args->value("slots"), "--slots", 1, 1000) : 1;
-  opts.batch_size =
-      args->has("batch") ? parse_int32(*args->value("batch"), "--batch", 1, 1000) : opts.slots;
-  if (args->has("lease"))
-    opts.lease = std::chrono::milliseconds(parse_seconds_ms(*args->value("lease"), "--lease"));
-  if (args->has("poll"))
-    opts.poll_interval = std::chrono::milliseconds(parse_seconds_ms(*args->value("poll"), "--poll"));
-  if (auto v = args->value("function-schema")) {
-    if (v->empty()) throw UsageError("--function-schema must not be empty");
-    opts.queue_function_schema = *v;
+  opts.slots = slots ? parse_int32(*slots, "--slots", 1, 1000) : 1;
+  opts.batch_size = batch ? parse_int32(*batch, "--batch", 1, 1000) : opts.slots;
+  if (lease) opts.lease = std::chrono::milliseconds(parse_seconds_ms(*lease, "--lease"));
+  if (poll) opts.poll_interval = std::chrono::milliseconds(parse_seconds_ms(*poll, "--poll"));
+  if (function_schema) {
+    if (function_schema->empty()) throw UsageError("--function-schema must not be empty");
+    opts.queue_function_schema = *function_schema;
   }
-  if (args->has("grace"))
-    cfg.grace = std::chrono::milliseconds(parse_seconds_ms(*args->value("grace"), "--grace"));
+  if (grace) cfg.grace = std::chrono::milliseconds(parse_seconds_ms(*grace, "--grace"));
   // The runtime releases a handler's execution at the deadline; the command
   // gets its grace first, and a little more to be reaped and reported.
   opts.shutdown_deadline = cfg.grace + std::chrono::milliseconds(5000);
@@ -224,10 +208,9 @@ int run_worker(Invocation& inv) {
   log_line(cfg.name, "started: " + std::to_string(opts.slots) + " slot(s), running " + one_line(shown));
   worker.run();
   const WorkerStats s = worker.stats();
-  log_line(cfg.name, "stopped: claimed " + std::to_string(s.claimed) + ", succeeded " +
-                         std::to_string(s.succeeded) + ", failed " + std::to_string(s.failed) +
-                         ", leases lost " + std::to_string(s.leases_lost) + ", released " +
-                         std::to_string(s.released));
+  log_line(cfg.name, "stopped: claimed " + std::to_string(s.claimed) + ", succeeded " + std::to_string(s.succeeded) +
+                         ", failed " + std::to_string(s.failed) + ", leases lost " + std::to_string(s.leases_lost) +
+                         ", released " + std::to_string(s.released));
   return kExitOk;
 }
 

@@ -45,9 +45,7 @@ std::string as_string(const json& v, const char* key) {
 
 }  // namespace
 
-bool is_blank(const std::string& line) {
-  return line.find_first_not_of(" \t\r\n") == std::string::npos;
-}
+bool is_blank(const std::string& line) { return line.find_first_not_of(" \t\r\n") == std::string::npos; }
 
 NewExecution parse_execution_line(const std::string& line) {
   json j = json::parse(line, nullptr, /*allow_exceptions=*/false);

@@ -2,13 +2,16 @@
 // and the one place that turns exceptions into a message and an exit code.
 #include <exception>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "args.hpp"
 #include "cli_common.hpp"
+#include "command_line.hpp"
 #include "commands.hpp"
 #include "runstore/errors.hpp"
+#include "suggest.hpp"
 #include "text_util.hpp"
 
 #ifndef RUNSTORE_VERSION
@@ -27,28 +30,27 @@ const CommandEntry kCommands[] = {
     {"worker", "run a command for each claimed execution", run_worker},
 };
 
-void print_global_help() {
-  std::cout << "usage: runstore [--dsn CONNINFO] COMMAND [OPTIONS] [ARGS]\n"
-               "\n"
-               "Command-line access to a runstore database.\n"
-               "\n"
-               "Commands:\n";
+// The help's text above the global options: it lists the commands.
+std::string global_help_above() {
+  std::string text =
+      "usage: runstore [--dsn CONNINFO] COMMAND [OPTIONS] [ARGS]\n"
+      "\n"
+      "Command-line access to a runstore database.\n"
+      "\n"
+      "Commands:\n";
   for (const auto& c : kCommands) {
     std::string name = c.name;
     name.resize(10, ' ');
-    std::cout << "  " << name << c.summary << '\n';
+    text += "  " + name + c.summary + '\n';
   }
-  std::cout << "\n"
-               "Global options (also accepted after the command name):\n"
-               "  -d, --dsn CONNINFO  libpq connection string or URI; default: $RUNSTORE_DSN,\n"
-               "                      else the PG* environment (PGHOST, PGDATABASE, ...)\n"
-               "  -h, --help          this help; 'runstore COMMAND --help' for a command's\n"
-               "      --version       print the version\n"
-               "\n"
-               "Exit status: 0 success; 1 a server or runtime error (or, for status and\n"
-               "delete, an id that was not found); 2 a usage error.  Errors are one line on\n"
-               "stderr: 'runstore: error: MESSAGE' with '(SQLSTATE xxxxx)' for server errors.\n";
+  return text;
 }
+
+constexpr const char* kGlobalHelpBelow =
+    R"(Exit status: 0 success; 1 a server or runtime error (or, for status and
+delete, an id that was not found); 2 a usage error.  Errors are one line on
+stderr: 'runstore: error: MESSAGE' with '(SQLSTATE xxxxx)' for server errors.
+)";
 
 // Server and libpq messages may span lines; an error here is one line.
 std::string squeeze(const std::string& message) {
@@ -63,44 +65,54 @@ std::string squeeze(const std::string& message) {
 }
 
 int dispatch(const std::vector<std::string>& argv) {
-  const std::vector<OptionSpec> global_specs = {
-      {"dsn", 'd', true, false}, {"help", 'h', false, false}, {"version", 0, false, false}};
-  ParsedArgs global = parse_args(argv, global_specs, "", /*stop_at_first_positional=*/true);
-  if (global.has("version")) {
+  const std::string above = global_help_above();
+  CommandLine line(
+      "", HelpText{above.c_str(), kGlobalHelpBelow, 22, "Global options (also accepted after the command name):"});
+  std::optional<std::string> dsn;
+  bool help = false;
+  bool version = false;
+  line.value("-d,--dsn", dsn, "CONNINFO",
+             "libpq connection string or URI; default: $RUNSTORE_DSN,\n"
+             "else the PG* environment (PGHOST, PGDATABASE, ...)");
+  line.flag("-h,--help", help, "this help; 'runstore COMMAND --help' for a command's");
+  line.flag("--version", version, "print the version");
+  // The global options end at the command name: the rest is the command's,
+  // its "--" included.  A "--" before any command name leaves none.
+  line.stop_at_first_word();
+  line.keep_double_dash_apart();
+  line.parse(argv);
+  if (version) {
     std::cout << "runstore " << RUNSTORE_VERSION << '\n';
     return kExitOk;
   }
-  if (global.has("help")) {
-    print_global_help();
+  if (help) {
+    std::cout << line.help();
     return kExitOk;
   }
-  if (global.positional.empty()) {
+  if (line.words().empty()) {
     throw UsageError("no command given (see 'runstore --help')");
   }
   Invocation inv;
-  inv.global.dsn = global.value("dsn");
-  std::string name = global.positional.front();
-  inv.args.assign(global.positional.begin() + 1, global.positional.end());
-  // The global parse stopped at the command name, so anything after a "--"
-  // that followed it was not split off: the command parses it.
-  if (global.saw_double_dash) {
-    inv.args.push_back("--");
-    inv.args.insert(inv.args.end(), global.after_double_dash.begin(),
-                    global.after_double_dash.end());
-  }
+  inv.global.dsn = dsn;
+  std::string name = line.words().front();
+  inv.args.assign(line.words().begin() + 1, line.words().end());
   if (name == "help") {
     // `runstore help [COMMAND]`
     if (inv.args.empty()) {
-      print_global_help();
+      std::cout << line.help();
       return kExitOk;
     }
     name = inv.args.front();
     inv.args = {"--help"};
   }
+  std::vector<std::string> names = {"help"};
   for (const auto& c : kCommands) {
     if (name == c.name) return c.run(inv);
+    names.emplace_back(c.name);
   }
-  throw UsageError("unknown command " + quote_word(name) + " (see 'runstore --help')");
+  std::string message = "unknown command " + quote_word(name);
+  if (auto near = closest_match(name, names)) message += "; did you mean '" + *near + "'?";
+  throw UsageError(message + " (see 'runstore --help')");
 }
 
 }  // namespace
@@ -115,8 +127,7 @@ int main(int argc, char** argv) {
     std::cerr << "runstore: error: " << squeeze(e.what()) << std::endl;
     return kExitUsage;
   } catch (const runstore::Error& e) {
-    std::cerr << "runstore: error: " << squeeze(e.what()) << " (SQLSTATE " << e.sqlstate() << ")"
-              << std::endl;
+    std::cerr << "runstore: error: " << squeeze(e.what()) << " (SQLSTATE " << e.sqlstate() << ")" << std::endl;
     return kExitFailure;
   } catch (const std::exception& e) {
     std::cerr << "runstore: error: " << squeeze(e.what()) << std::endl;

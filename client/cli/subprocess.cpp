@@ -89,8 +89,8 @@ std::vector<char*> c_array(std::vector<std::string>& v) {
 }
 
 // Only async-signal-safe calls from here to exec.
-[[noreturn]] void exec_child(char* const* argv, char* const* envp, int in, int out, int err,
-                             int status_fd, pid_t parent) {
+[[noreturn]] void exec_child(char* const* argv, char* const* envp, int in, int out, int err, int status_fd,
+                             pid_t parent) {
   setpgid(0, 0);
 #ifdef __linux__
   // Should the worker die without reaping us, do not run on unsupervised.
@@ -171,8 +171,7 @@ SubprocessResult run_subprocess(const SubprocessSpec& spec, const std::function<
     return r;
   }
   if (pid == 0) {
-    exec_child(argv.data(), envp.data(), in.read.get(), out.write.get(), err.write.get(),
-               status.write.get(), parent);
+    exec_child(argv.data(), envp.data(), in.read.get(), out.write.get(), err.write.get(), status.write.get(), parent);
   }
   // Also here: whichever of parent and child runs first, the group exists
   // before we might signal it.
@@ -225,8 +224,10 @@ SubprocessResult run_subprocess(const SubprocessSpec& spec, const std::function<
         }
         continue;
       }
-      if (got == 0) fd.reset();  // EOF
-      else if (errno == EINTR) continue;
+      if (got == 0)
+        fd.reset();  // EOF
+      else if (errno == EINTR)
+        continue;
       return;  // EAGAIN (or an error: treat as nothing more for now)
     }
   };
@@ -242,12 +243,10 @@ SubprocessResult run_subprocess(const SubprocessSpec& spec, const std::function<
       ::usleep(50 * 1000);  // both outputs closed: only the exit is left to see
     }
     if (in.write.open()) {
-      const ssize_t w = ::write(in.write.get(), spec.stdin_data.data() + written,
-                                spec.stdin_data.size() - written);
+      const ssize_t w = ::write(in.write.get(), spec.stdin_data.data() + written, spec.stdin_data.size() - written);
       if (w > 0) written += static_cast<std::size_t>(w);
       // EPIPE: the command does not read its input; that is its business.
-      if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == spec.stdin_data.size())
-        in.write.reset();
+      if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == spec.stdin_data.size()) in.write.reset();
     }
     if (out.read.open()) drain(out.read, true);
     if (err.read.open()) drain(err.read, false);

@@ -35,8 +35,7 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
     cp = (cp << 6) | (b & 0x3F);
   }
   // Overlong forms, surrogates and values past U+10FFFF are invalid.
-  if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-      (cp >= 0xD800 && cp <= 0xDFFF))
+  if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
     return 0;
   return len;
 }

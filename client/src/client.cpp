@@ -30,8 +30,7 @@ Params& optional_workspace(Params& p, std::optional<std::int64_t> workspace_id) 
 }
 
 Params& optional_lease(Params& p, std::optional<std::chrono::milliseconds> lease) {
-  return lease ? p.interval(std::chrono::duration_cast<std::chrono::microseconds>(*lease))
-               : p.null(oid::kInterval);
+  return lease ? p.interval(std::chrono::duration_cast<std::chrono::microseconds>(*lease)) : p.null(oid::kInterval);
 }
 
 std::optional<std::string> optional_binary(bool present, std::string value) {
@@ -101,9 +100,8 @@ struct Client::Impl {
     try {
       auto r = conn.run(st::kGetByIds, p);
       return detail::decode_executions(r.get());
-    } catch (const Error& e) {
-      if (e.sqlstate() == "42501") return {};
-      throw;
+    } catch (const InsufficientPrivilegeError&) {
+      return {};
     }
   }
 };
@@ -122,7 +120,7 @@ std::vector<Execution> Client::get_executions_by_ids(const std::vector<Uuid>& id
 }
 
 std::vector<ExecutionState> Client::get_execution_states(const std::vector<Uuid>& ids,
-                                                        std::optional<std::int64_t> workspace_id) {
+                                                         std::optional<std::int64_t> workspace_id) {
   Params p;
   optional_workspace(p.uuid_array(ids), workspace_id);
   return impl_->call(
@@ -152,8 +150,7 @@ std::vector<Uuid> Client::delete_by_tag(const std::string& tag, std::int32_t max
                                         std::optional<std::int64_t> workspace_id) {
   Params p;
   optional_workspace(p.text(tag).int4(max_rows), workspace_id);
-  return impl_->call(
-      [&](bool) { return detail::decode_uuid_column(impl_->conn.run(st::kDeleteByTag, p).get()); });
+  return impl_->call([&](bool) { return detail::decode_uuid_column(impl_->conn.run(st::kDeleteByTag, p).get()); });
 }
 
 Uuid Client::enqueue(const NewExecution& execution) { return enqueue(std::vector<NewExecution>{execution}).front(); }
@@ -162,16 +159,16 @@ std::vector<Uuid> Client::enqueue(const std::vector<NewExecution>& executions) {
   std::vector<Uuid> ids;
   if (executions.empty()) return ids;
   // Parallel arrays, one element per execution (see statements::kEnqueue).
-  std::vector<std::optional<std::string>> id_col, workspace_col, workflow_col, user_col, tags_col,
-      payload_col, priority_col, max_attempts_col, run_after_col;
+  std::vector<std::optional<std::string>> id_col, workspace_col, workflow_col, user_col, tags_col, payload_col,
+      priority_col, max_attempts_col, run_after_col;
   ids.reserve(executions.size());
   for (const NewExecution& e : executions) {
     const Uuid id = e.id ? *e.id : Uuid::v7();
     ids.push_back(id);
     id_col.emplace_back(std::string(reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size()));
     workspace_col.emplace_back(detail::binary_int8(e.workspace_id));
-    workflow_col.push_back(optional_binary(e.workflow_id.has_value(),
-                                           e.workflow_id ? detail::binary_int8(*e.workflow_id) : ""));
+    workflow_col.push_back(
+        optional_binary(e.workflow_id.has_value(), e.workflow_id ? detail::binary_int8(*e.workflow_id) : ""));
     user_col.push_back(e.user_id);
     tags_col.emplace_back(detail::binary_jsonb(detail::json_string_array(e.tags)));
     payload_col.push_back(optional_binary(e.payload.has_value(), e.payload ? detail::binary_jsonb(*e.payload) : ""));
@@ -217,7 +214,8 @@ std::vector<Uuid> Client::heartbeat(const std::string& worker, const std::vector
   Params p;
   p.text(worker).uuid_array(ids);
   optional_lease(p, lease).int4_array(attempts);
-  return impl_->call([&](bool) { return detail::decode_uuid_column(impl_->conn.run(impl_->queue.heartbeat(), p).get()); });
+  return impl_->call(
+      [&](bool) { return detail::decode_uuid_column(impl_->conn.run(impl_->queue.heartbeat(), p).get()); });
 }
 
 namespace {
@@ -332,8 +330,7 @@ Client::CompletedAndClaimed Client::complete_many_and_dequeue(const std::string&
   });
 }
 
-FailOutcome Client::fail(const std::string& worker, const HeldLease& lease, const std::string& error,
-                         bool retryable) {
+FailOutcome Client::fail(const std::string& worker, const HeldLease& lease, const std::string& error, bool retryable) {
   Params p;
   p.uuid(lease.id).text(worker).text(error).boolean(retryable).int4(lease.attempt);
   return impl_->call([&](bool reply_lost) {
@@ -341,7 +338,7 @@ FailOutcome Client::fail(const std::string& worker, const HeldLease& lease, cons
     if (PQgetisnull(r.get(), 0, 0) == 0) {
       // runstore.fail returns the new status: queued (requeued) or failed.
       return parse_status(detail::value_at(r.get(), 0, 0)) == Status::queued ? FailOutcome::requeued
-                                                                              : FailOutcome::failed;
+                                                                             : FailOutcome::failed;
     }
     if (reply_lost) {
       // Refused now; did a lost earlier try record this very failure?

@@ -25,8 +25,7 @@ std::string quote_identifier(const std::string& name) {
   return q + "\"";
 }
 
-Connection::Connection(std::string conninfo, StatementMode mode)
-    : conninfo_(std::move(conninfo)), mode_(mode) {}
+Connection::Connection(std::string conninfo, StatementMode mode) : conninfo_(std::move(conninfo)), mode_(mode) {}
 
 void Connection::connect() {
   prepared_.clear();
@@ -62,8 +61,7 @@ ResultPtr Connection::run(const Statement& s, const Params& p, ExecStatusType ex
   const auto values = p.values();
   ResultPtr r;
   if (mode_ == StatementMode::unnamed) {
-    r.reset(PQexecParams(conn_.get(), s.sql, p.count(), p.types(), values.data(), p.lengths(),
-                         p.formats(), 1));
+    r.reset(PQexecParams(conn_.get(), s.sql, p.count(), p.types(), values.data(), p.lengths(), p.formats(), 1));
   } else {
     prepare_if_needed(s, p);
     r.reset(PQexecPrepared(conn_.get(), s.name, p.count(), values.data(), p.lengths(), p.formats(), 1));
@@ -97,10 +95,8 @@ std::vector<ResultPtr> Connection::run_pipelined(const std::vector<Call>& calls,
     const Params& p = *call.params;
     const auto values = p.values();
     const int sent = mode_ == StatementMode::unnamed
-                         ? PQsendQueryParams(c, s.sql, p.count(), p.types(), values.data(),
-                                             p.lengths(), p.formats(), 1)
-                         : PQsendQueryPrepared(c, s.name, p.count(), values.data(), p.lengths(),
-                                               p.formats(), 1);
+                         ? PQsendQueryParams(c, s.sql, p.count(), p.types(), values.data(), p.lengths(), p.formats(), 1)
+                         : PQsendQueryPrepared(c, s.name, p.count(), values.data(), p.lengths(), p.formats(), 1);
     if (sent != 1) throw broken();
     if (transactions == Transactions::one_per_call && PQpipelineSync(c) != 1) throw broken();
   }

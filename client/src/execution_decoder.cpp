@@ -12,9 +12,8 @@ namespace runstore::detail {
 namespace {
 
 struct Columns {
-  int id, workspace_id, workflow_id, user_id, status, tags, payload, result, error, priority,
-      attempt, max_attempts, run_after, lease_owner, lease_expires_at, created_at, updated_at,
-      started_at, finished_at;
+  int id, workspace_id, workflow_id, user_id, status, tags, payload, result, error, priority, attempt, max_attempts,
+      run_after, lease_owner, lease_expires_at, created_at, updated_at, started_at, finished_at;
 
   explicit Columns(const PGresult* r)
       : id(find(r, "id")),

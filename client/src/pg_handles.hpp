@@ -16,7 +16,9 @@ struct ResultDeleter {
 using ConnPtr = std::unique_ptr<PGconn, ConnDeleter>;
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
-// Throws runstore::Error (or ConnectionError) unless `r` reports `expected`.
+// Throws the runstore::Error subclass of the result's SQLSTATE
+// (runstore::throw_error) unless `r` reports `expected`: a ConnectionError
+// when the connection broke or libpq reported an error without a SQLSTATE.
 // A null result means libpq could not even send the query.
 void check_result(const PGresult* r, PGconn* conn, ExecStatusType expected);
 

@@ -1,20 +1,21 @@
-// retrying.cpp: see retrying.hpp.
+// retrying.cpp: see retrying.hpp.  The delay is the extension's own
+// full-jitter formula (runstore/core/retry_backoff.hpp, the one that spaces a
+// failed execution's attempts), fed with this thread's random numbers.
 #include "retrying.hpp"
 
-#include <algorithm>
+#include <cmath>
 #include <random>
+
+#include "runstore/core/retry_backoff.hpp"
 
 namespace runstore::detail {
 
 std::chrono::milliseconds full_jitter_delay(const RetryPolicy& policy, int retry) {
-  // Doubling stops at 2^20 so the ceiling cannot overflow.
-  const int doublings = std::clamp(retry - 1, 0, 20);
-  const auto base = std::max<std::int64_t>(policy.initial_backoff.count(), 0);
-  const auto ceiling = std::min<std::int64_t>(std::max<std::int64_t>(policy.max_backoff.count(), 0),
-                                              base << doublings);
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::uniform_int_distribution<std::int64_t> pick(0, std::max<std::int64_t>(ceiling, 0));
-  return std::chrono::milliseconds(pick(rng));
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const double ms = core::BackoffDelayMs(retry, static_cast<double>(policy.initial_backoff.count()),
+                                         static_cast<double>(policy.max_backoff.count()), unit(rng));
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::floor(ms)));
 }
 
 }  // namespace runstore::detail

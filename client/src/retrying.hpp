@@ -13,7 +13,7 @@
 namespace runstore::detail {
 
 // The delay before retry number `retry` (1-based): uniform in
-// [0, min(max_backoff, initial_backoff * 2^(retry-1))].
+// [0, min(max_backoff, initial_backoff * 2^(retry-1))), whole milliseconds.
 std::chrono::milliseconds full_jitter_delay(const RetryPolicy& policy, int retry);
 
 // Calls body(reply_lost) on a connected `conn` until it returns or fails with
@@ -34,7 +34,10 @@ auto with_retries(Connection& conn, const RetryPolicy& policy, std::uint64_t& re
       return body(reply_lost);
     } catch (const Error& e) {
       if (!e.transient()) throw;
-      const bool connection_lost = !conn.ok();
+      // A ConnectionError leaves the session in doubt even where libpq
+      // still calls it open (an error it made itself, without a SQLSTATE):
+      // start afresh, and count a statement already sent as maybe applied.
+      const bool connection_lost = !conn.ok() || dynamic_cast<const ConnectionError*>(&e) != nullptr;
       if (connection_lost) conn.reset();
       if (sent && connection_lost) reply_lost = true;
       const auto delay = full_jitter_delay(policy, attempt);

@@ -15,16 +15,15 @@ struct Statement {
 
 namespace statements {
 
-inline constexpr Statement kGetByIds{
-    "runstore_get_executions_by_ids_v1", "SELECT * FROM runstore.get_executions_by_ids($1, $2)"};
+inline constexpr Statement kGetByIds{"runstore_get_executions_by_ids_v1",
+                                     "SELECT * FROM runstore.get_executions_by_ids($1, $2)"};
 inline constexpr Statement kGetStatesByIds{
     "runstore_get_execution_states_v1",
     "SELECT id, status, attempt, updated_at FROM runstore.get_executions_by_ids($1, $2)"};
 inline constexpr Statement kRecentWorkflows{
     "runstore_recent_workflows_v1",
     "SELECT workflow_id, last_used_at, last_execution_id FROM runstore.recent_workflows($1, $2, $3)"};
-inline constexpr Statement kDeleteMany{"runstore_delete_many_v1",
-                                       "SELECT d FROM runstore.delete_many($1, $2) AS d"};
+inline constexpr Statement kDeleteMany{"runstore_delete_many_v1", "SELECT d FROM runstore.delete_many($1, $2) AS d"};
 inline constexpr Statement kDeleteByTag{"runstore_delete_by_tag_v1",
                                         "SELECT d FROM runstore.delete_by_tag($1, $2, $3) AS d"};
 // Enqueue: one INSERT for the whole batch, from parallel arrays.  Tags travel

@@ -1,8 +1,6 @@
 // uuid.cpp: the text form of a UUID.
 #include "runstore/uuid.hpp"
 
-#include <chrono>
-#include <random>
 #include <stdexcept>
 
 namespace runstore {
@@ -47,22 +45,6 @@ std::string Uuid::to_string() const {
     s.push_back(digits[bytes_[i] & 0xF]);
   }
   return s;
-}
-
-Uuid Uuid::v7() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  const auto ms = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch()).count());
-  const std::uint64_t r1 = rng();
-  const std::uint64_t r2 = rng();
-  Bytes b{};
-  for (int i = 0; i < 6; ++i) b[i] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
-  for (int i = 6; i < 8; ++i) b[i] = static_cast<std::uint8_t>(r1 >> (8 * i));
-  for (int i = 8; i < 16; ++i) b[i] = static_cast<std::uint8_t>(r2 >> (8 * (i - 8)));
-  b[6] = static_cast<std::uint8_t>(0x70 | (b[6] & 0x0F));  // version 7
-  b[8] = static_cast<std::uint8_t>(0x80 | (b[8] & 0x3F));  // variant 10
-  return Uuid(b);
 }
 
 }  // namespace runstore

@@ -81,8 +81,7 @@ Worker::~Worker() {
 }
 
 void Worker::run() {
-  detail::ClaimLoop loop(impl_->options, impl_->handler, impl_->wakeup, impl_->stop, impl_->counters,
-                         impl_->log);
+  detail::ClaimLoop loop(impl_->options, impl_->handler, impl_->wakeup, impl_->stop, impl_->counters, impl_->log);
   loop.run();
 }
 

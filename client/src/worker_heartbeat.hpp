@@ -25,8 +25,7 @@ class Heartbeat {
     std::chrono::milliseconds lease;
     std::chrono::milliseconds interval;
   };
-  Heartbeat(Settings settings, ClientOptions client, Ledger& ledger, WorkerCounters& counters,
-            const WorkerLog& log);
+  Heartbeat(Settings settings, ClientOptions client, Ledger& ledger, WorkerCounters& counters, const WorkerLog& log);
   ~Heartbeat();  // stop()
   Heartbeat(const Heartbeat&) = delete;
   Heartbeat& operator=(const Heartbeat&) = delete;

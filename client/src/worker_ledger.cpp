@@ -83,8 +83,7 @@ std::vector<HeldLease> Ledger::live_leases() const {
   return out;
 }
 
-std::vector<HeldLease> Ledger::apply_heartbeat(const std::vector<HeldLease>& sent,
-                                               const std::vector<Uuid>& kept) {
+std::vector<HeldLease> Ledger::apply_heartbeat(const std::vector<HeldLease>& sent, const std::vector<Uuid>& kept) {
   const std::unordered_set<Uuid> kept_set(kept.begin(), kept.end());
   std::vector<HeldLease> newly_lost;
   std::lock_guard<std::mutex> lock(mutex_);

@@ -63,8 +63,7 @@ class Ledger {
   // handler still runs (or waits) are lost; returns them, newly lost only.
   // Finished claims are left to the claim loop: their outcome may just have
   // been written, which also ends the lease.
-  std::vector<HeldLease> apply_heartbeat(const std::vector<HeldLease>& sent,
-                                         const std::vector<Uuid>& kept);
+  std::vector<HeldLease> apply_heartbeat(const std::vector<HeldLease>& sent, const std::vector<Uuid>& kept);
 
   // Handler threads report here; the outcome is queued for the claim loop.
   void finish(Outcome outcome);

@@ -10,8 +10,8 @@ namespace {
 constexpr std::chrono::milliseconds kWaitSlice{200};
 }  // namespace
 
-EnqueueListener::EnqueueListener(LazyClient client, bool listening, const Wakeup& wakeup,
-                                 const WorkerLog& log, std::chrono::milliseconds retry_delay)
+EnqueueListener::EnqueueListener(LazyClient client, bool listening, const Wakeup& wakeup, const WorkerLog& log,
+                                 std::chrono::milliseconds retry_delay)
     : client_(std::move(client)),
       listening_(listening),
       wakeup_(wakeup),

@@ -27,8 +27,8 @@ namespace runstore::detail {
 class ClaimLoop {
  public:
   // `options` is resolved: name set, heartbeat_interval nonzero.
-  ClaimLoop(const WorkerOptions& options, const Handler& handler, const Wakeup& wakeup,
-            const std::atomic<bool>& stop, WorkerCounters& counters, const WorkerLog& log);
+  ClaimLoop(const WorkerOptions& options, const Handler& handler, const Wakeup& wakeup, const std::atomic<bool>& stop,
+            WorkerCounters& counters, const WorkerLog& log);
 
   void run();
 
@@ -52,7 +52,7 @@ class ClaimLoop {
   // will be free slots, in the same round trip as the completions; `full`:
   // a full batch came back, so more may be due.  False if a call threw.
   bool settle_and_claim(bool claim, bool& full);
-  bool settle();  // settle_and_claim without claiming (shutdown)
+  bool settle();                                            // settle_and_claim without claiming (shutdown)
   bool accept_claims(std::vector<Execution>& rows, int n);  // true if a full batch came back
   // Completes `batch` and dequeues up to `claim` in one round trip; returns
   // the executions claimed.

@@ -47,8 +47,7 @@ std::string text_array(const std::vector<std::string>& items, bool null_last = f
 }  // namespace
 
 TEST(BinaryReader, DecodesTextArrays) {
-  EXPECT_EQ(decode_text_array(text_array({"a", "", "with space"})),
-            (std::vector<std::string>{"a", "", "with space"}));
+  EXPECT_EQ(decode_text_array(text_array({"a", "", "with space"})), (std::vector<std::string>{"a", "", "with space"}));
   std::string empty;
   append_int4(empty, 0);
   append_int4(empty, 0);

@@ -182,7 +182,8 @@ TEST_P(ClientQueueTest, CompleteManyAnswersEachCompletionInOneCall) {
   const auto claimed = client.dequeue("w1", 5);
   ASSERT_EQ(claimed.size(), 5U);
   std::vector<Completion> batch;
-  for (const auto& e : claimed) batch.push_back(Completion{e.id, e.attempt, "{\"i\": " + std::to_string(batch.size()) + "}"});
+  for (const auto& e : claimed)
+    batch.push_back(Completion{e.id, e.attempt, "{\"i\": " + std::to_string(batch.size()) + "}"});
   batch[2].attempt += 1;  // fenced off: a stale token
   const auto done = client.complete_many("w1", batch);
   EXPECT_EQ(done, (std::vector<bool>{true, true, false, true, true}));
@@ -196,10 +197,12 @@ TEST_P(ClientQueueTest, CompleteManyWithABadResultThrowsAndTheOthersStand) {
   client.enqueue(std::vector<NewExecution>(2, job(ws)));
   const auto claimed = client.dequeue("w1", 2);
   ASSERT_EQ(claimed.size(), 2U);
-  expect_sqlstate([&] {
-    client.complete_many("w1", {Completion{claimed[0].id, claimed[0].attempt, "{bad"},
-                                Completion{claimed[1].id, claimed[1].attempt, "1"}});
-  }, "22P02");
+  expect_sqlstate(
+      [&] {
+        client.complete_many("w1", {Completion{claimed[0].id, claimed[0].attempt, "{bad"},
+                                    Completion{claimed[1].id, claimed[1].attempt, "1"}});
+      },
+      "22P02");
   EXPECT_EQ(client.get_executions_by_ids({claimed[0].id}).at(0).status, Status::running);
   EXPECT_EQ(client.get_executions_by_ids({claimed[1].id}).at(0).status, Status::succeeded)
       << "each completion is its own transaction";
@@ -271,10 +274,10 @@ TEST_P(ClientQueueTest, CancelStopsQueuedAndRunningAndFencesTheWorker) {
 TEST_P(ClientQueueTest, RecentWorkflowsNewestFirstAndPerUser) {
   const auto ws = fresh_workspace();
   auto at = [&](std::int64_t workflow, const char* user, const char* created) {
-    return runstore::Uuid::parse(exec_sql(
-        "INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, status, created_at) VALUES (" +
-        std::to_string(ws) + ", " + std::to_string(workflow) + ", '" + user + "', 'succeeded', '" + created +
-        "') RETURNING id"));
+    return runstore::Uuid::parse(
+        exec_sql("INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, status, created_at) VALUES (" +
+                 std::to_string(ws) + ", " + std::to_string(workflow) + ", '" + user + "', 'succeeded', '" + created +
+                 "') RETURNING id"));
   };
   at(1, "ada", "2026-01-01");
   const Uuid latest2 = at(2, "bob", "2026-01-03");
@@ -307,8 +310,7 @@ TEST_P(ClientQueueTest, DeleteByTagDeletesAtMostMaxRowsOldestFirst) {
   expect_sqlstate([&] { client.delete_by_tag(tag, 0); }, "22023");
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, ClientQueueTest,
-                         ::testing::Values(StatementMode::prepared, StatementMode::unnamed),
+INSTANTIATE_TEST_SUITE_P(Modes, ClientQueueTest, ::testing::Values(StatementMode::prepared, StatementMode::unnamed),
                          [](const auto& info) {
                            return info.param == StatementMode::prepared ? "prepared" : "unnamed";
                          });

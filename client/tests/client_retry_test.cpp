@@ -30,25 +30,8 @@ using runstore::StatementMode;
 using runstore::Status;
 using runstore::Uuid;
 using runstore::testing::exec_sql;
+using runstore::testing::Session;
 using runstore::testing::test_conninfo;
-
-// A second session of our own, to hold locks while the client waits on them.
-class Session {
- public:
-  explicit Session(const std::string& conninfo = test_conninfo())
-      : c_(PQconnectdb(conninfo.c_str()), &PQfinish) {
-    if (PQstatus(c_.get()) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c_.get()));
-  }
-  std::string run(const std::string& sql) {
-    std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(c_.get(), sql.c_str()), &PQclear);
-    const auto st = PQresultStatus(r.get());
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw std::runtime_error(sql + ": " + PQresultErrorMessage(r.get()));
-    return st == PGRES_TUPLES_OK && PQntuples(r.get()) > 0 ? PQgetvalue(r.get(), 0, 0) : "";
-  }
-
- private:
-  std::unique_ptr<PGconn, decltype(&PQfinish)> c_;
-};
 
 // Waits until backend `pid` is blocked on a lock, then terminates it.
 void terminate_when_waiting(Session& s, int pid) {
@@ -72,8 +55,7 @@ NewExecution job_in(std::int64_t ws) {
 // row in the holder's transaction and commits.  The client's first try is
 // lost; its retry sees the row as `meanwhile` left it.  Returns the answer.
 template <typename Call>
-auto lose_reply(Client& client, std::int64_t ws, const std::string& worker, const std::string& meanwhile,
-                Call call) {
+auto lose_reply(Client& client, std::int64_t ws, const std::string& worker, const std::string& meanwhile, Call call) {
   exec_sql("UPDATE runstore.executions SET status = 'cancelled' WHERE status IN ('queued', 'running')");
   client.enqueue(job_in(ws));
   const auto e = client.dequeue(worker).at(0);
@@ -112,8 +94,9 @@ TEST(ClientRetry, ACompletionWhoseReplyWasLostIsReadBackAsDone) {
   // hears so.  The retry is refused (the execution is no longer running);
   // the client reads it back and reports the completion as done.
   Client client(test_conninfo());
-  const auto [done, id] = lose_reply(client, 800002, "w-lost", "status = 'succeeded', result = '7', finished_at = now()",
-                                     [&](const HeldLease& l) { return client.complete("w-lost", l, "7"); });
+  const auto [done, id] =
+      lose_reply(client, 800002, "w-lost", "status = 'succeeded', result = '7', finished_at = now()",
+                 [&](const HeldLease& l) { return client.complete("w-lost", l, "7"); });
   EXPECT_TRUE(done);
   EXPECT_GE(client.retries(), 1U);
 }
@@ -132,8 +115,9 @@ TEST(ClientRetry, ACompletionFencedOffAfterALostReplyStaysRefused) {
 
 TEST(ClientRetry, AFailureWhoseReplyWasLostIsReadBack) {
   Client client(test_conninfo());
-  const auto [outcome, id] = lose_reply(client, 800004, "w-f", "status = 'queued', error = 'disk full', lease_owner = NULL",
-                                        [&](const HeldLease& l) { return client.fail("w-f", l, "disk full"); });
+  const auto [outcome, id] =
+      lose_reply(client, 800004, "w-f", "status = 'queued', error = 'disk full', lease_owner = NULL",
+                 [&](const HeldLease& l) { return client.fail("w-f", l, "disk full"); });
   EXPECT_EQ(outcome, runstore::FailOutcome::requeued);
 }
 
@@ -205,6 +189,19 @@ TEST(RetryDelay, FullJitterStaysUnderTheDoublingCeiling) {
   std::set<std::int64_t> seen;
   for (int i = 0; i < 100; ++i) seen.insert(runstore::detail::full_jitter_delay(policy, 5).count());
   EXPECT_GT(seen.size(), 10U);
+}
+
+TEST(RetryDelay, NoBackoffIsNoDelay) {
+  // RetryPolicy::none() and policies with zero (or nonsensical negative)
+  // backoffs never sleep.
+  RetryPolicy zero = RetryPolicy::none();
+  RetryPolicy negative;
+  negative.initial_backoff = -5ms;
+  negative.max_backoff = -1ms;
+  for (int retry = 1; retry <= 40; ++retry) {
+    EXPECT_EQ(runstore::detail::full_jitter_delay(zero, retry).count(), 0);
+    EXPECT_EQ(runstore::detail::full_jitter_delay(negative, retry).count(), 0);
+  }
 }
 
 }  // namespace

@@ -20,8 +20,8 @@ namespace {
 using runstore::Client;
 using runstore::ClientOptions;
 using runstore::Execution;
-using runstore::Status;
 using runstore::StatementMode;
+using runstore::Status;
 using runstore::Uuid;
 using runstore::testing::exec_sql;
 using runstore::testing::test_conninfo;
@@ -30,9 +30,7 @@ Uuid insert(const std::string& values_sql) {
   return Uuid::parse(exec_sql("INSERT INTO runstore.executions " + values_sql + " RETURNING id"));
 }
 
-Uuid insert_in(std::int64_t workspace) {
-  return insert("(workspace_id) VALUES (" + std::to_string(workspace) + ")");
-}
+Uuid insert_in(std::int64_t workspace) { return insert("(workspace_id) VALUES (" + std::to_string(workspace) + ")"); }
 
 std::vector<Uuid> ids_of(const std::vector<Execution>& rows) {
   std::vector<Uuid> out;
@@ -103,7 +101,8 @@ TEST_P(ClientTest, GetDecodesDefaultsAndNulls) {
   EXPECT_EQ(e.max_attempts, 3);
   EXPECT_EQ(e.created_at, e.updated_at);
   EXPECT_EQ(std::stoll(exec_sql("SELECT (extract(epoch FROM created_at) * 1000000)::bigint"
-                                " FROM runstore.executions WHERE id = '" + id.to_string() + "'")),
+                                " FROM runstore.executions WHERE id = '" +
+                                id.to_string() + "'")),
             e.created_at.time_since_epoch().count());
 }
 
@@ -114,8 +113,9 @@ TEST_P(ClientTest, GetWithWorkspaceOmitsOtherWorkspaces) {
 }
 
 TEST_P(ClientTest, StatesFollowTheLookupRulesAndCarryTheState) {
-  const Uuid a = insert("(workspace_id, status, attempt, updated_at) VALUES (20, 'running', 2,"
-                        " '2001-02-03 04:05:06.789012+00')");
+  const Uuid a = insert(
+      "(workspace_id, status, attempt, updated_at) VALUES (20, 'running', 2,"
+      " '2001-02-03 04:05:06.789012+00')");
   const Uuid b = insert_in(20), other = insert_in(21);
   const Uuid unknown = Uuid::parse("00000000-0000-7000-8000-000000000000");
   const auto states = client.get_execution_states({b, unknown, a, b, other});
@@ -221,8 +221,7 @@ TEST_P(ClientTest, ATerminatedBackendIsRetriedOnANewConnection) {
   EXPECT_NE(client.backend_pid(), old_pid);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, ClientTest,
-                         ::testing::Values(StatementMode::prepared, StatementMode::unnamed),
+INSTANTIATE_TEST_SUITE_P(Modes, ClientTest, ::testing::Values(StatementMode::prepared, StatementMode::unnamed),
                          [](const auto& info) {
                            return info.param == StatementMode::prepared ? "prepared" : "unnamed";
                          });

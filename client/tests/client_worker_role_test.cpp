@@ -51,7 +51,8 @@ class WorkerRole : public ::testing::Test {
   }
   static void TearDownTestSuite() {
     // The test database is dropped at exit; the roles are the cluster's.
-    exec_sql("DROP OWNED BY " + login() + ", runstore_dashboard, runstore_worker, runstore_admin, runstore_queue_definer");
+    exec_sql("DROP OWNED BY " + login() +
+             ", runstore_dashboard, runstore_worker, runstore_admin, runstore_queue_definer");
     exec_sql("DROP ROLE " + login());
     // Leave the cluster as it was (pg_regress's roles test creates these
     // roles itself); another database still using them keeps them.
@@ -73,7 +74,8 @@ TEST_F(WorkerRole, QueueCallsGoThroughTheWrappers) {
   const auto ids = admin.enqueue(std::vector<NewExecution>(2, job));
   const auto claimed = worker.dequeue("wr", 2);
   ASSERT_EQ(claimed.size(), 2U);
-  EXPECT_EQ(worker.heartbeat("wr", {{claimed[0].id, claimed[0].attempt}, {claimed[1].id, claimed[1].attempt}}).size(), 2U);
+  EXPECT_EQ(worker.heartbeat("wr", {{claimed[0].id, claimed[0].attempt}, {claimed[1].id, claimed[1].attempt}}).size(),
+            2U);
   EXPECT_TRUE(worker.complete("wr", {claimed[0].id, claimed[0].attempt}, "{\"done\": 1}"));
   EXPECT_EQ(worker.fail("wr", {claimed[1].id, claimed[1].attempt}, "nope", false), FailOutcome::failed);
   EXPECT_EQ(admin.get_executions_by_ids({claimed[0].id}).at(0).status, Status::succeeded);

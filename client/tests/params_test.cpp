@@ -22,12 +22,12 @@ TEST(Params, UuidArrayHasOneDimensionWithLowerBoundOne) {
   EXPECT_EQ(p.formats()[0], 1);
   const std::string enc = param_bytes(p, 0);
   ASSERT_EQ(enc.size(), 20U + 2 * 20U);
-  EXPECT_EQ(decode_int4(enc.substr(0, 4)), 1);                               // ndim
-  EXPECT_EQ(decode_int4(enc.substr(4, 4)), 0);                               // no NULLs
-  EXPECT_EQ(decode_int4(enc.substr(8, 4)), static_cast<int>(oid::kUuid));   // element type
-  EXPECT_EQ(decode_int4(enc.substr(12, 4)), 2);                              // length
-  EXPECT_EQ(decode_int4(enc.substr(16, 4)), 1);                              // lower bound
-  EXPECT_EQ(decode_int4(enc.substr(20, 4)), 16);                             // element length
+  EXPECT_EQ(decode_int4(enc.substr(0, 4)), 1);                             // ndim
+  EXPECT_EQ(decode_int4(enc.substr(4, 4)), 0);                             // no NULLs
+  EXPECT_EQ(decode_int4(enc.substr(8, 4)), static_cast<int>(oid::kUuid));  // element type
+  EXPECT_EQ(decode_int4(enc.substr(12, 4)), 2);                            // length
+  EXPECT_EQ(decode_int4(enc.substr(16, 4)), 1);                            // lower bound
+  EXPECT_EQ(decode_int4(enc.substr(20, 4)), 16);                           // element length
   EXPECT_EQ(decode_uuid(enc.substr(24, 16)), a);
   EXPECT_EQ(decode_uuid(enc.substr(44, 16)), a);
 }

@@ -67,4 +67,8 @@ std::string exec_sql(const std::string& sql) {
   return run(c.get(), sql);
 }
 
+Session::Session(const std::string& conninfo) : c_(connect(conninfo)) {}
+
+std::string Session::run(const std::string& sql) { return testing::run(c_.get(), sql); }
+
 }  // namespace runstore::testing

@@ -2,6 +2,9 @@
 // process, on the server the PG* environment variables name.
 #pragma once
 
+#include <libpq-fe.h>
+
+#include <memory>
 #include <string>
 
 namespace runstore::testing {
@@ -13,5 +16,17 @@ const std::string& test_conninfo();
 // Runs SQL on the test database (outside any runstore::Client) and returns the
 // first column of the first row, or "" when there is none.  Throws on error.
 std::string exec_sql(const std::string& sql);
+
+// A session of the test's own that stays open, to hold a transaction (and
+// its locks) while a client waits on them.
+class Session {
+ public:
+  explicit Session(const std::string& conninfo = test_conninfo());
+  // Runs `sql`; returns the first column of the first row, or "".  Throws on error.
+  std::string run(const std::string& sql);
+
+ private:
+  std::unique_ptr<PGconn, decltype(&PQfinish)> c_;
+};
 
 }  // namespace runstore::testing

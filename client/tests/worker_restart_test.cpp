@@ -55,9 +55,10 @@ TEST(WorkerRestart, ServerRestartLosesNoWorkAndNeverRunsAJobTwiceAtOnce) {
   if (restart.empty()) GTEST_SKIP() << "RUNSTORE_TEST_RESTART_CMD is empty: no way to restart the server";
 
   constexpr int kJobs = 200;
-  exec_sql("INSERT INTO runstore.executions (workspace_id, max_attempts, payload)"
-           " SELECT 1, 10, jsonb_build_object('n', n) FROM generate_series(1, " +
-           std::to_string(kJobs) + ") n");
+  exec_sql(
+      "INSERT INTO runstore.executions (workspace_id, max_attempts, payload)"
+      " SELECT 1, 10, jsonb_build_object('n', n) FROM generate_series(1, " +
+      std::to_string(kJobs) + ") n");
 
   std::mutex m;
   std::map<Uuid, std::vector<HandlerRun>> runs;
@@ -97,9 +98,11 @@ TEST(WorkerRestart, ServerRestartLosesNoWorkAndNeverRunsAJobTwiceAtOnce) {
       [] { return count_sql("SELECT count(*) FROM runstore.executions WHERE status = 'succeeded'") == kJobs; },
       40000ms);
   w.stop();
-  ASSERT_TRUE(all_done) << exec_sql("SELECT string_agg(status || ':' || n, ', ') FROM (SELECT status::text,"
-                                    " count(*) n FROM runstore.executions GROUP BY 1) s")
-                        << "\n" << log.all();
+  ASSERT_TRUE(all_done) << exec_sql(
+                               "SELECT string_agg(status || ':' || n, ', ') FROM (SELECT status::text,"
+                               " count(*) n FROM runstore.executions GROUP BY 1) s")
+                        << "\n"
+                        << log.all();
 
   // The server really restarted under the worker (or the test proved nothing).
   EXPECT_NE(exec_sql("SELECT pg_postmaster_start_time()"), started_before);
@@ -114,8 +117,7 @@ TEST(WorkerRestart, ServerRestartLosesNoWorkAndNeverRunsAJobTwiceAtOnce) {
     }
   }
   // Each stored result comes from the claim that finished the execution.
-  EXPECT_EQ(count_sql("SELECT count(*) FROM runstore.executions WHERE (result->>'attempt')::int = attempt"),
-            kJobs);
+  EXPECT_EQ(count_sql("SELECT count(*) FROM runstore.executions WHERE (result->>'attempt')::int = attempt"), kJobs);
   EXPECT_EQ(w.worker().stats().succeeded, static_cast<std::uint64_t>(kJobs));
   EXPECT_EQ(w.worker().stats().leases_lost, 0U);
 }

@@ -72,8 +72,9 @@ struct Concurrency {
 
 // Fast retries for the failure tests: a failed attempt is due again at once.
 void fast_retry_backoff() {
-  exec_sql("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET runstore.retry_backoff_base = ''1ms''',"
-           " current_database()); END $$");
+  exec_sql(
+      "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET runstore.retry_backoff_base = ''1ms''',"
+      " current_database()); END $$");
 }
 
 TEST(Worker, RejectsOptionsTheDatabaseWouldRefuse) {
@@ -315,7 +316,9 @@ TEST(Worker, ExpiredLeaseClaimedByAnotherWorkerIsFencedOff) {
   const std::string id = ids[0].to_string();
   const std::string attempt = exec_sql(
       "UPDATE runstore.executions SET lease_expires_at = now() - interval '1 s',"
-      " run_after = now() - interval '1 s' WHERE id = '" + id + "';"
+      " run_after = now() - interval '1 s' WHERE id = '" +
+      id +
+      "';"
       " SELECT attempt FROM runstore.dequeue('thief', 1, interval '1 h')");
   ASSERT_EQ(attempt, "2");
   ASSERT_TRUE(eventually([&] { return h.saw_lost.load(); }, 5000ms));
@@ -427,8 +430,7 @@ TEST(Worker, HandlerOverrunningTheDeadlineIsReleasedAndJoined) {
   const auto stop_at = Clock::now();
   // While the handler still runs, the execution is handed back already.
   std::thread stopper([&] { w.stop(); });
-  EXPECT_TRUE(eventually([&] { return column(ids[0], "status") == "queued"; }, 1200ms))
-      << column(ids[0], "status");
+  EXPECT_TRUE(eventually([&] { return column(ids[0], "status") == "queued"; }, 1200ms)) << column(ids[0], "status");
   stopper.join();
   const auto returned = w.join();
   EXPECT_GE(returned, handler_end);  // run() waited for the handler
@@ -473,8 +475,9 @@ TEST(Worker, KeepsGoingWhenCallsFailPastTheRetryPolicy) {
   enqueue(1);
   ASSERT_TRUE(eventually([] { return count_status("succeeded") == 1; }));
   // Kill every session of the worker: its next calls fail once, unretried.
-  exec_sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-           " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  exec_sql(
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+      " WHERE datname = current_database() AND pid <> pg_backend_pid()");
   ASSERT_TRUE(eventually([&] { return log.contains("failed"); }, 5000ms)) << log.all();
   enqueue(3);
   ASSERT_TRUE(eventually([] { return count_status("succeeded") == 4; }, 10000ms)) << log.all();

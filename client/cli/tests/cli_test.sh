@@ -215,6 +215,30 @@ check "purge: tagged rows gone, others kept" \
 run "$R" purge --tag bulk --batch 0
 check "purge --batch 0: usage error" usage_error
 
+echo "# option syntax"
+run "$R" enqueue --workspace=40 --workflow=41 --user= --tag=eq -t short --priority=-3
+id_eq=$OUT
+check "--opt=value, an empty --opt= (not taking the next word), -t value" \
+  eval 'is_uuid "$id_eq" && [ "$(sql "SELECT workspace_id, workflow_id, user_id, tags, priority FROM runstore.executions WHERE id = '"'"'$id_eq'"'"'")" = "40|41||{eq,short}|-3" ]'
+run "$R" status --json "$id1" -- "$id_eq"
+check "words after -- are ids too" json_check "len(d)==2 and d[1]['id']=='$id_eq'"
+run "$R" recent -w 40 --user -x --json
+check "a value that looks like an option is the value" eval '[ "$RC" -eq 0 ] && json_check "d==[]"'
+run "$R" recent -hw40
+check "grouped short options: -hw40 is -h -w40" eval '[ "$RC" -eq 0 ] && grep -q "^usage: runstore recent" "$tmp/out"'
+run "$R" recent --workspce 40
+check "a mistyped option: exit 2, the nearest option suggested" \
+  eval 'usage_error && grep -q "unknown option '"'"'--workspce'"'"' for '"'"'recent'"'"'; did you mean '"'"'--workspace'"'"'?" "$tmp/err"'
+run "$R" stauts
+check "a mistyped command: exit 2, the nearest command suggested" \
+  eval 'usage_error && grep -q "did you mean '"'"'status'"'"'?" "$tmp/err"'
+run "$R" recent -w 40 --workspace=41
+check "an option given twice: exit 2" eval 'usage_error && grep -q "option --workspace given more than once" "$tmp/err"'
+run "$R" recent -w 40 --json=x
+check "a flag given a value: exit 2" eval 'usage_error && grep -q "option --json takes no value" "$tmp/err"'
+run "$R" recent --workspace
+check "a value missing: exit 2" eval 'usage_error && grep -q "option --workspace needs a value" "$tmp/err"'
+
 echo "# worker"
 cat >"$tmp/job.sh" <<'JOB'
 #!/bin/sh

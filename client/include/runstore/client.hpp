@@ -83,8 +83,8 @@ class Client {
   // order of first appearance; duplicates once, unknown ids omitted.  With a
   // workspace, executions of other workspaces are omitted too.  More ids than
   // runstore.max_batch_size raise Error with SQLSTATE 54000.
-  [[nodiscard]] std::vector<Execution> get_executions_by_ids(
-      const std::vector<Uuid>& ids, std::optional<std::int64_t> workspace_id = std::nullopt);
+  [[nodiscard]] std::vector<Execution> get_executions_by_ids(const std::vector<Uuid>& ids,
+                                                             std::optional<std::int64_t> workspace_id = std::nullopt);
 
   // The same lookup, for polling: only id, status, attempt and updated_at of
   // each execution cross the wire and get decoded (four columns of the
@@ -94,17 +94,15 @@ class Client {
 
   // runstore.recent_workflows: the workspace's (or, with a user, that user's)
   // most recently used workflows, newest first.
-  [[nodiscard]] std::vector<RecentWorkflow> recent_workflows(
-      std::int64_t workspace_id, std::int32_t max_results = 4,
-      const std::optional<std::string>& user_id = std::nullopt);
+  [[nodiscard]] std::vector<RecentWorkflow> recent_workflows(std::int64_t workspace_id, std::int32_t max_results = 4,
+                                                             const std::optional<std::string>& user_id = std::nullopt);
 
   // ---- deletes (retried: deleting twice deletes once) ----
 
   // runstore.delete_many: deletes in one statement; returns the ids deleted,
   // in the order given.  After a retry the list holds what the successful try
   // deleted: ids a lost try had already deleted are gone but not listed.
-  std::vector<Uuid> delete_many(const std::vector<Uuid>& ids,
-                                std::optional<std::int64_t> workspace_id = std::nullopt);
+  std::vector<Uuid> delete_many(const std::vector<Uuid>& ids, std::optional<std::int64_t> workspace_id = std::nullopt);
 
   // runstore.delete_by_tag: deletes up to max_rows executions carrying tag,
   // oldest first.  Callers loop until it returns nothing.
@@ -160,10 +158,11 @@ class Client {
   struct CompletedAndClaimed {
     std::vector<bool> completed;     // one per completion, as complete_many
     std::vector<Execution> claimed;  // as dequeue
-    std::vector<std::pair<std::size_t, Error>> errors;  // (completion index, error)
+    // (completion index, error); held as the base Error: sqlstate() says
+    // which kind.
+    std::vector<std::pair<std::size_t, Error>> errors;
   };
-  CompletedAndClaimed complete_many_and_dequeue(const std::string& worker,
-                                                const std::vector<Completion>& completions,
+  CompletedAndClaimed complete_many_and_dequeue(const std::string& worker, const std::vector<Completion>& completions,
                                                 std::int32_t max_jobs,
                                                 std::optional<std::chrono::milliseconds> lease = std::nullopt);
 
@@ -171,13 +170,11 @@ class Client {
   // `retryable` and attempts remain, failed otherwise; refused if `worker`
   // no longer held it.  Retried; a lost reply's outcome is read back as for
   // complete().
-  FailOutcome fail(const std::string& worker, const HeldLease& lease, const std::string& error,
-                   bool retryable = true);
+  FailOutcome fail(const std::string& worker, const HeldLease& lease, const std::string& error, bool retryable = true);
 
   // runstore.cancel: cancels those of ids that are queued or running;
   // returns the ids cancelled.  Retried, like delete_many.
-  std::vector<Uuid> cancel(const std::vector<Uuid>& ids,
-                           std::optional<std::int64_t> workspace_id = std::nullopt);
+  std::vector<Uuid> cancel(const std::vector<Uuid>& ids, std::optional<std::int64_t> workspace_id = std::nullopt);
 
   // ---- notifications ----
 

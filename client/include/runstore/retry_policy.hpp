@@ -3,7 +3,7 @@
 // A call that fails with a transient fault (runstore::is_transient: lost
 // connection, serialization failure, deadlock, admin shutdown, crash
 // recovery, too many connections) is tried again after a delay drawn with
-// "full jitter" (uniform in [0, min(max_backoff, initial_backoff * 2^n)]), so
+// "full jitter" (uniform in [0, min(max_backoff, initial_backoff * 2^n)), so
 // many clients that lost one server do not all come back at the same moment.
 // Retrying stops after max_attempts tries or once max_elapsed has passed,
 // whichever comes first; the last error is then thrown.

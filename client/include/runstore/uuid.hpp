@@ -21,7 +21,9 @@ class Uuid {
   static Uuid parse(std::string_view text);
 
   // A new time-ordered UUID (RFC 9562 version 7: 48 bits of Unix
-  // milliseconds, then 74 random bits), as runstore's own id default makes.
+  // milliseconds, a 12-bit counter, 62 random bits), made as runstore's own
+  // id default makes them.  The ids one thread makes are strictly
+  // increasing, also within one millisecond.
   static Uuid v7();
 
   // Lower-case canonical form, as PostgreSQL prints it.

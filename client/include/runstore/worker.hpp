@@ -33,15 +33,15 @@
 namespace runstore {
 
 struct WorkerOptions {
-  std::string conninfo;                 // libpq conninfo; empty = PG* environment
+  std::string conninfo;  // libpq conninfo; empty = PG* environment
   StatementMode statement_mode = StatementMode::prepared;
   // See ClientOptions::queue_function_schema ("runstore_worker" for the
   // worker role of docs/roles.sql).
   std::string queue_function_schema = "runstore";
-  RetryPolicy retry;                    // for every call the worker makes
-  std::string name;                     // lease owner; empty = "<hostname>:<pid>"
-  int slots = 1;                        // handlers running at once
-  int batch_size = 1;                   // max executions per dequeue call
+  RetryPolicy retry;   // for every call the worker makes
+  std::string name;    // lease owner; empty = "<hostname>:<pid>"
+  int slots = 1;       // handlers running at once
+  int batch_size = 1;  // max executions per dequeue call
   std::chrono::milliseconds lease{30000};
   // Heartbeat period; zero = a third of the lease.
   std::chrono::milliseconds heartbeat_interval{0};
@@ -103,9 +103,9 @@ using Handler = std::function<HandlerResult(const Execution&, JobContext&)>;
 struct WorkerStats {
   std::uint64_t claimed = 0;
   std::uint64_t succeeded = 0;
-  std::uint64_t failed = 0;         // fail() calls made (requeued or final)
-  std::uint64_t leases_lost = 0;    // handlers fenced off
-  std::uint64_t released = 0;       // handed back at shutdown
+  std::uint64_t failed = 0;       // fail() calls made (requeued or final)
+  std::uint64_t leases_lost = 0;  // handlers fenced off
+  std::uint64_t released = 0;     // handed back at shutdown
 };
 
 class Worker {
