@@ -111,25 +111,6 @@ EarlierPosition(const core::IdPosition &a, const core::IdPosition &b)
 	return a.position < b.position;
 }
 
-/* The index a call probes, its key count; InvalidOid when the shape offers none this snapshot may use. */
-struct Probe {
-	Oid index;
-	int nkeys; /* 1: (id), 2: (workspace_id, id) */
-	bool filter_workspace;
-};
-
-Probe
-ChooseProbe(const ExecutionsShape &shape, const int64 *workspace_id)
-{
-	if (workspace_id != nullptr && OidIsValid(shape.workspace_id_index) &&
-	    IndexUsableBySnapshot(shape.workspace_id_index_check_xmin))
-		return Probe{shape.workspace_id_index, 2, false};
-	if (shape.no_id_index != nullptr || !IndexUsableBySnapshot(shape.id_index_check_xmin) ||
-	    (workspace_id != nullptr && shape.workspace_id == InvalidAttrNumber))
-		return Probe{InvalidOid, 0, false};
-	return Probe{shape.id_index, 1, workspace_id != nullptr};
-}
-
 } // namespace
 
 bool
@@ -153,7 +134,7 @@ LookupByIdIndex(FunctionCallInfo fcinfo, const IdBatch &batch, const int64 *work
 	 */
 	Relation rel = table_open(relid, AccessShareLock);
 	const ExecutionsShape shape = ExecutionsShapeOf(rel);
-	const Probe probe = ChooseProbe(shape, workspace_id);
+	const LookupProbe probe = ChooseLookupProbe(shape, workspace_id != nullptr);
 	if (shape.not_local_heap != nullptr || !OidIsValid(probe.index) ||
 	    check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED ||
 	    !SameRowType(RelationGetDescr(rel), rsinfo->setDesc)) {

@@ -238,7 +238,7 @@ FindLookupIndexes(Relation rel, ExecutionsShape *shape)
 {
 	shape->no_id_index = "no valid B-tree index without a predicate has id (uuid) as its first key column";
 	shape->id_index = InvalidOid;
-	shape->id_index_unique = false;
+	bool id_index_unique = false;
 	shape->id_index_check_xmin = InvalidTransactionId;
 	shape->workspace_id_index = InvalidOid;
 	shape->workspace_id_index_check_xmin = InvalidTransactionId;
@@ -254,10 +254,9 @@ FindLookupIndexes(Relation rel, ExecutionsShape *shape)
 		if (ProbeableBtree(index)) {
 			const bool unique = index->rd_index->indisunique && index->rd_index->indnkeyatts == 1;
 			/* A unique index on id alone is best: one row per probe. */
-			if (KeyColumnIs(index, 0, id, UUIDOID) &&
-			    (!OidIsValid(shape->id_index) || (unique && !shape->id_index_unique))) {
+			if (KeyColumnIs(index, 0, id, UUIDOID) && (!OidIsValid(shape->id_index) || (unique && !id_index_unique))) {
 				shape->id_index = RelationGetRelid(index);
-				shape->id_index_unique = unique;
+				id_index_unique = unique;
 				shape->id_index_check_xmin = CheckXmin(index);
 				shape->no_id_index = nullptr;
 			}
@@ -461,6 +460,21 @@ IndexUsableBySnapshot(TransactionId check_xmin)
 {
 	/* As the planner decides (get_relation_info): the index's creator must be older than every snapshot of ours. */
 	return !TransactionIdIsValid(check_xmin) || TransactionIdPrecedes(check_xmin, TransactionXmin);
+}
+
+LookupProbe
+ChooseLookupProbe(const ExecutionsShape &shape, bool in_workspace)
+{
+	if (in_workspace && OidIsValid(shape.workspace_id_index) &&
+	    IndexUsableBySnapshot(shape.workspace_id_index_check_xmin))
+		return LookupProbe{shape.workspace_id_index, 2, false, nullptr};
+	if (shape.no_id_index != nullptr)
+		return LookupProbe{InvalidOid, 0, false, shape.no_id_index};
+	if (!IndexUsableBySnapshot(shape.id_index_check_xmin))
+		return LookupProbe{InvalidOid, 0, false, "the index led by id is too new for this transaction's snapshots"};
+	if (in_workspace && shape.workspace_id == InvalidAttrNumber)
+		return LookupProbe{InvalidOid, 0, false, "no column workspace_id of type bigint"};
+	return LookupProbe{shape.id_index, 1, in_workspace, nullptr};
 }
 
 void

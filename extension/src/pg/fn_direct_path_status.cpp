@@ -57,20 +57,8 @@ FirstOf(std::initializer_list<const char *> reasons)
 const char *
 LookupReason(const ExecutionsShape &shape, Oid relid, bool in_workspace)
 {
-	const char *index = nullptr;
-	if (in_workspace) {
-		const bool by_pair =
-		    OidIsValid(shape.workspace_id_index) && IndexUsableBySnapshot(shape.workspace_id_index_check_xmin);
-		const bool by_id = shape.no_id_index == nullptr && IndexUsableBySnapshot(shape.id_index_check_xmin) &&
-		                   shape.workspace_id != InvalidAttrNumber;
-		if (!by_pair && !by_id)
-			index = "no usable B-tree index led by id, or by workspace_id and id";
-	} else if (shape.no_id_index != nullptr) {
-		index = shape.no_id_index;
-	} else if (!IndexUsableBySnapshot(shape.id_index_check_xmin)) {
-		index = "the index led by id is too new for this transaction's snapshots";
-	}
-	return FirstOf({DirectPathsOn() ? nullptr : kSwitchedOff, shape.not_local_heap, index,
+	return FirstOf({DirectPathsOn() ? nullptr : kSwitchedOff, shape.not_local_heap,
+	                ChooseLookupProbe(shape, in_workspace).unusable,
 	                check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED ? "row-level security applies" : nullptr});
 }
 

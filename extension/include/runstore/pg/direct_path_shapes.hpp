@@ -54,8 +54,7 @@ struct ExecutionsShape {
 
 	/* A B-tree index whose first key column is id (uuid, default operator class), not partial. */
 	const char *no_id_index;
-	Oid id_index;
-	bool id_index_unique;              /* unique on id alone: at most one row per id */
+	Oid id_index;                      /* a unique one on id alone if there is one: one row per probe */
 	TransactionId id_index_check_xmin; /* built with broken HOT chains: usable by snapshots newer than this */
 
 	/* A B-tree index whose first key columns are workspace_id (bigint) and id (uuid); InvalidOid: none. */
@@ -100,6 +99,23 @@ bool ShapeStillCurrent(Oid relid, uint64 generation);
 
 /* Whether an index whose pg_index row has `check_xmin` may be used by this transaction's snapshots. */
 bool IndexUsableBySnapshot(TransactionId check_xmin);
+
+/* The index get_executions_by_ids probes, and how; index InvalidOid when the shape offers none. */
+struct LookupProbe {
+	Oid index;
+	int nkeys;             /* 1: (id), 2: (workspace_id, id) */
+	bool filter_workspace; /* an index on id alone, for a call with a workspace: compare each row's */
+	const char *unusable;  /* why there is none (index InvalidOid), else nullptr */
+};
+
+/*
+ * For a call with (`in_workspace`) or without a workspace: the
+ * (workspace_id, id) index if the call has a workspace and there is one,
+ * else the index led by id, provided this transaction's snapshots may use
+ * it.  The shape's other properties (a local heap) are the caller's to
+ * check.
+ */
+LookupProbe ChooseLookupProbe(const ExecutionsShape &shape, bool in_workspace);
 
 /* Registers the relcache callback that forgets shapes; called once from _PG_init. */
 void RegisterShapeInvalidation();
