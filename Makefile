@@ -1,6 +1,6 @@
 # runstore: PGXS build of the C++ extension (see ../shared/CPP_IN_POSTGRES.md, recipe (c)).
 # No EXTENSION variable: PGXS would then look for runstore.control at the top level.
-EXTVERSION  = 0.1.0
+EXTVERSION  = 0.2.0
 MODULE_big  = runstore
 
 SRCS = $(sort $(wildcard extension/src/*.cpp extension/src/*/*.cpp))
@@ -11,7 +11,7 @@ MODULEDIR = extension
 DATA      = extension/runstore.control $(wildcard extension/sql/runstore--*.sql)
 
 # Run order matters: schema.sql defines the u(n) test-id helper the others use.
-REGRESS      = schema boundary batch_get_executions_by_ids batch_delete_many batch_delete_by_tag recent_workflows queue queue_claim_frontier security roles tenants search_path dump_config plans direct_paths reinstall
+REGRESS      = schema boundary batch_get_executions_by_ids batch_delete_many batch_delete_by_tag recent_workflows queue queue_claim_frontier queue_wait_for_work security roles tenants search_path dump_config plans direct_paths reinstall
 REGRESS_OPTS = --load-extension=runstore
 ISOLATION      = $(patsubst tests/isolation/specs/%.spec,%,$(sort $(wildcard tests/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=tests/isolation --load-extension=runstore

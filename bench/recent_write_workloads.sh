@@ -1,5 +1,5 @@
-# recent_write_workloads.sh: sourced by recent_write.sh and
-# recent_write_floor.sh, so both measure exactly the same writes.
+# recent_write_workloads.sh: the write workloads of recent_write.sh (sourced),
+# kept apart so other write benchmarks can measure exactly the same writes.
 
 # Median of the numbers on standard input, one per line.
 median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }

@@ -5,24 +5,28 @@
 #
 #   bench/run.sh                 # every benchmark
 #   bench/run.sh batch           # batch lookups and deletes (BENCH_ROWS, default 1,000,000)
-#   bench/run.sh recent          # recent workflows: reads on 3.23M skewed runs, write cost
-#   bench/run.sh recent-floor    # write cost against the least a summary can write (recent_write_floor.sh)
+#   bench/run.sh recent          # recent workflows: reads on 3.23M skewed runs (also with folds
+#                                # held up 60 s under 2,000 inserts/s), write cost
 #   bench/run.sh queue           # queue lifecycle vs a naive SKIP LOCKED queue; 2 x 5-minute churn
 #     QUEUE_ONLY=throughput|latency|churn runs one part; CHURN_SUMMARIES=off runs the
 #     churn with the recent-workflow triggers disabled (a diagnostic: the queue alone)
 #   bench/run.sh client          # the C++ client: batch status vs N+1, runstore::Worker vs raw SQL
+#   bench/run.sh insert-production  # INSERT cost vs a plain copy of the table on 1.85M runs
+#     (bench/insert_production.sh; shared_buffers = 512MB; ROWS, DURATION, BULK_ROWS, WAITERS)
 #
 # Run nothing else on the machine meanwhile (see bench/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 which=${1:-all}
-case "$which" in all | batch | recent | recent-floor | queue | client) ;; *) echo "usage: $0 [all|batch|recent|recent-floor|queue|client]" >&2; exit 2 ;; esac
+case "$which" in all | batch | recent | queue | client | insert-production) ;; *) echo "usage: $0 [all|batch|recent|queue|client|insert-production]" >&2; exit 2 ;; esac
 rows=${BENCH_ROWS:-1000000}
 export RUNSTORE_PGPORT=${RUNSTORE_BENCH_PGPORT:-54339}
 
+if [ "$which" != insert-production ]; then # it runs psql and pgbench only
 cmake -S bench -B build/bench -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/bench -j"$(nproc)" >/dev/null
+fi
 
 tests/scripts/cluster.sh start bench
 trap 'tests/scripts/cluster.sh stop' EXIT
@@ -45,16 +49,12 @@ echo "== recent workflows: loading 3.23M runs in the production shape (bench/rec
 psql -qX -d runstore_recent -f bench/recent_load.sql
 echo "== recent workflows: reads (4 most recent), unix socket"
 build/bench/recent_read_bench --conninfo "dbname=runstore_recent"
+echo "== recent workflows: reads while folds are held up (bench/recent_fold_stall.sh)"
+bench/recent_fold_stall.sh runstore_recent
 psql -qX -c "DROP DATABASE runstore_recent" >/dev/null
 echo "== recent workflows: write cost"
 bench/recent_write.sh runstore_write
 psql -qX -c "DROP DATABASE runstore_write" >/dev/null
-fi
-
-if [ "$which" = recent-floor ]; then # not in "all": it swaps the installed library while it runs
-echo "== recent workflows: write cost against the write floor"
-bench/recent_write_floor.sh runstore_write_floor
-psql -qX -c "DROP DATABASE runstore_write_floor" >/dev/null
 fi
 
 if [ "$which" = all ] || [ "$which" = queue ]; then
@@ -72,4 +72,14 @@ psql -qX -d runstore_client -c "CREATE EXTENSION runstore" >/dev/null
 echo "== the C++ client (bench/src/client_bench.cpp), unix socket"
 build/bench/client_bench --conninfo "dbname=runstore_client"
 psql -qX -c "DROP DATABASE runstore_client" >/dev/null
+fi
+
+if [ "$which" = insert-production ]; then # not in "all": it restarts the cluster with smaller shared buffers
+# 512MB, a production-like fraction of the 1.85M-run tables (~0.6 GB each
+# with their indexes), where the other benchmarks' 2GB holds everything.
+psql -qX -c "ALTER SYSTEM SET shared_buffers = '512MB'" >/dev/null
+tests/scripts/cluster.sh restart
+echo "== INSERT into runstore.executions vs a plain copy of the table, at production size (bench/insert_production.sh)"
+bench/insert_production.sh runstore_insert_production
+psql -qX -c "DROP DATABASE runstore_insert_production" >/dev/null
 fi

@@ -2,7 +2,7 @@
 --
 --   runstore_dashboard  reads runs and the recent-workflow summaries; changes nothing
 --   runstore_worker     changes runs only through dequeue/heartbeat/complete/fail
---   runstore_admin      everything, including rebuild/verify of the summaries
+--   runstore_admin      everything, including rebuild/fold/verify of the summaries
 --
 -- Run once per database, as a superuser, after CREATE EXTENSION runstore:
 --   psql -v ON_ERROR_STOP=1 -d yourdb -f docs/roles.sql
@@ -36,10 +36,13 @@ CREATE ROLE runstore_queue_definer NOLOGIN;  -- owns the worker wrappers; never 
 REVOKE EXECUTE ON FUNCTION runstore.verify_recent_workflows() FROM PUBLIC;
 
 -- 1. Dashboard: SELECT only.  get_executions_by_ids needs SELECT on
---    executions; recent_workflows needs SELECT on the two slot tables.
+--    executions; recent_workflows needs SELECT on the two folded tables and
+--    the pending table (and on executions, where a group's latest run must
+--    be read again after a deletion).
 GRANT USAGE ON SCHEMA runstore TO runstore_dashboard;
 GRANT SELECT ON runstore.executions,
-                runstore.workspace_recent_workflow_slot, runstore.user_recent_workflow_slot,
+                runstore.workspace_recent_workflow_folded, runstore.user_recent_workflow_folded,
+                runstore.recent_workflow_pending,
                 runstore.workspace_recent_workflow, runstore.user_recent_workflow
   TO runstore_dashboard;
 
@@ -109,14 +112,16 @@ ALTER FUNCTION runstore_worker.fail(uuid, text, text, boolean, integer) OWNER TO
 -- 3. Admin: every table privilege on the runs (enqueue, cancel, delete,
 --    TRUNCATE), reads of the summaries, the operator's functions, and the
 --    other two roles.  The summaries are written only by runstore's own
---    trigger and rebuild function (both SECURITY DEFINER): nobody, the admin
---    included, needs to write the slot tables.
+--    trigger and its fold and rebuild functions (all SECURITY DEFINER):
+--    nobody, the admin included, needs to write the pending or folded tables.
 GRANT USAGE ON SCHEMA runstore TO runstore_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON runstore.executions TO runstore_admin;
-GRANT SELECT ON runstore.workspace_recent_workflow_slot, runstore.user_recent_workflow_slot,
+GRANT SELECT ON runstore.workspace_recent_workflow_folded, runstore.user_recent_workflow_folded,
+                runstore.recent_workflow_pending,
                 runstore.workspace_recent_workflow, runstore.user_recent_workflow
   TO runstore_admin;
 GRANT EXECUTE ON FUNCTION runstore.rebuild_recent_workflows(bigint),
+                          runstore.fold_recent_workflows(),
                           runstore.verify_recent_workflows()
   TO runstore_admin;
 GRANT runstore_dashboard, runstore_worker TO runstore_admin;

@@ -46,15 +46,21 @@ BEGIN
   PERFORM set_config('runstore.direct_paths', saved, false);
 END $$;
 -- Both summaries against the definition, as runstore.verify_recent_workflows()
--- computes it, but without depending on the columns' types (a table
--- changed below detaches that function): how many rows differ.
+-- computes it, but read through recent_workflows() for every workspace and
+-- user the tables name, so without depending on the columns' types (a table
+-- changed below detaches that function and the views): how many rows differ.
 CREATE FUNCTION differences() RETURNS bigint LANGUAGE sql STABLE AS $$
-  WITH stored AS (
-    SELECT s.workspace_id, NULL::text AS user_id, s.workflow_id, s.last_used_at, s.last_execution_id
-    FROM runstore.workspace_recent_workflow s
-    UNION ALL
-    SELECT s.workspace_id, s.user_id, s.workflow_id, s.last_used_at, s.last_execution_id
-    FROM runstore.user_recent_workflow s),
+  WITH scopes AS (
+    SELECT DISTINCT s.workspace_id, s.user_id FROM (
+      SELECT e.workspace_id, NULL::text AS user_id FROM runstore.executions e
+      UNION ALL SELECT e.workspace_id, e.user_id::text FROM runstore.executions e WHERE e.user_id IS NOT NULL
+      UNION ALL SELECT f.workspace_id, NULL FROM runstore.workspace_recent_workflow_folded f
+      UNION ALL SELECT f.workspace_id, f.user_id FROM runstore.user_recent_workflow_folded f
+      UNION ALL SELECT p.workspace_id, NULL FROM runstore.recent_workflow_pending p
+      UNION ALL SELECT p.workspace_id, p.user_id FROM runstore.recent_workflow_pending p WHERE p.user_id IS NOT NULL) s),
+  stored AS (
+    SELECT s.workspace_id, s.user_id, r.workflow_id, r.last_used_at, r.last_execution_id
+    FROM scopes s, runstore.recent_workflows(s.workspace_id, 1000, s.user_id) r),
   defined AS (
     (SELECT DISTINCT ON (e.workspace_id, e.workflow_id) e.workspace_id, NULL::text, e.workflow_id::bigint, e.created_at, e.id
      FROM runstore.executions e WHERE e.workflow_id IS NOT NULL
@@ -68,12 +74,14 @@ CREATE FUNCTION differences() RETURNS bigint LANGUAGE sql STABLE AS $$
        + (SELECT count(*) FROM (SELECT * FROM defined EXCEPT ALL SELECT * FROM stored) extra)
 $$;
 -- Inserts, a move between groups and deletes, through the direct path and
--- through the statements; the summaries must equal the definition after.
+-- through the statements; the summaries must equal the definition after,
+-- before the writes are folded and after.
 CREATE FUNCTION write_runs(base int) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
   saved text := current_setting('runstore.direct_paths');
   way text;
   k int := base;
+  wrong bigint;
 BEGIN
   FOREACH way IN ARRAY ARRAY['on', 'off'] LOOP
     PERFORM set_config('runstore.direct_paths', way, false);
@@ -87,7 +95,9 @@ BEGIN
     k := k + 10;
   END LOOP;
   PERFORM set_config('runstore.direct_paths', saved, false);
-  RETURN differences();
+  wrong := differences();
+  PERFORM runstore.fold_recent_workflows();
+  RETURN wrong + differences();
 END $$;
 
 -- As shipped, every direct path applies.
@@ -182,10 +192,14 @@ SELECT write_runs(300) AS summary_differences;
 -- own SQL depends on those columns, so PostgreSQL refuses (0A000) ...
 ALTER TABLE runstore.executions ALTER COLUMN workflow_id TYPE integer;
 \echo :LAST_ERROR_SQLSTATE
--- ... unless an administrator detaches that function.  Then the transition
--- tables are no longer read directly (their values would be misread).
+-- ... unless an administrator detaches the views and the function that
+-- reads them.  Then the transition tables are no longer read directly
+-- (their values would be misread).
 ALTER EXTENSION runstore DROP FUNCTION runstore.verify_recent_workflows();
 DROP FUNCTION runstore.verify_recent_workflows();
+ALTER EXTENSION runstore DROP VIEW runstore.workspace_recent_workflow;
+ALTER EXTENSION runstore DROP VIEW runstore.user_recent_workflow;
+DROP VIEW runstore.workspace_recent_workflow, runstore.user_recent_workflow;
 -- workflow_id as integer: the statements compare it with the summaries'
 -- bigint and stay exact.
 ALTER TABLE runstore.executions ALTER COLUMN workflow_id TYPE integer;
@@ -193,12 +207,21 @@ SELECT path, usable, reason FROM paths WHERE path LIKE 'recent%';
 SELECT write_runs(400) AS summary_differences;
 ALTER TABLE runstore.executions ALTER COLUMN workflow_id TYPE bigint;
 -- user_id as integer (the direct path used to read it as text: a crash):
--- the statements refuse to compare it with the summaries' text user_id.
+-- the append statement stores it as the pending table's text; the fold and
+-- a user's read of a rechecked group, which compare it with text, refuse
+-- (42883) until the column is text again.
 ALTER TABLE runstore.executions ALTER COLUMN user_id TYPE integer USING length(user_id);
 SELECT path, usable, reason FROM paths WHERE path LIKE 'recent%';
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(7), 2, 1, 3, t(7));
+SELECT count(*) AS inserted FROM runstore.executions WHERE id = u(7);
+SELECT workspace_id, workflow_id, user_id FROM runstore.recent_workflow_pending WHERE last_execution_id = u(7);
+\set VERBOSITY terse
+SELECT runstore.fold_recent_workflows();
 \echo :LAST_ERROR_SQLSTATE
-SELECT count(*) AS not_inserted FROM runstore.executions WHERE id = u(7);
+DELETE FROM runstore.executions WHERE id = u(7);
+SELECT * FROM runstore.recent_workflows(2, 4, '3');
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
 SELECT * FROM lookup_check(ARRAY[u(6), u(1)]);
 -- Changing a column's values with ALTER ... USING fires no trigger: the
 -- user summaries still name the old user ids until they are rebuilt.
@@ -215,28 +238,98 @@ SELECT path, usable, reason FROM paths WHERE path LIKE 'dequeue%';
 ALTER TABLE runstore.executions ENABLE TRIGGER executions_register_priorities_insert;
 SELECT path, usable FROM paths WHERE path LIKE 'dequeue%';
 
--- A trigger on a slot table would be skipped by a direct write: the
--- statement writes, and the trigger sees every write.
-CREATE TABLE slot_writes (n int);
-CREATE FUNCTION count_slot_write() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN INSERT INTO slot_writes VALUES (1); RETURN NULL; END $$;
-CREATE TRIGGER count_writes AFTER INSERT OR UPDATE ON runstore.workspace_recent_workflow_slot
-  FOR EACH ROW EXECUTE FUNCTION count_slot_write();
+-- The INSERT upkeep appends to runstore.recent_workflow_pending directly
+-- only while that table is as the extension made it: a direct append fires
+-- no trigger, checks no constraint and evaluates no index expression,
+-- predicate or uniqueness.  On every other shape the SQL statement appends,
+-- and the summaries stay exact.
+-- A trigger on the pending table: the statement appends, the trigger sees it.
+CREATE TABLE pending_writes (n int);
+CREATE FUNCTION count_pending_write() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO pending_writes VALUES (1); RETURN NULL; END $$;
+CREATE TRIGGER count_writes AFTER INSERT ON runstore.recent_workflow_pending
+  FOR EACH ROW EXECUTE FUNCTION count_pending_write();
 SELECT path, relation, usable, reason FROM paths WHERE path LIKE 'recent%INSERT%';
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, created_at) VALUES (u(8), 2, 1, t(8));
-SELECT count(*) AS slot_writes_seen FROM slot_writes;
-DROP TRIGGER count_writes ON runstore.workspace_recent_workflow_slot;
+SELECT count(*) AS pending_writes_seen FROM pending_writes;
+SELECT write_runs(600) AS summary_differences;
+DROP TRIGGER count_writes ON runstore.recent_workflow_pending;
 SELECT path, usable FROM paths WHERE path LIKE 'recent%INSERT%';
--- Under REPEATABLE READ the statement reports write conflicts (40001).
+-- A CHECK constraint: the statement's appends are checked.
+ALTER TABLE runstore.recent_workflow_pending ADD CONSTRAINT known_workflow CHECK (workflow_id >= 0);
+SELECT path, relation, usable, reason FROM paths WHERE path LIKE 'recent%INSERT%';
+SELECT write_runs(700) AS summary_differences;
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, created_at) VALUES (u(9), 2, -1, t(9));
+\echo :LAST_ERROR_SQLSTATE
+ALTER TABLE runstore.recent_workflow_pending DROP CONSTRAINT known_workflow;
+-- NOT NULL on user_id, which an append leaves null for a run without a user.
+SELECT runstore.fold_recent_workflows() >= 0 AS folded;
+ALTER TABLE runstore.recent_workflow_pending ALTER COLUMN user_id SET NOT NULL;
+SELECT path, relation, usable, reason FROM paths WHERE path LIKE 'recent%INSERT%';
+SELECT write_runs(800) AS summary_differences;
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, created_at) VALUES (u(9), 2, 1, t(9));
+\echo :LAST_ERROR_SQLSTATE
+ALTER TABLE runstore.recent_workflow_pending ALTER COLUMN user_id DROP NOT NULL;
+SELECT path, usable FROM paths WHERE path LIKE 'recent%INSERT%';
+-- A unique index, and an index on an expression: the statement's appends
+-- are checked and indexed (amcheck finds every row in the expression index).
+CREATE UNIQUE INDEX pending_unique ON runstore.recent_workflow_pending
+  (workspace_id, workflow_id, user_id, last_used_at, last_execution_id);
+SELECT path, relation, usable, reason FROM paths WHERE path LIKE 'recent%INSERT%';
+SELECT write_runs(900) AS summary_differences;
+DROP INDEX runstore.pending_unique;
+CREATE INDEX pending_expression ON runstore.recent_workflow_pending ((workflow_id + 1));
+SELECT path, relation, usable, reason FROM paths WHERE path LIKE 'recent%INSERT%';
+SELECT write_runs(1000) AS summary_differences;
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at)
+  VALUES (u(10), 2, 1, 'ann', t(10)), (u(11), 2, 2, NULL, t(11));
+CREATE EXTENSION amcheck;
+SELECT 'every row indexed' AS amcheck FROM (SELECT bt_index_check('runstore.pending_expression', true)) c;
+DROP EXTENSION amcheck;
+DROP INDEX runstore.pending_expression;
+-- More than 8 indexes (the direct path keeps at most 8 open).
+DO $$
+BEGIN
+  FOR i IN 1..8 LOOP
+    EXECUTE format('CREATE INDEX pending_extra_%s ON runstore.recent_workflow_pending (workflow_id)', i);
+  END LOOP;
+END $$;
+SELECT path, relation, usable, reason FROM paths WHERE path LIKE 'recent%INSERT%';
+SELECT write_runs(1100) AS summary_differences;
+DO $$
+BEGIN
+  FOR i IN 1..8 LOOP
+    EXECUTE format('DROP INDEX runstore.pending_extra_%s', i);
+  END LOOP;
+END $$;
+SELECT path, usable FROM paths WHERE path LIKE 'recent%INSERT%';
+-- A column added, in a transaction that rolls back: inside, the statement
+-- appends (the new column takes its default); after, the direct path again.
+BEGIN;
+ALTER TABLE runstore.recent_workflow_pending ADD COLUMN note text DEFAULT 'by the statement';
+SELECT path, relation, usable, reason FROM paths WHERE path LIKE 'recent%INSERT%';
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, created_at) VALUES (u(12), 2, 1, t(12));
+SELECT note FROM runstore.recent_workflow_pending WHERE last_execution_id = u(12);
+SELECT write_runs(1200) AS summary_differences;
+ROLLBACK;
+SELECT path, usable FROM paths WHERE path LIKE 'recent%INSERT%';
+-- Appends read nothing, so the isolation level does not matter to them
+-- (the claim frontier's does).
 BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT path, usable, reason FROM paths WHERE path LIKE 'recent%INSERT%' OR path LIKE 'dequeue%';
 COMMIT;
+-- A column added and dropped leaves its place in the row: not the shape the
+-- extension made, for good (until the extension is installed again).
+ALTER TABLE runstore.recent_workflow_pending ADD COLUMN scratch int;
+ALTER TABLE runstore.recent_workflow_pending DROP COLUMN scratch;
+SELECT path, relation, usable, reason FROM paths WHERE path LIKE 'recent%INSERT%';
+SELECT write_runs(1300) AS summary_differences;
 SELECT differences() AS summary_differences;
 
 -- Put the extension back as installed for the tests after this one.
 DROP VIEW paths;
 DROP FUNCTION by_definition(uuid[], bigint), lookup_check(uuid[], bigint), write_runs(int), differences(),
-              count_slot_write(), t(int);
-DROP TABLE slot_writes;
+              count_pending_write(), t(int);
+DROP TABLE pending_writes;
 DROP EXTENSION runstore;
 CREATE EXTENSION runstore;

@@ -2,12 +2,18 @@
 -- returns the very SQL the C++ functions prepare (extension/src/pg/
 -- statements.cpp), so these plans cannot drift from what the functions run.
 -- On a table large enough for indexes to matter, a lookup or delete by ids
--- must be one primary-key index scan over the whole array (= ANY), and a
--- delete_by_tag round must use the GIN index on tags.
+-- must be one primary-key index scan over the whole array (= ANY), a
+-- delete_by_tag round must use the GIN index on tags, and the
+-- recent-workflow statements must read their indexes in order.
 \set VERBOSITY default
 INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, tags)
 SELECT n % 10, n % 500, 'u' || (n % 7), ARRAY['t' || (n % 100)] FROM generate_series(1, 20000) n;
-ANALYZE runstore.executions, runstore.workspace_recent_workflow_slot, runstore.user_recent_workflow_slot;
+-- Some runs left pending (the insert above folded as it went), so the
+-- recent-workflow reads have rows in both parts.
+INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, tags)
+SELECT n % 10, n % 500, 'u' || (n % 7), ARRAY['t' || (n % 100)] FROM generate_series(1, 20) n;
+ANALYZE runstore.executions, runstore.workspace_recent_workflow_folded, runstore.user_recent_workflow_folded,
+        runstore.recent_workflow_pending;
 SET plan_cache_mode = force_generic_plan;
 
 DO $$
@@ -22,14 +28,12 @@ BEGIN
                  runstore._statement_text('delete_by_ids_in_workspace'));
   EXECUTE format('PREPARE purge(text, integer) AS %s',
                  runstore._statement_text('delete_by_tag'));
-  EXECUTE format('PREPARE recent(bigint, bigint) AS %s',
-                 runstore._statement_text('recent_in_workspace'));
-  EXECUTE format('PREPARE recent_user(bigint, bigint, text) AS %s',
-                 runstore._statement_text('recent_for_user'));
-  EXECUTE format('PREPARE recompute(bigint[], bigint[]) AS %s',
-                 runstore._statement_text('workspace_recompute_groups'));
-  EXECUTE format('PREPARE recompute_user(bigint[], text[], bigint[]) AS %s',
-                 runstore._statement_text('user_recompute_groups'));
+  EXECUTE format('PREPARE latest(bigint, bigint) AS %s',
+                 runstore._statement_text('latest_in_workflow'));
+  EXECUTE format('PREPARE latest_user(bigint, bigint, text) AS %s',
+                 runstore._statement_text('latest_for_user'));
+  EXECUTE format('PREPARE fold AS %s',
+                 runstore._statement_text('fold_recent'));
 END
 $$;
 
@@ -38,39 +42,77 @@ EXPLAIN (COSTS OFF) EXECUTE lookup_in_workspace('{}', 1);
 EXPLAIN (COSTS OFF) EXECUTE remove('{}');
 EXPLAIN (COSTS OFF) EXECUTE remove_in_workspace('{}', 1);
 EXPLAIN (COSTS OFF) EXECUTE purge('t1', 10);
--- recent_workflows reads the slots in result order from an index (no Sort),
--- and a collapsed group's latest remaining run is one index probe.
-EXPLAIN (COSTS OFF) EXECUTE recent(1, 64);
-EXPLAIN (COSTS OFF) EXECUTE recent_user(1, 64, 'ann');
--- The recompute runs inside the trigger function, which sets enable_seqscan
--- off: its slot rows are deleted by ctid, a TID scan whatever the summary's
--- size when the plan was made.
-SET enable_seqscan = off;
-EXPLAIN (COSTS OFF) EXECUTE recompute('{1}', '{1}');
-EXPLAIN (COSTS OFF) EXECUTE recompute_user('{1}', '{ann}', '{1}');
-RESET enable_seqscan;
+
+-- recent_workflows reads a scope's folded rows and pending rows merged in
+-- result order through a cursor (fn_recent_workflows.cpp), which stops after
+-- max_results workflows: with the cursor's fast-start planning the plan must
+-- be a Merge Append of the two recent indexes, with no Sort (a Sort reads
+-- and sorts every group of the workspace before the first row).  Planned as
+-- a cursor (EXPLAIN DECLARE, the parameters as literals): the plan's top
+-- node, how many nodes sort, and the indexes it scans.
+CREATE FUNCTION plan_shape(query text) RETURNS TABLE (top_node text, sorts bigint, indexes text)
+LANGUAGE plpgsql AS $$
+DECLARE
+  plan jsonb;
+BEGIN
+  EXECUTE 'EXPLAIN (FORMAT JSON, COSTS OFF) ' || query INTO plan;
+  top_node := plan -> 0 -> 'Plan' ->> 'Node Type';
+  SELECT count(*) INTO sorts
+    FROM jsonb_path_query(plan, 'strict $.**."Node Type"') n WHERE n #>> '{}' IN ('Sort', 'Incremental Sort');
+  SELECT string_agg(i #>> '{}', ', ' ORDER BY i #>> '{}') INTO indexes
+    FROM jsonb_path_query(plan, 'strict $.**."Index Name"') i;
+  RETURN NEXT;
+END $$;
+SELECT * FROM plan_shape(format('DECLARE recent CURSOR FOR %s',
+  replace(runstore._statement_text('recent_in_workspace'), '$1', '1::bigint')));
+SELECT * FROM plan_shape(format('DECLARE recent CURSOR FOR %s',
+  replace(replace(runstore._statement_text('recent_for_user'), '$1', '1::bigint'), '$2', '''u1''::text')));
+-- A group whose latest run was deleted since the last fold is read from
+-- executions: one probe of a recent index.
+EXPLAIN (COSTS OFF) EXECUTE latest(1, 1);
+EXPLAIN (COSTS OFF) EXECUTE latest_user(1, 1, 'u1');
+
+-- The fold runs inside the trigger function, which sets enable_seqscan off,
+-- and in fold_recent_workflows(), which does not: either way it deletes the
+-- pending rows (all of them: a scan of the table), probes executions for the
+-- groups with a recheck mark through the recent indexes, and reaches the
+-- folded rows through their primary keys (ON CONFLICT, and the deletes of
+-- groups left without runs).  Its table scans and modified tables, with
+-- sequential scans allowed (the plan fold_recent_workflows() makes):
+CREATE FUNCTION plan_lines(query text, pattern text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+    IF line ~ pattern THEN
+      RETURN NEXT regexp_replace(line, '^ *(->)? *', '');
+    END IF;
+  END LOOP;
+END $$;
+SELECT plan_lines('EXECUTE fold', '(Seq Scan|Index Scan|Index Only Scan|Bitmap|Insert on|Delete on|Arbiter) ')
+       AS fold_plan;
 
 -- The statements are schema-qualified throughout: none names an unqualified
 -- table (a search_path hijack target).
-SELECT name, runstore._statement_text(name) ~ '( FROM| JOIN| INTO| UPDATE) (executions|workspace_recent|user_recent|queue_priorities)'
+SELECT name, runstore._statement_text(name)
+              ~ '( FROM| JOIN| INTO| UPDATE| USING) (executions|workspace_recent|user_recent|recent_workflow_pending|queue_priorities)'
        AS unqualified_table
 FROM unnest(ARRAY['select_by_ids', 'select_by_ids_in_workspace',
                   'delete_by_ids', 'delete_by_ids_in_workspace',
                   'delete_by_tag', 'delete_by_tag_in_workspace',
-                  'add_inserted', 'add_updated',
-                  'workspace_unname_deleted', 'workspace_unname_updated',
-                  'user_unname_deleted', 'user_unname_updated', 'update_changes_groups',
-                  'workspace_recompute_groups', 'user_recompute_groups',
-                  'truncate_recent', 'recent_in_workspace', 'recent_for_user',
+                  'update_changes_groups', 'append_inserted', 'mark_deleted', 'change_updated',
+                  'fold_recent', 'truncate_recent', 'recent_in_workspace', 'recent_for_user',
+                  'latest_in_workflow', 'latest_for_user',
                   'dequeue', 'dequeue_from_frontiers', 'queue_priorities', 'register_priorities',
                   'heartbeat', 'heartbeat_attempts', 'complete', 'complete_attempt',
                   'fail', 'fail_attempt', 'cancel', 'cancel_in_workspace']) AS name;
 -- Nor an operator looked up by name: every comparison is OPERATOR(pg_catalog.x),
 -- no IN (...) and no IS DISTINCT FROM (both resolve "=" through search_path).
-SELECT name FROM unnest(ARRAY['add_updated', 'workspace_unname_updated', 'user_unname_updated',
-                              'workspace_recompute_groups', 'recent_for_user']) AS name
-WHERE replace(runstore._statement_text(name),   -- the one "=" that is an assignment
-              'SET last_used_at = w.created_at, last_execution_id = w.id', '')
+-- The fold's ON CONFLICT assignments ("SET col = ", ", col = ") are the only bare "=".
+SELECT name FROM unnest(ARRAY['update_changes_groups', 'append_inserted', 'mark_deleted', 'change_updated',
+                              'fold_recent', 'recent_in_workspace', 'recent_for_user',
+                              'latest_in_workflow', 'latest_for_user']) AS name
+WHERE regexp_replace(runstore._statement_text(name), '(SET|,) +[a-z_]+ = ', '', 'g')
       ~ '( [<>=] | IN \(| IS (NOT )?DISTINCT FROM )';
 
 -- The queue statements too; their SET assignments ("col = ") are the only bare "=".
@@ -117,5 +159,6 @@ REVOKE USAGE ON SCHEMA runstore FROM runstore_plans_probe;
 DROP ROLE runstore_plans_probe;
 
 DEALLOCATE ALL;
+DROP FUNCTION plan_shape(text), plan_lines(text, text);
 RESET plan_cache_mode;
 TRUNCATE runstore.executions;

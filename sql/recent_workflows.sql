@@ -1,6 +1,8 @@
 -- Recent workflows: the summaries kept by the C++ triggers on every write
--- path, recent_workflows(), verify_recent_workflows(),
--- rebuild_recent_workflows() and their errors.
+-- path (appends to runstore.recent_workflow_pending), the fold into the
+-- folded tables, recent_workflows() and the views (folded + pending merged,
+-- recheck marks read from executions), verify_recent_workflows(),
+-- rebuild_recent_workflows(), fold_recent_workflows() and their errors.
 \set VERBOSITY default
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO';
@@ -18,6 +20,32 @@ CREATE VIEW summary AS
   FROM runstore.user_recent_workflow
   ORDER BY 1 DESC, 2, 3, 4;
 CREATE VIEW inconsistencies AS SELECT count(*) AS groups_wrong FROM runstore.verify_recent_workflows();
+-- What writers recorded since the last fold: per (workspace, workflow, user)
+-- group a statement's newest run, or a recheck mark (run and time NULL).
+CREATE VIEW pending AS
+  SELECT workspace_id, workflow_id, user_id, right(last_execution_id::text, 4)::int AS run, last_used_at
+  FROM runstore.recent_workflow_pending
+  ORDER BY workspace_id, workflow_id, user_id NULLS FIRST, last_used_at NULLS FIRST, run;
+-- The folded rows of both scopes: each group's latest run as of the last fold.
+CREATE VIEW folded AS
+  SELECT 'ws' AS scope, workspace_id, NULL AS user_id, workflow_id,
+         right(last_execution_id::text, 4)::int AS run, last_used_at
+  FROM runstore.workspace_recent_workflow_folded
+  UNION ALL
+  SELECT 'user', workspace_id, user_id, workflow_id,
+         right(last_execution_id::text, 4)::int, last_used_at
+  FROM runstore.user_recent_workflow_folded
+  ORDER BY 1 DESC, 2, 3, 4;
+-- Rows this transaction wrote to the pending table and to the folded tables
+-- (pg_stat_xact_user_tables also counts earlier transactions' writes not yet
+-- flushed: flush() before the transaction).
+CREATE FUNCTION flush() RETURNS void LANGUAGE sql RETURN pg_stat_force_next_flush();
+CREATE VIEW recent_writes AS
+  SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del) FILTER (WHERE relname = 'recent_workflow_pending'), 0)
+           AS pending_writes,
+         coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del) FILTER (WHERE relname LIKE '%recent_workflow_folded'), 0)
+           AS folded_writes
+  FROM pg_stat_xact_user_tables WHERE schemaname = 'runstore';
 
 -- Multi-row INSERT: one group per (workspace, workflow) and per user; runs
 -- without a workflow count nowhere, runs without a user only per workspace.
@@ -30,6 +58,9 @@ INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created
   (u(6), 2, 10, 'ann', t(5));
 SELECT * FROM summary;
 SELECT * FROM inconsistencies;
+-- The INSERT appended one pending row per (workspace, workflow, user) group:
+-- (1, 10) has two, one per user, and the workspace value is their greatest.
+SELECT * FROM pending;
 
 -- recent_workflows: newest first, ties by workflow_id descending.
 SELECT workflow_id, right(last_execution_id::text, 4)::int AS run FROM runstore.recent_workflows(1);
@@ -61,10 +92,34 @@ SELECT * FROM summary WHERE workspace_id = 1 AND workflow_id = 10;
 -- Deleting a group's latest run falls back to its previous run ...
 DELETE FROM runstore.executions WHERE id = u(12);
 SELECT * FROM summary WHERE workspace_id = 1 AND workflow_id = 10;
+-- ... before any fold: the DELETE appended a recheck mark for the group, and
+-- every read finds the group's latest run in executions.
+SELECT * FROM pending WHERE workspace_id = 1 AND workflow_id = 10;
+SELECT workflow_id, right(last_execution_id::text, 4)::int AS run FROM runstore.recent_workflows(1);
+SELECT workflow_id, right(last_execution_id::text, 4)::int AS run FROM runstore.recent_workflows(1, 4, 'bob');
+SELECT * FROM folded WHERE workspace_id = 1 AND workflow_id = 10;
 -- ... and deleting its last run removes the row.
 DELETE FROM runstore.executions WHERE id = u(13);
 SELECT count(*) AS workflow_40_rows FROM summary WHERE workflow_id = 40;
 SELECT * FROM inconsistencies;
+
+-- The fold: one statement deletes every pending row it sees and merges them
+-- into the folded tables (a recheck mark makes it recompute the group from
+-- executions); it returns how many pending rows it folded.  The summaries
+-- read the same before and after.
+SELECT md5(string_agg(s::text, ',' ORDER BY s::text)) AS summary_before FROM summary s \gset
+SELECT count(*) AS pending_rows FROM runstore.recent_workflow_pending \gset
+SELECT runstore.fold_recent_workflows() = :pending_rows AS folded_every_pending_row;
+SELECT count(*) AS pending_after_fold FROM runstore.recent_workflow_pending;
+SELECT md5(string_agg(s::text, ',' ORDER BY s::text)) = :'summary_before' AS summary_unchanged FROM summary s;
+SELECT * FROM folded;
+SELECT runstore.fold_recent_workflows() AS nothing_left_to_fold;
+-- It runs under READ COMMITTED only: its snapshot must be taken once it has
+-- the fold key, not before it waited for another fold.
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT runstore.fold_recent_workflows();
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
 
 -- UPDATE of every column the definition reads.
 UPDATE runstore.executions SET workflow_id = 50 WHERE id = u(3);          -- another workflow
@@ -98,11 +153,18 @@ SELECT count(*) AS workflow_70_rows FROM summary WHERE workflow_id = 70;
 SELECT * FROM inconsistencies;
 ROLLBACK;
 -- An UPDATE that touches none of them writes nothing to the summaries.
-SELECT n_tup_ins + n_tup_upd + n_tup_del AS writes_before FROM pg_stat_xact_user_tables
- WHERE relname = 'workspace_recent_workflow_slot' \gset
+SELECT flush();
+BEGIN;
 UPDATE runstore.executions SET status = 'running', priority = 5;
-SELECT n_tup_ins + n_tup_upd + n_tup_del - :writes_before AS summary_writes FROM pg_stat_xact_user_tables
- WHERE relname = 'workspace_recent_workflow_slot';
+SELECT * FROM recent_writes;
+COMMIT;
+SELECT count(*) AS pending_rows FROM runstore.recent_workflow_pending;
+-- The moves above (and their rollback) left marks and runs pending; folded,
+-- the summaries are unchanged.
+SELECT md5(string_agg(s::text, ',' ORDER BY s::text)) AS summary_before FROM summary s \gset
+SELECT runstore.fold_recent_workflows() AS folded_rows;
+SELECT md5(string_agg(s::text, ',' ORDER BY s::text)) = :'summary_before' AS summary_unchanged FROM summary s;
+SELECT * FROM inconsistencies;
 
 -- delete_many and delete_by_tag go through the same triggers.
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, tags, created_at) VALUES
@@ -114,6 +176,13 @@ SELECT * FROM summary WHERE workspace_id = 5;
 SELECT count(*) FROM runstore.delete_by_tag('purge');
 SELECT count(*) AS workspace_5_rows FROM summary WHERE workspace_id = 5;
 SELECT * FROM inconsistencies;
+-- Pending: the INSERT's newest run per group (22 and 23), then a mark per
+-- group each deletion touched (delete_many one, delete_by_tag both).
+SELECT * FROM pending WHERE workspace_id = 5;
+-- Folded, both groups lost every run: the fold recomputes them from
+-- executions and leaves no folded row for either.
+SELECT runstore.fold_recent_workflows() AS folded_rows;
+SELECT count(*) AS workspace_5_folded_rows FROM folded WHERE workspace_id = 5;
 
 -- ROLLBACK leaves no trace, also of a rolled-back savepoint.
 BEGIN;
@@ -124,51 +193,140 @@ ROLLBACK TO SAVEPOINT s;
 SELECT * FROM summary WHERE workspace_id = 6;
 ROLLBACK;
 SELECT count(*) AS workspace_6_rows FROM summary WHERE workspace_id = 6;
+SELECT count(*) AS workspace_6_pending_rows FROM pending WHERE workspace_id = 6;
 
--- A bulk INSERT writes about one summary row per group touched.
-SELECT n_tup_ins + n_tup_upd AS writes_before FROM pg_stat_xact_user_tables
- WHERE relname = 'workspace_recent_workflow_slot' \gset
+-- A bulk INSERT appends one pending row per group touched, whatever the row
+-- count: 3000 runs over 3 workflows and 2 users are 6 (workspace, workflow,
+-- user) groups, 6 rows, and nothing is folded (a writer folds once it has
+-- appended 64 rows since its last fold, below).
+SELECT runstore.fold_recent_workflows() AS folded_rows;
+SELECT flush();
+BEGIN;
 INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, created_at)
 SELECT 7, g % 3, 'u' || (g % 2), t(g) FROM generate_series(1, 3000) g;
-SELECT n_tup_ins + n_tup_upd - :writes_before AS summary_writes_for_3000_runs FROM pg_stat_xact_user_tables
- WHERE relname = 'workspace_recent_workflow_slot';
+SELECT * FROM recent_writes;
+COMMIT;
+SELECT workspace_id, workflow_id, user_id, last_used_at FROM runstore.recent_workflow_pending ORDER BY 1, 2, 3;
 SELECT workflow_id, last_used_at FROM runstore.recent_workflows(7);
+SELECT workflow_id, last_used_at FROM runstore.recent_workflows(7, 4, 'u1');
 SELECT * FROM inconsistencies;
+-- A DELETE appends one recheck mark per group it touched: 10 runs over the
+-- 6 groups, 6 marks.  Reads recompute the marked groups from executions.
+SELECT flush();
+BEGIN;
+DELETE FROM runstore.executions WHERE workspace_id = 7 AND created_at > t(2990);
+SELECT * FROM recent_writes;
+SELECT workflow_id, user_id, count(*) AS marks FROM runstore.recent_workflow_pending
+ WHERE workspace_id = 7 AND last_used_at IS NULL AND last_execution_id IS NULL GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT workflow_id, last_used_at FROM runstore.recent_workflows(7);
+SELECT workflow_id, last_used_at FROM runstore.recent_workflows(7, 4, 'u0');
+SELECT * FROM inconsistencies;
+ROLLBACK;
 -- The same 3000 runs updated with transition tables spilled to disk (work_mem
 -- 64kB): a queue-style UPDATE writes nothing; one whose last row moves a run
--- to another workflow is seen (every pair compared, tuples read from disk).
+-- to another workflow is seen (every pair compared, tuples read from disk)
+-- and appends two rows: a mark for the run's old group, the run in its new one.
+SELECT runstore.fold_recent_workflows() AS folded_rows;
+SELECT flush();
 BEGIN;
 SET LOCAL work_mem = '64kB';
-SELECT n_tup_ins + n_tup_upd + n_tup_del AS writes_before FROM pg_stat_xact_user_tables
- WHERE relname = 'workspace_recent_workflow_slot' \gset
 UPDATE runstore.executions SET payload = '{"padding": "x"}', priority = 3 WHERE workspace_id = 7;
-SELECT n_tup_ins + n_tup_upd + n_tup_del - :writes_before AS summary_writes_spilled FROM pg_stat_xact_user_tables
- WHERE relname = 'workspace_recent_workflow_slot';
+SELECT * FROM recent_writes;
 SELECT id AS last_row FROM runstore.executions WHERE workspace_id = 7 ORDER BY ctid DESC LIMIT 1 \gset
 UPDATE runstore.executions SET workflow_id = CASE WHEN id = :'last_row' THEN 99 ELSE workflow_id END
  WHERE workspace_id = 7;
+SELECT * FROM recent_writes;
+SELECT p.workflow_id, p.last_used_at IS NULL AND p.last_execution_id IS NULL AS is_mark,
+       p.last_execution_id = :'last_row' AS is_the_moved_run
+  FROM runstore.recent_workflow_pending p WHERE p.workspace_id = 7 ORDER BY 1;
 SELECT workflow_id FROM runstore.recent_workflows(7, 10) WHERE workflow_id = 99;
 SELECT * FROM inconsistencies;
 ROLLBACK;
 
--- verify_recent_workflows names what differs; rebuild_recent_workflows repairs.
-UPDATE runstore.workspace_recent_workflow_slot SET last_used_at = t(0) WHERE workspace_id = 7 AND workflow_id = 1;
-DELETE FROM runstore.user_recent_workflow_slot WHERE workspace_id = 7 AND user_id = 'u0';
-INSERT INTO runstore.workspace_recent_workflow_slot VALUES (8, 1, 0, t(1), u(99));
+-- A recheck mark and a run of the same group in one fold: the mark wins, the
+-- group is recomputed from executions.  Here the latest run is deleted and an
+-- older one inserted in one transaction; and a group whose only run is
+-- deleted, and one whose run is inserted and deleted before any fold.
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES
+  (u(71), 13, 1, 'ann', t(1)), (u(72), 13, 1, 'ann', t(2)), (u(73), 13, 2, 'bob', t(3));
+SELECT runstore.fold_recent_workflows() AS folded_rows;
+BEGIN;
+DELETE FROM runstore.executions WHERE id = u(72);
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(74), 13, 1, 'ann', t(0));
+COMMIT;
+DELETE FROM runstore.executions WHERE id = u(73);
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(75), 13, 3, 'cy', t(5));
+DELETE FROM runstore.executions WHERE id = u(75);
+SELECT * FROM pending WHERE workspace_id = 13;
+-- Exact before the fold, in both scopes and through the views ...
+SELECT workflow_id, right(last_execution_id::text, 4)::int AS run FROM runstore.recent_workflows(13);
+SELECT workflow_id, right(last_execution_id::text, 4)::int AS run FROM runstore.recent_workflows(13, 4, 'ann');
+SELECT count(*) AS bob_rows FROM runstore.recent_workflows(13, 4, 'bob');
+SELECT count(*) AS cy_rows FROM runstore.recent_workflows(13, 4, 'cy');
+SELECT * FROM summary WHERE workspace_id = 13;
+-- ... and after: workflow 1 names run 71, workflows 2 and 3 have no rows.
+SELECT runstore.fold_recent_workflows() AS folded_rows;
+SELECT * FROM folded WHERE workspace_id = 13;
+SELECT workflow_id, right(last_execution_id::text, 4)::int AS run FROM runstore.recent_workflows(13);
+SELECT * FROM inconsistencies;
+
+-- Writers fold as they go: a backend that has appended 64 pending rows since
+-- its last fold attempt folds in its own transaction (READ COMMITTED).  The
+-- explicit fold above started the count.
+INSERT INTO runstore.executions (workspace_id, workflow_id, created_at)
+SELECT 14, g, t(g) FROM generate_series(1, 63) g;
+SELECT count(*) AS pending_after_63 FROM runstore.recent_workflow_pending;
+INSERT INTO runstore.executions (workspace_id, workflow_id, created_at) VALUES (14, 64, t(64));
+SELECT count(*) AS pending_after_64 FROM runstore.recent_workflow_pending;
+SELECT count(*) AS workspace_14_folded FROM runstore.workspace_recent_workflow_folded WHERE workspace_id = 14;
+-- Under REPEATABLE READ a writer does not fold (its snapshot may predate a
+-- fold committed since; the rows stay for a later fold) ...
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+INSERT INTO runstore.executions (workspace_id, workflow_id, created_at)
+SELECT 15, g, t(g) FROM generate_series(1, 64) g;
+COMMIT;
+SELECT count(*) AS pending_after_64_repeatable_read FROM runstore.recent_workflow_pending;
+-- ... and the count starts again after each attempt.
+INSERT INTO runstore.executions (workspace_id, workflow_id, created_at) VALUES (15, 65, t(65));
+SELECT count(*) AS pending_after_one_more FROM runstore.recent_workflow_pending;
+SELECT count(*) AS workspace_15_groups FROM runstore.recent_workflows(15, 1000);
+SELECT runstore.fold_recent_workflows() AS folded_rows;
+SELECT count(*) AS workspace_15_groups FROM runstore.recent_workflows(15, 1000);
+SELECT * FROM inconsistencies;
+-- A DELETE's marks count too: these 129 groups' marks pass 64, so the
+-- deleting statement folds them itself.
+DELETE FROM runstore.executions WHERE workspace_id IN (14, 15);
+SELECT count(*) AS pending_after_delete FROM runstore.recent_workflow_pending;
+SELECT count(*) AS workspace_14_15_folded FROM runstore.workspace_recent_workflow_folded WHERE workspace_id IN (14, 15);
+
+-- verify_recent_workflows names what differs; rebuild_recent_workflows
+-- repairs, and clears the workspace's pending rows too.  Corrupted by hand:
+-- a folded row made older, a user's folded rows deleted, a folded row and a
+-- pending row for runs that do not exist.
+SELECT runstore.fold_recent_workflows() AS folded_rows;
+UPDATE runstore.workspace_recent_workflow_folded SET last_used_at = t(0) WHERE workspace_id = 7 AND workflow_id = 1;
+DELETE FROM runstore.user_recent_workflow_folded WHERE workspace_id = 7 AND user_id = 'u0';
+INSERT INTO runstore.workspace_recent_workflow_folded VALUES (8, 1, t(1), u(99));
+INSERT INTO runstore.recent_workflow_pending VALUES (7, 5, 'u0', t(1), u(98)), (8, 2, NULL, t(2), u(97));
 SELECT scope, workspace_id, user_id, workflow_id, stored_last_used_at, expected_last_used_at
   FROM runstore.verify_recent_workflows();
 SELECT runstore.rebuild_recent_workflows(7) AS groups_rebuilt;
 SELECT scope, workspace_id, workflow_id FROM runstore.verify_recent_workflows();
+SELECT * FROM pending;
 SET client_min_messages = warning;
 SELECT runstore.rebuild_recent_workflows() AS groups_rebuilt;
 RESET client_min_messages;
+SELECT count(*) AS pending_after_rebuild FROM runstore.recent_workflow_pending;
 SELECT * FROM inconsistencies;
 SELECT * FROM summary WHERE workspace_id = 1;
+SELECT * FROM folded WHERE workspace_id = 1;
 
--- TRUNCATE empties both summaries.
+-- TRUNCATE empties both summaries, folded and pending.
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(76), 16, 1, 'ann', t(1));
 TRUNCATE runstore.executions;
-SELECT (SELECT count(*) FROM runstore.workspace_recent_workflow_slot) AS workspace_slots,
-       (SELECT count(*) FROM runstore.user_recent_workflow_slot) AS user_slots;
+SELECT (SELECT count(*) FROM runstore.workspace_recent_workflow_folded) AS workspace_folded,
+       (SELECT count(*) FROM runstore.user_recent_workflow_folded) AS user_folded,
+       (SELECT count(*) FROM runstore.recent_workflow_pending) AS pending;
 
 -- Errors.
 SELECT * FROM runstore.recent_workflows(NULL);
@@ -215,8 +373,11 @@ GRANT USAGE ON SCHEMA runstore TO recent_writer;
 GRANT SELECT, INSERT, DELETE ON runstore.executions TO recent_writer;
 SET ROLE recent_writer;
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, created_at) VALUES (u(41), 9, 1, t(1));
--- Reading is the caller's business: recent_workflows needs SELECT on the slots.
+-- Reading is the caller's business: recent_workflows needs SELECT on the
+-- folded and pending tables.  The fold is the operator's (revoked from PUBLIC).
 SELECT * FROM runstore.recent_workflows(9);
+\echo :LAST_ERROR_SQLSTATE
+SELECT runstore.fold_recent_workflows();
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 SELECT workflow_id, right(last_execution_id::text, 4)::int AS run FROM runstore.recent_workflows(9);
@@ -234,54 +395,53 @@ REVOKE ALL ON runstore.executions FROM recent_writer;
 REVOKE ALL ON SCHEMA runstore FROM recent_writer;
 DROP ROLE recent_writer;
 
--- A single-row INSERT under READ COMMITTED writes the slots directly (no SPI
--- statement).  Inserts in one transaction see each other's slot writes; an
--- older run changes nothing; a run without a user counts per workspace only.
--- Slots are pinned here so the slot rows shown do not depend on the backend.
-SET runstore.summary_slot = 0;
+-- A single-row INSERT appends directly (no SPI statement), under every
+-- isolation level: the append reads nothing.  Every insert appends, an older
+-- run too (reads and the fold take the greatest); a run without a user is
+-- appended with user_id NULL and counts per workspace only.
+SELECT runstore.fold_recent_workflows() AS folded_rows;
+SELECT flush();
 BEGIN;
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(51), 11, 1, 'ann', t(1));
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(52), 11, 1, 'ann', t(3));
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(53), 11, 1, 'ann', t(2));
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, created_at) VALUES (u(54), 11, 2, t(4));
 INSERT INTO runstore.executions (id, workspace_id, created_at) VALUES (u(55), 11, t(5));
+SELECT * FROM recent_writes;
 COMMIT;
+SELECT * FROM pending WHERE workspace_id = 11;
 SELECT * FROM summary WHERE workspace_id = 11;
--- Another slot starts empty and takes any run, even an older one; the group's
--- value is its greatest slot.
-SET runstore.summary_slot = 4;
-INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(56), 11, 1, 'ann', t(0));
-SELECT slot, right(last_execution_id::text, 4)::int AS run FROM runstore.workspace_recent_workflow_slot
-  WHERE workspace_id = 11 AND workflow_id = 1 ORDER BY slot;
-SELECT workflow_id, right(last_execution_id::text, 4)::int AS run FROM runstore.recent_workflows(11, 10, 'ann');
--- REPEATABLE READ takes the SPI statement (a concurrent change then raises
--- 40001 the executor's way); the result is the same.
 BEGIN ISOLATION LEVEL REPEATABLE READ;
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(56), 11, 1, 'ann', t(0));
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(57), 11, 1, 'ann', t(6));
 COMMIT;
-SELECT slot, right(last_execution_id::text, 4)::int AS run FROM runstore.workspace_recent_workflow_slot
-  WHERE workspace_id = 11 AND workflow_id = 1 ORDER BY slot;
--- So do slot tables that differ from what the extension created, here by a
--- trigger, which the direct writes would not fire: it fires.  It also shows
--- the settings the SPI statements run with: JIT off and sequential scans off
--- (their plans are kept for the backend's life, costed for the first
--- transition table they saw: after a bulk DELETE a single-row write would
--- JIT-compile them again, and a plan made while the summary was small would
--- keep scanning it whole once large; plans.sql shows the plans), and that
--- the session's own settings are back afterwards.
+SELECT * FROM pending WHERE workspace_id = 11 AND workflow_id = 1;
+SELECT workflow_id, right(last_execution_id::text, 4)::int AS run FROM runstore.recent_workflows(11, 10, 'ann');
+SELECT runstore.fold_recent_workflows() AS folded_rows;
+SELECT * FROM folded WHERE workspace_id = 11;
+-- A pending table that differs from what the extension created, here by a
+-- trigger, which a direct append would not fire, takes the SQL statement:
+-- the trigger fires.  It also shows the settings the SPI statements run
+-- with: JIT off and sequential scans off (their plans are kept for the
+-- backend's life, costed for the first transition table they saw: after a
+-- bulk DELETE a single-row write would JIT-compile them again, and a plan
+-- made while the summary was small would keep scanning it whole once large;
+-- plans.sql shows the plans), and that the session's own settings are back
+-- afterwards.
 SET jit = on;
-CREATE FUNCTION slot_written() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION pending_written() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  RAISE NOTICE 'slot % now names run % (jit %, enable_seqscan %)', NEW.slot,
+  RAISE NOTICE 'pending row for workflow % names run % (jit %, enable_seqscan %)', NEW.workflow_id,
     right(NEW.last_execution_id::text, 4)::int, current_setting('jit'), current_setting('enable_seqscan');
   IF NEW.last_execution_id = u(60) THEN
-    RAISE EXCEPTION 'slot_written refuses run 60';
+    RAISE EXCEPTION 'pending_written refuses run 60';
   END IF;
   RETURN NEW;
 END $$;
-CREATE TRIGGER slot_written AFTER INSERT OR UPDATE ON runstore.workspace_recent_workflow_slot
-  FOR EACH ROW EXECUTE FUNCTION slot_written();
+CREATE TRIGGER pending_written AFTER INSERT OR UPDATE ON runstore.recent_workflow_pending
+  FOR EACH ROW EXECUTE FUNCTION pending_written();
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(58), 11, 1, 'ann', t(7));
+DELETE FROM runstore.executions WHERE id = u(58);
 SELECT current_setting('jit') AS jit, current_setting('enable_seqscan') AS enable_seqscan;
 -- An error inside the upkeep restores them too, with the savepoint's rollback.
 BEGIN;
@@ -294,30 +454,53 @@ SELECT current_setting('jit') AS jit, current_setting('enable_seqscan') AS enabl
 COMMIT;
 SELECT count(*) AS run_60_rows FROM runstore.executions WHERE id = u(60);
 RESET jit;
-DROP TRIGGER slot_written ON runstore.workspace_recent_workflow_slot;
-DROP FUNCTION slot_written();
+DROP TRIGGER pending_written ON runstore.recent_workflow_pending;
+DROP FUNCTION pending_written();
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(59), 11, 1, 'ann', t(8));
 SELECT * FROM summary WHERE workspace_id = 11;
--- Indexes an administrator adds to a slot table are written by the direct
--- path too.  Marking a slot's dead versions (slot_dead_versions.cpp) looks
--- them up by exact key only in B-tree indexes; others are left to VACUUM,
--- never an error.  Commits flushed, so the versions count as dead to all.
-SET synchronous_commit = on;
-CREATE INDEX slot_brin ON runstore.workspace_recent_workflow_slot USING brin (last_used_at);
-CREATE INDEX slot_hash ON runstore.workspace_recent_workflow_slot USING hash (workflow_id);
-CREATE INDEX slot_btree ON runstore.workspace_recent_workflow_slot (workflow_id, last_used_at);
+SELECT * FROM inconsistencies;
+-- Indexes an administrator adds to the pending table (plain columns, not
+-- unique) are written by the direct path too: every appended row is found
+-- through each of them.  (The direct path on for this, whatever the switch
+-- the suite runs with.)
+SET runstore.direct_paths = on;
+CREATE EXTENSION amcheck;
+CREATE INDEX pending_brin ON runstore.recent_workflow_pending USING brin (last_execution_id);
+CREATE INDEX pending_hash ON runstore.recent_workflow_pending USING hash (workflow_id);
+CREATE INDEX pending_btree ON runstore.recent_workflow_pending (user_id, workflow_id);
+SELECT path, usable FROM runstore.direct_path_status() WHERE path LIKE 'recent%INSERT%';
+CREATE EXTENSION pageinspect;
+SELECT blknum, split_part(value, ' .. ', 2) AS greatest
+  FROM brin_page_items(get_raw_page('runstore.pending_brin', 2), 'runstore.pending_brin');
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, created_at) VALUES (u(61), 12, 1, t(1));
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, created_at) VALUES (u(62), 12, 1, t(2));
-INSERT INTO runstore.executions (id, workspace_id, workflow_id, created_at) VALUES (u(63), 12, 1, t(3));
-INSERT INTO runstore.executions (id, workspace_id, workflow_id, created_at) VALUES (u(64), 12, 1, t(4));
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, created_at)
+  VALUES (u(63), 12, 1, t(3)), (u(64), 12, 77, t(4));
 SELECT * FROM summary WHERE workspace_id = 12;
-SELECT count(*) AS rows_of_workspace_12 FROM runstore.workspace_recent_workflow_slot WHERE workspace_id = 12;
-DROP INDEX runstore.slot_brin, runstore.slot_hash, runstore.slot_btree;
-RESET synchronous_commit;
+SELECT 'every row indexed' AS btree_indexes
+  FROM (SELECT bt_index_check('runstore.pending_btree', true),
+               bt_index_check('runstore.recent_workflow_pending_recent_idx', true)) c;
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM runstore.recent_workflow_pending WHERE workflow_id = 77;
+SELECT count(*) AS found_by_hash FROM runstore.recent_workflow_pending WHERE workflow_id = 77;
+RESET enable_bitmapscan;
+RESET enable_seqscan;
+-- The BRIN range's summary was widened to the appended ids: its greatest
+-- was run 59 when the index was made, it is run 64 now.
+SELECT blknum, split_part(value, ' .. ', 2) AS greatest
+  FROM brin_page_items(get_raw_page('runstore.pending_brin', 2), 'runstore.pending_brin');
+DROP EXTENSION pageinspect;
+DROP INDEX runstore.pending_brin, runstore.pending_hash, runstore.pending_btree;
+DROP EXTENSION amcheck;
+RESET runstore.direct_paths;
 SELECT * FROM inconsistencies;
-RESET runstore.summary_slot;
 
 TRUNCATE runstore.executions;
+DROP VIEW recent_writes;
+DROP FUNCTION flush();
+DROP VIEW folded;
+DROP VIEW pending;
 DROP VIEW inconsistencies;
 DROP VIEW summary;
 DROP FUNCTION t(int);

@@ -59,6 +59,8 @@ SELECT id FROM runstore_worker.dequeue('dash');
 \echo :LAST_ERROR_SQLSTATE
 SELECT runstore.rebuild_recent_workflows();
 \echo :LAST_ERROR_SQLSTATE
+SELECT runstore.fold_recent_workflows();
+\echo :LAST_ERROR_SQLSTATE
 SELECT * FROM runstore.verify_recent_workflows();
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
@@ -152,6 +154,11 @@ SELECT runstore.fail(u(3), 'admin-as-worker', 'x', false);
 SELECT * FROM runstore.cancel(ARRAY[u(1), u(2), u(7)]);
 SELECT * FROM runstore.delete_many(ARRAY[u(1)]);
 SELECT * FROM runstore.delete_by_tag('roles', 2);
+-- The deletions left recheck marks pending: the admin reads exactly before
+-- and after folding them.
+SELECT * FROM runstore.user_recent_workflow ORDER BY workflow_id;
+SELECT runstore.fold_recent_workflows() > 0 AS folded;
+SELECT count(*) AS pending_after_fold FROM runstore.recent_workflow_pending;
 SELECT runstore.rebuild_recent_workflows();
 SELECT * FROM runstore.verify_recent_workflows();
 SELECT * FROM runstore.user_recent_workflow ORDER BY workflow_id;

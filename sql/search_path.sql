@@ -11,7 +11,8 @@
 CREATE ROLE rs_evil;
 GRANT USAGE ON SCHEMA runstore TO rs_evil;
 GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON runstore.executions TO rs_evil;
-GRANT SELECT ON runstore.workspace_recent_workflow_slot, runstore.user_recent_workflow_slot TO rs_evil;
+GRANT SELECT ON runstore.workspace_recent_workflow_folded, runstore.user_recent_workflow_folded,
+                runstore.recent_workflow_pending TO rs_evil;
 CREATE SCHEMA evil AUTHORIZATION rs_evil;
 
 SET ROLE rs_evil;
@@ -71,11 +72,19 @@ CREATE AGGREGATE evil.count(*) (SFUNC = evil.count_step, STYPE = bigint, INITCON
 -- Look-alike tables: runstore's names in evil, and in pg_temp (searched
 -- first for tables) the names of runstore's transition tables and CTEs too.
 CREATE TABLE evil.executions (LIKE runstore.executions);
-CREATE TABLE evil.workspace_recent_workflow_slot (LIKE runstore.workspace_recent_workflow_slot);
-CREATE TABLE evil.user_recent_workflow_slot (LIKE runstore.user_recent_workflow_slot);
+CREATE TABLE evil.workspace_recent_workflow_folded (LIKE runstore.workspace_recent_workflow_folded);
+CREATE TABLE evil.user_recent_workflow_folded (LIKE runstore.user_recent_workflow_folded);
+CREATE TABLE evil.recent_workflow_pending (LIKE runstore.recent_workflow_pending);
 INSERT INTO evil.executions (id, workspace_id, status, tags, priority, attempt, max_attempts, run_after,
                              created_at, updated_at)
 VALUES ('00000000-0000-0000-0000-000000000666', 1, 'queued', '{p}', 1000, 0, 3, '2000-01-01', '2000-01-01', '2000-01-01');
+-- Summary look-alikes with a workflow 666 that no read may show.
+INSERT INTO evil.workspace_recent_workflow_folded
+VALUES (1, 666, '2100-01-01', '00000000-0000-0000-0000-000000000666');
+INSERT INTO evil.user_recent_workflow_folded
+VALUES (1, 'ada', 666, '2100-01-01', '00000000-0000-0000-0000-000000000666');
+INSERT INTO evil.recent_workflow_pending
+VALUES (1, 666, 'ada', '2100-01-01', '00000000-0000-0000-0000-000000000666');
 RESET ROLE;
 SELECT count(*) AS evil_objects FROM pg_class c WHERE c.relnamespace = 'evil'::regnamespace;
 
@@ -85,9 +94,12 @@ SET ROLE rs_evil;
 CREATE TEMP TABLE executions AS SELECT * FROM evil.executions;
 CREATE TEMP TABLE runstore_new AS SELECT * FROM evil.executions;
 CREATE TEMP TABLE runstore_old AS SELECT * FROM evil.executions;
-CREATE TEMP TABLE workspace_recent_workflow_slot AS SELECT * FROM evil.workspace_recent_workflow_slot;
+CREATE TEMP TABLE workspace_recent_workflow_folded AS SELECT * FROM evil.workspace_recent_workflow_folded;
+CREATE TEMP TABLE recent_workflow_pending AS SELECT * FROM evil.recent_workflow_pending;
 CREATE TEMP TABLE candidates AS SELECT id FROM evil.executions;
 CREATE TEMP TABLE chosen AS SELECT id FROM evil.executions;
+CREATE TEMP TABLE taken AS SELECT * FROM evil.recent_workflow_pending;
+CREATE TEMP TABLE marked AS SELECT * FROM evil.recent_workflow_pending;
 SET search_path = evil, pg_temp, pg_catalog, public;
 
 -- The trigger's insert path (and the defaults: uuid_v7(), now()).
@@ -108,9 +120,20 @@ SELECT * FROM runstore.recent_workflows(1, 4, 'ada');
 -- The trigger's update path: a run moved between groups, a created_at changed.
 UPDATE runstore.executions SET workflow_id = 10 WHERE id OPERATOR(pg_catalog.=) u(3);
 UPDATE runstore.executions SET created_at = '2024-01-01 00:30' WHERE id OPERATOR(pg_catalog.=) u(2);
--- The trigger's delete path, removing a group's latest run.
+-- The trigger's delete path, removing a group's latest run: before any
+-- fold, the read looks the group's latest run up in executions.
 DELETE FROM runstore.executions WHERE id OPERATOR(pg_catalog.=) u(4);
 SELECT * FROM runstore.recent_workflows(1);
+SELECT * FROM runstore.recent_workflows(1, 4, 'bob');
+-- The fold, run by writers every 64 appended rows: an insert into 64 groups
+-- folds (merging runs), and deleting them appends 64 recheck marks and folds
+-- again (each group recomputed from executions).
+INSERT INTO runstore.executions (workspace_id, workflow_id, user_id) SELECT 4, g, 'ada' FROM generate_series(1, 64) g;
+SELECT pg_catalog.count(*) AS workspace_4_groups FROM runstore.recent_workflows(4, 100);
+SELECT pg_catalog.count(*) AS pending_after_fold FROM runstore.recent_workflow_pending;
+DELETE FROM runstore.executions WHERE workspace_id OPERATOR(pg_catalog.=) 4;
+SELECT pg_catalog.count(*) AS pending_after_fold FROM runstore.recent_workflow_pending;
+SELECT pg_catalog.count(*) AS workspace_4_groups FROM runstore.recent_workflows(4, 100);
 -- dequeue (by priority: a hijacked comparison or clock would change the
 -- choice or the lease), heartbeat, complete, fail in both forms.
 SELECT id, status, attempt, lease_owner FROM runstore.dequeue('w', 3, '1 hour');
@@ -143,7 +166,9 @@ SELECT * FROM runstore.delete_by_tag('q', 1);
 SELECT u(1) = u(2) AS rigged_equals;
 SELECT now() AS rigged_now;
 RESET ROLE;
--- The operator's functions, as a superuser under the same search_path.
+-- The operator's functions, as a superuser under the same search_path
+-- (the deletions above left recheck marks for the fold).
+SELECT runstore.fold_recent_workflows() > 0 AS folded;
 SELECT runstore.rebuild_recent_workflows();
 SELECT runstore.rebuild_recent_workflows(1);
 SELECT * FROM runstore.verify_recent_workflows();
@@ -164,14 +189,21 @@ SET search_path = evil, pg_temp, pg_catalog, public;
 TRUNCATE runstore.executions;
 RESET search_path;
 RESET ROLE;
-SELECT count(*) AS summary_rows_after_truncate FROM runstore.workspace_recent_workflow_slot;
+SELECT (SELECT count(*) FROM runstore.workspace_recent_workflow_folded)
+     + (SELECT count(*) FROM runstore.user_recent_workflow_folded)
+     + (SELECT count(*) FROM runstore.recent_workflow_pending) AS summary_rows_after_truncate;
 
 -- Nothing planted ran but the two controls, and the look-alike tables are intact.
 SELECT * FROM evil.hits;
 SELECT count(*) AS evil_rows, min(priority) FROM evil.executions;
+SELECT (SELECT count(*) FROM evil.workspace_recent_workflow_folded) AS evil_ws_folded,
+       (SELECT count(*) FROM evil.user_recent_workflow_folded) AS evil_user_folded,
+       (SELECT count(*) FROM evil.recent_workflow_pending) AS evil_pending;
 SELECT (SELECT count(*) FROM pg_temp.executions) AS temp_executions,
        (SELECT count(*) FROM pg_temp.runstore_new) AS temp_new,
-       (SELECT count(*) FROM pg_temp.runstore_old) AS temp_old;
+       (SELECT count(*) FROM pg_temp.runstore_old) AS temp_old,
+       (SELECT count(*) FROM pg_temp.recent_workflow_pending) AS temp_pending,
+       (SELECT count(*) FROM pg_temp.taken) AS temp_taken;
 
 \set VERBOSITY terse
 DROP SCHEMA evil CASCADE;

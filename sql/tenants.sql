@@ -12,6 +12,9 @@ INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, tags, p
 SELECT u(n), 1, CASE WHEN n % 2 = 0 THEN 10 ELSE 20 END, CASE WHEN n < 4 THEN 'ada' ELSE 'bob' END,
        '{shared}', 0, '2024-01-01'::timestamptz + n * interval '1 hour', '2024-01-01'
   FROM generate_series(1, 6) n;
+-- Workspace 1's summary rows folded, workspace 2's pending: both tables hide
+-- workspace 2 from its tenant.
+SELECT runstore.fold_recent_workflows() AS folded_rows;
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, tags, priority, created_at, run_after)
 SELECT u(n), 2, CASE WHEN n % 2 = 0 THEN 10 ELSE 20 END, 'ada',
        '{shared}', 10, '2024-02-01'::timestamptz + n * interval '1 hour', '2023-01-01'
@@ -42,7 +45,8 @@ SELECT md5(string_agg(s::text, ',' ORDER BY s.user_id, s.workflow_id)) AS ws2_us
 CREATE ROLE rs_t_app LOGIN;
 GRANT USAGE ON SCHEMA runstore TO rs_t_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON runstore.executions TO rs_t_app;
-GRANT SELECT ON runstore.workspace_recent_workflow_slot, runstore.user_recent_workflow_slot TO rs_t_app;
+GRANT SELECT ON runstore.workspace_recent_workflow_folded, runstore.user_recent_workflow_folded,
+                runstore.recent_workflow_pending TO rs_t_app;
 CREATE ROLE rs_t_worker LOGIN IN ROLE runstore_worker;
 CREATE ROLE rs_t_dash LOGIN IN ROLE runstore_dashboard;
 
@@ -60,9 +64,12 @@ SELECT * FROM runstore.recent_workflows(1);
 SELECT * FROM runstore.recent_workflows(1, 4, 'ada');
 SELECT * FROM runstore.recent_workflows(2);
 SELECT * FROM runstore.recent_workflows(2, 4, 'ada');
-SELECT count(*) AS slot_rows_visible, max(workspace_id) FROM runstore.workspace_recent_workflow_slot;
+SELECT count(*) AS folded_rows_visible, max(workspace_id) FROM runstore.workspace_recent_workflow_folded;
+SELECT count(*) AS pending_rows_visible, max(workspace_id) FROM runstore.recent_workflow_pending;
 -- The operator's functions and the views are not the tenant's.
 SELECT runstore.rebuild_recent_workflows(2);
+\echo :LAST_ERROR_SQLSTATE
+SELECT runstore.fold_recent_workflows();
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM runstore.verify_recent_workflows();
 \echo :LAST_ERROR_SQLSTATE
@@ -177,10 +184,35 @@ SELECT md5(string_agg(s::text, ',' ORDER BY s.user_id, s.workflow_id)) = :'ws2_u
 -- Every write above went through the summaries' trigger under a tenant's
 -- policy; they are exact.
 SELECT * FROM runstore.verify_recent_workflows();
+-- The admin folds (SECURITY DEFINER: every workspace's pending rows, whatever
+-- the policy): the same summaries, nothing pending.
+SET ROLE runstore_admin;
+SELECT runstore.fold_recent_workflows() > 0 AS folded;
+RESET ROLE;
+SELECT count(*) AS pending_after_fold FROM runstore.recent_workflow_pending;
+SELECT md5(string_agg(s::text, ',' ORDER BY s.workflow_id)) = :'ws2_summary' AS ws2_summary_unchanged
+  FROM runstore.workspace_recent_workflow s WHERE s.workspace_id = 2;
+SELECT * FROM runstore.verify_recent_workflows();
+-- A deletion of workspace 2's latest run leaves a recheck mark there: a
+-- tenant of workspace 1 sees neither it nor the run its read would look up
+-- (recent_workflows reads executions as the caller), a tenant of workspace
+-- 2 reads the group's new latest run.
+DELETE FROM runstore.executions WHERE id = u(16);
+SET ROLE rs_t_app;
+SET app.workspace_id = '1';
+SELECT * FROM runstore.recent_workflows(2);
+SELECT count(*) AS pending_rows_visible FROM runstore.recent_workflow_pending;
+SET app.workspace_id = '2';
+SELECT workflow_id, right(last_execution_id::text, 2) AS run FROM runstore.recent_workflows(2);
+SELECT workflow_id, right(last_execution_id::text, 2) AS run FROM runstore.recent_workflows(2, 4, 'ada');
+SELECT count(*) AS pending_rows_visible FROM runstore.recent_workflow_pending;
+RESET app.workspace_id;
+RESET ROLE;
+SELECT * FROM runstore.verify_recent_workflows();
 
--- The views are security_invoker: they read the slot tables with the
--- caller's rights, so the slot tables' policies apply through them.  Granted
--- to a tenant role, a view shows that tenant's workspace only.
+-- The views are security_invoker: they read the folded and pending tables
+-- (and executions) with the caller's rights, so their policies apply through
+-- them.  Granted to a tenant role, a view shows that tenant's workspace only.
 SELECT c.relname, c.reloptions FROM pg_class c
  WHERE c.oid IN ('runstore.workspace_recent_workflow'::regclass, 'runstore.user_recent_workflow'::regclass)
  ORDER BY 1;
@@ -193,14 +225,17 @@ RESET ROLE;
 
 -- Undo both recipes.
 DROP POLICY workspace_tenant ON runstore.executions;
-DROP POLICY workspace_tenant ON runstore.workspace_recent_workflow_slot;
-DROP POLICY workspace_tenant ON runstore.user_recent_workflow_slot;
+DROP POLICY workspace_tenant ON runstore.workspace_recent_workflow_folded;
+DROP POLICY workspace_tenant ON runstore.user_recent_workflow_folded;
+DROP POLICY workspace_tenant ON runstore.recent_workflow_pending;
 DROP POLICY admin_all ON runstore.executions;
-DROP POLICY admin_all ON runstore.workspace_recent_workflow_slot;
-DROP POLICY admin_all ON runstore.user_recent_workflow_slot;
+DROP POLICY admin_all ON runstore.workspace_recent_workflow_folded;
+DROP POLICY admin_all ON runstore.user_recent_workflow_folded;
+DROP POLICY admin_all ON runstore.recent_workflow_pending;
 ALTER TABLE runstore.executions DISABLE ROW LEVEL SECURITY;
-ALTER TABLE runstore.workspace_recent_workflow_slot DISABLE ROW LEVEL SECURITY;
-ALTER TABLE runstore.user_recent_workflow_slot DISABLE ROW LEVEL SECURITY;
+ALTER TABLE runstore.workspace_recent_workflow_folded DISABLE ROW LEVEL SECURITY;
+ALTER TABLE runstore.user_recent_workflow_folded DISABLE ROW LEVEL SECURITY;
+ALTER TABLE runstore.recent_workflow_pending DISABLE ROW LEVEL SECURITY;
 DROP SCHEMA runstore_worker CASCADE;
 GRANT EXECUTE ON FUNCTION runstore.verify_recent_workflows() TO PUBLIC;
 DROP OWNED BY runstore_dashboard, runstore_worker, runstore_admin, runstore_queue_definer,

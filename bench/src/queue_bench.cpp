@@ -11,7 +11,8 @@
 //                           COMMIT; + UPDATE … SET status = 'succeeded' per id
 //   latency     one idle worker; single enqueues at random gaps; time from
 //               the start of the INSERT to the worker holding the execution,
-//               woken by LISTEN runstore_enqueued vs polling every 100 ms.
+//               woken by runstore.wait_for_work, by LISTEN runstore_enqueued
+//               (notify_enqueued on), or polling every 100 ms.
 //   churn       producer + 4 workers + a janitor deleting finished executions
 //               (runstore.delete_many) for --churn-seconds, with and without
 //               an idle-in-transaction session holding the xmin horizon:
@@ -282,7 +283,8 @@ void throughput(const std::string& conninfo, double seconds, int rounds, Cells c
   }
 }
 
-// Pickup latency of one idle worker, woken by notifications or polling.
+// Pickup latency of one idle worker, woken by wait_for_work (the default),
+// by LISTEN/NOTIFY (runstore.notify_enqueued on), or polling.
 void latency(const std::string& conninfo, int jobs) {
   bench::Conn admin = bench::connect(conninfo);
   // Two clocks: from the start of the INSERT (its commit's WAL flush
@@ -295,14 +297,20 @@ void latency(const std::string& conninfo, int jobs) {
       jobs);
   std::printf("%-22s %14s %8s %8s %16s %8s\n", "wake-up", "from INSERT: median", "p95", "max", "from commit: median",
               "p95");
-  for (bool notify : {true, false}) {
+  enum class Wake { wait_for_work, notify, poll };
+  for (Wake wake : {Wake::wait_for_work, Wake::notify, Wake::poll}) {
+    const bool notify = wake == Wake::notify;
     reset_table(admin.get());
     bench::Conn producer = bench::connect(conninfo);
     prepare_all(producer.get());
     bench::Conn worker = bench::connect(conninfo);
     prepare_all(worker.get());
     PGconn* w = worker.get();
-    if (notify) bench::exec(w, "LISTEN runstore_enqueued");
+    if (notify) {
+      // NOTIFY is off by default (it serializes writers' commits); applications that LISTEN turn it on.
+      bench::exec(producer.get(), "SET runstore.notify_enqueued = on");
+      bench::exec(w, "LISTEN runstore_enqueued");
+    }
 
     std::mutex m;
     std::map<long, Clock::time_point> sent, acked;
@@ -320,7 +328,10 @@ void latency(const std::string& conninfo, int jobs) {
           held[n] = now;
         }
         if (PQntuples(r.get()) > 0) continue;
-        if (notify) {
+        if (wake == Wake::wait_for_work) {
+          // Returns once an execution is due (or after 1 s); the worker then claims.
+          (void)bench::exec(w, "CALL runstore.wait_for_work(1000, NULL)");
+        } else if (notify) {
           // Sleep on the socket until a notification arrives (1 s fallback).
           pollfd pfd{PQsocket(w), POLLIN, 0};
           if (::poll(&pfd, 1, 1000) > 0) PQconsumeInput(w);
@@ -355,9 +366,12 @@ void latency(const std::string& conninfo, int jobs) {
       from_commit.push_back(std::max(0.0, std::chrono::duration<double, std::milli>(t - acked.at(n)).count()));
     }
     std::sort(from_commit.begin(), from_commit.end());
-    std::printf("%-22s %14.2f %8.2f %8.2f %16.2f %8.2f\n", notify ? "LISTEN/NOTIFY" : "polling every 100 ms",
-                bench::median(latencies), latencies[latencies.size() * 95 / 100], latencies.back(),
-                bench::median(from_commit), from_commit[from_commit.size() * 95 / 100]);
+    const char* label = wake == Wake::wait_for_work ? "wait_for_work"
+                        : notify                    ? "LISTEN/NOTIFY"
+                                                    : "polling every 100 ms";
+    std::printf("%-22s %14.2f %8.2f %8.2f %16.2f %8.2f\n", label, bench::median(latencies),
+                latencies[latencies.size() * 95 / 100], latencies.back(), bench::median(from_commit),
+                from_commit[from_commit.size() * 95 / 100]);
     std::fflush(stdout);
   }
 }

@@ -146,16 +146,17 @@ int run_worker(Invocation& inv) {
   line.value("-b,--batch", batch, "N", "executions claimed per dequeue call (default: --slots)");
   line.value("-l,--lease", lease, "SECONDS", "lease per claim, renewed by heartbeats (default 30)");
   line.value("-p,--poll", poll, "SECONDS",
-             "look for due work this often without a notification\n"
-             "(default 1)");
+             "look for due work at least this often (default 1);\n"
+             "new work wakes an idle worker at once");
   line.value("-g,--grace", grace, "SECONDS",
              "from SIGTERM to SIGKILL for a stopping COMMAND\n"
              "(default 10)");
   line.flag("-q,--quiet", cfg.quiet, "no line per finished execution (errors still logged)");
   line.value("--function-schema", function_schema, "SCHEMA",
-             "schema of dequeue/heartbeat/complete/fail (default\n"
-             "runstore; runstore_worker for the worker role of\n"
-             "docs/roles.sql, which may not touch the table)");
+             "schema of dequeue/heartbeat/complete/fail and\n"
+             "wait_for_work (default runstore; runstore_worker for\n"
+             "the worker role of docs/roles.sql, which may not\n"
+             "touch the table and finds new work by polling)");
   line.keep_double_dash_apart();
   if (!parse_command(inv, line)) return kExitOk;
   if (!line.words().empty() && !line.saw_double_dash())

@@ -2,6 +2,7 @@
 // statement through the retry loop, and decodes the answer.
 #include "runstore/client.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 #include <unordered_map>
@@ -40,19 +41,32 @@ std::optional<std::string> optional_binary(bool present, std::string value) {
 
 }  // namespace
 
-// dequeue, heartbeat, complete and fail, in the schema the options name.
+// dequeue, heartbeat, complete, fail and wait_for_work, in the schema the
+// options name.
+//
+// wait_for_work is a procedure: CALL, with NULL for its OUT parameter, and
+// its one row back as for a SELECT.  It must run outside a transaction
+// block, where CALL is non-atomic and the procedure commits before it
+// sleeps (no snapshot held while waiting).  Both statement modes keep that:
+// a CALL sent through the extended protocol, as a named prepared statement
+// or unnamed, runs at top level in an implicit transaction, not in a block
+// (checked with pg_stat_activity.backend_xmin staying NULL during the wait:
+// client_wait_test.cpp, HoldsNoSnapshotWhileItWaits).  It is never
+// pipelined with other calls: every Client call commits on its own.
 class QueueStatements {
  public:
   explicit QueueStatements(const std::string& schema)
       : dequeue_(make(schema, "dequeue", "SELECT * FROM %s.dequeue($1, $2, $3)")),
         heartbeat_(make(schema, "heartbeat", "SELECT h FROM %s.heartbeat($1, $2, $3, $4) AS h")),
         complete_(make(schema, "complete", "SELECT %s.complete($1, $2, $3, $4)")),
-        fail_(make(schema, "fail", "SELECT %s.fail($1, $2, $3, $4, $5)")) {}
+        fail_(make(schema, "fail", "SELECT %s.fail($1, $2, $3, $4, $5)")),
+        wait_for_work_(make(schema, "wait_for_work", "CALL %s.wait_for_work($1, NULL)")) {}
 
   const detail::Statement& dequeue() const { return dequeue_.statement; }
   const detail::Statement& heartbeat() const { return heartbeat_.statement; }
   const detail::Statement& complete() const { return complete_.statement; }
   const detail::Statement& fail() const { return fail_.statement; }
+  const detail::Statement& wait_for_work() const { return wait_for_work_.statement; }
 
  private:
   // A statement whose text lives here; the Statement points into it.
@@ -71,7 +85,7 @@ class QueueStatements {
     std::string name = "runstore_" + std::string(function) + "_v1_" + std::to_string(std::hash<std::string>{}(schema));
     return Owned(std::move(name), std::move(sql));
   }
-  Owned dequeue_, heartbeat_, complete_, fail_;
+  Owned dequeue_, heartbeat_, complete_, fail_, wait_for_work_;
 };
 
 struct Client::Impl {
@@ -359,6 +373,29 @@ std::vector<Uuid> Client::cancel(const std::vector<Uuid>& ids, std::optional<std
   Params p;
   optional_workspace(p.uuid_array(ids), workspace_id);
   return impl_->call([&](bool) { return detail::decode_uuid_column(impl_->conn.run(st::kCancel, p).get()); });
+}
+
+bool Client::wait_for_work(std::chrono::milliseconds timeout) {
+  using std::chrono::milliseconds;
+  if (timeout.count() < std::numeric_limits<std::int32_t>::min() ||
+      timeout.count() > std::numeric_limits<std::int32_t>::max()) {
+    throw DataError(sqlstate::kInvalidParameterValue,
+                    "wait_for_work: a timeout of " + std::to_string(timeout.count()) +
+                        " ms is out of range (runstore.wait_for_work takes 0 to 3600000 ms)");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  return impl_->call([&](bool) {
+    // A retry waits only for what is left of the timeout (at least the
+    // check for due work, which the procedure makes before it sleeps).
+    auto left = timeout;
+    if (timeout.count() > 0) {
+      const auto spent = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
+      left = std::max(milliseconds(0), timeout - spent);
+    }
+    Params p;
+    p.int4(static_cast<std::int32_t>(left.count()));
+    return decode_bool(impl_->conn.run(impl_->queue.wait_for_work(), p).get());
+  });
 }
 
 void Client::listen_for_enqueues() {

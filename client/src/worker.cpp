@@ -1,7 +1,7 @@
 // worker.cpp: runstore::Worker's public surface: options checked and
 // resolved, stop requests, stats, and the SIGTERM/SIGINT hook.  The work
 // itself is in worker_loop.cpp (claims and outcomes), worker_pool.cpp
-// (handler threads), worker_heartbeat.cpp and worker_listener.cpp.
+// (handler threads), worker_heartbeat.cpp and worker_waiter.cpp.
 #include "runstore/worker.hpp"
 
 #include <csignal>

@@ -5,7 +5,7 @@
 #include <exception>
 
 #include "worker_heartbeat.hpp"
-#include "worker_listener.hpp"
+#include "worker_waiter.hpp"
 
 namespace runstore::detail {
 
@@ -17,6 +17,12 @@ using Clock = std::chrono::steady_clock;
 // loop waits this long (doubling) before it tries again.
 constexpr milliseconds kMinErrorBackoff{100};
 constexpr milliseconds kMaxErrorBackoff{5000};
+
+// The waiter's longest wait_for_work call: also about how long it may take
+// to stop.  Its own connection's retries stop after kWaitRetryBudget, then
+// it backs off and tries again by itself.
+constexpr milliseconds kMaxWaitSlice{500};
+constexpr milliseconds kWaitRetryBudget{1000};
 
 std::string lease_text(const HeldLease& l) {
   return "execution " + l.id.to_string() + " (attempt " + std::to_string(l.attempt) + ")";
@@ -38,19 +44,8 @@ ClientOptions ClaimLoop::client_options() const {
 }
 
 void ClaimLoop::run() {
-  // LISTEN before the first dequeue: any enqueue committed after that
-  // dequeue's snapshot then rings the bell.
-  LazyClient listen_client(client_options());
-  bool listening = false;
-  try {
-    listen_client.get().listen_for_enqueues();
-    listening = true;
-  } catch (const std::exception& e) {
-    log_("cannot listen for enqueues yet (polling meanwhile): " + describe(e));
-    listen_client.reset();
-  }
   // Declared in this order so that an unexpected exception stops the
-  // listener and the heartbeat before it joins the handler threads.
+  // waiter and the heartbeat before it joins the handler threads.
   HandlerPool pool(options_.slots, handler_, ledger_, wakeup_);
   pool_ = &pool;
   // A beat that cannot get through within one interval gives way to the
@@ -60,10 +55,16 @@ void ClaimLoop::run() {
   beat_client.retry.max_elapsed = std::min(beat_client.retry.max_elapsed, options_.heartbeat_interval);
   Heartbeat heartbeat({options_.name, options_.lease, options_.heartbeat_interval}, std::move(beat_client), ledger_,
                       counters_, log_);
-  EnqueueListener listener(std::move(listen_client), listening, wakeup_, log_,
-                           std::min(options_.poll_interval, milliseconds(1000)));
+  // Nothing is lost between the first claim and the waiter's first wait:
+  // wait_for_work looks for due work before it sleeps.
+  ClientOptions wait_client = client_options();
+  wait_client.retry.max_elapsed = std::min(wait_client.retry.max_elapsed, kWaitRetryBudget);
+  WorkWaiter waiter(std::move(wait_client), idle_, wakeup_, log_,
+                    {std::min(options_.poll_interval, kMaxWaitSlice),
+                     std::min(options_.poll_interval, milliseconds(1000)), options_.poll_interval});
   try {
     serve();
+    waiter.stop();  // no more claims: nothing to wait for
     shut_down();
   } catch (...) {
     // Not a database error (those are logged and retried): out of memory
@@ -72,7 +73,6 @@ void ClaimLoop::run() {
     pool_ = nullptr;
     throw;
   }
-  listener.stop();
   heartbeat.stop();  // after the last outcome is written: leases held to the end
   pool_ = nullptr;
 }
@@ -81,11 +81,17 @@ void ClaimLoop::serve() {
   while (!stop_.load()) {
     bool full = false;
     if (!settle_and_claim(true, full)) {
+      idle_.report(false, 0);
       error_backoff_ = std::clamp(error_backoff_ * 2, kMinErrorBackoff, kMaxErrorBackoff);
       sleep_until(Clock::now() + error_backoff_);
       continue;
     }
     error_backoff_ = milliseconds(0);
+    // Idle: it asked for more than was due and has nothing left to write.
+    // Only then does the waiter wait for work in the database: with every
+    // slot busy, due work would wake it again and again for nothing.
+    idle_.report(last_asked_ > 0 && last_claimed_ < static_cast<std::size_t>(last_asked_) && unwritten_.empty(),
+                 last_claimed_);
     if (!full) wakeup_.wait(std::min(options_.poll_interval, wait_hint_));
     wait_hint_ = options_.poll_interval;
   }
@@ -126,6 +132,8 @@ bool ClaimLoop::settle() {
 }
 
 bool ClaimLoop::settle_and_claim(bool claim, bool& full) {
+  last_asked_ = 0;
+  last_claimed_ = 0;
   for (auto& o : ledger_.take_outcomes()) unwritten_.push_back(Pending{std::move(o), false});
   std::vector<Pending> successes, failures;
   for (auto& p : unwritten_) {
@@ -166,6 +174,8 @@ bool ClaimLoop::settle_and_claim(bool claim, bool& full) {
     }
     const int n = want_claim ? std::min(free, options_.batch_size) : 0;
     std::vector<Execution> claimed = write_successes(successes, n);
+    last_asked_ = n;
+    last_claimed_ = claimed.size();
     if (n > 0) full = accept_claims(claimed, n);
     return true;
   } catch (const std::exception& e) {

@@ -4,9 +4,10 @@
 // handler threads, and writes their outcomes (all finished successes and the
 // next claim in one round trip, complete_many_and_dequeue; fail for
 // failures), always at the claim's attempt.  It
-// owns the heartbeat and listener threads for the duration of run().  When
-// nothing is due it sleeps on the Wakeup until a notification, a finished
-// handler, request_stop() or the poll interval.
+// owns the heartbeat and waiter threads for the duration of run(), and tells
+// the waiter after each step whether it is idle.  When nothing is due it
+// sleeps on the Wakeup until the waiter finds work due, a handler finishes,
+// request_stop() or the poll interval.
 #pragma once
 
 #include <atomic>
@@ -20,6 +21,7 @@
 #include "worker_ledger.hpp"
 #include "worker_pool.hpp"
 #include "worker_support.hpp"
+#include "worker_waiter.hpp"
 #include "worker_wakeup.hpp"
 
 namespace runstore::detail {
@@ -84,6 +86,10 @@ class ClaimLoop {
   static constexpr std::chrono::milliseconds kCoalesce{2};
   std::optional<std::chrono::steady_clock::time_point> deferred_since_;
   std::chrono::milliseconds wait_hint_ = std::chrono::milliseconds::max();
+  // The last step's claim: executions asked for (0: none) and received.
+  int last_asked_ = 0;
+  std::size_t last_claimed_ = 0;
+  IdleState idle_;  // what the waiter thread reads
 };
 
 }  // namespace runstore::detail

@@ -30,7 +30,7 @@ struct WorkerCounters {
 };
 
 // One mutex around the user's log function: it is called from the claim
-// loop, the heartbeat and the listener, and need not be thread-safe itself.
+// loop, the heartbeat and the waiter, and need not be thread-safe itself.
 class WorkerLog {
  public:
   WorkerLog(std::string worker_name, std::function<void(const std::string&)> sink);
@@ -50,7 +50,7 @@ class LazyClient {
  public:
   explicit LazyClient(ClientOptions options) : options_(std::move(options)) {}
   Client& get();
-  // Forget the connection, e.g. when its session state (LISTEN) is unknown.
+  // Forget the connection, e.g. after a failure left its session in doubt.
   void reset() { client_.reset(); }
 
  private:
@@ -58,7 +58,7 @@ class LazyClient {
   std::optional<Client> client_;
 };
 
-// Stops a background thread (heartbeat, listener): a flag plus a condition
+// Stops a background thread (heartbeat, waiter): a flag plus a condition
 // variable, so the thread's sleeps end as soon as it is told to stop.
 class StopToken {
  public:

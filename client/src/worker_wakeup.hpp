@@ -2,8 +2,8 @@
 //
 // A pipe rather than a condition variable because request_stop() must work
 // from a signal handler, where only async-signal-safe calls (write) are
-// allowed.  Everyone else rings it too (a handler finished, a notification
-// arrived), so the claim loop waits on one thing.  The data it guards lives
+// allowed.  Everyone else rings it too (a handler finished, the waiter found
+// work due), so the claim loop waits on one thing.  The data it guards lives
 // behind mutexes and atomics elsewhere; the bell only says "look again".
 #pragma once
 

@@ -113,12 +113,18 @@ TEST_P(ClientQueueTest, ABadPayloadRefusesTheWholeBatch) {
   EXPECT_TRUE(client.enqueue(std::vector<NewExecution>{}).empty());
 }
 
-TEST_P(ClientQueueTest, OneEnqueueWakesAListener) {
+// For applications that LISTEN themselves: the enqueuing session turns
+// runstore.notify_enqueued on (runstore's own workers use wait_for_work;
+// client_wait_test.cpp).
+TEST_P(ClientQueueTest, OneEnqueueWakesAListenerWhenTheEnqueuerTurnsNotifyOn) {
   Client listener{ClientOptions{test_conninfo(), GetParam(), {}}};
   listener.listen_for_enqueues();
   EXPECT_FALSE(listener.wait_for_enqueue(50ms)) << "nothing enqueued yet";
   const auto ws = fresh_workspace();
   client.enqueue(std::vector<NewExecution>{job(ws), job(ws), job(ws)});
+  EXPECT_FALSE(listener.wait_for_enqueue(300ms)) << "runstore.notify_enqueued is off by default";
+  Client notifying{ClientOptions{test_conninfo() + " options='-c runstore.notify_enqueued=on'", GetParam(), {}}};
+  notifying.enqueue(std::vector<NewExecution>{job(ws), job(ws), job(ws)});
   EXPECT_TRUE(listener.wait_for_enqueue(5000ms));
   EXPECT_FALSE(listener.wait_for_enqueue(50ms)) << "one statement, one notification";
 }

@@ -5,11 +5,17 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "runstore/client.hpp"
+#include "runstore/worker.hpp"
 #include "test_database.hpp"
 
 namespace {
@@ -96,6 +102,51 @@ TEST_F(WorkerRole, EverythingElseIsRefused) {
   } catch (const runstore::Error& e) {
     EXPECT_EQ(e.sqlstate(), "42501");
   }
+}
+
+// The recipe has no wait_for_work wrapper (a SECURITY DEFINER procedure
+// cannot commit, so it would hold a snapshot while it waits): a Worker under
+// the role says once that it cannot wait, and finds work by polling.
+TEST_F(WorkerRole, AWorkerThatMayNotWaitFindsWorkByPolling) {
+  using namespace std::chrono_literals;
+  exec_sql("UPDATE runstore.executions SET status = 'cancelled' WHERE status IN ('queued', 'running')");
+  std::mutex m;
+  std::vector<std::string> lines;
+  runstore::WorkerOptions o;
+  o.conninfo = test_conninfo() + " user=" + login();
+  o.queue_function_schema = "runstore_worker";
+  o.name = "wr-worker";
+  o.poll_interval = 200ms;
+  o.log = [&](const std::string& line) {
+    std::lock_guard<std::mutex> lock(m);
+    lines.push_back(line);
+  };
+  std::atomic<int> calls{0};
+  runstore::Worker w(o, [&](const runstore::Execution&, runstore::JobContext&) {
+    calls.fetch_add(1);
+    return runstore::HandlerResult::success();
+  });
+  std::thread runner([&] { w.run(); });
+  NewExecution job;
+  job.workspace_id = 900002;
+  const auto id = admin.enqueue(job);
+  const auto said = [&] {
+    std::lock_guard<std::mutex> lock(m);
+    int n = 0;
+    for (const auto& line : lines) n += line.find("cannot wait for work") != std::string::npos ? 1 : 0;
+    return n;
+  };
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while ((admin.get_executions_by_ids({id}).at(0).status != Status::succeeded || said() == 0) &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(20ms);
+  }
+  std::this_thread::sleep_for(500ms);  // it goes on polling, and says it no more
+  w.request_stop();
+  runner.join();
+  EXPECT_EQ(admin.get_executions_by_ids({id}).at(0).status, Status::succeeded);
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(said(), 1);
 }
 
 }  // namespace

@@ -332,8 +332,9 @@ TEST(Worker, ExpiredLeaseClaimedByAnotherWorkerIsFencedOff) {
   EXPECT_EQ(w.worker().stats().succeeded, 0U);
 }
 
-TEST(Worker, EnqueueNotificationWakesAnIdleWorkerBeforeItsNextPoll) {
-  WorkerOptions o = worker_options("w-listen");
+TEST(Worker, ANewExecutionWakesAnIdleOneSlotWorkerBeforeItsNextPoll) {
+  WorkerOptions o = worker_options("w-wake");
+  o.slots = 1;
   o.poll_interval = 10s;
   std::mutex m;
   std::vector<Clock::time_point> starts;
@@ -342,8 +343,8 @@ TEST(Worker, EnqueueNotificationWakesAnIdleWorkerBeforeItsNextPoll) {
     starts.push_back(Clock::now());
     return HandlerResult::success();
   });
-  // The first job proves the worker is up (it LISTENs before its first
-  // dequeue); the second arrives while it sleeps for up to 10 s.
+  // The first job proves the worker is up; the second arrives while it is
+  // idle, waiting in runstore.wait_for_work, with its next poll 10 s away.
   enqueue(1);
   ASSERT_TRUE(eventually([] { return count_status("succeeded") == 1; }, 15000ms));
   std::this_thread::sleep_for(300ms);
@@ -356,7 +357,7 @@ TEST(Worker, EnqueueNotificationWakesAnIdleWorkerBeforeItsNextPoll) {
   EXPECT_LT(starts[1] - enqueued_at, 2s);
 }
 
-TEST(Worker, PollingFindsRetriesThatSendNoNotification) {
+TEST(Worker, FindsRetriesComingDueAfterTheirBackoff) {
   fast_retry_backoff();
   const auto ids = enqueue(1, 2);
   std::atomic<int> calls{0};
@@ -369,6 +370,104 @@ TEST(Worker, PollingFindsRetriesThatSendNoNotification) {
   ASSERT_TRUE(eventually([] { return count_status("succeeded") == 1; }, 5000ms));
   w.stop();
   EXPECT_EQ(calls.load(), 2);
+}
+
+// A run scheduled for later commits no wake-up when it comes due; the idle
+// worker's next wait (each lasts at most 500 ms) finds it, long before the
+// next poll.
+TEST(Worker, FindsAScheduledRunComingDueBeforeItsNextPoll) {
+  WorkerOptions o = worker_options("w-scheduled");
+  o.poll_interval = 30s;
+  std::atomic<int> calls{0};
+  WorkerThread w(o, [&](const Execution&, JobContext&) {
+    calls.fetch_add(1);
+    return HandlerResult::success();
+  });
+  std::this_thread::sleep_for(300ms);  // idle by now
+  exec_sql("INSERT INTO runstore.executions (workspace_id, run_after) VALUES (1, clock_timestamp() + interval '1 s')");
+  ASSERT_TRUE(eventually([] { return count_status("succeeded") == 1; }, 10000ms));
+  w.stop();
+  EXPECT_EQ(calls.load(), 1);
+}
+
+// Connections whose calls of runstore.wait_for_work are counted in
+// pg_stat_user_functions, and whose claims read each priority class from the
+// head of the claim index (so a row skipped while locked is found as soon as
+// the lock goes).
+std::string counted_conninfo() {
+  return test_conninfo() + " options='-c track_functions=all -c runstore.claim_rescan_interval=0'";
+}
+
+// The wait_for_work calls counted so far, once every other session of the
+// test database (but `still_open`) has ended and flushed its statistics.
+int wait_for_work_calls(const std::string& still_open = "0") {
+  EXPECT_TRUE(eventually(
+      [&] {
+        return count_sql(
+                   "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                   " AND pid <> pg_backend_pid() AND pid <> " +
+                   still_open) == 0;
+      },
+      5000ms));
+  return count_sql(
+      "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions"
+      " WHERE schemaname = 'runstore' AND funcname = 'wait_for_work'");
+}
+
+// Work is due all along, but the one slot is busy: the worker does not wait
+// for work then (the wait would return at once, again and again).
+TEST(Worker, DoesNotWaitForWorkWhileEverySlotIsBusy) {
+  enqueue(3);
+  WorkerOptions o = worker_options("w-busy");
+  o.conninfo = counted_conninfo();
+  o.slots = 1;
+  o.poll_interval = 10s;
+  WorkerThread w(o, [&](const Execution&, JobContext&) {
+    std::this_thread::sleep_for(700ms);
+    return HandlerResult::success();
+  });
+  ASSERT_TRUE(eventually([] { return count_status("succeeded") == 3; }, 10000ms));
+  w.stop();
+  // Idle only after the last job: a few half-second waits at most.  A wait
+  // made while busy would have returned at once, thousands of times.
+  EXPECT_LE(wait_for_work_calls(), 10);
+}
+
+// Work is due that the worker cannot claim (another transaction holds the
+// row locked): the wait keeps answering "due" at once, so the worker asks no
+// faster than it polls instead of spinning.
+TEST(Worker, DueWorkItCannotClaimDoesNotMakeItSpin) {
+  const auto ids = enqueue(1);
+  runstore::testing::Session locker;
+  locker.run("BEGIN");
+  locker.run("SELECT id FROM runstore.executions WHERE id = '" + ids[0].to_string() + "' FOR UPDATE");
+  WorkerOptions o = worker_options("w-locked");
+  o.conninfo = counted_conninfo();
+  o.poll_interval = 1s;
+  std::atomic<int> calls{0};
+  WorkerThread w(o, [&](const Execution&, JobContext&) {
+    calls.fetch_add(1);
+    return HandlerResult::success();
+  });
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(calls.load(), 0);
+  locker.run("ROLLBACK");
+  ASSERT_TRUE(eventually([] { return count_status("succeeded") == 1; }, 10000ms));
+  w.stop();
+  // About two a second while the row was locked; spinning would be thousands.
+  EXPECT_LE(wait_for_work_calls(locker.run("SELECT pg_backend_pid()")), 40);
+}
+
+// Stopping an idle worker does not wait out a long wait: each lasts 500 ms
+// at most.
+TEST(Worker, StopsPromptlyWhileWaitingForWork) {
+  WorkerOptions o = worker_options("w-stop");
+  o.poll_interval = 30s;
+  WorkerThread w(o, [&](const Execution&, JobContext&) { return HandlerResult::success(); });
+  std::this_thread::sleep_for(700ms);  // idle, waiting
+  const auto asked = Clock::now();
+  const auto returned = w.stop();
+  EXPECT_LT(returned - asked, 3s);
 }
 
 TEST(Worker, GracefulStopLetsARunningHandlerFinishAndWritesIt) {

@@ -11,10 +11,10 @@
 # The source database holds runs in every state (queued, running under a
 # lease, succeeded, failed, cancelled, retried), several workspaces,
 # workflows and users, runs without workflow or user, created_at ties, groups
-# whose latest run was deleted or moved, summary groups spread over several
-# slots, and the role and row-level-security recipes of docs/roles.sql and
-# docs/tenants.sql (when their roles do not exist yet in the cluster).  It is
-# then copied five ways:
+# whose latest run was deleted or moved, summary rows both folded and still
+# pending (runs and recheck marks), and the role and row-level-security
+# recipes of docs/roles.sql and docs/tenants.sql (when their roles do not
+# exist yet in the cluster).  It is then copied five ways:
 #   custom      pg_dump -Fc | pg_restore                  (a full restore)
 #   plain       pg_dump -Fp | psql
 #   directory   pg_dump -Fd -j 2 | pg_restore -j 2
@@ -24,7 +24,8 @@
 # and each copy is compared with the source row for row (md5 of ordered COPY
 # output) on: the runs; both summary views; every workspace's and user's
 # recent_workflows(); what dequeue would claim next; verify_recent_workflows()
-# (must be empty); slots naming a run that does not exist (must be none);
+# (must be empty); folded or pending rows naming a run that does not exist
+# without a recheck mark pending for their group (must be none);
 # and, where the recipes were applied, the policies, RLS flags and grants.
 # Exits non-zero on any difference; the last line is a summary.
 set -euo pipefail
@@ -57,20 +58,16 @@ psql_q -d "$src" -o /dev/null <<'SQL'
 CREATE EXTENSION runstore;
 -- 20,000 runs in 5 workspaces, 36 workflows (every 11th run without one),
 -- 13 users (every 7th run without one); pairs of runs share a created_at.
--- Written from two summary slots, so groups have several slot rows.
-SET runstore.summary_slot = 3;
 INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, tags, payload, priority, created_at, run_after)
 SELECT 1 + g % 5, CASE WHEN g % 11 = 0 THEN NULL ELSE g % 37 END,
        CASE WHEN g % 7 = 0 THEN NULL ELSE 'user' || g % 13 END,
        ARRAY['batch' || g % 3, 'all'], pg_catalog.jsonb_build_object('n', g), g % 4,
        timestamptz '2024-01-01' + (g / 2) * interval '1 second', timestamptz '2024-01-01'
   FROM generate_series(1, 20000) g;
-SET runstore.summary_slot = 9;
 INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, payload, created_at, run_after)
 SELECT 1 + g % 3, g % 5, 'user' || g % 2, pg_catalog.jsonb_build_object('late', g),
        timestamptz '2024-06-01' + g * interval '1 minute', timestamptz '2099-01-01'
   FROM generate_series(1, 300) g;
-RESET runstore.summary_slot;
 -- Every state: claim 200 (running), finish some of them every way.
 CREATE TEMP TABLE claimed AS SELECT id, attempt FROM runstore.dequeue('dump-worker', 200, '1 day');
 SELECT count(*) FILTER (WHERE runstore.complete(id, 'dump-worker', '{"ok": true}', attempt))
@@ -91,6 +88,15 @@ UPDATE runstore.executions SET workflow_id = 99 WHERE workflow_id = 7 AND worksp
 UPDATE runstore.executions SET user_id = 'mover' WHERE user_id = 'user5' AND workspace_id = 3;
 UPDATE runstore.executions SET workspace_id = 6 WHERE workspace_id = 5 AND workflow_id = 1;
 UPDATE runstore.executions SET created_at = created_at + interval '1 year' WHERE workflow_id = 3 AND workspace_id = 4;
+-- Folded, then a few more writes (fewer than the 64 after which a writer
+-- folds): the dump is taken with runs and recheck marks pending.
+SELECT runstore.fold_recent_workflows();
+SELECT count(*) FROM runstore.delete_many(ARRAY(
+  SELECT DISTINCT ON (workspace_id, workflow_id) id FROM runstore.executions
+   WHERE workflow_id IS NOT NULL ORDER BY workspace_id, workflow_id, created_at DESC, id DESC LIMIT 5));
+INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, created_at)
+SELECT 1 + g % 2, g % 4, 'user' || g % 3, timestamptz '2024-07-01' + g * interval '1 minute'
+  FROM generate_series(1, 8) g;
 SQL
 
 if psql_q -d "$src" -tAc "SELECT count(*) FROM pg_roles WHERE rolname IN
@@ -112,7 +118,7 @@ recent_workflows	SELECT w.workspace_id, r.* FROM (SELECT DISTINCT workspace_id F
 recent_workflows_user	SELECT u.workspace_id, u.user_id, r.* FROM (SELECT DISTINCT workspace_id, user_id FROM runstore.executions WHERE user_id IS NOT NULL) u, runstore.recent_workflows(u.workspace_id, 1000, u.user_id) r ORDER BY 1, 2, r.last_used_at DESC, r.workflow_id DESC
 next_claims	SELECT id FROM runstore.executions WHERE status IN ('queued', 'running') ORDER BY priority DESC, run_after, id LIMIT 50
 verify	SELECT * FROM runstore.verify_recent_workflows()
-dangling_slots	SELECT s.* FROM runstore.workspace_recent_workflow_slot s WHERE NOT EXISTS (SELECT 1 FROM runstore.executions e WHERE e.id = s.last_execution_id AND e.workspace_id = s.workspace_id AND e.workflow_id = s.workflow_id AND e.created_at = s.last_used_at) UNION ALL SELECT s.workspace_id, s.workflow_id, s.slot, s.last_used_at, s.last_execution_id FROM runstore.user_recent_workflow_slot s WHERE NOT EXISTS (SELECT 1 FROM runstore.executions e WHERE e.id = s.last_execution_id AND e.workspace_id = s.workspace_id AND e.user_id = s.user_id AND e.workflow_id = s.workflow_id AND e.created_at = s.last_used_at)
+dangling_summary_rows	SELECT 'workspace' AS scope, s.workspace_id, NULL::text AS user_id, s.workflow_id, s.last_used_at, s.last_execution_id FROM (SELECT f.workspace_id, f.workflow_id, f.last_used_at, f.last_execution_id FROM runstore.workspace_recent_workflow_folded f UNION ALL SELECT p.workspace_id, p.workflow_id, p.last_used_at, p.last_execution_id FROM runstore.recent_workflow_pending p WHERE p.last_used_at IS NOT NULL) s WHERE NOT EXISTS (SELECT 1 FROM runstore.executions e WHERE e.id = s.last_execution_id AND e.workspace_id = s.workspace_id AND e.workflow_id = s.workflow_id AND e.created_at = s.last_used_at) AND NOT EXISTS (SELECT 1 FROM runstore.recent_workflow_pending m WHERE m.last_used_at IS NULL AND m.workspace_id = s.workspace_id AND m.workflow_id = s.workflow_id) UNION ALL SELECT 'user', s.workspace_id, s.user_id, s.workflow_id, s.last_used_at, s.last_execution_id FROM (SELECT f.workspace_id, f.user_id, f.workflow_id, f.last_used_at, f.last_execution_id FROM runstore.user_recent_workflow_folded f UNION ALL SELECT p.workspace_id, p.user_id, p.workflow_id, p.last_used_at, p.last_execution_id FROM runstore.recent_workflow_pending p WHERE p.last_used_at IS NOT NULL AND p.user_id IS NOT NULL) s WHERE NOT EXISTS (SELECT 1 FROM runstore.executions e WHERE e.id = s.last_execution_id AND e.workspace_id = s.workspace_id AND e.user_id = s.user_id AND e.workflow_id = s.workflow_id AND e.created_at = s.last_used_at) AND NOT EXISTS (SELECT 1 FROM runstore.recent_workflow_pending m WHERE m.last_used_at IS NULL AND m.workspace_id = s.workspace_id AND m.user_id = s.user_id AND m.workflow_id = s.workflow_id)
 extension	SELECT extname, extversion, extconfig::regclass[]::text FROM pg_extension WHERE extname = 'runstore'
 security	SELECT c.relname, c.relrowsecurity, c.relacl::text FROM pg_class c WHERE c.relnamespace = 'runstore'::regnamespace AND c.relkind IN ('r', 'v') ORDER BY 1
 policies	SELECT tablename, policyname, roles::text, cmd, qual, with_check FROM pg_policies WHERE schemaname = 'runstore' ORDER BY 1, 2
@@ -128,7 +134,7 @@ snapshot() {
   done <"$checks"
 }
 snapshot "$src" "$work/src"
-for must_be_empty in verify dangling_slots; do
+for must_be_empty in verify dangling_summary_rows; do
   if [ -s "$work/src/$must_be_empty" ]; then
     echo "dump: the source database fails its own check $must_be_empty:" >&2
     head -5 "$work/src/$must_be_empty" >&2
@@ -140,7 +146,9 @@ psql_q -d "$src" -tAc "SELECT 'dump: source: ' || (SELECT count(*) FROM runstore
         FROM (SELECT status::text AS s, count(*) AS n FROM runstore.executions GROUP BY 1) x) || '), '
   || (SELECT count(*) FROM runstore.workspace_recent_workflow) || ' workspace groups, '
   || (SELECT count(*) FROM runstore.user_recent_workflow) || ' user groups, '
-  || (SELECT count(*) FROM runstore.workspace_recent_workflow_slot) || ' workspace slot rows'"
+  || (SELECT count(*) FROM runstore.workspace_recent_workflow_folded) || ' workspace groups folded, '
+  || (SELECT count(*) FROM runstore.recent_workflow_pending) || ' rows pending ('
+  || (SELECT count(*) FROM runstore.recent_workflow_pending WHERE last_used_at IS NULL) || ' recheck marks)'"
 
 pg_dump -Fc -f "$work/src.dump" "$src"
 pg_dump -Fc --data-only -f "$work/src-data.dump" "$src"

@@ -60,7 +60,6 @@ GucStatements()
 	    {"runstore.lease_timeout", {"0", "'-1s'", "'1ms'", "'1s'", "'7d'", "'8d'", "'1 mon'", "'1000000 years'"}},
 	    {"runstore.retry_backoff_base", {"0", "'-1'", "'1h'", "'61min'", "'1ms'", "'1000000 years'"}},
 	    {"runstore.retry_backoff_cap", {"'1ms'", "0", "'7d'", "'8d'", "'1h'"}},
-	    {"runstore.summary_slot", {"-2", "-1", "0", "15", "16", "2147483647"}},
 	};
 	for (const auto &g : gucs)
 		for (const auto &val : g.second)

@@ -2,7 +2,7 @@
 // (fuzz_calls --reshape); its cases are in fuzz_reshape_cases.cpp, the code
 // that runs them in fuzz_reshape.cpp.
 //
-// It changes runstore.executions and the slot tables the way users change
+// It changes runstore.executions and the summary tables the way users change
 // them (a primary key (workspace_id, id), as Citus needs; extra indexes;
 // columns added, dropped or retyped; triggers disabled), one case at a time
 // on a freshly created extension, with the hostile calls fired in between,

@@ -10,10 +10,15 @@ namespace {
 const char *const kKeyWithWorkspace =
     "ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey, ADD PRIMARY KEY (workspace_id, id)";
 
-// verify_recent_workflows() is BEGIN ATOMIC: PostgreSQL refuses to retype or
-// drop a column it reads, so a user who does drops it first.
+// The views runstore.workspace_recent_workflow and user_recent_workflow read
+// the runs' columns (a rechecked group's latest run) and the summary tables',
+// and verify_recent_workflows() is BEGIN ATOMIC over them: PostgreSQL refuses
+// to retype or drop a column they read, so a user who does drops them first.
 const char *const kDropVerify = "ALTER EXTENSION runstore DROP FUNCTION runstore.verify_recent_workflows(); "
-                                "DROP FUNCTION runstore.verify_recent_workflows()";
+                                "DROP FUNCTION runstore.verify_recent_workflows(); "
+                                "ALTER EXTENSION runstore DROP VIEW runstore.workspace_recent_workflow; "
+                                "ALTER EXTENSION runstore DROP VIEW runstore.user_recent_workflow; "
+                                "DROP VIEW runstore.workspace_recent_workflow, runstore.user_recent_workflow";
 
 std::string
 Retype(const std::string &column, const std::string &type_and_using)
@@ -22,7 +27,7 @@ Retype(const std::string &column, const std::string &type_and_using)
 }
 
 std::string
-SlotIndex(const std::string &table, const std::string &definition)
+SummaryIndex(const std::string &table, const std::string &definition)
 {
 	return "CREATE INDEX ON runstore." + table + " " + definition;
 }
@@ -36,12 +41,13 @@ ReshapeCases()
 	const auto index = [](const std::string &definition) {
 		return "CREATE INDEX ON runstore.executions " + definition;
 	};
-	const std::string ws_slot = "workspace_recent_workflow_slot", user_slot = "user_recent_workflow_slot";
-	// Two of the extension's and seven more: past what a direct write handles.
-	std::vector<std::string> many_slot_indexes;
-	for (const char *columns : {"(workflow_id)", "(slot)", "(last_used_at)", "(last_execution_id)", "(workspace_id)",
-	                            "(workflow_id, slot)", "(last_used_at, workflow_id)"})
-		many_slot_indexes.push_back(SlotIndex(ws_slot, columns));
+	const std::string pending = "recent_workflow_pending", ws_folded = "workspace_recent_workflow_folded",
+	                  user_folded = "user_recent_workflow_folded";
+	// The extension's one and eight more: past what a direct append handles.
+	std::vector<std::string> many_pending_indexes;
+	for (const char *columns : {"(workflow_id)", "(user_id)", "(last_used_at)", "(last_execution_id)", "(workspace_id)",
+	                            "(workflow_id, user_id)", "(last_used_at, workflow_id)", "USING hash (user_id)"})
+		many_pending_indexes.push_back(SummaryIndex(pending, columns));
 	return {
 	    {"as installed", {}},
 	    // The key users set for Citus, the 0.2.0 key: the index led by id is gone.
@@ -60,8 +66,9 @@ ReshapeCases()
 	    {"columns added with defaults and payload dropped, in a transaction rolled back",
 	     {"ALTER TABLE runstore.executions ADD COLUMN region text NOT NULL DEFAULT 'eu-west', DROP COLUMN payload"},
 	     Txn::kRolledBack},
-	    {"primary key (workspace_id, id) and slot-table indexes after a savepoint rolled back to",
-	     {key, SlotIndex(ws_slot, "USING brin (last_used_at)"), SlotIndex(user_slot, "USING hash (user_id)")},
+	    {"primary key (workspace_id, id) and summary-table indexes after a savepoint rolled back to",
+	     {key, SummaryIndex(pending, "((workflow_id % 7))"), SummaryIndex(ws_folded, "USING brin (last_used_at)"),
+	      SummaryIndex(user_folded, "USING hash (user_id)")},
 	     Txn::kSavepointRolledBack},
 	    // Rows stored before ADD COLUMN ... DEFAULT lack the column physically.
 	    {"columns added with defaults, payload dropped",
@@ -106,12 +113,17 @@ ReshapeCases()
 	     false},
 	    {"id retyped to text", {kDropVerify, Retype("id", "text")}, Txn::kCommitted, false},
 	    // Same name and type, another attribute number; the summaries rebuilt, so they are exact again.
-	    {"user_id dropped and added again, verify_recent_workflows recreated",
+	    {"user_id dropped and added again, the views and verify_recent_workflows recreated",
 	     {"DO $fz$ DECLARE def text := pg_get_functiondef('runstore.verify_recent_workflows()'::regprocedure); "
+	      "ws_view text := pg_get_viewdef('runstore.workspace_recent_workflow'::regclass); "
+	      "user_view text := pg_get_viewdef('runstore.user_recent_workflow'::regclass); "
 	      "BEGIN " +
 	          std::string(kDropVerify) +
 	          "; ALTER TABLE runstore.executions DROP COLUMN user_id; "
-	          "ALTER TABLE runstore.executions ADD COLUMN user_id text; EXECUTE def; END $fz$",
+	          "ALTER TABLE runstore.executions ADD COLUMN user_id text; "
+	          "EXECUTE 'CREATE VIEW runstore.workspace_recent_workflow WITH (security_invoker = true) AS ' || ws_view; "
+	          "EXECUTE 'CREATE VIEW runstore.user_recent_workflow WITH (security_invoker = true) AS ' || user_view; "
+	          "EXECUTE def; END $fz$",
 	      // The new column is NULL in every row: give most of them a user again.
 	      "UPDATE runstore.executions SET user_id = (length(id::text) % 3 + 1)::text WHERE workspace_id <> 0",
 	      "SELECT runstore.rebuild_recent_workflows()"}},
@@ -126,26 +138,41 @@ ReshapeCases()
 	     {"ALTER TABLE runstore.executions DISABLE TRIGGER USER"},
 	     Txn::kCommitted,
 	     false},
-	    // The slot tables the INSERT upkeep writes directly.
-	    {"slot tables with extra BRIN, hash and B-tree indexes",
-	     {SlotIndex(ws_slot, "USING brin (last_used_at)"), SlotIndex(ws_slot, "USING hash (workflow_id)"),
-	      SlotIndex(ws_slot, "(last_execution_id)"), SlotIndex(user_slot, "USING brin (last_used_at)"),
-	      SlotIndex(user_slot, "USING hash (user_id)"), SlotIndex(user_slot, "(user_id, workflow_id)")}},
-	    {"workspace slot table with 9 indexes", many_slot_indexes},
-	    {"slot tables with an expression index and a partial index",
-	     {SlotIndex(ws_slot, "((workflow_id % 7))"), SlotIndex(user_slot, "(user_id) WHERE slot = 0")}},
-	    {"slot column retyped to integer in both slot tables",
-	     {"ALTER TABLE runstore.workspace_recent_workflow_slot ALTER COLUMN slot TYPE integer",
-	      "ALTER TABLE runstore.user_recent_workflow_slot ALTER COLUMN slot TYPE integer"}},
-	    {"slot tables' primary keys in another column order",
-	     {"ALTER TABLE runstore.workspace_recent_workflow_slot DROP CONSTRAINT workspace_recent_workflow_slot_pkey, "
-	      "ADD PRIMARY KEY (workspace_id, workflow_id, last_used_at, last_execution_id, slot)",
-	      "ALTER TABLE runstore.user_recent_workflow_slot DROP CONSTRAINT user_recent_workflow_slot_pkey, "
-	      "ADD PRIMARY KEY (workspace_id, user_id, workflow_id, last_execution_id, last_used_at, slot)"}},
-	    {"slot tables with a row trigger",
-	     {"CREATE TRIGGER fz_audit AFTER INSERT OR UPDATE OR DELETE ON runstore.workspace_recent_workflow_slot "
+	    // The pending table the INSERT upkeep appends to directly, and the folded tables the fold writes.
+	    {"pending and folded tables with extra BRIN, hash and B-tree indexes",
+	     {SummaryIndex(pending, "USING brin (last_used_at)"), SummaryIndex(pending, "USING hash (workflow_id)"),
+	      SummaryIndex(pending, "(last_execution_id)"), SummaryIndex(ws_folded, "USING brin (last_used_at)"),
+	      SummaryIndex(ws_folded, "USING hash (workflow_id)"), SummaryIndex(user_folded, "(user_id, workflow_id)")}},
+	    {"pending table with 9 indexes", many_pending_indexes},
+	    {"pending table with an expression index and a partial index, folded table with an expression index",
+	     {SummaryIndex(pending, "((workflow_id % 7))"), SummaryIndex(pending, "(user_id) WHERE last_used_at IS NULL"),
+	      SummaryIndex(ws_folded, "((workflow_id % 7))")}},
+	    {"pending table with a unique index",
+	     {"CREATE UNIQUE INDEX ON runstore.recent_workflow_pending "
+	      "(workspace_id, workflow_id, user_id, last_used_at, last_execution_id)"}},
+	    {"pending table with a CHECK constraint and a column added with a default",
+	     {"ALTER TABLE runstore.recent_workflow_pending ADD CONSTRAINT fz_check CHECK (workspace_id IS NOT NULL), "
+	      "ADD COLUMN fz_note text DEFAULT 'added'"}},
+	    {"pending table with a column added and dropped, in a transaction rolled back",
+	     {"ALTER TABLE runstore.recent_workflow_pending ADD COLUMN fz_scratch int",
+	      "ALTER TABLE runstore.recent_workflow_pending DROP COLUMN fz_scratch"},
+	     Txn::kRolledBack},
+	    {"pending table's user_id retyped to varchar(300)",
+	     {kDropVerify, "ALTER TABLE runstore.recent_workflow_pending ALTER COLUMN user_id TYPE varchar(300)"},
+	     Txn::kCommitted,
+	     false},
+	    {"folded tables' primary keys in another column order",
+	     {"ALTER TABLE runstore.workspace_recent_workflow_folded DROP CONSTRAINT "
+	      "workspace_recent_workflow_folded_pkey, "
+	      "ADD PRIMARY KEY (workflow_id, workspace_id)",
+	      "ALTER TABLE runstore.user_recent_workflow_folded DROP CONSTRAINT user_recent_workflow_folded_pkey, "
+	      "ADD PRIMARY KEY (workflow_id, user_id, workspace_id)"}},
+	    {"pending and folded tables with a row trigger",
+	     {"CREATE TRIGGER fz_audit AFTER INSERT OR UPDATE OR DELETE ON runstore.recent_workflow_pending "
 	      "FOR EACH ROW EXECUTE FUNCTION public.runstore_fuzz_noop()",
-	      "CREATE TRIGGER fz_audit AFTER INSERT OR UPDATE OR DELETE ON runstore.user_recent_workflow_slot "
+	      "CREATE TRIGGER fz_audit AFTER INSERT OR UPDATE OR DELETE ON runstore.workspace_recent_workflow_folded "
+	      "FOR EACH ROW EXECUTE FUNCTION public.runstore_fuzz_noop()",
+	      "CREATE TRIGGER fz_audit AFTER INSERT OR UPDATE OR DELETE ON runstore.user_recent_workflow_folded "
 	      "FOR EACH ROW EXECUTE FUNCTION public.runstore_fuzz_noop()"}},
 	    // A unique index on id built concurrently over ids repeated across workspaces: it fails, and stays, invalid.
 	    {"primary key (workspace_id, id), an invalid unique index on id left by CREATE INDEX CONCURRENTLY",
@@ -175,8 +202,10 @@ ReshapeCases()
 	    // New relfilenodes, same shapes.
 	    {"tables rewritten (REINDEX, CLUSTER, VACUUM FULL, SET UNLOGGED)",
 	     {"REINDEX TABLE runstore.executions", "CLUSTER runstore.executions USING executions_pkey",
-	      "VACUUM FULL runstore.workspace_recent_workflow_slot", "ALTER TABLE runstore.executions SET UNLOGGED",
-	      "ALTER TABLE runstore.user_recent_workflow_slot SET UNLOGGED"}},
+	      "VACUUM FULL runstore.workspace_recent_workflow_folded", "VACUUM FULL runstore.recent_workflow_pending",
+	      "ALTER TABLE runstore.executions SET UNLOGGED",
+	      "ALTER TABLE runstore.user_recent_workflow_folded SET UNLOGGED",
+	      "ALTER TABLE runstore.recent_workflow_pending SET UNLOGGED"}},
 	    // A user moving to partitioning: the old table renamed away, a partitioned one under the name, the
 	    // triggers recreated on it.  The functions still return the old table's row type.
 	    {"executions replaced by a table partitioned by hash (workspace_id)",
@@ -203,13 +232,9 @@ ReshapeCases()
 	     Txn::kCommitted,
 	     false},
 	    // The views and verify_recent_workflows() read these columns: dropped first, as a user must.
-	    {"slot columns retyped (last_used_at to timestamp, user_id to varchar)",
-	     {kDropVerify,
-	      "ALTER EXTENSION runstore DROP VIEW runstore.workspace_recent_workflow; "
-	      "DROP VIEW runstore.workspace_recent_workflow",
-	      "ALTER EXTENSION runstore DROP VIEW runstore.user_recent_workflow; DROP VIEW runstore.user_recent_workflow",
-	      "ALTER TABLE runstore.workspace_recent_workflow_slot ALTER COLUMN last_used_at TYPE timestamp",
-	      "ALTER TABLE runstore.user_recent_workflow_slot ALTER COLUMN user_id TYPE varchar(300)"},
+	    {"folded columns retyped (last_used_at to timestamp, user_id to varchar)",
+	     {kDropVerify, "ALTER TABLE runstore.workspace_recent_workflow_folded ALTER COLUMN last_used_at TYPE timestamp",
+	      "ALTER TABLE runstore.user_recent_workflow_folded ALTER COLUMN user_id TYPE varchar(300)"},
 	     Txn::kCommitted,
 	     false},
 	};

@@ -48,6 +48,10 @@ SqlType(T t)
 		return "boolean";
 	case T::IntArray:
 		return "integer[]";
+	case T::TimeoutMs:
+		return "integer";
+	case T::OutArg:
+		return "boolean";
 	}
 	return "text";
 }
@@ -74,6 +78,10 @@ PoolFor(const Pools &p, T t)
 		return p.boolean;
 	case T::IntArray:
 		return p.int_array;
+	case T::TimeoutMs:
+		return p.timeout_ms;
+	case T::OutArg:
+		return p.out_arg;
 	}
 	return p.text;
 }
@@ -344,6 +352,11 @@ MakePools(Rng &rng)
 	               "(SELECT array_agg(e.attempt) FROM runstore.executions e WHERE e.lease_owner = 'w1')",
 	               "(SELECT array_agg(e.attempt ORDER BY e.id DESC) FROM runstore.executions e WHERE e.status = "
 	               "'running')"};
+	// Out of range and of other types, but never a wait longer than 20 ms:
+	// the wait ends at once only when work is due.
+	p.timeout_ms = {"NULL",       "NULL::integer", "0",   "1",           "5",          "20",  "-1",  "3600001",
+	                "2147483647", "-2147483648",   "'7'", "7::smallint", "(SELECT 3)", "1.5", "'x'", "20000000000"};
+	p.out_arg = {"NULL", "NULL", "NULL::boolean", "true", "42", "'x'", "(SELECT true)"};
 	return p;
 }
 
@@ -387,12 +400,13 @@ Functions()
 	     false,
 	     true},
 	    {"cancel", {{"ids", T::UuidArray, false}, {"workspace_id", T::Int8, true}}, true, true},
+	    {"wait_for_work", {{"timeout_ms", T::TimeoutMs, false}, {"work_due", T::OutArg, false}}, false, true, true},
 	    {"uuid_v7", {}, false, true},
 	    {"_retry_delay", {{"attempt", T::Int4, false}}, false, true},
 	    {"_statement_text", {{"name", T::Text, false}}, false, true},
 	    {"_boundary_selftest", {{"mode", T::Text, false}}, false, true},
 	    {"_maintain_recent_workflows", {}, false, false},
-	    {"_notify_enqueued", {}, false, false},
+	    {"_register_priorities", {}, false, false},
 	};
 	return fns;
 }
@@ -404,9 +418,47 @@ Heavy(const std::string &v)
 	       v.find("300000") != std::string::npos;
 }
 
+// A procedure: CALL at top level (non-atomic: it may commit), in a
+// transaction block or savepoint (atomic), from PL/pgSQL, under a 1 ms
+// statement_timeout, another role or a hostile search_path.  (No EXPLAIN,
+// cursor or PREPARE: CALL has none.)
+std::string
+WrapCall(Rng &rng, const Pools &pools, const Function &fn, std::string *shape)
+{
+	const std::string call = "CALL " + CallExpr(rng, pools, fn, nullptr, nullptr);
+	switch (rng.Below(9)) {
+	case 0:
+		*shape = "call in a transaction block";
+		return "BEGIN; " + call + "; " + call + "; COMMIT";
+	case 1:
+		*shape = "call in a savepoint";
+		return "BEGIN; SAVEPOINT s; " + call + "; ROLLBACK TO SAVEPOINT s; " + call + "; COMMIT";
+	case 2:
+		*shape = "plpgsql";
+		return "DO $fz$ DECLARE d boolean; BEGIN " + call + "; END $fz$";
+	case 3:
+		*shape = "plpgsql exception block";
+		return "DO $fz$ BEGIN BEGIN " + call + "; EXCEPTION WHEN others THEN NULL; END; " + call + "; END $fz$";
+	case 4:
+		*shape = "statement_timeout 1ms";
+		return "SET statement_timeout = '1ms'; " + call + "; RESET statement_timeout";
+	case 5:
+		*shape = "unprivileged role";
+		return "BEGIN; SET LOCAL ROLE runstore_fuzz_noprivs; " + call + "; COMMIT";
+	case 6:
+		*shape = "hostile search_path";
+		return "BEGIN; SET LOCAL search_path = runstore_fuzz_evil, public; " + call + "; COMMIT";
+	default:
+		*shape = "call";
+		return call;
+	}
+}
+
 std::string
 Wrap(Rng &rng, const Pools &pools, const Function &fn, std::string *shape)
 {
+	if (fn.procedure)
+		return WrapCall(rng, pools, fn, shape);
 	const std::string call = CallExpr(rng, pools, fn, nullptr, nullptr);
 	const std::string from = fn.set_returning ? "SELECT * FROM " + call : "SELECT " + call;
 	switch (rng.Below(14)) {
@@ -530,9 +582,12 @@ RowStatements()
 	    "DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg AFTER TRUNCATE ON fz_t FOR EACH STATEMENT "
 	    "EXECUTE FUNCTION runstore._maintain_recent_workflows(); TRUNCATE fz_t",
 	    "DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg BEFORE INSERT ON fz_t FOR EACH ROW "
-	    "EXECUTE FUNCTION runstore._notify_enqueued(); INSERT INTO fz_t VALUES (NULL, 1)",
+	    "EXECUTE FUNCTION runstore._register_priorities(); INSERT INTO fz_t VALUES (NULL, 1)",
 	    "DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg AFTER DELETE ON fz_t FOR EACH STATEMENT "
-	    "EXECUTE FUNCTION runstore._notify_enqueued(); DELETE FROM fz_t",
+	    "EXECUTE FUNCTION runstore._register_priorities(); DELETE FROM fz_t",
+	    "DROP TRIGGER IF EXISTS fz_trg ON fz_t; CREATE TRIGGER fz_trg AFTER INSERT ON fz_t REFERENCING NEW TABLE "
+	    "AS runstore_new FOR EACH STATEMENT EXECUTE FUNCTION runstore._register_priorities(); "
+	    "INSERT INTO fz_t VALUES (NULL, 1)",
 	    // A look-alike executions table with the transition-table names runstore expects.
 	    "CREATE TEMP TABLE IF NOT EXISTS fz_lookalike (LIKE runstore.executions)",
 	    "DROP TRIGGER IF EXISTS fz_trg2 ON fz_lookalike; CREATE TRIGGER fz_trg2 AFTER INSERT ON fz_lookalike "

@@ -50,12 +50,14 @@ struct Pools {
 	std::vector<std::string> jsonb;
 	std::vector<std::string> boolean;
 	std::vector<std::string> int_array;
+	std::vector<std::string> timeout_ms; // wait_for_work's timeout: hostile, but never a long wait
+	std::vector<std::string> out_arg;    // what a CALL passes for an OUT parameter
 };
 
 Pools MakePools(Rng &rng);
 
 // ---------------------------------------------------------------- functions
-enum class T { Uuid, UuidArray, Int4, Int8, Text, Interval, Jsonb, Bool, IntArray };
+enum class T { Uuid, UuidArray, Int4, Int8, Text, Interval, Jsonb, Bool, IntArray, TimeoutMs, OutArg };
 
 struct Param {
 	const char *name;
@@ -67,7 +69,8 @@ struct Function {
 	const char *name;
 	std::vector<Param> params;
 	bool set_returning;
-	bool callable; // false: trigger functions, called directly only to see them refused
+	bool callable;          // false: trigger functions, called directly only to see them refused
+	bool procedure = false; // called with CALL (Wrap draws CALL shapes for it)
 };
 
 const std::vector<Function> &Functions();

@@ -13,7 +13,7 @@
 #      catalog, half with its routine list narrowed to runstore's; its own
 #      errors are expected, only crashes count;
 #   3. reshaped tables (fuzz_calls --reshape): runstore.executions and the
-#      slot tables changed as users change them (a primary key
+#      summary tables changed as users change them (a primary key
 #      (workspace_id, id), extra indexes, columns added, dropped or retyped,
 #      triggers disabled, some of it rolled back), the extension recreated
 #      before each case; the generator's calls fired between, with
@@ -99,7 +99,8 @@ CREATE EXTENSION runstore;
 -- Look-alikes for a hostile search_path: runstore must never use them.
 CREATE SCHEMA runstore_fuzz_evil;
 CREATE TABLE runstore_fuzz_evil.executions (id uuid, workspace_id bigint);
-CREATE TABLE runstore_fuzz_evil.workspace_recent_workflow_slot (workspace_id bigint);
+CREATE TABLE runstore_fuzz_evil.recent_workflow_pending (workspace_id bigint);
+CREATE TABLE runstore_fuzz_evil.workspace_recent_workflow_folded (workspace_id bigint);
 CREATE FUNCTION runstore_fuzz_evil.uuid_eq(uuid, uuid) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true';
 CREATE OPERATOR runstore_fuzz_evil.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = runstore_fuzz_evil.uuid_eq);
 GRANT USAGE ON SCHEMA runstore_fuzz_evil TO PUBLIC;

@@ -457,8 +457,8 @@ main(int argc, char **argv)
 	     {},
 	     "",
 	     true},
-	    {"_maintain_recent_workflows + _notify_enqueued (INSERT of 1 run)",
-	     "_maintain_recent_workflows, _notify_enqueued",
+	    {"_maintain_recent_workflows + _register_priorities (INSERT of 1 run)",
+	     "_maintain_recent_workflows, _register_priorities",
 	     {{"INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, run_after) "
 	       "VALUES (5, 1, 'u', 'infinity')",
 	       {}}},
@@ -475,18 +475,36 @@ main(int argc, char **argv)
 	     {},
 	     "INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, run_after) "
 	     "VALUES (6, 1, 'u', 'infinity')"},
+	    // Last: the set-ups leave a due run, then none.  A CALL here runs at
+	    // top level outside a transaction block, as a worker's does.
+	    {"wait_for_work (work due: returns at once)",
+	     "wait_for_work",
+	     {{"CALL runstore.wait_for_work(1000, NULL)", {}}},
+	     {},
+	     "INSERT INTO runstore.executions (workspace_id, priority, run_after) VALUES (8, 77, '-infinity')"},
+	    {"wait_for_work (nothing due, 1 ms: commits and sleeps)",
+	     "wait_for_work",
+	     {{"CALL runstore.wait_for_work(1, NULL)", {}}},
+	     {},
+	     "UPDATE runstore.executions SET status = 'cancelled' WHERE status IN ('queued', 'running')"},
+	    {"wait_for_work (error 22023: timeout -1)",
+	     "wait_for_work",
+	     {{"CALL runstore.wait_for_work(-1, NULL)", {}}},
+	     {},
+	     "",
+	     true},
 	};
 
 	for (auto &c : cases)
-		for (const char *h :
-		     {"verify_recent_workflows", "rebuild_recent_workflows", "get_executions_by_ids (100", "delete_many (",
-		      "delete_by_tag (5", "dequeue + ", "heartbeat (20", "cancel (", "_maintain_recent_workflows"})
+		for (const char *h : {"verify_recent_workflows", "rebuild_recent_workflows", "get_executions_by_ids (100",
+		                      "delete_many (", "delete_by_tag (5", "dequeue + ", "heartbeat (20", "cancel (",
+		                      "_maintain_recent_workflows", "wait_for_work (nothing due"})
 			if (c.name.rfind(h, 0) == 0)
 				c.heavy = true;
 	std::printf("backend pid %d; %ld calls per case (%ld for the ~1 ms ones, %ld for the error paths) after %ld "
 	            "warm-up calls; each call its own transaction\n\n",
 	            pid, calls, heavy_calls, error_calls, warmup);
-	std::printf("%-62s %8s %9s %12s %12s %10s %11s %11s %9s %7s\n", "case", "calls", "errors", "ctx before",
+	std::printf("%-68s %8s %9s %12s %12s %10s %11s %11s %9s %7s\n", "case", "calls", "errors", "ctx before",
 	            "ctx after", "ctx growth", "RssAnon bef", "RssAnon aft", "growth", "s");
 	int failures = 0;
 	long total_calls = 0;
@@ -499,7 +517,7 @@ main(int argc, char **argv)
 			continue;
 		RunResult w = Run(c, warmup);
 		if (w.broken) {
-			std::printf("%-62s connection broken during warm-up\n", c.name.c_str());
+			std::printf("%-68s connection broken during warm-up\n", c.name.c_str());
 			return 1;
 		}
 		const long n = c.heavy ? heavy_calls : c.expect_error ? error_calls : calls;
@@ -533,7 +551,7 @@ main(int argc, char **argv)
 		total_calls += made;
 		if (made != n)
 			why.push_back("made " + std::to_string(made) + " calls, not " + std::to_string(n));
-		std::printf("%-62s %8ld %9s %12lld %12lld %10s %8lld kB %8lld kB %9s %7.1f%s\n", c.name.c_str(), made,
+		std::printf("%-68s %8ld %9s %12lld %12lld %10s %8lld kB %8lld kB %9s %7.1f%s\n", c.name.c_str(), made,
 		            errors ? (std::to_string(errors) + " " + codes.substr(0, 5)).c_str() : "0", before.context_total,
 		            after.context_total, Fmt(ctx_growth).c_str(), before.rss_anon_kb, after.rss_anon_kb,
 		            Fmt(rss_growth).c_str(), secs, why.empty() ? "" : "  FAIL");

@@ -59,11 +59,14 @@ struct ClientOptions {
   std::string conninfo;
   StatementMode statement_mode = StatementMode::prepared;
   RetryPolicy retry;
-  // The schema of dequeue, heartbeat, complete and fail.  "runstore_worker"
-  // calls the SECURITY DEFINER wrappers of docs/roles.sql, for a worker role
-  // that holds no privilege on runstore.executions.  (Such a role cannot read
-  // executions back either: a lost reply's outcome then stays unknown, and
-  // complete/fail answer as the retry did.)
+  // The schema of dequeue, heartbeat, complete, fail and wait_for_work.
+  // "runstore_worker" calls the SECURITY DEFINER wrappers of docs/roles.sql,
+  // for a worker role that holds no privilege on runstore.executions.  (Such
+  // a role cannot read executions back either: a lost reply's outcome then
+  // stays unknown, and complete/fail answer as the retry did.  The recipe
+  // has no wait_for_work: a SECURITY DEFINER wrapper cannot commit, so it
+  // would hold a snapshot while it waits.  A Worker under that role logs
+  // that it cannot wait and finds new work by polling.)
   std::string queue_function_schema = "runstore";
 };
 
@@ -114,8 +117,8 @@ class Client {
 
   // Inserts one execution; returns its id.
   Uuid enqueue(const NewExecution& execution);
-  // Inserts all of them in one statement (one notification wakes workers);
-  // returns their ids in the same order.
+  // Inserts all of them in one statement (its commit wakes the workers
+  // waiting in wait_for_work); returns their ids in the same order.
   std::vector<Uuid> enqueue(const std::vector<NewExecution>& executions);
 
   // ---- the worker's calls ----
@@ -176,12 +179,33 @@ class Client {
   // returns the ids cancelled.  Retried, like delete_many.
   std::vector<Uuid> cancel(const std::vector<Uuid>& ids, std::optional<std::int64_t> workspace_id = std::nullopt);
 
-  // ---- notifications ----
+  // ---- waiting for work ----
+
+  // CALL runstore.wait_for_work (in queue_function_schema): returns true as
+  // soon as an execution is due (at once if one already is), false once
+  // `timeout` passed without one.  A transaction that makes work due wakes
+  // the wait when it commits; nothing is sent for a run coming due later
+  // (a scheduled run_after, a retry's backoff, a lease ending), which the
+  // next call finds.  Each call is one transaction that holds no snapshot
+  // while it waits, so it is safe behind a transaction pooler; it keeps the
+  // connection for up to `timeout`.  The server takes 0 to 3,600,000 ms
+  // (DataError 22023 otherwise).  Retried: a retry waits for what is left of
+  // `timeout` (the procedure looks for due work before it sleeps).
+  bool wait_for_work(std::chrono::milliseconds timeout);
+
+  // ---- notifications, for applications that LISTEN themselves ----
+  //
+  // The server sends NOTIFY runstore_enqueued only from sessions with
+  // runstore.notify_enqueued = on (off by default: a NOTIFY serializes the
+  // commits of every notifying transaction), and only for statements that
+  // leave a due queued execution.  runstore::Worker does not use these: it
+  // waits with wait_for_work().
 
   // LISTEN runstore_enqueued on this connection (again after a reconnect).
   void listen_for_enqueues();
   // Waits up to `timeout` for an enqueue notification; true if one (or more:
-  // all pending ones are consumed) arrived.  Needs listen_for_enqueues().
+  // all pending ones are consumed) arrived.  Needs listen_for_enqueues(),
+  // and runstore.notify_enqueued = on in the enqueuing sessions.
   bool wait_for_enqueue(std::chrono::milliseconds timeout);
 
   // ---- the connection ----

@@ -15,7 +15,12 @@
 // leases end, and reports with runstore.complete / runstore.fail, always at
 // the lease's attempt (the fencing token).  A handler whose lease was lost
 // (expired and claimed again, cancelled) is told through
-// JobContext::lease_lost() and its outcome is not written.
+// JobContext::lease_lost() and its outcome is not written.  While it has a
+// free slot and nothing is due, a thread of its own waits in
+// runstore.wait_for_work (one connection, short waits), so an execution
+// committed meanwhile starts at once; polling every poll_interval remains
+// the fallback.  A worker uses three connections: claims and outcomes,
+// heartbeats, and the wait.
 #pragma once
 
 #include <atomic>
@@ -45,8 +50,12 @@ struct WorkerOptions {
   std::chrono::milliseconds lease{30000};
   // Heartbeat period; zero = a third of the lease.
   std::chrono::milliseconds heartbeat_interval{0};
-  // Without a notification, look for due work (retries, scheduled runs)
-  // this often anyway.
+  // Look for due work this often even when no wake-up came: the fallback
+  // for when the worker cannot wait in the database (its waiting
+  // connection is down, or the role may not call runstore.wait_for_work).
+  // The wait itself starts new work at once, and finds runs coming due
+  // later (retries, scheduled runs, ended leases) within min(poll_interval,
+  // 500 ms), each wait lasting that long at most.
   std::chrono::milliseconds poll_interval{1000};
   // After request_stop(): how long running handlers may take to finish
   // before their executions are released for retry.

@@ -38,7 +38,6 @@ extern "C" {
 
 #include "runstore/pg/direct_path_shapes.hpp"
 #include "runstore/pg/guc.hpp"
-#include "runstore/recent/slot_columns.hpp"
 
 namespace runstore::pg {
 
@@ -48,9 +47,9 @@ struct ShapeEntry {
 	Oid relid; /* hash key */
 	uint64 generation;
 	bool executions_known;
-	bool slot_known[2];
+	bool pending_known;
 	ExecutionsShape executions;
-	SlotTableShape slot[2];
+	PendingTableShape pending;
 };
 
 HTAB *shapes = nullptr;
@@ -73,8 +72,7 @@ Forget(ShapeEntry *entry)
 {
 	entry->generation++;
 	entry->executions_known = false;
-	entry->slot_known[0] = false;
-	entry->slot_known[1] = false;
+	entry->pending_known = false;
 }
 
 /* Relcache callback: InvalidOid means every relation. */
@@ -307,78 +305,57 @@ ComputeExecutionsShape(Relation rel)
 	return shape;
 }
 
+/* The pending table's columns as the extension creates them, in table order. */
+struct PendingColumn {
+	const char *name;
+	Oid type;
+};
+constexpr PendingColumn kPendingColumns[kPendingColumnCount] = {{"workspace_id", INT8OID},
+                                                                {"workflow_id", INT8OID},
+                                                                {"user_id", TEXTOID},
+                                                                {"last_used_at", TIMESTAMPTZOID},
+                                                                {"last_execution_id", UUIDOID}};
+
 bool
-SlotColumnsMatch(Relation rel, SlotScope scope)
+PendingColumnsMatch(Relation rel)
 {
-	const SlotColumns columns = SlotColumnsOf(scope);
 	const TupleDesc desc = RelationGetDescr(rel);
-	if (desc->natts != columns.count)
+	if (desc->natts != kPendingColumnCount)
 		return false;
-	for (int i = 0; i < columns.count; ++i) {
+	for (int i = 0; i < kPendingColumnCount; ++i) {
 		const Form_pg_attribute att = TupleDescAttr(desc, i);
-		if (att->attisdropped || att->atttypid != columns.column[i].type ||
-		    std::strcmp(NameStr(att->attname), columns.column[i].name) != 0 ||
-		    !DeterministicCollation(att->attcollation))
+		if (att->attisdropped || att->atttypid != kPendingColumns[i].type ||
+		    std::strcmp(NameStr(att->attname), kPendingColumns[i].name) != 0 || att->atthasdef ||
+		    att->attgenerated != '\0')
 			return false;
 	}
 	return true;
 }
 
-/*
- * The primary key the probe scans: the B-tree over every column in table
- * order, default operator families, ascending (a slot's newest row is its
- * last entry), deterministic collations (equal keys are equal bytes).
- */
-bool
-IsSlotPrimaryKey(Relation index, Relation rel)
+PendingTableShape
+ComputePendingTableShape(Relation rel)
 {
-	const Form_pg_index form = index->rd_index;
-	const TupleDesc desc = RelationGetDescr(rel);
-	if (!form->indisprimary || !ProbeableBtree(index) || form->indnkeyatts != desc->natts)
-		return false;
-	for (int k = 0; k < desc->natts; ++k)
-		if (!KeyColumnIs(index, k, static_cast<AttrNumber>(k + 1), TupleDescAttr(desc, k)->atttypid) ||
-		    !DeterministicCollation(index->rd_indcollation[k]))
-			return false;
-	return true;
-}
-
-/* A B-tree whose every key column is a plain column with its type's default equality: searchable by exact key. */
-bool
-Markable(Relation index, Relation rel)
-{
-	if (index->rd_rel->relam != BTREE_AM_OID || HasExpressionsOrPredicate(index))
-		return false;
-	for (int k = 0; k < index->rd_index->indnkeyatts; ++k) {
-		const AttrNumber column = index->rd_index->indkey.values[k];
-		if (column <= 0)
-			return false;
-		const Oid type = TupleDescAttr(RelationGetDescr(rel), column - 1)->atttypid;
-		if (!OidIsValid(SlotColumnEquality(type)) || index->rd_opfamily[k] != DefaultBtreeFamily(type))
-			return false;
-	}
-	return true;
-}
-
-SlotTableShape
-ComputeSlotTableShape(Relation rel, SlotScope scope)
-{
-	SlotTableShape shape{};
-	shape.primary_key = -1;
+	PendingTableShape shape{};
 	if ((shape.unusable = NotLocalHeap(rel)) != nullptr)
 		return shape;
-	/* A trigger on the slot table would be skipped by a direct write. */
+	/* A direct append fires no trigger and checks no constraint: the table must have none. */
 	if (rel->trigdesc != nullptr) {
-		shape.unusable = "the slot table has triggers";
+		shape.unusable = "the pending table has triggers";
 		return shape;
 	}
-	if (!SlotColumnsMatch(rel, scope)) {
-		shape.unusable = "the slot table's columns differ from the extension's";
+	if (!PendingColumnsMatch(rel)) {
+		shape.unusable = "the pending table's columns differ from the extension's";
+		return shape;
+	}
+	/* NOT NULL is what appends satisfy anyway, but on user_id, which they leave null for runs without one. */
+	const TupleConstr *constr = RelationGetDescr(rel)->constr;
+	if ((constr != nullptr && constr->num_check > 0) || TupleDescAttr(RelationGetDescr(rel), 2)->attnotnull) {
+		shape.unusable = "the pending table has constraints";
 		return shape;
 	}
 	List *oids = RelationGetIndexList(rel);
-	if (list_length(oids) > kMaxSlotTableIndexes) {
-		shape.unusable = "the slot table has more than 8 indexes";
+	if (list_length(oids) > kMaxPendingTableIndexes) {
+		shape.unusable = "the pending table has more than 8 indexes";
 		list_free(oids);
 		return shape;
 	}
@@ -386,18 +363,13 @@ ComputeSlotTableShape(Relation rel, SlotScope scope)
 	foreach (lc, oids) {
 		Relation index = index_open(lfirst_oid(lc), AccessShareLock);
 		const Form_pg_index form = index->rd_index;
-		/* Writes would have to evaluate expressions, predicates or exclusion constraints, or defer a check. */
-		if (HasExpressionsOrPredicate(index) || form->indisexclusion || (form->indisunique && !form->indimmediate))
-			shape.unusable = "a slot-table index has expressions, a predicate, an exclusion or a deferred check";
-		if (IsSlotPrimaryKey(index, rel))
-			shape.primary_key = shape.nindexes;
-		shape.markable[shape.nindexes] = Markable(index, rel);
+		/* Appends would have to evaluate expressions or predicates, or check uniqueness or exclusion. */
+		if (HasExpressionsOrPredicate(index) || form->indisexclusion || form->indisunique)
+			shape.unusable = "a pending-table index has expressions, a predicate, or a uniqueness or exclusion check";
 		shape.indexes[shape.nindexes++] = RelationGetRelid(index);
 		index_close(index, AccessShareLock);
 	}
 	list_free(oids);
-	if (shape.unusable == nullptr && shape.primary_key < 0)
-		shape.unusable = "the slot table's primary key is not the extension's";
 	return shape;
 }
 
@@ -429,22 +401,21 @@ ExecutionsShapeOf(Relation rel)
 	}
 }
 
-SlotTableShape
-SlotTableShapeOf(Relation rel, SlotScope scope)
+PendingTableShape
+PendingTableShapeOf(Relation rel)
 {
 	const Oid relid = RelationGetRelid(rel);
-	const int s = scope == SlotScope::kUser ? 1 : 0;
 	for (;;) {
 		ShapeEntry *entry = EntryFor(relid);
-		if (entry->slot_known[s])
-			return entry->slot[s];
+		if (entry->pending_known)
+			return entry->pending;
 		const uint64 generation = entry->generation;
-		const SlotTableShape shape = ComputeSlotTableShape(rel, scope);
+		const PendingTableShape shape = ComputePendingTableShape(rel);
 		entry = EntryFor(relid);
 		if (entry->generation == generation) {
-			entry->slot[s] = shape;
-			entry->slot[s].generation = generation;
-			entry->slot_known[s] = true;
+			entry->pending = shape;
+			entry->pending.generation = generation;
+			entry->pending_known = true;
 		}
 	}
 }

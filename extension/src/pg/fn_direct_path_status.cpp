@@ -9,7 +9,7 @@
  * reads it to show which path each table shape gets.
  *
  * The summary upkeep runs as the trigger function's owner, whose privileges
- * on the slot tables each write checks; this report leaves them out.
+ * on the pending table each append checks; this report leaves them out.
  */
 extern "C" {
 #include "postgres.h"
@@ -62,15 +62,15 @@ LookupReason(const ExecutionsShape &shape, Oid relid, bool in_workspace)
 	                check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED ? "row-level security applies" : nullptr});
 }
 
-/* The summary upkeep's slot table `name`: its relation and why it cannot be written directly. */
+/* The pending table the INSERT upkeep appends to: its relation and why it cannot be written directly. */
 const char *
-SlotReason(const char *name, SlotScope scope, Oid *relid)
+PendingReason(Oid *relid)
 {
-	*relid = RunstoreRelation(name);
+	*relid = RunstoreRelation("recent_workflow_pending");
 	if (!OidIsValid(*relid))
-		return "the slot table does not exist";
+		return "the pending table does not exist";
 	Relation rel = table_open(*relid, AccessShareLock);
-	const SlotTableShape shape = SlotTableShapeOf(rel, scope);
+	const PendingTableShape shape = PendingTableShapeOf(rel);
 	table_close(rel, NoLock);
 	return shape.unusable;
 }
@@ -91,17 +91,13 @@ RUNSTORE_FUNCTION(runstore_direct_path_status)
 	Report(rsinfo, "get_executions_by_ids in a workspace", relid, LookupReason(shape, relid, true));
 
 	const char *switched = DirectPathsOn() ? nullptr : kSwitchedOff;
-	const char *snapshot =
-	    IsolationUsesXactSnapshot() ? "REPEATABLE READ or SERIALIZABLE: the SQL statement reports conflicts" : nullptr;
-	const char *insert_reason = FirstOf({switched, snapshot, shape.no_run_columns});
+	const char *insert_reason = FirstOf({switched, shape.no_run_columns});
 	Oid insert_relid = relid;
 	if (insert_reason == nullptr) {
-		Oid workspace_slots, user_slots;
-		const char *workspace = SlotReason("workspace_recent_workflow_slot", SlotScope::kWorkspace, &workspace_slots);
-		const char *user = SlotReason("user_recent_workflow_slot", SlotScope::kUser, &user_slots);
-		insert_reason = FirstOf({workspace, user});
+		Oid pending;
+		insert_reason = PendingReason(&pending);
 		if (insert_reason != nullptr)
-			insert_relid = workspace != nullptr ? workspace_slots : user_slots;
+			insert_relid = pending;
 	}
 	Report(rsinfo, "recent workflows: INSERT upkeep", insert_relid, insert_reason);
 	Report(rsinfo, "recent workflows: UPDATE check", relid, FirstOf({switched, shape.no_run_columns}));

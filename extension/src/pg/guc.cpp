@@ -12,12 +12,11 @@ extern "C" {
 namespace runstore::pg {
 
 int max_batch_size = 500;
-int summary_slot = -1;
 int lease_timeout_s = 60;
 int retry_backoff_base_ms = 1000;
 int retry_backoff_cap_ms = 3600 * 1000;
 int claim_rescan_interval_ms = 10 * 1000;
-bool notify_enqueued = true;
+bool notify_enqueued = false;
 bool direct_paths = true;
 
 void
@@ -33,17 +32,6 @@ DefineConfigurationParameters()
 	                        "A call with more array elements fails with SQLSTATE 54000. "
 	                        "Valid range is 1..100000.",
 	                        &max_batch_size, 500, 1, 100000, PGC_SUSET, 0, nullptr, nullptr, nullptr);
-
-	/*
-	 * Any slot is correct (a group's value is its greatest slot); the choice
-	 * only decides which concurrent writers share a row lock.  Settable by
-	 * anyone: tests use it to make two sessions share a slot on purpose.
-	 */
-	DefineCustomIntVariable("runstore.summary_slot",
-	                        "Slot of the recent-workflows summaries this session writes (-1: by backend).",
-	                        "-1 picks MyBackendId % 16, so concurrent sessions write different rows. "
-	                        "Valid range is -1..15.",
-	                        &summary_slot, -1, -1, 15, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 
 	/*
 	 * Queue settings are USERSET: a worker or an application may choose its
@@ -66,16 +54,17 @@ DefineConfigurationParameters()
 	                        nullptr, nullptr, nullptr);
 
 	/*
-	 * USERSET: a NOTIFY makes PostgreSQL serialize the commits of every
-	 * notifying transaction (a database-wide lock held through the commit's
-	 * WAL flush), which caps single-row inserts from many sessions.  A writer
-	 * whose rows no idle worker waits for (bulk loads, history imports, a
-	 * table whose workers only poll) can turn it off for itself.
+	 * Off by default: idle workers are woken through runstore.wait_for_work
+	 * (worker_wakeups.hpp), which costs writers nothing.  A NOTIFY makes
+	 * PostgreSQL serialize the commits of every notifying transaction (a
+	 * database-wide lock held through the commit's WAL flush), which halves
+	 * single-row insert throughput from many sessions; it is here for
+	 * applications that LISTEN themselves, who turn it on per database or role.
 	 */
 	DefineCustomBoolVariable("runstore.notify_enqueued",
-	                         "Whether inserts into runstore.executions NOTIFY runstore_enqueued.",
-	                         "Off: workers find this session's new rows at their next poll instead of at once.",
-	                         &notify_enqueued, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+	                         "Whether writes that make executions due NOTIFY runstore_enqueued.",
+	                         "For LISTENing applications; runstore's workers wait with runstore.wait_for_work.",
+	                         &notify_enqueued, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 
 	/*
 	 * USERSET: the frontier is this backend's own hint (claim_frontier.hpp);

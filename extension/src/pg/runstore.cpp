@@ -14,10 +14,12 @@ void _PG_init(void);
 
 #include "runstore/pg/direct_path_shapes.hpp"
 #include "runstore/pg/guc.hpp"
+#include "runstore/queue/worker_wakeups.hpp"
 
 extern "C" void
 _PG_init(void)
 {
 	runstore::pg::DefineConfigurationParameters();
 	runstore::pg::RegisterShapeInvalidation();
+	runstore::pg::RegisterWorkerWakeups();
 }

@@ -4,7 +4,10 @@
  * what it cannot find out cheaply by itself (claim_frontier.hpp):
  *   - every priority class of executions, kept in runstore.queue_priorities;
  *   - rows made claimable with a run_after more than the frontier margin
- *     before their statement began, announced through runstore.claim_epoch.
+ *     before their statement began, announced through runstore.claim_epoch;
+ *   - rows due now, which wake the idle workers once the transaction commits
+ *     (worker_wakeups.hpp), and NOTIFY runstore_enqueued where
+ *     runstore.notify_enqueued asks for it.
  *
  * Reads the new transition table in C++; only a class this backend has not
  * seen in the list, or a row arriving late, costs anything more.
@@ -12,6 +15,7 @@
 extern "C" {
 #include "postgres.h"
 
+#include "commands/async.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -29,6 +33,8 @@ extern "C" {
 
 #include "runstore/queue/claim_frontier.hpp"
 #include "runstore/queue/priority_registry.hpp"
+#include "runstore/queue/worker_wakeups.hpp"
+#include "runstore/pg/guc.hpp"
 #include "runstore/pg/runstore_relations.hpp"
 #include "runstore/pg_boundary.hpp"
 
@@ -98,6 +104,8 @@ RUNSTORE_FUNCTION(runstore_register_priorities)
 	int32 classes[kClassesPerStatement];
 	int count = 0;
 	bool late = false;
+	bool due_now = false;
+	const TimestampTz now = GetCurrentTimestamp();
 	while (tuplestore_gettupleslot(rows, true, false, slot)) {
 		bool isnull = false;
 		const int32 value = DatumGetInt32(slot_getattr(slot, priority->attnum, &isnull));
@@ -106,10 +114,12 @@ RUNSTORE_FUNCTION(runstore_register_priorities)
 			seen = classes[i] == value;
 		if (!seen)
 			classes[count++] = value;
-		if (!late) {
+		if (!late || !due_now) {
 			const Oid state = DatumGetObjectId(slot_getattr(slot, status->attnum, &isnull));
 			const TimestampTz due = DatumGetTimestampTz(slot_getattr(slot, run_after->attnum, &isnull));
-			late = (state == queued || state == running) && due < late_before;
+			const bool claimable = state == queued || state == running;
+			late = late || (claimable && due < late_before);
+			due_now = due_now || (claimable && due <= now);
 		}
 	}
 	ExecDropSingleTupleTableSlot(slot);
@@ -117,6 +127,11 @@ RUNSTORE_FUNCTION(runstore_register_priorities)
 
 	if (late)
 		runstore::pg::AnnounceLateRows();
+	if (due_now) {
+		runstore::pg::NoteWorkMadeDue();
+		if (runstore::pg::notify_enqueued)
+			Async_Notify("runstore_enqueued", "");
+	}
 	const Oid relid = RelationGetRelid(td->tg_relation);
 	if (!runstore::pg::PrioritiesListed(relid, classes, count)) {
 		if (SPI_connect() != SPI_OK_CONNECT)

@@ -2,9 +2,10 @@
  * fn_maintain_recent_workflows.cpp: runstore._maintain_recent_workflows()
  *
  * The one trigger function behind the AFTER INSERT / UPDATE / DELETE /
- * TRUNCATE statement-level triggers on runstore.executions: reads the
- * transition tables and keeps both recent-workflow summaries exact with a
- * few set-based statements per triggering statement, whatever its row count.
+ * TRUNCATE statement-level triggers on runstore.executions: records what
+ * the statement changed in the pending table (one append per group touched,
+ * whatever the row count) and, every few dozen appends, folds
+ * (recent_workflow_maintenance.hpp, recent_workflow_fold.hpp).
  */
 extern "C" {
 #include "postgres.h"
@@ -16,7 +17,8 @@ extern "C" {
 #include "utils/rel.h"
 }
 
-#include "runstore/recent/recent_workflow_direct_add.hpp"
+#include "runstore/recent/pending_appender.hpp"
+#include "runstore/recent/recent_workflow_fold.hpp"
 #include "runstore/recent/recent_workflow_maintenance.hpp"
 #include "runstore/recent/recent_workflow_update_check.hpp"
 #include "runstore/pg/runstore_relations.hpp"
@@ -63,11 +65,10 @@ RequireExecutionsTable(const TriggerData *td)
  * single-row DELETE in that backend JIT-compiled the upkeep again (measured:
  * 330-390 ms instead of ~2.5 ms).  They touch a few rows per group; JIT never
  * pays for them.
- * enable_seqscan = off, for the same kept plans: each is meant to touch only
- * the rows of the groups a statement changed (index probes, and deletes of
- * slot rows by ctid).  Planned while the summary is small, a sequential scan
- * looks cheaper than a TID scan and would stay in the plan as the summary
- * grows to millions of rows.
+ * enable_seqscan = off, for the same kept plans: the fold is meant to touch
+ * only the folded rows of the groups it merges (index probes).  Planned
+ * while the summary is small, a sequential scan of the folded tables looks
+ * cheaper and would stay in the plan as they grow to millions of rows.
  */
 int
 ApplyPlannerSettings()
@@ -98,10 +99,12 @@ RUNSTORE_FUNCTION(runstore_maintain_recent_workflows)
 		                errmsg("runstore._maintain_recent_workflows() must fire AFTER ... FOR EACH STATEMENT")));
 	RequireExecutionsTable(td);
 
-	/* INSERT under READ COMMITTED, without SPI (recent_workflow_direct_add.hpp says why). */
+	/* INSERT without SPI where it can (pending_appender.hpp says why). */
+	int64 appended = -1;
 	if (TRIGGER_FIRED_BY_INSERT(event)) {
 		RequireTransitionTables(td, false, true);
-		if (runstore::pg::AddInsertedRunsDirectly(td, runstore::pg::RecentWorkflowSlot()))
+		appended = runstore::pg::AppendInsertedRunsDirectly(td);
+		if (appended >= 0 && !runstore::pg::TakeFoldTurn(appended))
 			return PointerGetDatum(nullptr);
 	}
 
@@ -112,6 +115,17 @@ RUNSTORE_FUNCTION(runstore_maintain_recent_workflows)
 			return PointerGetDatum(nullptr);
 	}
 
+	/*
+	 * A database still on 0.1.0's objects (slot tables, no pending table)
+	 * with this library loaded: say what to do rather than fail on a
+	 * missing relation.
+	 */
+	if (!OidIsValid(runstore::pg::RunstoreRelation("recent_workflow_pending")))
+		ereport(ERROR,
+		        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		         errmsg("runstore's library keeps recent workflows in runstore.recent_workflow_pending, which this "
+		                "database lacks"),
+		         errhint("Run ALTER EXTENSION runstore UPDATE to bring the extension's objects up to the library.")));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
 	if (SPI_register_trigger_data(td) != SPI_OK_TD_REGISTER)
@@ -119,23 +133,29 @@ RUNSTORE_FUNCTION(runstore_maintain_recent_workflows)
 	const int planner_settings = ApplyPlannerSettings();
 
 	/* INSERT and UPDATE had their transition tables checked above. */
-	using runstore::pg::TransitionRows;
+	bool fold = appended >= 0; /* a direct INSERT whose fold turn came */
 	if (TRIGGER_FIRED_BY_INSERT(event)) {
-		runstore::pg::AddRecentRuns(TransitionRows::kAll);
+		if (appended < 0)
+			fold = runstore::pg::TakeFoldTurn(runstore::pg::AppendInsertedRuns());
 	} else if (TRIGGER_FIRED_BY_DELETE(event)) {
 		RequireTransitionTables(td, true, false);
-		runstore::pg::RemoveRecentRuns(TransitionRows::kAll);
+		fold = runstore::pg::TakeFoldTurn(runstore::pg::MarkDeletedRuns());
 	} else if (TRIGGER_FIRED_BY_UPDATE(event)) {
-		/* Removals first: a run moved within a group is then re-added with its new key. */
-		if (runstore::pg::UpdateChangesGroups()) {
-			runstore::pg::RemoveRecentRuns(TransitionRows::kChangedByUpdate);
-			runstore::pg::AddRecentRuns(TransitionRows::kChangedByUpdate);
-		}
+		if (runstore::pg::UpdateChangesGroups())
+			fold = runstore::pg::TakeFoldTurn(runstore::pg::RecordUpdatedRuns());
 	} else if (TRIGGER_FIRED_BY_TRUNCATE(event)) {
 		runstore::pg::ClearRecentRuns();
 	}
+	if (fold)
+		(void)runstore::pg::FoldPending();
 
 	RestorePlannerSettings(planner_settings);
 	SPI_finish();
 	return PointerGetDatum(nullptr);
+}
+
+/* runstore.fold_recent_workflows(): the fold on demand (SECURITY DEFINER, granted to no one by default). */
+RUNSTORE_FUNCTION(runstore_fold_recent_workflows)
+{
+	PG_RETURN_INT64(runstore::pg::FoldNow());
 }

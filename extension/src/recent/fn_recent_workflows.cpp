@@ -2,23 +2,30 @@
  * fn_recent_workflows.cpp: runstore.recent_workflows(bigint, int, text)
  *
  * The workflows a workspace (or one user in it) used most recently, newest
- * first, read from the summary's slots through a cursor over an index in
- * the result's order: O(max_results) index reads, whatever the number of
- * runs.  A group has 16 slots, and a slot one row but after a race between
- * two writers sharing it, so 16 * max_results rows almost always suffice;
- * when they do not (that many rows read, fewer workflows found) the read is
- * repeated with a four times larger bound.  Runs as the caller: SELECT on
- * the slot tables and their row-level security apply.
+ * first.  Reads the scope's folded and pending rows merged in the result's
+ * order through a cursor over their indexes (statements::recent_in_workspace)
+ * and stops once max_results workflows are decided: O(max_results + pending
+ * rows of the workspace) index reads, whatever the number of runs.
+ *
+ * A workflow's first row in that order is its greatest, which is its value
+ * (docs/architecture.md, "Recent workflows"), unless a recheck mark for it
+ * is pending: marks come first in the order (their value is NULL), and each
+ * marked workflow's latest run is read from executions by one index probe,
+ * then merged into the order at its place.  Runs as the caller: SELECT on the
+ * summary tables and on executions, and their row-level security, apply.
  */
 extern "C" {
 #include "postgres.h"
 
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "utils/timestamp.h"
 #include "utils/tuplestore.h"
+#include "utils/uuid.h"
 }
 
-#include "runstore/recent/recent_workflow_maintenance.hpp"
+#include <cstring>
+
 #include "runstore/pg/spi_plan.hpp"
 #include "runstore/pg/statements.hpp"
 #include "runstore/pg_boundary.hpp"
@@ -27,14 +34,81 @@ namespace {
 
 constexpr int32 kMaxResults = 1000;
 
+/* A workflow and its value; `value_known` false for a marked workflow whose runs are all gone. */
+struct Entry {
+	int64 workflow_id;
+	TimestampTz last_used_at;
+	pg_uuid_t last_execution_id;
+};
+
+/* Order of the result: last_used_at DESC, workflow_id DESC, last_execution_id DESC.  True if a comes first. */
 bool
-Seen(const int64 *seen, int n, int64 workflow_id)
+Before(const Entry &a, const Entry &b)
+{
+	if (a.last_used_at != b.last_used_at)
+		return a.last_used_at > b.last_used_at;
+	if (a.workflow_id != b.workflow_id)
+		return a.workflow_id > b.workflow_id;
+	return std::memcmp(a.last_execution_id.data, b.last_execution_id.data, UUID_LEN) > 0;
+}
+
+bool
+Contains(const int64 *ids, int n, int64 workflow_id)
 {
 	for (int i = 0; i < n; ++i) {
-		if (seen[i] == workflow_id)
+		if (ids[i] == workflow_id)
 			return true;
 	}
 	return false;
+}
+
+/* The result being built: the workflows emitted so far, in order, and the tuplestore they go to. */
+struct Output {
+	ReturnSetInfo *rsinfo;
+	int64 *emitted;
+	int count;
+	int max;
+};
+
+void
+Emit(Output *out, const Entry &e)
+{
+	Datum values[3] = {Int64GetDatum(e.workflow_id), TimestampTzGetDatum(e.last_used_at),
+	                   UUIDPGetDatum(const_cast<pg_uuid_t *>(&e.last_execution_id))};
+	bool nulls[3] = {false, false, false};
+	tuplestore_putvalues(out->rsinfo->setResult, out->rsinfo->setDesc, values, nulls);
+	out->emitted[out->count++] = e.workflow_id;
+}
+
+/* The latest run of a marked workflow, read from executions; false if it has none left. */
+bool
+LatestRun(Datum workspace_id, int64 workflow_id, bool for_user, Datum user_id, Entry *out)
+{
+	Datum args[3] = {workspace_id, Int64GetDatum(workflow_id), user_id};
+	SPIPlanPtr plan = runstore::pg::GetKeptPlan(for_user ? &runstore::pg::statements::latest_for_user
+	                                                     : &runstore::pg::statements::latest_in_workflow);
+	const int rc = SPI_execute_plan(plan, args, nullptr, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "runstore: recent-workflows probe returned %s", SPI_result_code_string(rc));
+	const bool found = SPI_processed == 1;
+	if (found) {
+		bool isnull;
+		out->workflow_id = workflow_id;
+		out->last_used_at =
+		    DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		out->last_execution_id =
+		    *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return found;
+}
+
+int
+CompareEntries(const void *a, const void *b)
+{
+	const auto &x = *static_cast<const Entry *>(a);
+	const auto &y = *static_cast<const Entry *>(b);
+	return Before(x, y) ? -1 : (Before(y, x) ? 1 : 0);
 }
 
 } // namespace
@@ -55,47 +129,82 @@ RUNSTORE_FUNCTION(runstore_recent_workflows)
 		return (Datum)0;
 
 	const bool for_user = !PG_ARGISNULL(2);
-	Datum args[3] = {PG_GETARG_DATUM(0), (Datum)0, for_user ? PG_GETARG_DATUM(2) : (Datum)0};
-	auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
-	auto *seen = static_cast<int64 *>(palloc(sizeof(int64) * max_results));
+	const Datum workspace_id = PG_GETARG_DATUM(0);
+	const Datum user_id = for_user ? PG_GETARG_DATUM(2) : (Datum)0;
+	Datum args[2] = {workspace_id, user_id};
+	Output out{reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo),
+	           static_cast<int64 *>(palloc(sizeof(int64) * max_results)), 0, max_results};
+
+	/* Marked workflows: their ids, and the latest runs of those that have one, sorted in result order. */
+	int nmarked = 0;
+	int marked_capacity = 8;
+	auto *marked = static_cast<int64 *>(palloc(sizeof(int64) * marked_capacity));
+	Entry *rechecked = nullptr;
+	int nrechecked = 0;
+	int next_rechecked = 0;
+	bool marks_done = false;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
 	SPIPlanPtr plan = runstore::pg::GetKeptPlan(for_user ? &runstore::pg::statements::recent_for_user
 	                                                     : &runstore::pg::statements::recent_in_workspace);
-	for (int64 limit = int64{runstore::pg::kRecentWorkflowSlots} * max_results;; limit *= 4) {
-		args[1] = Int64GetDatum(limit);
-		tuplestore_clear(rsinfo->setResult);
-		int emitted = 0;
-		int64 rows = 0;
-		Portal cursor = SPI_cursor_open(nullptr, plan, args, nullptr, true);
-		/* Usually every row is a new workflow: fetch a little more than needed, then more. */
-		long batch = max_results + 4;
-		while (emitted < max_results) {
-			SPI_cursor_fetch(cursor, true, batch);
-			if (SPI_processed == 0)
-				break;
-			rows += static_cast<int64>(SPI_processed);
-			for (uint64 i = 0; i < SPI_processed && emitted < max_results; ++i) {
-				HeapTuple row = SPI_tuptable->vals[i];
-				Datum values[3];
-				bool nulls[3];
-				for (int c = 0; c < 3; ++c)
-					values[c] = SPI_getbinval(row, SPI_tuptable->tupdesc, c + 1, &nulls[c]);
-				const int64 workflow_id = DatumGetInt64(values[0]);
-				if (Seen(seen, emitted, workflow_id))
-					continue; /* a lower row of a workflow already returned */
-				seen[emitted++] = workflow_id;
-				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	Portal cursor = SPI_cursor_open(nullptr, plan, args, nullptr, true);
+	long batch = max_results + 4;
+	while (out.count < out.max) {
+		SPI_cursor_fetch(cursor, true, batch);
+		SPITupleTable *rows = SPI_tuptable;
+		const uint64 n = SPI_processed;
+		for (uint64 i = 0; i <= n && out.count < out.max; ++i) {
+			bool at_end = i == n;
+			Entry row{};
+			bool is_mark = false;
+			if (!at_end) {
+				bool isnull;
+				row.workflow_id = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
+				const Datum at = SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &is_mark);
+				if (!is_mark) {
+					row.last_used_at = DatumGetTimestampTz(at);
+					row.last_execution_id = *DatumGetUUIDP(SPI_getbinval(rows->vals[i], rows->tupdesc, 3, &isnull));
+				}
+			} else if (n > 0) {
+				break; /* the batch is done; fetch the next */
 			}
-			SPI_freetuptable(SPI_tuptable);
-			batch *= 2;
+			if (is_mark) {
+				if (!Contains(marked, nmarked, row.workflow_id)) {
+					if (nmarked == marked_capacity) {
+						marked_capacity *= 2;
+						marked = static_cast<int64 *>(repalloc(marked, sizeof(int64) * marked_capacity));
+					}
+					marked[nmarked++] = row.workflow_id;
+				}
+				continue;
+			}
+			/* The first valued row (or the end): every mark has been seen; read the marked workflows' values. */
+			if (!marks_done) {
+				marks_done = true;
+				rechecked = static_cast<Entry *>(palloc(sizeof(Entry) * (nmarked + 1)));
+				for (int m = 0; m < nmarked; ++m) {
+					if (LatestRun(workspace_id, marked[m], for_user, user_id, &rechecked[nrechecked]))
+						++nrechecked;
+				}
+				qsort(rechecked, static_cast<size_t>(nrechecked), sizeof(Entry), CompareEntries);
+			}
+			/* Rechecked values that come before this row take their place first. */
+			while (next_rechecked < nrechecked && out.count < out.max &&
+			       (at_end || Before(rechecked[next_rechecked], row)))
+				Emit(&out, rechecked[next_rechecked++]);
+			if (at_end || out.count == out.max)
+				break;
+			if (Contains(marked, nmarked, row.workflow_id) || Contains(out.emitted, out.count, row.workflow_id))
+				continue; /* a marked workflow's value came from executions; or a lower row of one emitted */
+			Emit(&out, row);
 		}
-		SPI_cursor_close(cursor);
-		/* Done when enough workflows were found or the bound was not reached (every row read). */
-		if (emitted == max_results || rows < limit || limit > PG_INT64_MAX / 4)
+		if (n == 0)
 			break;
+		SPI_freetuptable(rows);
+		batch *= 2;
 	}
+	SPI_cursor_close(cursor);
 	SPI_finish();
 	return (Datum)0;
 }

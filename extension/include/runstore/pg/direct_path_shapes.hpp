@@ -4,7 +4,7 @@
  *
  * A direct path does with heap and index access what an SQL statement kept
  * beside it defines (README "Direct paths"): get_executions_by_ids by index
- * probes, an INSERT's summary upkeep by slot-table writes, the UPDATE check
+ * probes, an INSERT's summary upkeep by appends to the pending table, the UPDATE check
  * by reading transition tables, dequeue's claim frontier by reading the
  * table's write locks.  Each assumes a shape: the columns it reads and their
  * types, the index it probes and its key columns, that the table is an
@@ -28,7 +28,6 @@ extern "C" {
 #include "utils/relcache.h"
 }
 
-#include "runstore/recent/slot_columns.hpp"
 #include "runstore/recent/transition_runs.hpp"
 
 namespace runstore::pg {
@@ -36,8 +35,10 @@ namespace runstore::pg {
 /* Whether runstore.direct_paths is on (the default): otherwise every operation runs its SQL statement. */
 bool DirectPathsOn();
 
-/* The extension creates two indexes per slot table; a few more are tolerated, each one written. */
-constexpr int kMaxSlotTableIndexes = 8;
+/* The extension creates one index on the pending table; a few more are tolerated, each one written. */
+constexpr int kMaxPendingTableIndexes = 8;
+/* workspace_id, workflow_id, user_id, last_used_at, last_execution_id. */
+constexpr int kPendingColumnCount = 5;
 
 /*
  * What the direct paths need of runstore.executions (or the relation an
@@ -68,15 +69,12 @@ struct ExecutionsShape {
 	uint64 generation;
 };
 
-/* What the direct INSERT path needs of a recent-workflows slot table. */
-struct SlotTableShape {
-	/* nullptr when direct writes give what the SPI statement would, else why not. */
+/* What the direct append needs of runstore.recent_workflow_pending. */
+struct PendingTableShape {
+	/* nullptr when a direct append gives what the SPI statement would, else why not. */
 	const char *unusable;
 	int nindexes;
-	Oid indexes[kMaxSlotTableIndexes];
-	/* B-tree indexes whose entries a write can look up by exact key (dead-version marking). */
-	bool markable[kMaxSlotTableIndexes];
-	int primary_key; /* position in `indexes` */
+	Oid indexes[kMaxPendingTableIndexes];
 	uint64 generation;
 };
 
@@ -87,7 +85,7 @@ struct SlotTableShape {
  * change a copy the caller is using.
  */
 ExecutionsShape ExecutionsShapeOf(Relation rel);
-SlotTableShape SlotTableShapeOf(Relation rel, SlotScope scope);
+PendingTableShape PendingTableShapeOf(Relation rel);
 
 /*
  * Whether no invalidation of `relid` arrived since a shape with this

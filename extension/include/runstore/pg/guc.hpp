@@ -8,9 +8,6 @@ namespace runstore::pg {
 /* runstore.max_batch_size: most array elements one batch call accepts. */
 extern int max_batch_size;
 
-/* runstore.summary_slot: the recent-workflows slot this session writes; -1 = by backend. */
-extern int summary_slot;
-
 /* runstore.lease_timeout: default lease of dequeue and heartbeat, in seconds. */
 extern int lease_timeout_s;
 
@@ -18,7 +15,7 @@ extern int lease_timeout_s;
 extern int retry_backoff_base_ms;
 extern int retry_backoff_cap_ms;
 
-/* runstore.notify_enqueued: whether inserts NOTIFY runstore_enqueued (default on). */
+/* runstore.notify_enqueued: whether writes that make work due NOTIFY runstore_enqueued (default off). */
 extern bool notify_enqueued;
 
 /* runstore.claim_rescan_interval: how often dequeue reads every class from its head, in ms (0: always). */

@@ -26,26 +26,22 @@ extern KeptPlan delete_by_tag_in_workspace;
 
 /*
  * Recent workflows (recent_workflow_statements.cpp).  Trigger statements read
- * the transition tables runstore_new / runstore_old.
- *   add_*:              $1 int2 slot; each touched group's newest run into the slot, both scopes;
- *                       one int8 row: the groups to write again (see ADD_SLOT)
- *   *_unname_*:         delete the slot rows naming a removed run; the groups that lost one
- *   *_recompute_groups: $1.. arrays of group keys; their latest runs into slot 0
+ * the transition tables runstore_new / runstore_old and append to the pending table.
  */
 /* UPDATE only: did it change any run's group, created_at or id? one boolean row */
 extern KeptPlan update_changes_groups;
-extern KeptPlan add_inserted; /* both scopes, one statement */
-extern KeptPlan add_updated;
-extern KeptPlan workspace_unname_deleted;
-extern KeptPlan workspace_unname_updated;
-extern KeptPlan user_unname_deleted;
-extern KeptPlan user_unname_updated;
-extern KeptPlan workspace_recompute_groups;
-extern KeptPlan user_recompute_groups;
+extern KeptPlan append_inserted; /* each group's newest added run */
+extern KeptPlan mark_deleted;    /* a recheck mark per group that lost runs */
+extern KeptPlan change_updated;  /* both, for an UPDATE that moved runs */
+/* The fold: one int8 row, the pending rows folded. */
+extern KeptPlan fold_recent;
 extern KeptPlan truncate_recent;
-/* recent_workflows: $1 int8 workspace_id, $2 int8 row limit (and $3 text user_id); read through a cursor. */
+/* recent_workflows: $1 int8 workspace_id (and $2 text user_id); folded and pending rows merged; a cursor. */
 extern KeptPlan recent_in_workspace;
 extern KeptPlan recent_for_user;
+/* A group's latest run: $1 int8 workspace_id, $2 int8 workflow_id (and $3 text user_id). */
+extern KeptPlan latest_in_workflow;
+extern KeptPlan latest_for_user;
 
 /*
  * Queue lifecycle (queue_statements.cpp).

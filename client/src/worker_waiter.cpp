@@ -1,0 +1,119 @@
+// worker_waiter.cpp: see worker_waiter.hpp.
+#include "worker_waiter.hpp"
+
+#include <exception>
+#include <string>
+
+#include "runstore/errors.hpp"
+
+namespace runstore::detail {
+
+namespace {
+
+// Rings in a row whose answer claimed nothing before the waiter slows to the
+// poll's pace.  One alone is normal: another worker took the execution
+// first, or the claim loop's step was already under way when the bell rang
+// (the ring then makes it look again at once).
+constexpr int kFruitlessRingsBeforeBackoff = 2;
+
+// Class 42: the procedure is missing (an extension older than 0.2.0, or a
+// queue_function_schema without it, such as docs/roles.sql's
+// runstore_worker) or the role may not call it.  Trying again changes
+// nothing.
+bool cannot_wait(const std::exception& e) {
+  const auto* err = dynamic_cast<const Error*>(&e);
+  return err != nullptr && err->sqlstate().rfind("42", 0) == 0;
+}
+
+}  // namespace
+
+void IdleState::report(bool idle, std::size_t claimed) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    seen_.claimed += claimed;
+    idle_ = idle;
+    if (idle) ++seen_.idle_step;
+  }
+  if (idle) cv_.notify_all();
+}
+
+std::optional<IdleState::Seen> IdleState::wait_idle(std::uint64_t from, const StopToken& stop) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  cv_.wait(lock, [&] { return stop.requested() || (idle_ && seen_.idle_step >= from); });
+  if (stop.requested()) return std::nullopt;
+  return seen_;
+}
+
+void IdleState::interrupt() {
+  // Under the lock: a waiter between its check and its wait cannot miss it.
+  std::lock_guard<std::mutex> lock(mutex_);
+  cv_.notify_all();
+}
+
+WorkWaiter::WorkWaiter(ClientOptions client, IdleState& idle, const Wakeup& wakeup, const WorkerLog& log,
+                       Settings settings)
+    : client_(std::move(client)), idle_(idle), wakeup_(wakeup), log_(log), settings_(settings), thread_([this] {
+        thread_main();
+      }) {}
+
+WorkWaiter::~WorkWaiter() { stop(); }
+
+void WorkWaiter::stop() {
+  stop_.request();
+  idle_.interrupt();
+  if (thread_.joinable()) thread_.join();
+}
+
+void WorkWaiter::thread_main() {
+  std::uint64_t from = 1;               // wait while idle at this step or a later one
+  std::optional<IdleState::Seen> rang;  // where the claim loop stood at our last ring
+  int fruitless = 0;                    // rings in a row whose answer claimed nothing
+  bool failing = false;
+  for (;;) {
+    const auto seen = idle_.wait_idle(from, stop_);
+    if (!seen) return;
+    if (rang) {
+      // An idle step after the ring: the claim loop's answer to it.
+      fruitless = seen->claimed == rang->claimed ? fruitless + 1 : 0;
+      rang.reset();
+      // Work is due that this worker's claims do not get (rows another
+      // transaction holds locked, say), so wait_for_work keeps returning at
+      // once: ask no faster than the claim loop polls (and only if it is
+      // still idle then).
+      if (fruitless >= kFruitlessRingsBeforeBackoff) {
+        if (stop_.sleep_for(settings_.poll_interval)) return;
+        continue;
+      }
+    }
+    bool due = false;
+    try {
+      due = client_.get().wait_for_work(settings_.slice);
+      if (failing) {
+        log_("waiting for work again");
+        failing = false;
+        due = true;  // back after a failure: have the claim loop look now
+      }
+    } catch (const std::exception& e) {
+      if (cannot_wait(e)) {
+        log_("cannot wait for work in the database (" + describe(e) + "); finding new work by polling every " +
+             std::to_string(settings_.poll_interval.count()) + " ms");
+        return;
+      }
+      if (!failing) log_("waiting for work failed (polling meanwhile): " + describe(e));
+      failing = true;
+      client_.reset();  // start again from a fresh session
+      if (stop_.sleep_for(settings_.retry_delay)) return;
+      continue;
+    }
+    if (!due) {
+      fruitless = 0;           // nothing is due: any earlier work went elsewhere
+      from = seen->idle_step;  // still idle at the same step: wait again
+      continue;
+    }
+    wakeup_.ring();
+    rang = *seen;
+    from = seen->idle_step + 1;  // ask again only after the claim loop answered
+  }
+}
+
+}  // namespace runstore::detail

@@ -1,0 +1,39 @@
+/*
+ * recent_workflow_fold.hpp: moving committed pending rows into the folded
+ * recent-workflow tables (PostgreSQL zone).
+ *
+ * The fold is one statement (statements::fold_recent).  One fold runs at a
+ * time: it holds the advisory key pg_advisory_xact_lock(1920298611,
+ * 1718578276) ("runs", "fold") until its transaction ends, and so does
+ * rebuild_recent_workflows().  Writers fold as they go: a backend that has
+ * appended kFoldEvery pending rows since its last attempt folds in its own
+ * transaction, under READ COMMITTED, if no other transaction holds the key
+ * (it never waits for it).  So the pending rows stay a few writers' worth,
+ * and nothing needs a background worker or a setting; a fold held up (a
+ * long transaction that folded, REPEATABLE READ writers only) makes reads
+ * slower, never wrong.
+ */
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+}
+
+namespace runstore::pg {
+
+/* Pending rows a backend appends between two fold attempts. */
+constexpr int64 kFoldEvery = 64;
+
+/*
+ * After this backend appended `appended` pending rows: whether it folds now
+ * (see above); if so it holds the fold key and calls FoldPending.
+ */
+bool TakeFoldTurn(int64 appended);
+
+/* The fold, inside the caller's SPI connection, the fold key held; returns the pending rows folded. */
+int64 FoldPending();
+
+/* Waits for the fold key, then folds; returns the pending rows folded.  Opens its own SPI connection. */
+int64 FoldNow();
+
+} // namespace runstore::pg
