@@ -48,7 +48,7 @@ for rep in $(seq 0 "$reps"); do
     i=$(( (j + rep) % 3 ))
     t=${tables[$i]}
     psql -qX -d "$db" -c "TRUNCATE $t" -c "CHECKPOINT" >/dev/null
-    ms=$(PGOPTIONS="$quiet" psql -qX -d "$db" -c '\timing on' -c "$(bulk_insert_sql "$t" "$rows")" | awk '/^Time:/ {print $2}')
+    ms=$(psql -qX -d "$db" -c '\timing on' -c "$(bulk_insert_sql "$t" "$rows")" | awk '/^Time:/ {print $2}')
     if [ "$rep" = 0 ]; then
       printf '  %-9s %10.0f ms (warm-up)\n' "${names[$i]}" "$ms"
     else

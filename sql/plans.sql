@@ -43,13 +43,13 @@ EXPLAIN (COSTS OFF) EXECUTE remove('{}');
 EXPLAIN (COSTS OFF) EXECUTE remove_in_workspace('{}', 1);
 EXPLAIN (COSTS OFF) EXECUTE purge('t1', 10);
 
--- recent_workflows reads a scope's folded rows and pending rows merged in
--- result order through a cursor (fn_recent_workflows.cpp), which stops after
--- max_results workflows: with the cursor's fast-start planning the plan must
--- be a Merge Append of the two recent indexes, with no Sort (a Sort reads
--- and sorts every group of the workspace before the first row).  Planned as
--- a cursor (EXPLAIN DECLARE, the parameters as literals): the plan's top
--- node, how many nodes sort, and the indexes it scans.
+-- recent_workflows reads a scope's folded rows in result order through a
+-- cursor (fn_recent_workflows.cpp), which stops after max_results
+-- workflows: with the cursor's fast-start planning the plan must be a scan
+-- of the folded table's recent index, with no Sort (a Sort reads and sorts
+-- every group of the workspace before the first row).  Planned as a cursor
+-- (EXPLAIN DECLARE, the parameters as literals): the plan's top node, how
+-- many nodes sort, and the indexes it scans.
 CREATE FUNCTION plan_shape(query text) RETURNS TABLE (top_node text, sorts bigint, indexes text)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -67,6 +67,11 @@ SELECT * FROM plan_shape(format('DECLARE recent CURSOR FOR %s',
   replace(runstore._statement_text('recent_in_workspace'), '$1', '1::bigint')));
 SELECT * FROM plan_shape(format('DECLARE recent CURSOR FOR %s',
   replace(replace(runstore._statement_text('recent_for_user'), '$1', '1::bigint'), '$2', '''u1''::text')));
+-- Before that it reads each workflow's greatest pending row: for a workspace,
+-- a loose scan (a recursive union of one-row probes of the pending table's
+-- (workspace_id, workflow_id, ...) index, one per workflow pending, however
+-- many rows a hot workflow has), with no Sort.
+SELECT * FROM plan_shape(replace(runstore._statement_text('pending_in_workspace'), '$1', '1::bigint'));
 -- A group whose latest run was deleted since the last fold is read from
 -- executions: one probe of a recent index.
 EXPLAIN (COSTS OFF) EXECUTE latest(1, 1);
@@ -102,7 +107,7 @@ FROM unnest(ARRAY['select_by_ids', 'select_by_ids_in_workspace',
                   'delete_by_tag', 'delete_by_tag_in_workspace',
                   'update_changes_groups', 'append_inserted', 'mark_deleted', 'change_updated',
                   'fold_recent', 'truncate_recent', 'recent_in_workspace', 'recent_for_user',
-                  'latest_in_workflow', 'latest_for_user',
+                  'pending_in_workspace', 'pending_for_user', 'latest_in_workflow', 'latest_for_user',
                   'dequeue', 'dequeue_from_frontiers', 'queue_priorities', 'register_priorities',
                   'heartbeat', 'heartbeat_attempts', 'complete', 'complete_attempt',
                   'fail', 'fail_attempt', 'cancel', 'cancel_in_workspace']) AS name;
@@ -111,7 +116,7 @@ FROM unnest(ARRAY['select_by_ids', 'select_by_ids_in_workspace',
 -- The fold's ON CONFLICT assignments ("SET col = ", ", col = ") are the only bare "=".
 SELECT name FROM unnest(ARRAY['update_changes_groups', 'append_inserted', 'mark_deleted', 'change_updated',
                               'fold_recent', 'recent_in_workspace', 'recent_for_user',
-                              'latest_in_workflow', 'latest_for_user']) AS name
+                              'pending_in_workspace', 'pending_for_user', 'latest_in_workflow', 'latest_for_user']) AS name
 WHERE regexp_replace(runstore._statement_text(name), '(SET|,) +[a-z_]+ = ', '', 'g')
       ~ '( [<>=] | IN \(| IS (NOT )?DISTINCT FROM )';
 

@@ -479,7 +479,7 @@ INSERT INTO runstore.executions (id, workspace_id, workflow_id, created_at)
 SELECT * FROM summary WHERE workspace_id = 12;
 SELECT 'every row indexed' AS btree_indexes
   FROM (SELECT bt_index_check('runstore.pending_btree', true),
-               bt_index_check('runstore.recent_workflow_pending_recent_idx', true)) c;
+               bt_index_check('runstore.recent_workflow_pending_group_idx', true)) c;
 SET enable_seqscan = off;
 SET enable_bitmapscan = off;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM runstore.recent_workflow_pending WHERE workflow_id = 77;

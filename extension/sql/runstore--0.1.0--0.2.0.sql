@@ -32,9 +32,11 @@ CREATE TABLE runstore.recent_workflow_pending (
   last_used_at      timestamptz,
   last_execution_id uuid
 );
--- Reads take a workspace's pending rows in the merged order, recheck marks first.
-CREATE INDEX recent_workflow_pending_recent_idx ON runstore.recent_workflow_pending
-  (workspace_id, last_used_at DESC, workflow_id DESC, last_execution_id DESC);
+-- Reads take each workflow's greatest pending row of a workspace (a recheck
+-- mark first: DESC puts NULLs first), skipping from workflow to workflow, so
+-- a read costs the workflows pending in the workspace, not their rows.
+CREATE INDEX recent_workflow_pending_group_idx ON runstore.recent_workflow_pending
+  (workspace_id, workflow_id, last_used_at DESC, last_execution_id DESC);
 COMMENT ON TABLE runstore.recent_workflow_pending IS
   'Recent-workflow changes since the last fold: a statement''s newest run per group, or a recheck mark (last_used_at NULL)';
 

@@ -98,6 +98,8 @@ Find(const char *name)
 	    {"truncate_recent", &truncate_recent},
 	    {"recent_in_workspace", &recent_in_workspace},
 	    {"recent_for_user", &recent_for_user},
+	    {"pending_in_workspace", &pending_in_workspace},
+	    {"pending_for_user", &pending_for_user},
 	    {"latest_in_workflow", &latest_in_workflow},
 	    {"latest_for_user", &latest_for_user},
 	    {"dequeue", &dequeue},

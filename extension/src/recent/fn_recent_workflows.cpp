@@ -2,17 +2,17 @@
  * fn_recent_workflows.cpp: runstore.recent_workflows(bigint, int, text)
  *
  * The workflows a workspace (or one user in it) used most recently, newest
- * first.  Reads the scope's folded and pending rows merged in the result's
- * order through a cursor over their indexes (statements::recent_in_workspace)
- * and stops once max_results workflows are decided: O(max_results + pending
- * rows of the workspace) index reads, whatever the number of runs.
- *
- * A workflow's first row in that order is its greatest, which is its value
- * (docs/architecture.md, "Recent workflows"), unless a recheck mark for it
- * is pending: marks come first in the order (their value is NULL), and each
- * marked workflow's latest run is read from executions by one index probe,
- * then merged into the order at its place.  Runs as the caller: SELECT on the
- * summary tables and on executions, and their row-level security, apply.
+ * first.  A workflow's value is the greatest of its folded row and its
+ * pending rows (docs/architecture.md, "Recent workflows"), unless a recheck
+ * mark for it is pending: then its latest run is read from executions by
+ * one index probe.  So: first each workflow's greatest pending row of the
+ * scope (statements::pending_in_workspace, a loose scan: one probe per
+ * workflow pending), marked workflows probed, all sorted in the result's
+ * order; then the folded rows through a cursor in that order, merged with
+ * them, until max_results workflows are decided.  O(max_results + workflows
+ * pending in the workspace) index reads, whatever the number of runs.  Runs
+ * as the caller: SELECT on the summary tables and on executions, and their
+ * row-level security, apply.
  */
 extern "C" {
 #include "postgres.h"
@@ -34,7 +34,7 @@ namespace {
 
 constexpr int32 kMaxResults = 1000;
 
-/* A workflow and its value; `value_known` false for a marked workflow whose runs are all gone. */
+/* A workflow and its value. */
 struct Entry {
 	int64 workflow_id;
 	TimestampTz last_used_at;
@@ -135,74 +135,93 @@ RUNSTORE_FUNCTION(runstore_recent_workflows)
 	Output out{reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo),
 	           static_cast<int64 *>(palloc(sizeof(int64) * max_results)), 0, max_results};
 
-	/* Marked workflows: their ids, and the latest runs of those that have one, sorted in result order. */
-	int nmarked = 0;
-	int marked_capacity = 8;
-	auto *marked = static_cast<int64 *>(palloc(sizeof(int64) * marked_capacity));
-	Entry *rechecked = nullptr;
-	int nrechecked = 0;
-	int next_rechecked = 0;
-	bool marks_done = false;
-
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
+
+	/*
+	 * The pending side: per workflow its greatest pending row, or its mark.
+	 * `extra` gets the values (pending ones, and marked workflows' latest
+	 * runs), sorted in the result's order; `marked` the marked workflows,
+	 * whose folded rows are ignored.
+	 */
+	const int rc =
+	    SPI_execute_plan(runstore::pg::GetKeptPlan(for_user ? &runstore::pg::statements::pending_for_user
+	                                                        : &runstore::pg::statements::pending_in_workspace),
+	                     args, nullptr, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "runstore: recent-workflows pending read returned %s", SPI_result_code_string(rc));
+	SPITupleTable *pending = SPI_tuptable;
+	const int npending = static_cast<int>(SPI_processed);
+	auto *extra = static_cast<Entry *>(palloc(sizeof(Entry) * (npending + 1)));
+	auto *marked = static_cast<int64 *>(palloc(sizeof(int64) * (npending + 1)));
+	int nextra = 0;
+	int nmarked = 0;
+	for (int i = 0; i < npending; ++i) {
+		bool isnull = false;
+		bool is_mark = false;
+		Entry e{};
+		e.workflow_id = DatumGetInt64(SPI_getbinval(pending->vals[i], pending->tupdesc, 1, &isnull));
+		const Datum at = SPI_getbinval(pending->vals[i], pending->tupdesc, 2, &is_mark);
+		if (is_mark) {
+			marked[nmarked++] = e.workflow_id;
+			continue;
+		}
+		e.last_used_at = DatumGetTimestampTz(at);
+		e.last_execution_id = *DatumGetUUIDP(SPI_getbinval(pending->vals[i], pending->tupdesc, 3, &isnull));
+		extra[nextra++] = e;
+	}
+	/* LatestRun runs SPI statements: done with the pending rows' tuple table first (values copied). */
+	SPI_freetuptable(pending);
+	for (int m = 0; m < nmarked; ++m) {
+		if (LatestRun(workspace_id, marked[m], for_user, user_id, &extra[nextra]))
+			++nextra;
+	}
+	qsort(extra, static_cast<size_t>(nextra), sizeof(Entry), CompareEntries);
+
+	/* The folded side, merged: `next_extra` is the first extra value not yet placed. */
+	int next_extra = 0;
 	SPIPlanPtr plan = runstore::pg::GetKeptPlan(for_user ? &runstore::pg::statements::recent_for_user
 	                                                     : &runstore::pg::statements::recent_in_workspace);
 	Portal cursor = SPI_cursor_open(nullptr, plan, args, nullptr, true);
 	long batch = max_results + 4;
-	while (out.count < out.max) {
+	bool folded_done = false;
+	while (out.count < out.max && !folded_done) {
 		SPI_cursor_fetch(cursor, true, batch);
 		SPITupleTable *rows = SPI_tuptable;
 		const uint64 n = SPI_processed;
-		for (uint64 i = 0; i <= n && out.count < out.max; ++i) {
-			bool at_end = i == n;
+		folded_done = n == 0;
+		for (uint64 i = 0; i < n && out.count < out.max; ++i) {
+			bool isnull;
 			Entry row{};
-			bool is_mark = false;
-			if (!at_end) {
-				bool isnull;
-				row.workflow_id = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
-				const Datum at = SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &is_mark);
-				if (!is_mark) {
-					row.last_used_at = DatumGetTimestampTz(at);
-					row.last_execution_id = *DatumGetUUIDP(SPI_getbinval(rows->vals[i], rows->tupdesc, 3, &isnull));
-				}
-			} else if (n > 0) {
-				break; /* the batch is done; fetch the next */
+			row.workflow_id = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
+			row.last_used_at = DatumGetTimestampTz(SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull));
+			row.last_execution_id = *DatumGetUUIDP(SPI_getbinval(rows->vals[i], rows->tupdesc, 3, &isnull));
+			/* Extra values before this row take their place first (each workflow once). */
+			while (next_extra < nextra && out.count < out.max && Before(extra[next_extra], row)) {
+				if (!Contains(out.emitted, out.count, extra[next_extra].workflow_id))
+					Emit(&out, extra[next_extra]);
+				++next_extra;
 			}
-			if (is_mark) {
-				if (!Contains(marked, nmarked, row.workflow_id)) {
-					if (nmarked == marked_capacity) {
-						marked_capacity *= 2;
-						marked = static_cast<int64 *>(repalloc(marked, sizeof(int64) * marked_capacity));
-					}
-					marked[nmarked++] = row.workflow_id;
-				}
-				continue;
-			}
-			/* The first valued row (or the end): every mark has been seen; read the marked workflows' values. */
-			if (!marks_done) {
-				marks_done = true;
-				rechecked = static_cast<Entry *>(palloc(sizeof(Entry) * (nmarked + 1)));
-				for (int m = 0; m < nmarked; ++m) {
-					if (LatestRun(workspace_id, marked[m], for_user, user_id, &rechecked[nrechecked]))
-						++nrechecked;
-				}
-				qsort(rechecked, static_cast<size_t>(nrechecked), sizeof(Entry), CompareEntries);
-			}
-			/* Rechecked values that come before this row take their place first. */
-			while (next_rechecked < nrechecked && out.count < out.max &&
-			       (at_end || Before(rechecked[next_rechecked], row)))
-				Emit(&out, rechecked[next_rechecked++]);
-			if (at_end || out.count == out.max)
+			if (out.count == out.max)
 				break;
+			/*
+			 * A marked workflow's value came from executions; an emitted one is
+			 * done.  A workflow with a pending value gets here only if its folded
+			 * row is the greater (else its pending value came first): the folded
+			 * row is its value.
+			 */
 			if (Contains(marked, nmarked, row.workflow_id) || Contains(out.emitted, out.count, row.workflow_id))
-				continue; /* a marked workflow's value came from executions; or a lower row of one emitted */
+				continue;
 			Emit(&out, row);
 		}
-		if (n == 0)
-			break;
-		SPI_freetuptable(rows);
+		if (!folded_done)
+			SPI_freetuptable(rows);
 		batch *= 2;
+	}
+	/* The folded rows are done: the extra values left, in order. */
+	for (; next_extra < nextra && out.count < out.max; ++next_extra) {
+		if (!Contains(out.emitted, out.count, extra[next_extra].workflow_id))
+			Emit(&out, extra[next_extra]);
 	}
 	SPI_cursor_close(cursor);
 	SPI_finish();

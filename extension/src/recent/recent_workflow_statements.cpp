@@ -145,38 +145,42 @@ KeptPlan truncate_recent = {"TRUNCATE runstore.workspace_recent_workflow_folded,
                             PENDING, 0, nullptr, nullptr};
 
 /*
- * recent_workflows: the scope's folded rows and its pending rows, merged
- * newest first (recheck marks, NULL, first: DESC puts NULLs first), read
- * through a cursor until max_results workflows are decided
- * (fn_recent_workflows.cpp).  With the fast-start cursor option the plan is
- * a merge of the two indexes that match the ORDER BY, no sort.
- */
-#define MERGED_ORDER " ORDER BY c.last_used_at DESC, c.workflow_id DESC, c.last_execution_id DESC"
-/*
- * The workspace (and user) filter stays outside the UNION ALL: inside each
- * branch, PostgreSQL keeps the filtered leading columns in the branches'
- * sort order, no index matches the ORDER BY, and every row of the
- * workspace would be sorted.  Outside, it is pushed down as an index
- * condition and the branches merge in index order.
+ * recent_workflows (fn_recent_workflows.cpp): the scope's folded rows newest
+ * first, through a cursor over the folded table's recent index, read until
+ * max_results workflows are decided; and, read first, each workflow's
+ * greatest pending row of the scope (a recheck mark, NULL, first).
  */
 KeptPlan recent_in_workspace = {
-    "SELECT c.workflow_id, c.last_used_at, c.last_execution_id FROM ("
-    " SELECT f.workspace_id, f.workflow_id, f.last_used_at, f.last_execution_id"
-    " FROM runstore.workspace_recent_workflow_folded f"
-    " UNION ALL"
-    " SELECT p.workspace_id, p.workflow_id, p.last_used_at, p.last_execution_id FROM " PENDING " p) c"
-    " WHERE c.workspace_id" EQ "$1"
-    MERGED_ORDER,
+    "SELECT f.workflow_id, f.last_used_at, f.last_execution_id FROM runstore.workspace_recent_workflow_folded f"
+    " WHERE f.workspace_id" EQ "$1"
+    " ORDER BY f.last_used_at DESC, f.workflow_id DESC, f.last_execution_id DESC",
     1, kRecentArgs, nullptr, CURSOR_OPT_FAST_PLAN};
 KeptPlan recent_for_user = {
-    "SELECT c.workflow_id, c.last_used_at, c.last_execution_id FROM ("
-    " SELECT f.workspace_id, f.user_id, f.workflow_id, f.last_used_at, f.last_execution_id"
-    " FROM runstore.user_recent_workflow_folded f"
-    " UNION ALL"
-    " SELECT p.workspace_id, p.user_id, p.workflow_id, p.last_used_at, p.last_execution_id FROM " PENDING " p) c"
-    " WHERE c.workspace_id" EQ "$1 AND c.user_id" EQ "$2"
-    MERGED_ORDER,
+    "SELECT f.workflow_id, f.last_used_at, f.last_execution_id FROM runstore.user_recent_workflow_folded f"
+    " WHERE f.workspace_id" EQ "$1 AND f.user_id" EQ "$2"
+    " ORDER BY f.last_used_at DESC, f.workflow_id DESC, f.last_execution_id DESC",
     2, kRecentUserArgs, nullptr, CURSOR_OPT_FAST_PLAN};
+/*
+ * The workspace's pending rows, one per workflow, by a loose scan of the
+ * pending table's (workspace_id, workflow_id, last_used_at DESC, ...) index:
+ * one probe per workflow pending in the workspace, however many rows each
+ * has (a hot workflow gains one per insert until the next fold).
+ */
+#define PENDING_FIRST(cond)                                                                        \
+	"(SELECT p.workflow_id, p.last_used_at, p.last_execution_id FROM " PENDING " p"                 \
+	" WHERE p.workspace_id" EQ "$1" cond                                                            \
+	" ORDER BY p.workflow_id, p.last_used_at DESC, p.last_execution_id DESC LIMIT 1)"
+KeptPlan pending_in_workspace = {
+    "WITH RECURSIVE w AS (" PENDING_FIRST("")
+    " UNION ALL SELECT n.* FROM w CROSS JOIN LATERAL " PENDING_FIRST(" AND p.workflow_id" GT "w.workflow_id") " n)"
+    " SELECT w.workflow_id, w.last_used_at, w.last_execution_id FROM w",
+    1, kRecentArgs, nullptr};
+/* The user's: its rows of the workspace's range, the greatest per workflow. */
+KeptPlan pending_for_user = {
+    "SELECT DISTINCT ON (p.workflow_id) p.workflow_id, p.last_used_at, p.last_execution_id FROM " PENDING " p"
+    " WHERE p.workspace_id" EQ "$1 AND p.user_id" EQ "$2"
+    " ORDER BY p.workflow_id, p.last_used_at DESC, p.last_execution_id DESC",
+    2, kRecentUserArgs, nullptr};
 
 /* A rechecked group's latest run: one probe of the executions' recent index. */
 KeptPlan latest_in_workflow = {

@@ -36,9 +36,12 @@ extern KeptPlan change_updated;  /* both, for an UPDATE that moved runs */
 /* The fold: one int8 row, the pending rows folded. */
 extern KeptPlan fold_recent;
 extern KeptPlan truncate_recent;
-/* recent_workflows: $1 int8 workspace_id (and $2 text user_id); folded and pending rows merged; a cursor. */
+/* recent_workflows: $1 int8 workspace_id (and $2 text user_id): folded rows newest first (a cursor) ... */
 extern KeptPlan recent_in_workspace;
 extern KeptPlan recent_for_user;
+/* ... and each workflow's greatest pending row (or recheck mark). */
+extern KeptPlan pending_in_workspace;
+extern KeptPlan pending_for_user;
 /* A group's latest run: $1 int8 workspace_id, $2 int8 workflow_id (and $3 text user_id). */
 extern KeptPlan latest_in_workflow;
 extern KeptPlan latest_for_user;
