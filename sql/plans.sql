@@ -70,8 +70,14 @@ SELECT * FROM plan_shape(format('DECLARE recent CURSOR FOR %s',
 -- Before that it reads each workflow's greatest pending row: for a workspace,
 -- a loose scan (a recursive union of one-row probes of the pending table's
 -- (workspace_id, workflow_id, ...) index, one per workflow pending, however
--- many rows a hot workflow has), with no Sort.
+-- many rows a hot workflow has), with no Sort.  Shown with a hot workflow's
+-- worth of pending rows in workspace 1 (rolled back with their statistics).
+BEGIN;
+INSERT INTO runstore.recent_workflow_pending
+SELECT 1, n % 3, 'u1', now() + n * interval '1 ms', gen_random_uuid() FROM generate_series(1, 5000) n;
+ANALYZE runstore.recent_workflow_pending;
 SELECT * FROM plan_shape(replace(runstore._statement_text('pending_in_workspace'), '$1', '1::bigint'));
+ROLLBACK;
 -- A group whose latest run was deleted since the last fold is read from
 -- executions: one probe of a recent index.
 EXPLAIN (COSTS OFF) EXECUTE latest(1, 1);
