@@ -51,7 +51,8 @@ WakeWaiters()
 	PG_TRY();
 	{
 		/* Share holders conflict with Exclusive; our own lock, if any, is left out. */
-		holders = GetLockConflicts(&tag, ExclusiveLock, nullptr);
+		int count = 0;
+		holders = GetLockConflicts(&tag, ExclusiveLock, &count);
 	}
 	PG_CATCH();
 	{
