@@ -1,6 +1,6 @@
 # runstore: PGXS build of the C++ extension (see ../shared/CPP_IN_POSTGRES.md, recipe (c)).
 # No EXTENSION variable: PGXS would then look for runstore.control at the top level.
-EXTVERSION  = 0.2.0
+EXTVERSION  = 0.3.0
 MODULE_big  = runstore
 
 SRCS = $(sort $(wildcard extension/src/*.cpp extension/src/*/*.cpp))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh: set up, start a throwaway PostgreSQL cluster, and run every suite:
 # pg_regress and the isolation tester (make installcheck), the randomized
-# server tests (ctest in build/tests), then the client tests (ctest).
+# server tests (ctest in build/tests), the Citus suite (tests/citus/run.sh),
+# then the client tests (ctest).
 # Exits non-zero if any suite failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +52,13 @@ for suite in dump upgrade fuzz memory; do
   RUNSTORE_MEMORY_ERROR_CALLS=${RUNSTORE_MEMORY_ERROR_CALLS:-5000} \
     "tests/$suite/run.sh" || { echo "tests/$suite/run.sh FAILED"; failed=1; }
 done
+
+# runstore distributed on a real Citus cluster of its own (a coordinator and
+# two workers, ports 54361-54363); Citus is built from ../shared/citus (or
+# $CITUS_SOURCE) when it is not installed, and the suite says it skips when
+# there is neither.
+echo "== Citus: a coordinator and two workers (tests/citus/run.sh)"
+tests/citus/run.sh || { echo "tests/citus/run.sh FAILED"; failed=1; }
 
 echo "== client tests (ctest, against the same cluster)"
 (cd build/client && ctest --output-on-failure) || failed=1

@@ -30,8 +30,10 @@ inline constexpr Statement kDeleteByTag{"runstore_delete_by_tag_v1",
 // as one jsonb array per execution (SQL has no arrays of arrays of different
 // lengths).  Unset fields fall back to the column defaults of
 // runstore.executions (priority 0, max_attempts 3, run_after now(), tags
-// '{}').  ON CONFLICT (id) DO NOTHING makes a retried enqueue harmless: the
-// ids are made by the client, so a second try finds them stored.
+// '{}').  ON CONFLICT DO NOTHING makes a retried enqueue harmless: the ids
+// are made by the client, so a second try finds them stored.  No conflict
+// target: the key is (workspace_id, id) from 0.3.0 on and (id) before, and
+// Citus runs the statement on each shard as written.
 inline constexpr Statement kEnqueue{
     "runstore_enqueue_v1",
     "INSERT INTO runstore.executions"
@@ -46,7 +48,7 @@ inline constexpr Statement kEnqueue{
     "  pg_catalog.unnest($7::pg_catalog.int4[]), pg_catalog.unnest($8::pg_catalog.int4[]),"
     "  pg_catalog.unnest($9::pg_catalog.timestamptz[]))"
     "  AS n(id, workspace_id, workflow_id, user_id, tags, payload, priority, max_attempts, run_after)"
-    " ON CONFLICT (id) DO NOTHING"};
+    " ON CONFLICT DO NOTHING"};
 // dequeue, heartbeat, complete and fail are built per Client, in the schema
 // ClientOptions::queue_function_schema names (client.cpp, QueueStatements).
 inline constexpr Statement kCancel{"runstore_cancel_v1", "SELECT c FROM runstore.cancel($1, $2) AS c"};

@@ -36,6 +36,7 @@ extern "C" {
 
 #include <cstring>
 
+#include "runstore/pg/citus_shards.hpp"
 #include "runstore/pg/direct_path_shapes.hpp"
 #include "runstore/pg/guc.hpp"
 
@@ -104,32 +105,6 @@ EntryFor(Oid relid)
 		Forget(entry);
 	}
 	return entry;
-}
-
-/*
- * Whether Citus keeps the rows of `relid` elsewhere: a row for it in
- * pg_dist_partition (distributed, reference or Citus local table), whose
- * local relation is then a shell.  Looked up only where that catalog exists.
- * Citus invalidates the relation's cache entry whenever it changes the row.
- */
-bool
-DistributedByCitus(Oid relid)
-{
-	const Oid catalog = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE);
-	if (!OidIsValid(catalog))
-		return false;
-	Relation dist = table_open(catalog, AccessShareLock);
-	const AttrNumber logicalrelid = static_cast<AttrNumber>(attnameAttNum(dist, "logicalrelid", false));
-	bool found = true; /* a catalog of another shape: assume the worst */
-	if (logicalrelid != InvalidAttrNumber) {
-		ScanKeyData key;
-		ScanKeyInit(&key, logicalrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-		SysScanDesc scan = systable_beginscan(dist, InvalidOid, false, nullptr, 1, &key);
-		found = HeapTupleIsValid(systable_getnext(scan));
-		systable_endscan(scan);
-	}
-	table_close(dist, AccessShareLock);
-	return found;
 }
 
 /* nullptr when `rel` is an ordinary local heap table holding its own rows. */

@@ -12,6 +12,7 @@ PG_MODULE_MAGIC;
 void _PG_init(void);
 }
 
+#include "runstore/pg/citus_shards.hpp"
 #include "runstore/pg/direct_path_shapes.hpp"
 #include "runstore/pg/guc.hpp"
 #include "runstore/queue/worker_wakeups.hpp"
@@ -21,5 +22,6 @@ _PG_init(void)
 {
 	runstore::pg::DefineConfigurationParameters();
 	runstore::pg::RegisterShapeInvalidation();
+	runstore::pg::RegisterShardInvalidation();
 	runstore::pg::RegisterWorkerWakeups();
 }

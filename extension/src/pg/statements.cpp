@@ -102,6 +102,8 @@ Find(const char *name)
 	    {"pending_for_user", &pending_for_user},
 	    {"latest_in_workflow", &latest_in_workflow},
 	    {"latest_for_user", &latest_for_user},
+	    {"routed_recent_in_workspace", &routed_recent_in_workspace},
+	    {"routed_recent_for_user", &routed_recent_for_user},
 	    {"dequeue", &dequeue},
 	    {"dequeue_from_frontiers", &dequeue_from_frontiers},
 	    {"queue_priorities", &queue_priorities},

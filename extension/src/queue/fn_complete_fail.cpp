@@ -7,16 +7,26 @@
  * its lease (status running, lease_owner = worker, and attempt = the fencing
  * token when given); otherwise nothing changes and the result says so:
  * complete returns false, fail returns NULL.
+ *
+ * fail binds what its statement's retry delay is computed from (the
+ * statement's timestamp, a uniform draw and the backoff settings) rather
+ * than letting the statement call runstore._retry_delay(): Citus refuses
+ * VOLATILE functions in an UPDATE of a distributed table, and non-IMMUTABLE
+ * ones inside its CASEs (queue_statements.cpp, FAIL_SQL).
  */
 extern "C" {
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type_d.h"
+#include "common/pg_prng.h"
 #include "executor/spi.h"
 #include "nodes/params.h"
+#include "utils/timestamp.h"
 }
 
 #include "runstore/queue/queue_arguments.hpp"
+#include "runstore/pg/guc.hpp"
 #include "runstore/pg/spi_run.hpp"
 #include "runstore/pg/statements.hpp"
 #include "runstore/pg_boundary.hpp"
@@ -67,13 +77,24 @@ RUNSTORE_FUNCTION(runstore_fail)
 		                errhint("The default is true.")));
 	const bool fenced = !PG_ARGISNULL(4);
 
-	ParamListInfo params = makeParamList(fenced ? 5 : 4);
+	/* The retry delay's values follow the arguments (and the attempt). */
+	const int backoff = fenced ? 5 : 4;
+	ParamListInfo params = makeParamList(backoff + 4);
 	params->params[0] = ParamExternData{id, false, PARAM_FLAG_CONST, UUIDOID};
 	params->params[1] = ParamExternData{worker, false, PARAM_FLAG_CONST, TEXTOID};
 	params->params[2] = ParamExternData{error, false, PARAM_FLAG_CONST, TEXTOID};
 	params->params[3] = ParamExternData{PG_GETARG_DATUM(3), false, PARAM_FLAG_CONST, BOOLOID};
 	if (fenced)
 		params->params[4] = ParamExternData{PG_GETARG_DATUM(4), false, PARAM_FLAG_CONST, INT4OID};
+	/* What statement_timestamp() returns; the same random source as runstore._retry_delay. */
+	const TimestampTz now = GetCurrentStatementStartTimestamp();
+	const double fraction = pg_prng_double(&pg_global_prng_state);
+	params->params[backoff] = ParamExternData{TimestampTzGetDatum(now), false, PARAM_FLAG_CONST, TIMESTAMPTZOID};
+	params->params[backoff + 1] = ParamExternData{Float8GetDatum(fraction), false, PARAM_FLAG_CONST, FLOAT8OID};
+	params->params[backoff + 2] =
+	    ParamExternData{Float8GetDatum(runstore::pg::retry_backoff_base_ms), false, PARAM_FLAG_CONST, FLOAT8OID};
+	params->params[backoff + 3] =
+	    ParamExternData{Float8GetDatum(runstore::pg::retry_backoff_cap_ms), false, PARAM_FLAG_CONST, FLOAT8OID};
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");

@@ -33,6 +33,7 @@ extern "C" {
 
 #include <cstring>
 
+#include "runstore/pg/citus_shards.hpp"
 #include "runstore/queue/claim_frontier.hpp"
 #include "runstore/pg/guc.hpp"
 #include "runstore/queue/priority_registry.hpp"
@@ -161,6 +162,17 @@ RUNSTORE_FUNCTION(runstore_dequeue)
 		elog(ERROR, "runstore: SPI_connect failed");
 	const Oid relid = RunstoreRelation("executions");
 	const TimestampTz started = GetCurrentStatementStartTimestamp();
+	/*
+	 * Citus runs a locking read (FOR UPDATE SKIP LOCKED) only when it is
+	 * routed to one shard: a claim across the shards needs a design of its
+	 * own (docs/citus.md).  Say so in runstore's words, not the planner's.
+	 */
+	if (OidIsValid(relid) && runstore::pg::DistributedByCitus(relid))
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+		                errmsg("runstore.dequeue() cannot claim from a runstore.executions distributed by Citus"),
+		                errdetail("Citus runs FOR UPDATE SKIP LOCKED only on a single shard."),
+		                errhint("Run the queue's workers against a single-node runstore; the other functions, "
+		                        "including heartbeat, complete, fail and cancel, work on a distributed one.")));
 
 	/*
 	 * A frontier describes rows every caller sees with a fresh snapshot:

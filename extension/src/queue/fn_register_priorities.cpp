@@ -35,7 +35,7 @@ extern "C" {
 #include "runstore/queue/priority_registry.hpp"
 #include "runstore/queue/worker_wakeups.hpp"
 #include "runstore/pg/guc.hpp"
-#include "runstore/pg/runstore_relations.hpp"
+#include "runstore/pg/citus_shards.hpp"
 #include "runstore/pg_boundary.hpp"
 
 namespace {
@@ -74,11 +74,15 @@ RUNSTORE_FUNCTION(runstore_register_priorities)
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("runstore._register_priorities() must be called as a trigger")));
 	auto *td = reinterpret_cast<TriggerData *>(fcinfo->context);
+	const runstore::pg::ExecutionsRole role = runstore::pg::ResolveExecutionsTarget(td->tg_relation).role;
 	if (!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || td->tg_newtable == nullptr ||
-	    !runstore::pg::IsExecutionsTable(td->tg_relation))
+	    role == runstore::pg::ExecutionsRole::kNone)
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("runstore._register_priorities() must be a statement-level trigger on "
 		                       "runstore.executions declaring REFERENCING NEW TABLE")));
+	/* On Citus the shards' triggers see the rows; the coordinator's shell holds none. */
+	if (role == runstore::pg::ExecutionsRole::kShell)
+		return PointerGetDatum(nullptr);
 	const TupleDesc desc = RelationGetDescr(td->tg_relation);
 	const FormData_pg_attribute *priority = Column(desc, "priority", INT4OID);
 	const FormData_pg_attribute *status = Column(desc, "status", InvalidOid);
@@ -129,7 +133,12 @@ RUNSTORE_FUNCTION(runstore_register_priorities)
 		runstore::pg::AnnounceLateRows();
 	if (due_now) {
 		runstore::pg::NoteWorkMadeDue();
-		if (runstore::pg::notify_enqueued)
+		/*
+		 * Not on a Citus shard: no client listens on the node holding it, and
+		 * a transaction that notified cannot take part in Citus's two-phase
+		 * commit of a multi-shard write.
+		 */
+		if (runstore::pg::notify_enqueued && role == runstore::pg::ExecutionsRole::kTable)
 			Async_Notify("runstore_enqueued", "");
 	}
 	const Oid relid = RelationGetRelid(td->tg_relation);

@@ -36,8 +36,10 @@ const Oid kHeartbeatArgs[] = {TEXTOID, UUIDARRAYOID, INTERVALOID};
 const Oid kHeartbeatAttemptsArgs[] = {TEXTOID, UUIDARRAYOID, INTERVALOID, INT4ARRAYOID};
 const Oid kCompleteArgs[] = {UUIDOID, TEXTOID, JSONBOID};
 const Oid kCompleteAttemptArgs[] = {UUIDOID, TEXTOID, JSONBOID, INT4OID};
-const Oid kFailArgs[] = {UUIDOID, TEXTOID, TEXTOID, BOOLOID};
-const Oid kFailAttemptArgs[] = {UUIDOID, TEXTOID, TEXTOID, BOOLOID, INT4OID};
+/* After the arguments (and the attempt): now, fraction, base and cap of FAIL_SQL. */
+const Oid kFailArgs[] = {UUIDOID, TEXTOID, TEXTOID, BOOLOID, TIMESTAMPTZOID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
+const Oid kFailAttemptArgs[] = {UUIDOID, TEXTOID, TEXTOID, BOOLOID, INT4OID,
+                                TIMESTAMPTZOID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
 const Oid kCancelArgs[] = {UUIDARRAYOID};
 const Oid kCancelWorkspaceArgs[] = {UUIDARRAYOID, INT8OID};
 
@@ -184,24 +186,57 @@ KeptPlan complete_attempt = {COMPLETE_SQL(" AND x.attempt" EQ "$4"), 4, kComplet
 
 /*
  * Records failure $3 of execution $1 if worker $2 (attempt $5) holds it:
- * re-queued after runstore._retry_delay(attempt) while $4 (retryable) and
- * attempts remain, failed otherwise.  Returns the new status.
+ * re-queued after a backoff while $4 (retryable) and attempts remain,
+ * failed otherwise.  Returns the new status.
+ *
+ * The backoff is runstore._retry_delay(x.attempt) (core/retry_backoff.hpp),
+ * uniform in [0, min(cap, base * 2^(attempt - 1))), but computed here from
+ * values the caller binds after the arguments (fn_complete_fail.cpp):
+ * `now`, the statement's timestamp (what statement_timestamp() returns);
+ * `fraction`, a uniform draw from [0, 1); `base` and `cap`, the settings
+ * runstore.retry_backoff_base and _cap in milliseconds (float8).  Why bound:
+ * on Citus an UPDATE of a distributed table refuses a VOLATILE function
+ * (0A000), so the random draw is made once in C++; it also refuses any
+ * non-IMMUTABLE function inside a CASE and a STABLE one given a column, so
+ * `now` is bound instead of calling statement_timestamp(), and the delay is
+ * added to `now` read as UTC time (timezone() and timestamp + interval are
+ * IMMUTABLE, timestamptz + interval is STABLE; for an interval of
+ * microseconds only, as this one is, the results are equal).  What remains
+ * is IMMUTABLE arithmetic.  The exponent attempt - 1 is clamped to [0, 62]
+ * in float8, as retry_backoff.cpp clamps it (int4 arithmetic could
+ * overflow, and base * 2^62 ms is finite and beyond any cap): a huge
+ * attempt waits at most the cap, never errors.  floor() to whole
+ * microseconds keeps the delay below its ceiling, as _retry_delay's does.
+ * Every OPERATOR(...) has the same precedence, hence the parentheses.
  */
+#define TIMES " OPERATOR(pg_catalog.*) "
+#define AS_FLOAT8(value) value "::pg_catalog.float8"
+#define AS_UTC(value) "pg_catalog.timezone('UTC'::pg_catalog.text, " value ")"
+#define BACKOFF_EXPONENT                                                                             \
+	"LEAST(GREATEST(" AS_FLOAT8("x.attempt") " OPERATOR(pg_catalog.-) " AS_FLOAT8("1") ", " AS_FLOAT8("0") "), " \
+	AS_FLOAT8("62") ")"
+#define BACKOFF_CEILING_MS(base, cap)                                                                \
+	"LEAST(" cap ", " base TIMES "pg_catalog.power(" AS_FLOAT8("2") ", " BACKOFF_EXPONENT "))"
+#define RETRY_DELAY(fraction, base, cap)                                                             \
+	"('1 microsecond'::pg_catalog.interval" TIMES                                                     \
+	"pg_catalog.floor((" BACKOFF_CEILING_MS(base, cap) TIMES fraction ")" TIMES AS_FLOAT8("1000") "))"
+#define RETRY_AT(now, fraction, base, cap) AS_UTC("(" AS_UTC(now) PLUS RETRY_DELAY(fraction, base, cap) ")")
+
 #define RETRY "$4 AND x.attempt OPERATOR(pg_catalog.<) x.max_attempts"
 #define RETRY_OR(retry, final) "CASE WHEN " RETRY " THEN " retry " ELSE " final " END"
-#define FAIL_SQL(condition)                                                                          \
+#define FAIL_SQL(condition, now, fraction, base, cap)                                                \
 	"UPDATE runstore.executions x SET"                                                               \
 	" status = " RETRY_OR(STATUS("queued"), STATUS("failed")) ","                                    \
 	" error = $3,"                                                                                   \
-	" run_after = " RETRY_OR(NOW PLUS "runstore._retry_delay(x.attempt)", "x.run_after") ","          \
+	" run_after = " RETRY_OR(RETRY_AT(now, fraction, base, cap), "x.run_after") ","                  \
 	" lease_owner = " RETRY_OR("NULL", "x.lease_owner") ","                                          \
 	" lease_expires_at = NULL,"                                                                      \
-	" finished_at = " RETRY_OR("NULL", NOW) ","                                                      \
-	" updated_at = " NOW                                                                             \
+	" finished_at = " RETRY_OR("NULL", now) ","                                                      \
+	" updated_at = " now                                                                             \
 	" WHERE x.id" EQ "$1 AND" HELD_BY("$2") condition " RETURNING x.status"
 
-KeptPlan fail = {FAIL_SQL(""), 4, kFailArgs, nullptr};
-KeptPlan fail_attempt = {FAIL_SQL(" AND x.attempt" EQ "$5"), 5, kFailAttemptArgs, nullptr};
+KeptPlan fail = {FAIL_SQL("", "$5", "$6", "$7", "$8"), 8, kFailArgs, nullptr};
+KeptPlan fail_attempt = {FAIL_SQL(" AND x.attempt" EQ "$5", "$6", "$7", "$8", "$9"), 9, kFailAttemptArgs, nullptr};
 
 /* Cancels those of ids $1 (in workspace $2) that are queued or running. */
 #define CANCEL_SQL(condition)                                                                        \

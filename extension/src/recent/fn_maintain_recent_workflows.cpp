@@ -11,6 +11,7 @@ extern "C" {
 #include "postgres.h"
 
 #include "commands/trigger.h"
+#include "access/table.h"
 #include "executor/spi.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -21,7 +22,7 @@ extern "C" {
 #include "runstore/recent/recent_workflow_fold.hpp"
 #include "runstore/recent/recent_workflow_maintenance.hpp"
 #include "runstore/recent/recent_workflow_update_check.hpp"
-#include "runstore/pg/runstore_relations.hpp"
+#include "runstore/pg/citus_shards.hpp"
 #include "runstore/pg_boundary.hpp"
 
 namespace {
@@ -40,15 +41,19 @@ RequireTransitionTables(const TriggerData *td, bool old_table, bool new_table)
 /*
  * The summaries describe runstore.executions and the kept plans read its
  * columns by position: on any other table (even a look-alike with the same
- * transition-table names) the function must refuse, not misread.
+ * transition-table names) the function must refuse, not misread.  On Citus
+ * it fires on each shard of executions (citus_shards.hpp), and on the
+ * coordinator's shell only for a TRUNCATE, which the shards' triggers handle.
  */
-void
+runstore::pg::ExecutionsTarget
 RequireExecutionsTable(const TriggerData *td)
 {
-	if (!runstore::pg::IsExecutionsTable(td->tg_relation))
+	const runstore::pg::ExecutionsTarget target = runstore::pg::ResolveExecutionsTarget(td->tg_relation);
+	if (target.role == runstore::pg::ExecutionsRole::kNone)
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("runstore._maintain_recent_workflows() maintains runstore.executions only, not \"%s\"",
 		                       RelationGetRelationName(td->tg_relation))));
+	return target;
 }
 
 /*
@@ -71,11 +76,19 @@ RequireExecutionsTable(const TriggerData *td)
  * cheaper and would stay in the plan as they grow to millions of rows.
  */
 int
-ApplyPlannerSettings()
+ApplyPlannerSettings(bool on_shard)
 {
 	const int nest_level = NewGUCNestLevel();
 	(void)set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	(void)set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	/*
+	 * On a Citus shard the statements write the co-located shards directly,
+	 * as Citus's own executor does; Citus refuses a TRUNCATE of a shard
+	 * from a session it does not know as its own unless this is on.
+	 */
+	if (on_shard)
+		(void)set_config_option("citus.enable_manual_changes_to_shards", "on", PGC_USERSET, PGC_S_SESSION,
+		                        GUC_ACTION_SAVE, true, 0, false);
 	return nest_level;
 }
 
@@ -97,14 +110,17 @@ RUNSTORE_FUNCTION(runstore_maintain_recent_workflows)
 	if (!TRIGGER_FIRED_AFTER(event) || !TRIGGER_FIRED_FOR_STATEMENT(event))
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("runstore._maintain_recent_workflows() must fire AFTER ... FOR EACH STATEMENT")));
-	RequireExecutionsTable(td);
+	const runstore::pg::ExecutionsTarget target = RequireExecutionsTable(td);
+	if (target.role == runstore::pg::ExecutionsRole::kShell || target.role == runstore::pg::ExecutionsRole::kUnlistedShard)
+		return PointerGetDatum(nullptr);
 
 	/* INSERT without SPI where it can (pending_appender.hpp says why). */
 	int64 appended = -1;
 	if (TRIGGER_FIRED_BY_INSERT(event)) {
 		RequireTransitionTables(td, false, true);
-		appended = runstore::pg::AppendInsertedRunsDirectly(td);
-		if (appended >= 0 && !runstore::pg::TakeFoldTurn(appended))
+		if (target.summaries_present)
+			appended = runstore::pg::AppendInsertedRunsDirectly(td, target.pending);
+		if (appended >= 0 && !runstore::pg::TakeFoldTurn(appended, target.shard_id))
 			return PointerGetDatum(nullptr);
 	}
 
@@ -120,7 +136,7 @@ RUNSTORE_FUNCTION(runstore_maintain_recent_workflows)
 	 * with this library loaded: say what to do rather than fail on a
 	 * missing relation.
 	 */
-	if (!OidIsValid(runstore::pg::RunstoreRelation("recent_workflow_pending")))
+	if (!target.summaries_present)
 		ereport(ERROR,
 		        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 		         errmsg("runstore's library keeps recent workflows in runstore.recent_workflow_pending, which this "
@@ -130,24 +146,26 @@ RUNSTORE_FUNCTION(runstore_maintain_recent_workflows)
 		elog(ERROR, "runstore: SPI_connect failed");
 	if (SPI_register_trigger_data(td) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "runstore: SPI_register_trigger_data failed");
-	const int planner_settings = ApplyPlannerSettings();
+	const int planner_settings = ApplyPlannerSettings(target.role == runstore::pg::ExecutionsRole::kShard);
 
 	/* INSERT and UPDATE had their transition tables checked above. */
+	const runstore::pg::RecentPlans &plans = target.plans;
+	const int64 shard = target.shard_id;
 	bool fold = appended >= 0; /* a direct INSERT whose fold turn came */
 	if (TRIGGER_FIRED_BY_INSERT(event)) {
 		if (appended < 0)
-			fold = runstore::pg::TakeFoldTurn(runstore::pg::AppendInsertedRuns());
+			fold = runstore::pg::TakeFoldTurn(runstore::pg::AppendInsertedRuns(plans), shard);
 	} else if (TRIGGER_FIRED_BY_DELETE(event)) {
 		RequireTransitionTables(td, true, false);
-		fold = runstore::pg::TakeFoldTurn(runstore::pg::MarkDeletedRuns());
+		fold = runstore::pg::TakeFoldTurn(runstore::pg::MarkDeletedRuns(plans), shard);
 	} else if (TRIGGER_FIRED_BY_UPDATE(event)) {
 		if (runstore::pg::UpdateChangesGroups())
-			fold = runstore::pg::TakeFoldTurn(runstore::pg::RecordUpdatedRuns());
+			fold = runstore::pg::TakeFoldTurn(runstore::pg::RecordUpdatedRuns(plans), shard);
 	} else if (TRIGGER_FIRED_BY_TRUNCATE(event)) {
-		runstore::pg::ClearRecentRuns();
+		runstore::pg::ClearRecentRuns(plans);
 	}
 	if (fold)
-		(void)runstore::pg::FoldPending();
+		(void)runstore::pg::FoldPending(plans);
 
 	RestorePlannerSettings(planner_settings);
 	SPI_finish();
@@ -158,4 +176,13 @@ RUNSTORE_FUNCTION(runstore_maintain_recent_workflows)
 RUNSTORE_FUNCTION(runstore_fold_recent_workflows)
 {
 	PG_RETURN_INT64(runstore::pg::FoldNow());
+}
+
+/* runstore._fold_recent_workflows_on(shard): the same for one Citus shard group (run on the node holding it). */
+RUNSTORE_FUNCTION(runstore_fold_recent_workflows_on)
+{
+	Relation shard = table_open(PG_GETARG_OID(0), AccessShareLock);
+	const int64 folded = runstore::pg::FoldShardNow(shard);
+	table_close(shard, NoLock);
+	PG_RETURN_INT64(folded);
 }

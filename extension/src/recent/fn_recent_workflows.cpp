@@ -26,6 +26,8 @@ extern "C" {
 
 #include <cstring>
 
+#include "runstore/pg/citus_shards.hpp"
+#include "runstore/pg/runstore_relations.hpp"
 #include "runstore/pg/spi_plan.hpp"
 #include "runstore/pg/statements.hpp"
 #include "runstore/pg_boundary.hpp"
@@ -111,6 +113,28 @@ CompareEntries(const void *a, const void *b)
 	return Before(x, y) ? -1 : (Before(y, x) ? 1 : 0);
 }
 
+/* The result from statements::routed_recent_*, in its order. */
+void
+ReadRouted(Output *out, Datum workspace_id, int32 max_results, bool for_user, Datum user_id)
+{
+	Datum args[3] = {workspace_id, Int32GetDatum(max_results), user_id};
+	SPIPlanPtr plan = runstore::pg::GetKeptPlan(for_user ? &runstore::pg::statements::routed_recent_for_user
+	                                                     : &runstore::pg::statements::routed_recent_in_workspace);
+	const int rc = SPI_execute_plan(plan, args, nullptr, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "runstore: recent-workflows read returned %s", SPI_result_code_string(rc));
+	for (uint64 i = 0; i < SPI_processed && out->count < out->max; ++i) {
+		bool isnull;
+		Entry e{};
+		HeapTuple row = SPI_tuptable->vals[i];
+		e.workflow_id = DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull));
+		e.last_used_at = DatumGetTimestampTz(SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull));
+		e.last_execution_id = *DatumGetUUIDP(SPI_getbinval(row, SPI_tuptable->tupdesc, 3, &isnull));
+		Emit(out, e);
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
 } // namespace
 
 RUNSTORE_FUNCTION(runstore_recent_workflows)
@@ -137,6 +161,13 @@ RUNSTORE_FUNCTION(runstore_recent_workflows)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
+
+	/* Distributed by Citus: the whole read in one statement, routed to the workspace's shards. */
+	if (runstore::pg::DistributedByCitus(runstore::pg::RunstoreRelation("workspace_recent_workflow_folded"))) {
+		ReadRouted(&out, workspace_id, max_results, for_user, user_id);
+		SPI_finish();
+		return (Datum)0;
+	}
 
 	/*
 	 * The pending side: per workflow its greatest pending row, or its mark.

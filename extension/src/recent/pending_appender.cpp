@@ -26,7 +26,6 @@ extern "C" {
 #include <cstring>
 
 #include "runstore/pg/direct_path_shapes.hpp"
-#include "runstore/pg/runstore_relations.hpp"
 #include "runstore/recent/pending_appender.hpp"
 #include "runstore/recent/transition_runs.hpp"
 
@@ -102,10 +101,9 @@ CloseAppender(Appender *a)
 
 /* False when the SQL statement must run (see the header); what was opened is closed by CloseAppender. */
 bool
-OpenAppender(Appender *a)
+OpenAppender(Appender *a, Oid relid)
 {
 	*a = Appender{};
-	const Oid relid = RunstoreRelation("recent_workflow_pending");
 	if (!OidIsValid(relid) || pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK ||
 	    check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
 		return false;
@@ -213,7 +211,7 @@ AppendGroups(Appender *a, Tuplestorestate *rows, TupleTableSlot *slot, const Run
 } // namespace
 
 int64
-AppendInsertedRunsDirectly(const TriggerData *td)
+AppendInsertedRunsDirectly(const TriggerData *td, Oid pending)
 {
 	Tuplestorestate *rows = td->tg_newtable;
 	if (!DirectPathsOn() || rows == nullptr)
@@ -225,7 +223,7 @@ AppendInsertedRunsDirectly(const TriggerData *td)
 	if (shape.no_run_columns != nullptr)
 		return -1;
 	Appender appender;
-	if (!OpenAppender(&appender)) {
+	if (!OpenAppender(&appender, pending)) {
 		CloseAppender(&appender);
 		return -1;
 	}

@@ -12,8 +12,9 @@ extern "C" {
 #include "storage/lock.h"
 }
 
+#include "runstore/pg/citus_shards.hpp"
+#include "runstore/pg/runstore_relations.hpp"
 #include "runstore/pg/spi_plan.hpp"
-#include "runstore/pg/statements.hpp"
 #include "runstore/recent/recent_workflow_fold.hpp"
 
 namespace runstore::pg {
@@ -26,45 +27,24 @@ constexpr uint32 kFoldKey2 = 0x666f6c64;
 
 int64 appended_since_attempt = 0;
 
+/*
+ * The key of one fold: the table's, or on a Citus shard group, "fold" and
+ * the executions shard's id (shard ids fit 32 bits for the first four
+ * billion shards; two groups sharing a key only fold one after the other).
+ */
 bool
-TakeFoldKey(bool wait)
+TakeFoldKey(int64 shard_id, bool wait)
 {
 	LOCKTAG tag;
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, kFoldKey1, kFoldKey2, 2);
+	if (shard_id < 0)
+		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, kFoldKey1, kFoldKey2, 2);
+	else
+		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, kFoldKey2, static_cast<uint32>(shard_id), 2);
 	return LockAcquire(&tag, ExclusiveLock, false, !wait) != LOCKACQUIRE_NOT_AVAIL;
 }
 
-} // namespace
-
-int64
-FoldPending()
-{
-	const int rc = SPI_execute_plan(GetKeptPlan(&statements::fold_recent), nullptr, nullptr, false, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "runstore: the recent-workflows fold returned %s", SPI_result_code_string(rc));
-	bool isnull;
-	const int64 folded = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_freetuptable(SPI_tuptable);
-	return folded;
-}
-
-bool
-TakeFoldTurn(int64 appended)
-{
-	appended_since_attempt += appended;
-	if (appended_since_attempt < kFoldEvery)
-		return false;
-	appended_since_attempt = 0;
-	/*
-	 * Under REPEATABLE READ or SERIALIZABLE the statement's snapshot may
-	 * predate a fold that committed since: deleting the rows that fold took
-	 * would raise 40001 in the writer.  A READ COMMITTED writer folds instead.
-	 */
-	return !IsolationUsesXactSnapshot() && TakeFoldKey(false);
-}
-
-int64
-FoldNow()
+void
+RequireReadCommitted()
 {
 	/*
 	 * The fold's snapshot must be taken after the fold key: under REPEATABLE
@@ -77,12 +57,100 @@ FoldNow()
 		                errmsg("runstore.fold_recent_workflows() runs under READ COMMITTED only"),
 		                errhint("Call it in its own transaction, or after SET TRANSACTION ISOLATION LEVEL READ "
 		                        "COMMITTED.")));
-	(void)TakeFoldKey(true);
+}
+
+} // namespace
+
+int64
+FoldPending(const RecentPlans &plans)
+{
+	const int rc = SPI_execute_plan(GetKeptPlan(plans.fold_recent), nullptr, nullptr, false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "runstore: the recent-workflows fold returned %s", SPI_result_code_string(rc));
+	bool isnull;
+	const int64 folded = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	return folded;
+}
+
+bool
+TakeFoldTurn(int64 appended, int64 shard_id)
+{
+	appended_since_attempt += appended;
+	if (appended_since_attempt < kFoldEvery)
+		return false;
+	appended_since_attempt = 0;
+	/*
+	 * Under REPEATABLE READ or SERIALIZABLE the statement's snapshot may
+	 * predate a fold that committed since: deleting the rows that fold took
+	 * would raise 40001 in the writer.  A READ COMMITTED writer folds instead.
+	 */
+	return !IsolationUsesXactSnapshot() && TakeFoldKey(shard_id, false);
+}
+
+namespace {
+
+/*
+ * On Citus: each shard group folded on the node holding it, through
+ * runstore._fold_recent_workflows_on (one transaction per shard group).
+ */
+int64
+FoldEveryShard()
+{
+	const char *sql =
+	    "SELECT pg_catalog.sum(CASE WHEN r.success THEN r.result::pg_catalog.int8 END)::pg_catalog.int8,"
+	    " pg_catalog.min(CASE WHEN NOT r.success THEN r.result END)"
+	    " FROM pg_catalog.run_command_on_shards('runstore.executions',"
+	    " 'SELECT runstore._fold_recent_workflows_on(''%s'')') r";
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
-	const int64 folded = FoldPending();
+	const int rc = SPI_execute(sql, false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "runstore: folding the shards returned %s", SPI_result_code_string(rc));
+	bool no_failure = false;
+	bool isnull = false;
+	const char *failure = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	(void)SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &no_failure);
+	if (!no_failure)
+		ereport(ERROR, (errcode(ERRCODE_CONNECTION_FAILURE),
+		                errmsg("runstore: a shard group's fold failed: %s", failure)));
+	const Datum sum = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	const int64 folded = isnull ? 0 : DatumGetInt64(sum);
+	SPI_finish();
+	return folded;
+}
+
+} // namespace
+
+int64
+FoldNow()
+{
+	RequireReadCommitted();
+	if (DistributedByCitus(RunstoreRelation("recent_workflow_pending")))
+		return FoldEveryShard();
+	(void)TakeFoldKey(-1, true);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "runstore: SPI_connect failed");
+	const int64 folded = FoldPending(TableRecentPlans());
 	SPI_finish();
 	appended_since_attempt = 0;
+	return folded;
+}
+
+int64
+FoldShardNow(Relation executions_shard)
+{
+	RequireReadCommitted();
+	const ExecutionsTarget target = ResolveExecutionsTarget(executions_shard);
+	if (target.role != ExecutionsRole::kShard)
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+		                errmsg("\"%s\" is not a shard of runstore.executions on this node",
+		                       RelationGetRelationName(executions_shard))));
+	(void)TakeFoldKey(target.shard_id, true);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "runstore: SPI_connect failed");
+	const int64 folded = FoldPending(target.plans);
+	SPI_finish();
 	return folded;
 }
 

@@ -42,27 +42,27 @@ UpdateChangesGroups()
 }
 
 int64
-AppendInsertedRuns()
+AppendInsertedRuns(const RecentPlans &plans)
 {
-	return Append(&statements::append_inserted);
+	return Append(plans.append_inserted);
 }
 
 int64
-RecordUpdatedRuns()
+RecordUpdatedRuns(const RecentPlans &plans)
 {
-	return Append(&statements::change_updated);
+	return Append(plans.change_updated);
 }
 
 int64
-MarkDeletedRuns()
+MarkDeletedRuns(const RecentPlans &plans)
 {
-	return Append(&statements::mark_deleted);
+	return Append(plans.mark_deleted);
 }
 
 void
-ClearRecentRuns()
+ClearRecentRuns(const RecentPlans &plans)
 {
-	const int rc = SPI_execute_plan(GetKeptPlan(&statements::truncate_recent), nullptr, nullptr, false, 0);
+	const int rc = SPI_execute_plan(GetKeptPlan(plans.truncate_recent), nullptr, nullptr, false, 0);
 	if (rc != SPI_OK_UTILITY)
 		elog(ERROR, "runstore: recent-workflows statement returned %s", SPI_result_code_string(rc));
 }

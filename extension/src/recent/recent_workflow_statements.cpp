@@ -193,5 +193,50 @@ KeptPlan latest_for_user = {
     " ORDER BY e.created_at DESC, e.id DESC LIMIT 1",
     3, kLatestUserArgs, nullptr};
 
+/*
+ * The same answer in one statement, for tables Citus distributes: every
+ * table is filtered by workspace_id = $1, so Citus routes the whole
+ * statement to the one shard group holding the workspace (one round trip
+ * instead of one per step above).  `w`: each workflow's greatest pending row
+ * of the scope (or mark); `v`: its value (a marked one's latest run, else the
+ * greater of its pending and folded rows); then the folded rows of the
+ * other workflows, newest first.  $2: max_results.
+ */
+#define ROUTED_READ(pending_rows, folded, folded_match, runs_match)                                \
+	"WITH RECURSIVE w AS (" pending_rows "),"                                                       \
+	" v AS (SELECT w.workflow_id, x.last_used_at, x.last_execution_id FROM w CROSS JOIN LATERAL ("  \
+	"  (SELECT e.created_at, e.id FROM runstore.executions e WHERE w.last_used_at IS NULL AND "       \
+	runs_match " AND e.workflow_id" EQ "w.workflow_id ORDER BY e.created_at DESC, e.id DESC LIMIT 1)" \
+	"  UNION ALL (SELECT c.at, c.id FROM (SELECT w.last_used_at, w.last_execution_id UNION ALL"       \
+	"   SELECT f.last_used_at, f.last_execution_id FROM " folded " f WHERE " folded_match             \
+	"   AND f.workflow_id" EQ "w.workflow_id) c(at, id)"                                                \
+	"   WHERE w.last_used_at IS NOT NULL ORDER BY c.at DESC, c.id DESC LIMIT 1)"                         \
+	" ) x(last_used_at, last_execution_id))"                                                             \
+	" SELECT r.workflow_id, r.last_used_at, r.last_execution_id FROM ("                                  \
+	"  SELECT v.workflow_id, v.last_used_at, v.last_execution_id FROM v UNION ALL"                       \
+	"  (SELECT f.workflow_id, f.last_used_at, f.last_execution_id FROM " folded " f WHERE " folded_match \
+	"   AND NOT EXISTS (SELECT FROM w WHERE w.workflow_id" EQ "f.workflow_id)"                          \
+	"   ORDER BY f.last_used_at DESC, f.workflow_id DESC, f.last_execution_id DESC LIMIT $2)) r"          \
+	" ORDER BY r.last_used_at DESC, r.workflow_id DESC, r.last_execution_id DESC LIMIT $2"
+
+namespace {
+const Oid kRoutedArgs[] = {INT8OID, INT4OID};
+const Oid kRoutedUserArgs[] = {INT8OID, INT4OID, TEXTOID};
+} // namespace
+
+KeptPlan routed_recent_in_workspace = {
+    ROUTED_READ(PENDING_FIRST("") " UNION ALL SELECT n.* FROM w CROSS JOIN LATERAL "
+                PENDING_FIRST(" AND p.workflow_id" GT "w.workflow_id") " n",
+                "runstore.workspace_recent_workflow_folded", "f.workspace_id" EQ "$1",
+                "e.workspace_id" EQ "$1"),
+    2, kRoutedArgs, nullptr};
+KeptPlan routed_recent_for_user = {
+    ROUTED_READ("SELECT DISTINCT ON (p.workflow_id) p.workflow_id, p.last_used_at, p.last_execution_id FROM " PENDING
+                " p WHERE p.workspace_id" EQ "$1 AND p.user_id" EQ "$3"
+                " ORDER BY p.workflow_id, p.last_used_at DESC, p.last_execution_id DESC",
+                "runstore.user_recent_workflow_folded", "f.workspace_id" EQ "$1 AND f.user_id" EQ "$3",
+                "e.workspace_id" EQ "$1 AND e.user_id" EQ "$3"),
+    3, kRoutedUserArgs, nullptr};
+
 /* clang-format on */
 } // namespace runstore::pg::statements

@@ -15,7 +15,4 @@ namespace runstore::pg {
 /* The OID of runstore.<name>; InvalidOid when it does not exist. ERRORs if schema runstore is missing. */
 Oid RunstoreRelation(const char *name);
 
-/* Whether `rel` is runstore.executions (not a look-alike elsewhere or under another name). */
-bool IsExecutionsTable(Relation rel);
-
 } // namespace runstore::pg

@@ -45,6 +45,9 @@ extern KeptPlan pending_for_user;
 /* A group's latest run: $1 int8 workspace_id, $2 int8 workflow_id (and $3 text user_id). */
 extern KeptPlan latest_in_workflow;
 extern KeptPlan latest_for_user;
+/* On Citus, the whole read in one routed statement: $1 workspace_id, $2 int max_results (and $3 text user_id). */
+extern KeptPlan routed_recent_in_workspace;
+extern KeptPlan routed_recent_for_user;
 
 /*
  * Queue lifecycle (queue_statements.cpp).

@@ -22,12 +22,13 @@ namespace runstore::pg {
 
 /*
  * Appends the newest run of each group of the trigger's new transition
- * table; returns how many rows it appended, or -1 (nothing written) when
+ * table to `pending` (runstore.recent_workflow_pending, or on a Citus shard
+ * its co-located shard); returns how many rows it appended, or -1 (nothing written) when
  * the SQL statement must run instead: direct paths off, a pending table of
  * another shape than the extension's (PendingTableShape), missing INSERT
  * privilege or row-level security for the trigger's role, or a run whose
  * NOT NULL column is null.
  */
-int64 AppendInsertedRunsDirectly(const TriggerData *td);
+int64 AppendInsertedRunsDirectly(const TriggerData *td, Oid pending);
 
 } // namespace runstore::pg

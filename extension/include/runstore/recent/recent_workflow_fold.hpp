@@ -5,7 +5,8 @@
  * The fold is one statement (statements::fold_recent).  One fold runs at a
  * time: it holds the advisory key pg_advisory_xact_lock(1920298611,
  * 1718578276) ("runs", "fold") until its transaction ends, and so does
- * rebuild_recent_workflows().  Writers fold as they go: a backend that has
+ * rebuild_recent_workflows().  On Citus each shard group folds on its own
+ * node under the key (1718578276, shard id of its executions shard).  Writers fold as they go: a backend that has
  * appended kFoldEvery pending rows since its last attempt folds in its own
  * transaction, under READ COMMITTED, if no other transaction holds the key
  * (it never waits for it).  So the pending rows stay a few writers' worth,
@@ -17,7 +18,11 @@
 
 extern "C" {
 #include "postgres.h"
+
+#include "utils/relcache.h"
 }
+
+#include "runstore/pg/citus_shards.hpp"
 
 namespace runstore::pg {
 
@@ -26,14 +31,18 @@ constexpr int64 kFoldEvery = 64;
 
 /*
  * After this backend appended `appended` pending rows: whether it folds now
- * (see above); if so it holds the fold key and calls FoldPending.
+ * (see above); if so it holds the fold key (of Citus shard `shard_id`'s
+ * group, or -1: of the tables) and calls FoldPending.
  */
-bool TakeFoldTurn(int64 appended);
+bool TakeFoldTurn(int64 appended, int64 shard_id);
 
-/* The fold, inside the caller's SPI connection, the fold key held; returns the pending rows folded. */
-int64 FoldPending();
+/* The fold `plans` name, inside the caller's SPI connection, its key held; returns the pending rows folded. */
+int64 FoldPending(const RecentPlans &plans);
 
 /* Waits for the fold key, then folds; returns the pending rows folded.  Opens its own SPI connection. */
 int64 FoldNow();
+
+/* The same for the shard group of `executions_shard`, a Citus shard of runstore.executions on this node. */
+int64 FoldShardNow(Relation executions_shard);
 
 } // namespace runstore::pg

@@ -23,21 +23,27 @@ extern "C" {
 #include "postgres.h"
 }
 
+#include "runstore/pg/citus_shards.hpp"
+
 namespace runstore::pg {
 
 /* UPDATE: whether any run changed group, created_at or id (else nothing to do). */
 bool UpdateChangesGroups();
 
+/*
+ * The rest run `plans`: the statements against runstore's tables, or, for a
+ * trigger on a Citus shard, against its co-located shards (citus_shards.hpp).
+ */
 /* INSERT: appends the newest run of each group of runstore_new; returns the rows appended. */
-int64 AppendInsertedRuns();
+int64 AppendInsertedRuns(const RecentPlans &plans);
 
 /* UPDATE that changed groups: marks its old side's groups, appends its new side's; returns the rows appended. */
-int64 RecordUpdatedRuns();
+int64 RecordUpdatedRuns(const RecentPlans &plans);
 
 /* DELETE: marks the groups of runstore_old; returns the rows appended. */
-int64 MarkDeletedRuns();
+int64 MarkDeletedRuns(const RecentPlans &plans);
 
 /* Empties both summaries and the pending rows (TRUNCATE of executions). */
-void ClearRecentRuns();
+void ClearRecentRuns(const RecentPlans &plans);
 
 } // namespace runstore::pg

@@ -1,0 +1,317 @@
+/*
+ * citus_shards.cpp: see citus_shards.hpp.
+ *
+ * PostgreSQL zone: only trivially destructible locals, so an ERROR raised by
+ * any call below unwinds nothing of ours.
+ */
+extern "C" {
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace_d.h"
+#include "catalog/pg_type_d.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "parser/parse_relation.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+}
+
+#include <cstdlib>
+#include <cstring>
+
+#include "runstore/pg/citus_shards.hpp"
+#include "runstore/pg/runstore_relations.hpp"
+#include "runstore/pg/statements.hpp"
+
+namespace runstore::pg {
+
+namespace {
+
+constexpr int kPlanCount = 5;
+
+/* The base statements, in RecentPlans order; a shard's copies are made from their texts. */
+KeptPlan *const kBasePlans[kPlanCount] = {&statements::append_inserted, &statements::mark_deleted,
+                                          &statements::change_updated, &statements::fold_recent,
+                                          &statements::truncate_recent};
+
+/* The tables a summary statement names, and the suffix each takes on a shard. */
+constexpr int kTableCount = 4;
+const char *const kTableNames[kTableCount] = {"executions", "recent_workflow_pending",
+                                              "workspace_recent_workflow_folded", "user_recent_workflow_folded"};
+
+struct ShardEntry {
+	Oid relid; /* the executions shard: hash key */
+	bool valid;
+	int64 shard_id;
+	int64 table_shards[kTableCount]; /* the co-located shard id of each of kTableNames */
+	Oid pending;
+	KeptPlan plans[kPlanCount];
+};
+
+HTAB *shards = nullptr;
+
+void
+ForgetShards(Datum, Oid)
+{
+	if (shards == nullptr)
+		return;
+	/* Only marked: a plan may be running; it is replaced at the next resolve, never freed under its user. */
+	HASH_SEQ_STATUS status;
+	hash_seq_init(&status, shards);
+	for (auto *entry = static_cast<ShardEntry *>(hash_seq_search(&status)); entry != nullptr;
+	     entry = static_cast<ShardEntry *>(hash_seq_search(&status)))
+		entry->valid = false;
+}
+
+HTAB *
+Shards()
+{
+	if (shards == nullptr) {
+		HASHCTL ctl;
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(ShardEntry);
+		shards = hash_create("runstore executions shards", 64, &ctl, HASH_ELEM | HASH_BLOBS);
+	}
+	return shards;
+}
+
+/* The shard id in a name "executions_<digits>", or -1. */
+int64
+ShardIdInName(const char *relname)
+{
+	constexpr const char kPrefix[] = "executions_";
+	const size_t prefix = sizeof(kPrefix) - 1;
+	if (std::strncmp(relname, kPrefix, prefix) != 0 || relname[prefix] == '\0')
+		return -1;
+	for (const char *c = relname + prefix; *c != '\0'; ++c)
+		if (*c < '0' || *c > '9')
+			return -1;
+	return std::strtoll(relname + prefix, nullptr, 10);
+}
+
+bool
+InRunstoreSchema(Relation rel)
+{
+	const char *schema = get_namespace_name(RelationGetNamespace(rel));
+	return schema != nullptr && std::strcmp(schema, "runstore") == 0;
+}
+
+/*
+ * The co-located shard of each of kTableNames for executions shard
+ * `shard_id`: the shard of the same hash range in the same colocation group
+ * (Citus keeps co-located shards on one node).  False if `shard_id` is not
+ * a shard of runstore.executions.
+ */
+bool
+LookUpColocatedShards(int64 shard_id, int64 table_shards[kTableCount])
+{
+	static const Oid kArgs[] = {INT8OID, OIDOID};
+	const char *sql =
+	    "SELECT s.logicalrelid::pg_catalog.oid, s.shardid FROM pg_catalog.pg_dist_shard e"
+	    " JOIN pg_catalog.pg_dist_partition pe ON pe.logicalrelid OPERATOR(pg_catalog.=) e.logicalrelid"
+	    " JOIN pg_catalog.pg_dist_partition ps ON ps.colocationid OPERATOR(pg_catalog.=) pe.colocationid"
+	    " JOIN pg_catalog.pg_dist_shard s ON s.logicalrelid OPERATOR(pg_catalog.=) ps.logicalrelid"
+	    "  AND s.shardminvalue OPERATOR(pg_catalog.=) e.shardminvalue"
+	    " WHERE e.shardid OPERATOR(pg_catalog.=) $1 AND e.logicalrelid::pg_catalog.oid OPERATOR(pg_catalog.=) $2";
+	const Oid executions = RunstoreRelation("executions");
+	Oid relids[kTableCount];
+	for (int i = 0; i < kTableCount; ++i) {
+		relids[i] = RunstoreRelation(kTableNames[i]);
+		table_shards[i] = -1;
+	}
+	Datum values[2] = {Int64GetDatum(shard_id), ObjectIdGetDatum(executions)};
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "runstore: SPI_connect failed");
+	const int rc = SPI_execute_with_args(sql, 2, const_cast<Oid *>(kArgs), values, nullptr, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "runstore: reading Citus's shard metadata returned %s", SPI_result_code_string(rc));
+	for (uint64 row = 0; row < SPI_processed; ++row) {
+		bool isnull;
+		const Oid relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 1, &isnull));
+		const int64 id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 2, &isnull));
+		for (int i = 0; i < kTableCount; ++i)
+			if (relid == relids[i])
+				table_shards[i] = id;
+	}
+	SPI_finish();
+	return table_shards[0] == shard_id;
+}
+
+/* `sql` with every runstore.<table> of kTableNames replaced by its shard, in TopMemoryContext. */
+char *
+ShardStatement(const char *sql, const int64 table_shards[kTableCount])
+{
+	StringInfoData out;
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+	initStringInfo(&out);
+	MemoryContextSwitchTo(old);
+	for (const char *c = sql; *c != '\0';) {
+		bool replaced = false;
+		for (int i = 0; i < kTableCount && !replaced; ++i) {
+			char name[NAMEDATALEN + 16];
+			snprintf(name, sizeof(name), "runstore.%s", kTableNames[i]);
+			const size_t len = std::strlen(name);
+			const char next = c[len];
+			if (std::strncmp(c, name, len) == 0 && next != '_' && !(next >= 'a' && next <= 'z')) {
+				appendStringInfo(&out, "runstore.%s_" INT64_FORMAT, kTableNames[i], table_shards[i]);
+				c += len;
+				replaced = true;
+			}
+		}
+		if (!replaced)
+			appendStringInfoChar(&out, *c++);
+	}
+	return out.data;
+}
+
+void
+ReleasePlans(ShardEntry *entry)
+{
+	for (KeptPlan &plan : entry->plans) {
+		if (plan.plan != nullptr)
+			SPI_freeplan(plan.plan);
+		if (plan.sql != nullptr)
+			pfree(const_cast<char *>(plan.sql));
+		plan = KeptPlan{nullptr, 0, nullptr, nullptr};
+	}
+}
+
+/* Fills `entry` for shard relation `rel`; false when `rel` is not a shard of runstore.executions. */
+bool
+ResolveShard(Relation rel, int64 shard_id, ShardEntry *entry)
+{
+	int64 table_shards[kTableCount];
+	if (!LookUpColocatedShards(shard_id, table_shards))
+		return false;
+	const Oid schema = RelationGetNamespace(rel);
+	Oid pending = InvalidOid;
+	for (int i = 1; i < kTableCount; ++i) {
+		char name[NAMEDATALEN + 24];
+		snprintf(name, sizeof(name), "%s_" INT64_FORMAT, kTableNames[i], table_shards[i]);
+		const Oid shard = table_shards[i] < 0 ? InvalidOid : get_relname_relid(name, schema);
+		if (!OidIsValid(shard))
+			ereport(ERROR,
+			        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			         errmsg("runstore: the shard of runstore.%s co-located with \"%s\" is not on this node",
+			                kTableNames[i], RelationGetRelationName(rel)),
+			         errhint("runstore.distribute() places runstore.executions and the recent-workflow tables in "
+			                 "one colocation group; keep them there (move or split their shards together).")));
+		if (i == 1)
+			pending = shard;
+	}
+	/* Kept plans stay when the shards are the same ones (the plan cache revalidates them itself). */
+	const bool same = entry->pending == pending && entry->shard_id == shard_id &&
+	                  std::memcmp(entry->table_shards, table_shards, sizeof(table_shards)) == 0;
+	if (!same)
+		ReleasePlans(entry);
+	entry->shard_id = shard_id;
+	std::memcpy(entry->table_shards, table_shards, sizeof(table_shards));
+	entry->pending = pending;
+	for (int i = 0; i < kPlanCount; ++i) {
+		if (entry->plans[i].sql == nullptr) {
+			entry->plans[i] = *kBasePlans[i];
+			entry->plans[i].sql = ShardStatement(kBasePlans[i]->sql, table_shards);
+			entry->plans[i].plan = nullptr;
+		}
+	}
+	entry->valid = true;
+	return true;
+}
+
+} // namespace
+
+bool
+DistributedByCitus(Oid relid)
+{
+	/*
+	 * A row for `relid` in pg_dist_partition (distributed, reference or Citus
+	 * local table), whose local relation is then a shell.  Looked up only
+	 * where that catalog exists; Citus invalidates the relation's cache
+	 * entry whenever it changes the row.
+	 */
+	const Oid catalog = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE);
+	if (!OidIsValid(catalog))
+		return false;
+	Relation dist = table_open(catalog, AccessShareLock);
+	const AttrNumber logicalrelid = static_cast<AttrNumber>(attnameAttNum(dist, "logicalrelid", false));
+	bool found = true; /* a catalog of another shape: assume the worst */
+	if (logicalrelid != InvalidAttrNumber) {
+		ScanKeyData key;
+		ScanKeyInit(&key, logicalrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+		SysScanDesc scan = systable_beginscan(dist, InvalidOid, false, nullptr, 1, &key);
+		found = HeapTupleIsValid(systable_getnext(scan));
+		systable_endscan(scan);
+	}
+	table_close(dist, AccessShareLock);
+	return found;
+}
+
+RecentPlans
+TableRecentPlans()
+{
+	return RecentPlans{kBasePlans[0], kBasePlans[1], kBasePlans[2], kBasePlans[3], kBasePlans[4]};
+}
+
+ExecutionsTarget
+ResolveExecutionsTarget(Relation rel)
+{
+	ExecutionsTarget target{};
+	target.role = ExecutionsRole::kNone;
+	target.shard_id = -1;
+	target.summaries_present = true;
+	if (!InRunstoreSchema(rel))
+		return target;
+	const char *relname = RelationGetRelationName(rel);
+	if (std::strcmp(relname, "executions") == 0) {
+		if (DistributedByCitus(RelationGetRelid(rel))) {
+			target.role = ExecutionsRole::kShell;
+			return target;
+		}
+		target.role = ExecutionsRole::kTable;
+		target.pending = RunstoreRelation("recent_workflow_pending");
+		target.summaries_present = OidIsValid(target.pending);
+		target.plans = TableRecentPlans();
+		return target;
+	}
+	const int64 shard_id = ShardIdInName(relname);
+	if (shard_id < 0 || !OidIsValid(get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE)))
+		return target;
+	const Oid relid = RelationGetRelid(rel);
+	bool found = false;
+	auto *entry = static_cast<ShardEntry *>(hash_search(Shards(), &relid, HASH_ENTER, &found));
+	if (!found) {
+		std::memset(reinterpret_cast<char *>(entry) + sizeof(Oid), 0, sizeof(ShardEntry) - sizeof(Oid));
+		entry->valid = false;
+		entry->shard_id = -1;
+	}
+	if (!entry->valid && !ResolveShard(rel, shard_id, entry)) {
+		/* Not cached: the metadata becomes visible when its transaction commits. */
+		ReleasePlans(entry);
+		(void)hash_search(Shards(), &relid, HASH_REMOVE, nullptr);
+		target.role = ExecutionsRole::kUnlistedShard;
+		return target;
+	}
+	target.role = ExecutionsRole::kShard;
+	target.shard_id = entry->shard_id;
+	target.pending = entry->pending;
+	target.plans = RecentPlans{&entry->plans[0], &entry->plans[1], &entry->plans[2], &entry->plans[3],
+	                           &entry->plans[4]};
+	return target;
+}
+
+void
+RegisterShardInvalidation()
+{
+	CacheRegisterRelcacheCallback(ForgetShards, static_cast<Datum>(0));
+}
+
+} // namespace runstore::pg
