@@ -11,6 +11,7 @@
 #     QUEUE_ONLY=throughput|latency|churn runs one part; CHURN_SUMMARIES=off runs the
 #     churn with the recent-workflow triggers disabled (a diagnostic: the queue alone)
 #   bench/run.sh client          # the C++ client: batch status vs N+1, runstore::Worker vs raw SQL
+#   bench/run.sh citus           # a Citus coordinator + 2 workers vs a single node (bench/citus.sh)
 #   bench/run.sh insert-production  # INSERT cost vs a plain copy of the table on 1.85M runs
 #     (bench/insert_production.sh; shared_buffers = 512MB; ROWS, DURATION, BULK_ROWS, WAITERS)
 #
@@ -19,7 +20,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 which=${1:-all}
-case "$which" in all | batch | recent | queue | client | insert-production) ;; *) echo "usage: $0 [all|batch|recent|queue|client|insert-production]" >&2; exit 2 ;; esac
+case "$which" in all | batch | recent | queue | client | insert-production) ;;
+  citus) exec bench/citus.sh ;;
+  *) echo "usage: $0 [all|batch|recent|queue|client|citus|insert-production]" >&2; exit 2 ;;
+esac
 rows=${BENCH_ROWS:-1000000}
 export RUNSTORE_PGPORT=${RUNSTORE_BENCH_PGPORT:-54339}
 

@@ -278,3 +278,38 @@ BEGIN ATOMIC
     AND (s.last_used_at IS DISTINCT FROM d.created_at OR s.last_execution_id IS DISTINCT FROM d.id)
   ORDER BY 1, 2, 3, 4;
 END;
+
+-- The views: the marked groups' probe as a LEFT JOIN LATERAL, which Citus pushes down.
+CREATE OR REPLACE VIEW runstore.workspace_recent_workflow WITH (security_invoker = true) AS
+  SELECT g.workspace_id, g.workflow_id,
+         coalesce(g.last_used_at, l.created_at) AS last_used_at, coalesce(g.last_execution_id, l.id) AS last_execution_id
+  FROM (SELECT DISTINCT ON (c.workspace_id, c.workflow_id)
+               c.workspace_id, c.workflow_id, c.last_used_at, c.last_execution_id
+        FROM (SELECT f.workspace_id, f.workflow_id, f.last_used_at, f.last_execution_id
+              FROM runstore.workspace_recent_workflow_folded f
+              UNION ALL
+              SELECT p.workspace_id, p.workflow_id, p.last_used_at, p.last_execution_id
+              FROM runstore.recent_workflow_pending p) c
+        ORDER BY c.workspace_id, c.workflow_id, c.last_used_at DESC, c.last_execution_id DESC) g
+  LEFT JOIN LATERAL (
+    SELECT e.created_at, e.id FROM runstore.executions e
+    WHERE g.last_used_at IS NULL AND e.workspace_id = g.workspace_id AND e.workflow_id = g.workflow_id
+    ORDER BY e.created_at DESC, e.id DESC LIMIT 1) l ON true
+  WHERE g.last_used_at IS NOT NULL OR l.id IS NOT NULL;
+CREATE OR REPLACE VIEW runstore.user_recent_workflow WITH (security_invoker = true) AS
+  SELECT g.workspace_id, g.user_id, g.workflow_id,
+         coalesce(g.last_used_at, l.created_at) AS last_used_at, coalesce(g.last_execution_id, l.id) AS last_execution_id
+  FROM (SELECT DISTINCT ON (c.workspace_id, c.user_id, c.workflow_id)
+               c.workspace_id, c.user_id, c.workflow_id, c.last_used_at, c.last_execution_id
+        FROM (SELECT f.workspace_id, f.user_id, f.workflow_id, f.last_used_at, f.last_execution_id
+              FROM runstore.user_recent_workflow_folded f
+              UNION ALL
+              SELECT p.workspace_id, p.user_id, p.workflow_id, p.last_used_at, p.last_execution_id
+              FROM runstore.recent_workflow_pending p WHERE p.user_id IS NOT NULL) c
+        ORDER BY c.workspace_id, c.user_id, c.workflow_id, c.last_used_at DESC, c.last_execution_id DESC) g
+  LEFT JOIN LATERAL (
+    SELECT e.created_at, e.id FROM runstore.executions e
+    WHERE g.last_used_at IS NULL AND e.workspace_id = g.workspace_id AND e.user_id = g.user_id
+      AND e.workflow_id = g.workflow_id
+    ORDER BY e.created_at DESC, e.id DESC LIMIT 1) l ON true
+  WHERE g.last_used_at IS NOT NULL OR l.id IS NOT NULL;

@@ -151,11 +151,13 @@ COMMENT ON TABLE runstore.user_recent_workflow_folded IS
 
 -- The views merge the two parts: per group, its greatest folded or pending
 -- row, unless a recheck mark is pending, in which case the group's latest
--- run is read from executions (one index probe).  security_invoker: a view
--- otherwise reads its tables with its owner's rights, past the row-level
--- security of the tables.
+-- run is read from executions (one index probe; a join rather than a UNION
+-- with a FROM-less branch, which Citus's planner cannot push down).
+-- security_invoker: a view otherwise reads its tables with its owner's
+-- rights, past the row-level security of the tables.
 CREATE VIEW runstore.workspace_recent_workflow WITH (security_invoker = true) AS
-  SELECT g.workspace_id, g.workflow_id, v.last_used_at, v.last_execution_id
+  SELECT g.workspace_id, g.workflow_id,
+         coalesce(g.last_used_at, l.created_at) AS last_used_at, coalesce(g.last_execution_id, l.id) AS last_execution_id
   FROM (SELECT DISTINCT ON (c.workspace_id, c.workflow_id)
                c.workspace_id, c.workflow_id, c.last_used_at, c.last_execution_id
         FROM (SELECT f.workspace_id, f.workflow_id, f.last_used_at, f.last_execution_id
@@ -164,17 +166,17 @@ CREATE VIEW runstore.workspace_recent_workflow WITH (security_invoker = true) AS
               SELECT p.workspace_id, p.workflow_id, p.last_used_at, p.last_execution_id
               FROM runstore.recent_workflow_pending p) c
         ORDER BY c.workspace_id, c.workflow_id, c.last_used_at DESC, c.last_execution_id DESC) g
-  CROSS JOIN LATERAL (
-    SELECT g.last_used_at, g.last_execution_id WHERE g.last_used_at IS NOT NULL
-    UNION ALL
-    (SELECT e.created_at, e.id FROM runstore.executions e
-     WHERE g.last_used_at IS NULL AND e.workspace_id = g.workspace_id AND e.workflow_id = g.workflow_id
-     ORDER BY e.created_at DESC, e.id DESC LIMIT 1)) v(last_used_at, last_execution_id);
+  LEFT JOIN LATERAL (
+    SELECT e.created_at, e.id FROM runstore.executions e
+    WHERE g.last_used_at IS NULL AND e.workspace_id = g.workspace_id AND e.workflow_id = g.workflow_id
+    ORDER BY e.created_at DESC, e.id DESC LIMIT 1) l ON true
+  WHERE g.last_used_at IS NOT NULL OR l.id IS NOT NULL;
 COMMENT ON VIEW runstore.workspace_recent_workflow IS
   'Per (workspace_id, workflow_id): the latest run (max created_at, ties: greatest id)';
 
 CREATE VIEW runstore.user_recent_workflow WITH (security_invoker = true) AS
-  SELECT g.workspace_id, g.user_id, g.workflow_id, v.last_used_at, v.last_execution_id
+  SELECT g.workspace_id, g.user_id, g.workflow_id,
+         coalesce(g.last_used_at, l.created_at) AS last_used_at, coalesce(g.last_execution_id, l.id) AS last_execution_id
   FROM (SELECT DISTINCT ON (c.workspace_id, c.user_id, c.workflow_id)
                c.workspace_id, c.user_id, c.workflow_id, c.last_used_at, c.last_execution_id
         FROM (SELECT f.workspace_id, f.user_id, f.workflow_id, f.last_used_at, f.last_execution_id
@@ -183,13 +185,12 @@ CREATE VIEW runstore.user_recent_workflow WITH (security_invoker = true) AS
               SELECT p.workspace_id, p.user_id, p.workflow_id, p.last_used_at, p.last_execution_id
               FROM runstore.recent_workflow_pending p WHERE p.user_id IS NOT NULL) c
         ORDER BY c.workspace_id, c.user_id, c.workflow_id, c.last_used_at DESC, c.last_execution_id DESC) g
-  CROSS JOIN LATERAL (
-    SELECT g.last_used_at, g.last_execution_id WHERE g.last_used_at IS NOT NULL
-    UNION ALL
-    (SELECT e.created_at, e.id FROM runstore.executions e
-     WHERE g.last_used_at IS NULL AND e.workspace_id = g.workspace_id AND e.user_id = g.user_id
-       AND e.workflow_id = g.workflow_id
-     ORDER BY e.created_at DESC, e.id DESC LIMIT 1)) v(last_used_at, last_execution_id);
+  LEFT JOIN LATERAL (
+    SELECT e.created_at, e.id FROM runstore.executions e
+    WHERE g.last_used_at IS NULL AND e.workspace_id = g.workspace_id AND e.user_id = g.user_id
+      AND e.workflow_id = g.workflow_id
+    ORDER BY e.created_at DESC, e.id DESC LIMIT 1) l ON true
+  WHERE g.last_used_at IS NOT NULL OR l.id IS NOT NULL;
 COMMENT ON VIEW runstore.user_recent_workflow IS
   'Per (workspace_id, user_id, workflow_id): the latest run (max created_at, ties: greatest id)';
 

@@ -75,5 +75,8 @@ $$;
 SELECT lists_differing();
 SELECT * FROM runstore.recent_workflows(3, 3);
 SELECT * FROM runstore.recent_workflows(3, 2, 'u1');
--- The views, queried for one workspace (routed to its shards).
-SELECT count(*) FROM runstore.workspace_recent_workflow WHERE workspace_id = 3;
+-- The views: for one workspace (routed to its shards) and everywhere.
+SELECT workflow_id, last_used_at, last_execution_id FROM runstore.workspace_recent_workflow
+WHERE workspace_id = 3 ORDER BY last_used_at DESC LIMIT 3;
+SELECT count(*) FROM runstore.workspace_recent_workflow;
+SELECT count(*) FROM runstore.user_recent_workflow WHERE workspace_id = 3 AND user_id = 'u1';

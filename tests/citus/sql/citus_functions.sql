@@ -62,6 +62,15 @@ SELECT * FROM runstore.recent_workflows(3, 2);
 -- DELETE of a group's latest run (a recheck mark), then a fold of every shard group.
 DELETE FROM runstore.executions WHERE workflow_id = 101;
 SELECT count(*) AS differing FROM runstore.verify_recent_workflows();
+-- The views read a marked group's latest run from its shard.
+SELECT count(*) FROM runstore.recent_workflow_pending WHERE last_used_at IS NULL AND workspace_id = 2;
+SELECT v.workflow_id, v.last_used_at = d.at AS exact
+FROM runstore.workspace_recent_workflow v
+JOIN (SELECT workspace_id, workflow_id, max(created_at) AS at FROM runstore.executions
+      WHERE workspace_id = 2 GROUP BY 1, 2) d USING (workspace_id, workflow_id)
+WHERE v.workspace_id = 2 ORDER BY 1;
+SELECT (SELECT count(*) FROM runstore.workspace_recent_workflow) =
+       (SELECT count(DISTINCT (workspace_id, workflow_id)) FROM runstore.executions WHERE workflow_id IS NOT NULL) AS every_group;
 SELECT runstore.fold_recent_workflows() > 0 AS folded;
 SELECT count(*) FROM runstore.recent_workflow_pending;
 SELECT count(*) AS differing FROM runstore.verify_recent_workflows();

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# citus.sh: runstore on a Citus coordinator with two workers against the
+# same data on a single node, all on this machine (so it shows the cost of
+# going through the coordinator, not the scale a cluster buys).
+#
+#   bench/run.sh citus        (or bench/citus.sh; RUNS, WORKSPACES, ROUNDS, SECONDS size it)
+#
+# Three comparisons, each interleaved (A B A B ...) and repeated ROUNDS times:
+#   1. recent_workflows(ws, 4) latency: median of every call, coordinator
+#      and single node (target on the coordinator: <= 0.3 ms);
+#   2. get_executions_by_ids of 100 ids with workspace_id, against the
+#      hand-written routed SELECT ... WHERE workspace_id = $1 AND id = ANY($2)
+#      on the same cluster: ratio of transactions per second (target >= 0.9);
+#   3. a bulk load of BULK_ROWS runs through the coordinator with the
+#      summaries kept, against the same load with the upkeep trigger disabled
+#      on every shard: ratio of load times (target >= 0.8).
+# Run nothing else on the machine meanwhile.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=${RUNS:-500000}
+workspaces=${WORKSPACES:-1000}
+rounds=${ROUNDS:-3}
+seconds=${SECONDS_PER_RUN:-8}
+bulk=${BULK_ROWS:-500000}
+work=$(mktemp -d /tmp/runstore-citus-bench.XXXXXX)
+chmod 777 "$work"
+
+export RUNSTORE_CITUS_PORT=${RUNSTORE_CITUS_BENCH_PORT:-54365}
+export RUNSTORE_CITUS_DIR=/tmp/runstore-citus-bench-$RUNSTORE_CITUS_PORT
+export RUNSTORE_PGPORT=${RUNSTORE_BENCH_PGPORT:-54339}
+tests/citus/cluster.sh start bench
+tests/scripts/cluster.sh start bench
+trap 'tests/citus/cluster.sh stop; tests/scripts/cluster.sh stop; rm -rf "$work"' EXIT
+citus_env=$(tests/citus/cluster.sh env)
+single_env=$(tests/scripts/cluster.sh env)
+on_citus() { (eval "$citus_env"; "$@"); }
+on_single() { (eval "$single_env"; "$@"); }
+
+# The data: RUNS runs over WORKSPACES workspaces, 30 workflows and 20 users
+# each; ids computable from (workspace, n), so a benchmark names 100 ids of a
+# workspace without a query (bench_ids).
+setup_sql=$(cat <<SQL
+CREATE EXTENSION IF NOT EXISTS runstore;
+CREATE FUNCTION bench_id(ws bigint, n int) RETURNS uuid LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  RETURN ('00000000-0000-7000-8000-' || lpad((ws * 100000 + n)::text, 12, '0'))::uuid;
+CREATE FUNCTION bench_ids(ws bigint) RETURNS uuid[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  RETURN ARRAY(SELECT bench_id(ws, n * 3) FROM generate_series(1, 100) n);
+SQL
+)
+load_sql="INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, status, created_at)
+SELECT bench_id(g % $workspaces, g / $workspaces), g % $workspaces, (g / $workspaces) % 30, 'u' || g % 20,
+       'succeeded', now() - (g || ' ms')::interval
+FROM generate_series(1, $runs) g;"
+
+echo "== loading $runs runs over $workspaces workspaces on the coordinator (distributed, 32 shards) and on a single node"
+on_citus psql -qX -v ON_ERROR_STOP=1 -c "$setup_sql" -c "SELECT runstore.distribute(shard_count := 32)" \
+  -c "$load_sql" -c "VACUUM ANALYZE runstore.executions" >/dev/null
+on_single psql -qX -v ON_ERROR_STOP=1 -c "$setup_sql" -c "$load_sql" -c "VACUUM ANALYZE runstore.executions" >/dev/null
+on_citus psql -XAtc "SELECT 'coordinator: ' || count(*) || ' runs, summaries differing: ' || (SELECT count(*) FROM runstore.verify_recent_workflows()) FROM runstore.executions"
+on_single psql -XAtc "SELECT 'single node: ' || count(*) || ' runs, summaries differing: ' || (SELECT count(*) FROM runstore.verify_recent_workflows()) FROM runstore.executions"
+
+cat >"$work/recent.sql" <<SQL
+\set ws random(0, $((workspaces - 1)))
+SELECT * FROM runstore.recent_workflows(:ws, 4);
+SQL
+cat >"$work/by_ids.sql" <<SQL
+\set ws random(0, $((workspaces - 1)))
+SELECT * FROM runstore.get_executions_by_ids(bench_ids(:ws), :ws);
+SQL
+cat >"$work/routed.sql" <<SQL
+\set ws random(0, $((workspaces - 1)))
+SELECT * FROM runstore.executions WHERE workspace_id = :ws AND id = ANY (bench_ids(:ws));
+SQL
+chmod 644 "$work"/*.sql
+
+# One pgbench run: prints "tps median_ms".
+bench() {
+  local script=$1 log=$work/log.$RANDOM
+  local tps
+  tps=$(pgbench -n -M prepared -c 1 -T "$seconds" -f "$script" -l --log-prefix="$log" 2>/dev/null |
+        sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+  local median
+  median=$(cat "$log".* | awk '{print $3}' | sort -n | awk '{v[NR]=$1} END {printf "%.3f", v[int((NR+1)/2)]/1000}')
+  rm -f "$log".*
+  echo "$tps $median"
+}
+
+echo "== 1. recent_workflows(ws, 4): median latency, coordinator vs single node ($rounds rounds of ${seconds} s each)"
+for r in $(seq "$rounds"); do
+  read -r _ c_med < <(on_citus bench "$work/recent.sql")
+  read -r _ s_med < <(on_single bench "$work/recent.sql")
+  echo "round $r: coordinator $c_med ms, single node $s_med ms"
+done
+
+echo "== 2. get_executions_by_ids(100 ids, ws) vs the routed SELECT ... id = ANY, on the coordinator"
+for r in $(seq "$rounds"); do
+  read -r a _ < <(on_citus bench "$work/by_ids.sql")
+  read -r b _ < <(on_citus bench "$work/routed.sql")
+  read -r b2 _ < <(on_citus bench "$work/routed.sql")
+  read -r a2 _ < <(on_citus bench "$work/by_ids.sql")
+  echo "round $r: runstore $a, $a2 tps; routed SELECT $b, $b2 tps; ratio $(echo "($a + $a2) / ($b + $b2)" | bc -l | cut -c1-4)"
+done
+echo "   single node, for scale:"
+read -r a _ < <(on_single bench "$work/by_ids.sql")
+read -r b _ < <(on_single bench "$work/routed.sql")
+echo "   runstore $a tps; = ANY $b tps; ratio $(echo "$a / $b" | bc -l | cut -c1-4)"
+
+echo "== 3. bulk load of $bulk runs through the coordinator: summaries kept vs the upkeep trigger disabled"
+bulk_sql="INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, status)
+SELECT 100000 + g % $workspaces, g % 30, 'u' || g % 20, 'succeeded' FROM generate_series(1, $bulk) g"
+load_once() { # $1: on|off; prints seconds
+  local toggle=ENABLE
+  [ "$1" = off ] && toggle=DISABLE
+  on_citus psql -qX -v ON_ERROR_STOP=1 -c "ALTER TABLE runstore.executions $toggle TRIGGER executions_recent_workflows_insert" >/dev/null
+  on_citus psql -qX -c "CHECKPOINT" >/dev/null
+  local t0 t1
+  t0=$(date +%s.%N)
+  on_citus psql -qX -v ON_ERROR_STOP=1 -c "$bulk_sql" >/dev/null
+  t1=$(date +%s.%N)
+  on_citus psql -qX -v ON_ERROR_STOP=1 -c "ALTER TABLE runstore.executions ENABLE TRIGGER executions_recent_workflows_insert" \
+    -c "DELETE FROM runstore.executions WHERE workspace_id >= 100000" -c "VACUUM runstore.executions" \
+    -c "SELECT runstore.rebuild_recent_workflows()" >/dev/null
+  echo "$t1 - $t0" | bc -l | cut -c1-6
+}
+for r in $(seq "$rounds"); do
+  k1=$(load_once on); o1=$(load_once off); o2=$(load_once off); k2=$(load_once on)
+  echo "round $r: kept $k1 s, $k2 s; upkeep off $o1 s, $o2 s; ratio (off time / kept time) $(echo "($o1 + $o2) / ($k1 + $k2)" | bc -l | cut -c1-4)"
+done
+on_citus psql -XAtc "SELECT 'summaries differing at the end: ' || count(*) FROM runstore.verify_recent_workflows()"
