@@ -2,11 +2,22 @@
 # demo.sh: set up, start a throwaway PostgreSQL cluster, show runstore's SQL
 # functions at work on generated data (scripts/demo.sql), then the same
 # store from a terminal with the runstore CLI (enqueue, a worker running a
-# command per execution, status, recent, purge).
+# command per execution, status, recent, purge).  With --citus: the store
+# distributed on a throwaway Citus cluster instead (scripts/demo_citus.sql).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
+
+# --citus: the same store distributed on a throwaway Citus coordinator with
+# two workers (Citus is built from ../shared/citus when it is not installed).
+if [ "${1:-}" = --citus ]; then
+  tests/citus/cluster.sh start || { echo "demo.sh --citus: no Citus cluster (see above)"; exit 1; }
+  trap 'tests/citus/cluster.sh stop' EXIT
+  eval "$(tests/citus/cluster.sh env)"
+  psql -X -q -v ON_ERROR_STOP=0 -f scripts/demo_citus.sql
+  exit 0
+fi
 
 tests/scripts/cluster.sh start
 trap 'tests/scripts/cluster.sh stop' EXIT
