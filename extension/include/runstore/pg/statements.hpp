@@ -54,7 +54,8 @@ extern KeptPlan routed_recent_for_user;
  *   dequeue:   $1 text worker, $2 int max_jobs, $3 interval lease
  *   heartbeat: $1 worker, $2 uuid[] ids, $3 lease (and $4 int[] attempts)
  *   complete:  $1 uuid id, $2 worker, $3 jsonb result (and $4 int attempt)
- *   fail:      $1 id, $2 worker, $3 text error, $4 bool retryable (and $5 attempt)
+ *   fail:      $1 id, $2 worker, $3 text error, $4 bool retryable (and $5 attempt), then
+ *              timestamptz now, float8 fraction, float8 base_ms, float8 cap_ms (queue_statements.cpp)
  *   cancel:    $1 uuid[] ids (and $2 bigint workspace_id)
  */
 extern KeptPlan dequeue;
