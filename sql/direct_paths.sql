@@ -1,11 +1,12 @@
 -- Direct paths (README "Direct paths"): heap and index access standing in
 -- for an SQL statement.  Each proves the table shape it relies on, and on
 -- any other shape the statement runs; runstore.direct_paths = off runs the
--- statements always.  The shapes below are ones users make (the key Citus
--- needs, columns added and dropped, indexes of every kind, a type changed,
--- triggers disabled, DDL rolled back); each gives the right answer both
--- ways and crashes nothing.  Another session changing the table under a
--- cached verdict: tests/isolation/specs/direct_path_shapes.spec.
+-- statements always.  The shapes below are ones users make (the index on id
+-- dropped, the key before 0.3.0 on id alone, columns added and dropped,
+-- indexes of every kind, a type changed, triggers disabled, DDL rolled
+-- back); each gives the right answer both ways and crashes nothing.
+-- Another session changing the table under a cached verdict:
+-- tests/isolation/specs/direct_path_shapes.spec.
 \set VERBOSITY default
 \set SHOW_CONTEXT never
 SET TimeZone = 'UTC';
@@ -111,11 +112,14 @@ SET runstore.direct_paths = sometimes;
 SET runstore.direct_paths = on;
 SHOW runstore.direct_paths;
 
--- The key Citus needs: primary key (workspace_id, id).  The lookup used to
--- probe the primary key's first column with a uuid: no rows, or a SIGSEGV
--- once a workspace id was large.  Now a call without a workspace has no
--- index led by id and runs the statement; a call with one probes the key.
-ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey, ADD PRIMARY KEY (workspace_id, id);
+-- As shipped, the primary key is (workspace_id, id), the key Citus needs,
+-- and executions_id_idx serves lookups by id alone.  Without that index the
+-- lookup used to probe the primary key's first column with a uuid: no rows,
+-- or a SIGSEGV once a workspace id was large.  Now a call without a
+-- workspace has no index led by id and runs the statement; a call with one
+-- probes the key.  (The verdicts this session holds from above are
+-- forgotten when the index goes.)
+DROP INDEX runstore.executions_id_idx;
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES
   (u(1), 2, 1, 'ann', t(1)),
   (u(2), 1152921504606846976, 1, 'bob', t(2)),
@@ -131,7 +135,8 @@ SELECT * FROM lookup_check(ARRAY[u(5), u(3), u(1), u(4), u(2)], -922337203685477
 SELECT * FROM lookup_check(ARRAY[u(5), u(3), u(1), u(4), u(2)], 1152921504606846976);
 SELECT * FROM lookup_check(ARRAY[u(5), u(3), u(1), u(4), u(2)], 3);
 SELECT write_runs(100) AS summary_differences;
--- An index on id alone: the lookup without a workspace probes it.
+-- An index on id alone (the shipped one, made again): the lookup without a
+-- workspace probes it.
 CREATE INDEX executions_id_idx ON runstore.executions (id);
 SELECT path, usable, reason FROM paths WHERE path LIKE 'get%';
 SELECT * FROM lookup_check(ARRAY[u(5), u(3), NULL, u(1), u(4), u(3), u(2), u(99)]);
@@ -154,13 +159,14 @@ DROP INDEX runstore.executions_id_hash, runstore.executions_created_brin, runsto
            runstore.executions_id_positive, runstore.executions_id_text, runstore.executions_created_id;
 
 -- A verdict this session holds is forgotten when the table changes: the
--- key goes back to (id) and the lookup probes it again.
+-- key becomes (id), runstore's key before 0.3.0, and the lookup probes it.
 ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey, ADD PRIMARY KEY (id);
 SELECT path, usable, reason FROM paths WHERE path LIKE 'get%';
 SELECT * FROM lookup_check(ARRAY[u(5), u(3), NULL, u(1), u(4), u(3), u(2), u(99)]);
 
--- The key changed inside a transaction that rolls back: inside, the
--- statement runs; after the rollback, the primary key on id is probed.
+-- The key changed to the shipped (workspace_id, id), with no index led by
+-- id, inside a transaction that rolls back: inside, the statement runs;
+-- after the rollback, the primary key on id is probed.
 BEGIN;
 ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey, ADD PRIMARY KEY (workspace_id, id);
 SELECT path, usable FROM paths WHERE path = 'get_executions_by_ids';

@@ -2,7 +2,8 @@
 -- returns the very SQL the C++ functions prepare (extension/src/pg/
 -- statements.cpp), so these plans cannot drift from what the functions run.
 -- On a table large enough for indexes to matter, a lookup or delete by ids
--- must be one primary-key index scan over the whole array (= ANY), a
+-- must be one index scan over the whole array (= ANY): of executions_id_idx
+-- by id alone, of the primary key (workspace_id, id) in a workspace.  A
 -- delete_by_tag round must use the GIN index on tags, and the
 -- recent-workflow statements must read their indexes in order.
 \set VERBOSITY default

@@ -451,6 +451,38 @@ SELECT status, run_after > updated_at AND run_after < updated_at + interval '1 h
 SELECT count(*) AS not_due FROM runstore.dequeue('w', 1);
 RESET runstore.retry_backoff_base;
 TRUNCATE runstore.executions;
+-- fail() computes that delay in its UPDATE from values it binds (the random
+-- draw among them), not by calling _retry_delay: Citus refuses VOLATILE
+-- functions in an UPDATE of a distributed table, and non-IMMUTABLE ones in
+-- its CASEs.  Same bounds: 100 running rows each (written by hand) at
+-- attempts 0, 1, 3 and 2147483646, failed alternately with and without
+-- their fencing token: every delay within [0, ceiling], spread over it; at
+-- the huge attempt the ceiling is the cap (7 days, the largest), no error.
+SET runstore.retry_backoff_base = '1s';
+SET runstore.retry_backoff_cap = '7d';
+INSERT INTO runstore.executions (id, workspace_id, status, attempt, max_attempts, lease_owner,
+                                 lease_expires_at, run_after, started_at)
+SELECT u(n), 1, 'running', (ARRAY[0, 1, 3, 2147483646])[n / 100 - 1], 2147483647, 'w',
+       now() + interval '5 minutes', now() + interval '5 minutes', now()
+  FROM generate_series(200, 599) n;
+SELECT count(*) AS retried FROM generate_series(200, 599) n
+  WHERE runstore.fail(u(n), 'w', 'e', true,
+                      CASE WHEN n % 2 = 0 THEN (ARRAY[0, 1, 3, 2147483646])[n / 100 - 1] END) = 'queued';
+SELECT attempt, count(*) AS n, min(run_after - updated_at) >= interval '0' AS at_least_zero,
+       max(run_after - updated_at) <= ceiling AS within_ceiling,
+       max(run_after - updated_at) > ceiling / 2 AND min(run_after - updated_at) < ceiling / 2 AS spread
+  FROM runstore.executions
+  JOIN (VALUES (0, interval '1 second'), (1, '1 second'), (3, '4 seconds'), (2147483646, '7 days')) c(attempt, ceiling)
+    USING (attempt)
+  WHERE status = 'queued'
+  GROUP BY attempt, ceiling ORDER BY attempt;
+SELECT * FROM broken;
+-- Neither form names _retry_delay, now() or statement_timestamp().
+SELECT name, runstore._statement_text(name) ~ '(_retry_delay|now|statement_timestamp) *\(' AS calls_them
+  FROM unnest(ARRAY['fail', 'fail_attempt']) AS name;
+RESET runstore.retry_backoff_base;
+RESET runstore.retry_backoff_cap;
+TRUNCATE runstore.executions;
 
 -- cancel: queued and running executions; returns their ids in the order
 -- given, duplicates once, finished, unknown and NULL ones left out.

@@ -68,6 +68,9 @@ GucStatements()
 	return v;
 }
 
+// The known ids again: one still in its workspace is skipped (the key is
+// (workspace_id, id)); one moved to another workspace comes back beside it,
+// as the key allows.
 std::string
 Reseed()
 {
@@ -77,7 +80,7 @@ Reseed()
 	       "'user' || (g % 3), ARRAY['fz', 'tag' || (g % 4)], jsonb_build_object('g', g), g % 3, "
 	       "statement_timestamp() - g * interval '1 s', statement_timestamp() - interval '1 s' "
 	       "FROM generate_series(1, " +
-	       std::to_string(kKnownIds) + ") g ON CONFLICT (id) DO NOTHING";
+	       std::to_string(kKnownIds) + ") g ON CONFLICT DO NOTHING";
 }
 
 // Oracles: properties checked on successful results.

@@ -3,10 +3,10 @@
 // that runs them in fuzz_reshape.cpp.
 //
 // It changes runstore.executions and the summary tables the way users change
-// them (a primary key (workspace_id, id), as Citus needs; extra indexes;
-// columns added, dropped or retyped; triggers disabled), one case at a time
-// on a freshly created extension, with the hostile calls fired in between,
-// half with direct paths on and half off.  A direct path (heap and index
+// them (the index on id dropped, the key before 0.3.0 on id alone; extra
+// indexes; columns added, dropped or retyped; triggers disabled), one case
+// at a time on a freshly created extension, with the hostile calls fired in
+// between, half with direct paths on and half off.  A direct path (heap and index
 // access standing in for an SQL statement) proves the shape it needs and
 // caches the proof per relation: a proof kept past a change would read an
 // index or a column as something it no longer is, which crashes the backend

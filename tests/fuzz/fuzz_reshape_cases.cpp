@@ -7,8 +7,12 @@ namespace fuzz {
 
 namespace {
 
-const char *const kKeyWithWorkspace =
-    "ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey, ADD PRIMARY KEY (workspace_id, id)";
+// As installed, the primary key is (workspace_id, id), the key Citus needs,
+// and executions_id_idx serves lookups by id alone.  Without it, no index is
+// led by id; with the key before 0.3.0, on id alone, the key is.
+const char *const kWithoutIdIndex = "DROP INDEX runstore.executions_id_idx";
+const char *const kKeyOnId = "ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey, ADD PRIMARY KEY (id); "
+                             "DROP INDEX runstore.executions_id_idx";
 
 // The views runstore.workspace_recent_workflow and user_recent_workflow read
 // the runs' columns (a rechecked group's latest run) and the summary tables',
@@ -37,7 +41,7 @@ SummaryIndex(const std::string &table, const std::string &definition)
 std::vector<ReshapeCase>
 ReshapeCases()
 {
-	const std::string key = kKeyWithWorkspace;
+	const std::string key = kWithoutIdIndex;
 	const auto index = [](const std::string &definition) {
 		return "CREATE INDEX ON runstore.executions " + definition;
 	};
@@ -50,14 +54,15 @@ ReshapeCases()
 		many_pending_indexes.push_back(SummaryIndex(pending, columns));
 	return {
 	    {"as installed", {}},
-	    // The key users set for Citus, the 0.2.0 key: the index led by id is gone.
-	    {"primary key (workspace_id, id)", {key}},
-	    {"primary key (workspace_id, id), index on id", {key, index("(id)")}},
+	    // The shipped key without the index on id: no index is led by id.
+	    {"primary key (workspace_id, id) without executions_id_idx", {key}},
+	    {"primary key (workspace_id, id), executions_id_idx replaced by another index on id", {key, index("(id)")}},
+	    {"primary key (id), the key before 0.3.0", {kKeyOnId}},
 	    {"primary key (workspace_id, id), unique index on id",
 	     {key, "CREATE UNIQUE INDEX ON runstore.executions (id)"}},
 	    {"primary key (id, workspace_id)",
-	     {"ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey, ADD PRIMARY KEY (id, workspace_id)"}},
-	    {"no primary key", {"ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey"}},
+	     {"ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey, ADD PRIMARY KEY (id, workspace_id)", key}},
+	    {"no primary key, no index on id", {"ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey", key}},
 	    // A shape cached inside a transaction must be forgotten when it rolls back.
 	    {"primary key (workspace_id, id) in a transaction rolled back", {key}, Txn::kRolledBack},
 	    {"primary key (workspace_id, id) and an index on id after a savepoint rolled back to",
@@ -189,8 +194,8 @@ ReshapeCases()
 	    {"index on id built while an older snapshot still sees HOT-updated ids (indcheckxmin)",
 	     {"ALTER TABLE runstore.executions SET (fillfactor = 50)", "VACUUM FULL runstore.executions",
 	      "ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey",
-	      "DROP INDEX runstore.executions_claimable_idx, runstore.executions_workflow_recent_idx, "
-	      "runstore.executions_user_workflow_recent_idx"},
+	      "DROP INDEX runstore.executions_id_idx, runstore.executions_claimable_idx, "
+	      "runstore.executions_workflow_recent_idx, runstore.executions_user_workflow_recent_idx"},
 	     Txn::kCommitted,
 	     true,
 	     nullptr,

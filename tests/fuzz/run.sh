@@ -13,9 +13,10 @@
 #      catalog, half with its routine list narrowed to runstore's; its own
 #      errors are expected, only crashes count;
 #   3. reshaped tables (fuzz_calls --reshape): runstore.executions and the
-#      summary tables changed as users change them (a primary key
-#      (workspace_id, id), extra indexes, columns added, dropped or retyped,
-#      triggers disabled, some of it rolled back), the extension recreated
+#      summary tables changed as users change them (the index on id
+#      dropped, the key before 0.3.0 on id alone, extra indexes, columns
+#      added, dropped or retyped, triggers disabled, some of it rolled
+#      back), the extension recreated
 #      before each case; the generator's calls fired between, with
 #      runstore.direct_paths on and off; oracles compare get_executions_by_ids
 #      and dequeue with plain SQL and check verify_recent_workflows().  Last,

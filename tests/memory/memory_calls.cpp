@@ -311,7 +311,8 @@ main(int argc, char **argv)
 	const std::string pool20 = IdArray(1021, 20);
 	const std::string reinsert =
 	    "INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, tags, run_after) "
-	    "SELECT i, 2, 1, 'user1', ARRAY['pool'], 'infinity' FROM unnest($1::uuid[]) i ON CONFLICT (id) DO NOTHING";
+	    "SELECT i, 2, 1, 'user1', ARRAY['pool'], 'infinity' FROM unnest($1::uuid[]) i "
+	    "ON CONFLICT (workspace_id, id) DO NOTHING";
 	const std::string requeue = "UPDATE runstore.executions SET status = 'queued', lease_owner = NULL, "
 	                            "lease_expires_at = NULL, finished_at = NULL, run_after = '-infinity' "
 	                            "WHERE workspace_id = 3 AND status <> 'queued'";

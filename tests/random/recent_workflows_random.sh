@@ -8,9 +8,10 @@
 # Needs a running server with runstore installed (the PG* environment says
 # where).  RANDOM_SEED reproduces a run; CLIENTS and TRANSACTIONS size it.
 # PGOPTIONS="-c runstore.direct_paths=off" runs every write through the SQL
-# statements; WORKSPACE_KEY=1 first gives runstore.executions the primary
-# key (workspace_id, id) and an index on id, the shape a sharded deployment
-# uses.
+# statements.  runstore.executions ships with the primary key
+# (workspace_id, id) and an index on id (the shape a sharded deployment
+# uses); ID_KEY=1 first gives it runstore's key before 0.3.0, the primary
+# key (id) alone, without that index.
 set -euo pipefail
 here=$(dirname "$0")
 db=runstore_random_$$
@@ -22,12 +23,12 @@ psql -qX -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $db"
 trap 'psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true' EXIT
 psql -qX -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION runstore" \
   -c "CREATE TABLE random_check_failures (detail text)"
-shape="primary key (id)"
-if [ "${WORKSPACE_KEY:-0}" = 1 ]; then
+shape="primary key (workspace_id, id), index on id"
+if [ "${ID_KEY:-0}" = 1 ]; then
   psql -qX -v ON_ERROR_STOP=1 -d "$db" \
-    -c "ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey, ADD PRIMARY KEY (workspace_id, id)" \
-    -c "CREATE INDEX executions_id_idx ON runstore.executions (id)"
-  shape="primary key (workspace_id, id), index on id"
+    -c "ALTER TABLE runstore.executions DROP CONSTRAINT executions_pkey, ADD PRIMARY KEY (id)" \
+    -c "DROP INDEX runstore.executions_id_idx"
+  shape="primary key (id)"
 fi
 
 echo "seed $seed: $clients clients x $transactions random transactions;" \

@@ -155,8 +155,10 @@ SELECT pg_describe_object(m.classid, m.objid, 0) AS object,
                                       WHERE a.attrelid = m.objid AND a.attnum > 0 AND NOT a.attisdropped), '')
            || ' constraints=' || coalesce((SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), '; ' ORDER BY conname)
                                            FROM pg_constraint WHERE conrelid = m.objid), '')
-           || ' indexes=' || coalesce((SELECT string_agg(pg_get_indexdef(indexrelid), '; ' ORDER BY 1)
-                                       FROM pg_index WHERE indrelid = m.objid), '')
+           -- By definition, not by creation order: an update may build them in another order.
+           || ' indexes=' || coalesce((SELECT string_agg(d.def, '; ' ORDER BY d.def)
+                                       FROM pg_index, LATERAL pg_get_indexdef(indexrelid) d(def)
+                                      WHERE indrelid = m.objid), '')
            || ' triggers=' || coalesce((SELECT string_agg(pg_get_triggerdef(oid) || ' enabled=' || tgenabled::text, '; ' ORDER BY tgname)
                                         FROM pg_trigger WHERE tgrelid = m.objid AND NOT tgisinternal), '')
          ELSE ''

@@ -303,8 +303,8 @@ ResolveExecutionsTarget(Relation rel)
 	target.role = ExecutionsRole::kShard;
 	target.shard_id = entry->shard_id;
 	target.pending = entry->pending;
-	target.plans = RecentPlans{&entry->plans[0], &entry->plans[1], &entry->plans[2], &entry->plans[3],
-	                           &entry->plans[4]};
+	target.plans =
+	    RecentPlans{&entry->plans[0], &entry->plans[1], &entry->plans[2], &entry->plans[3], &entry->plans[4]};
 	return target;
 }
 

@@ -111,7 +111,8 @@ RUNSTORE_FUNCTION(runstore_maintain_recent_workflows)
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("runstore._maintain_recent_workflows() must fire AFTER ... FOR EACH STATEMENT")));
 	const runstore::pg::ExecutionsTarget target = RequireExecutionsTable(td);
-	if (target.role == runstore::pg::ExecutionsRole::kShell || target.role == runstore::pg::ExecutionsRole::kUnlistedShard)
+	if (target.role == runstore::pg::ExecutionsRole::kShell ||
+	    target.role == runstore::pg::ExecutionsRole::kUnlistedShard)
 		return PointerGetDatum(nullptr);
 
 	/* INSERT without SPI where it can (pending_appender.hpp says why). */

@@ -97,11 +97,10 @@ namespace {
 int64
 FoldEveryShard()
 {
-	const char *sql =
-	    "SELECT pg_catalog.sum(CASE WHEN r.success THEN r.result::pg_catalog.int8 END)::pg_catalog.int8,"
-	    " pg_catalog.min(CASE WHEN NOT r.success THEN r.result END)"
-	    " FROM pg_catalog.run_command_on_shards('runstore.executions',"
-	    " 'SELECT runstore._fold_recent_workflows_on(''%s'')') r";
+	const char *sql = "SELECT pg_catalog.sum(CASE WHEN r.success THEN r.result::pg_catalog.int8 END)::pg_catalog.int8,"
+	                  " pg_catalog.min(CASE WHEN NOT r.success THEN r.result END)"
+	                  " FROM pg_catalog.run_command_on_shards('runstore.executions',"
+	                  " 'SELECT runstore._fold_recent_workflows_on(''%s'')') r";
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
 	const int rc = SPI_execute(sql, false, 0);
@@ -112,8 +111,8 @@ FoldEveryShard()
 	const char *failure = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 	(void)SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &no_failure);
 	if (!no_failure)
-		ereport(ERROR, (errcode(ERRCODE_CONNECTION_FAILURE),
-		                errmsg("runstore: a shard group's fold failed: %s", failure)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_CONNECTION_FAILURE), errmsg("runstore: a shard group's fold failed: %s", failure)));
 	const Datum sum = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	const int64 folded = isnull ? 0 : DatumGetInt64(sum);
 	SPI_finish();
@@ -143,9 +142,9 @@ FoldShardNow(Relation executions_shard)
 	RequireReadCommitted();
 	const ExecutionsTarget target = ResolveExecutionsTarget(executions_shard);
 	if (target.role != ExecutionsRole::kShard)
-		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-		                errmsg("\"%s\" is not a shard of runstore.executions on this node",
-		                       RelationGetRelationName(executions_shard))));
+		ereport(ERROR,
+		        (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("\"%s\" is not a shard of runstore.executions on this node",
+		                                                    RelationGetRelationName(executions_shard))));
 	(void)TakeFoldKey(target.shard_id, true);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
