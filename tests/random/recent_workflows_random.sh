@@ -37,10 +37,21 @@ echo "seed $seed: $clients clients x $transactions random transactions;" \
 # legitimate outcomes of concurrent writers; any other error fails the run.
 # One transaction in 20 checks the summaries against the definition in its
 # snapshot while the others write (recent_workflows_check.pgbench).
+pgbench_log=$(mktemp)
+pgbench_rc=0
 pgbench -n -d "$db" -f "$here/recent_workflows_writes.pgbench@19" -f "$here/recent_workflows_check.pgbench@1" \
   -c "$clients" -j 2 \
-  -t "$transactions" --random-seed="$seed" --max-tries=20 2>&1 |
-  grep -E "^(number of (transactions|failed|transactions retried)|latency average)" || true
+  -t "$transactions" --random-seed="$seed" --max-tries=20 >"$pgbench_log" 2>&1 || pgbench_rc=$?
+grep -E "^(number of (transactions|failed|transactions retried)|latency average)" "$pgbench_log" || true
+# A client aborted by an error that is not retried (anything but 40P01 and
+# 40001) makes pgbench exit non-zero: that fails the run too.
+if [ "$pgbench_rc" != 0 ]; then
+  echo "pgbench exited with $pgbench_rc (seed $seed):"
+  grep -E "ERROR|aborted|error" "$pgbench_log" | head -n 20
+  rm -f "$pgbench_log"
+  exit 1
+fi
+rm -f "$pgbench_log"
 
 psql -X -v ON_ERROR_STOP=1 -d "$db" -At <<'SQL' | tee /tmp/recent_random_$$.out
 SELECT 'executions ' || count(*) FROM runstore.executions;

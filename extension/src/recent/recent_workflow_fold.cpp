@@ -125,8 +125,22 @@ int64
 FoldNow()
 {
 	RequireReadCommitted();
-	if (DistributedByCitus(RunstoreRelation("recent_workflow_pending")))
+	if (DistributedByCitus(RunstoreRelation("recent_workflow_pending"))) {
+		/*
+		 * The shard groups fold on connections of their own, each in its own
+		 * transaction: inside a transaction block they would wait for locks
+		 * this very transaction holds on the workers (its writes, the fold
+		 * keys its writers took), a wait no deadlock detector sees, and a
+		 * rollback would not undo them.
+		 */
+		if (IsTransactionBlock())
+			ereport(ERROR, (errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+			                errmsg("runstore.fold_recent_workflows() cannot run inside a transaction block on a "
+			                       "distributed runstore.executions"),
+			                errdetail("Each shard group folds in a transaction of its own, on the node holding it."),
+			                errhint("Call it on its own, outside BEGIN ... COMMIT.")));
 		return FoldEveryShard();
+	}
 	(void)TakeFoldKey(-1, true);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");

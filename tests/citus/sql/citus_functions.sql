@@ -79,6 +79,11 @@ BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT runstore.fold_recent_workflows();
 \echo :LAST_ERROR_SQLSTATE
 ROLLBACK;
+-- Each shard group folds in a transaction of its own: not inside a block.
+BEGIN;
+SELECT runstore.fold_recent_workflows();
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
 
 -- delete_many: the ids deleted, in the order given; routed with a workspace.
 SELECT d FROM runstore.delete_many(ARRAY[u(40), u(20), u(40), u(999999)]) d;
