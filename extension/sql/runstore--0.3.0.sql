@@ -585,6 +585,11 @@ BEGIN
     -- The coordinator's copy is a shell from now on.
     PERFORM pg_catalog.truncate_local_data_after_distributing_table(t);
   END LOOP;
+  -- A call of recent_workflows(ws, ...) is sent whole to the node holding
+  -- the workspace, which reads its shards directly (one round trip, no
+  -- distributed statement planned on each call).
+  PERFORM pg_catalog.create_distributed_function('runstore.recent_workflows(bigint,integer,text)', 'workspace_id',
+                                                 colocate_with := 'runstore.recent_workflow_pending');
   PERFORM runstore.rebuild_recent_workflows();
 END
 $$;

@@ -12,10 +12,12 @@ extern "C" {
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace_d.h"
+#include "catalog/pg_type.h"
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "parser/parse_relation.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/hsearch.h"
@@ -227,7 +229,108 @@ ResolveShard(Relation rel, int64 shard_id, ShardEntry *entry)
 	return true;
 }
 
+constexpr int kReadPlanCount = 6;
+KeptPlan *const kBaseReadPlans[kReadPlanCount] = {&statements::recent_in_workspace,  &statements::recent_for_user,
+                                                  &statements::pending_in_workspace, &statements::pending_for_user,
+                                                  &statements::latest_in_workflow,   &statements::latest_for_user};
+
+/* A shard group's read statements, by the shard id of its pending shard. */
+struct ReadEntry {
+	int64 pending_shard; /* hash key */
+	KeptPlan plans[kReadPlanCount];
+};
+
+HTAB *read_plans = nullptr;
+
+HTAB *
+ReadPlansByShard()
+{
+	if (read_plans == nullptr) {
+		HASHCTL ctl;
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(ReadEntry);
+		read_plans = hash_create("runstore recent-workflow read shards", 64, &ctl, HASH_ELEM | HASH_BLOBS);
+	}
+	return read_plans;
+}
+
+/*
+ * This node's placements of the four tables' shards holding the workspace
+ * $1: the shard of the pending table by Citus's own hashing (a subquery, so
+ * the VOLATILE function runs once, not once per shard row), then the
+ * co-located ones (same hash range, same colocation group) placed in this
+ * node's group.  $2: the four tables, in kTableNames order.
+ */
+const Oid kLocalShardArgs[] = {INT8OID, OIDARRAYOID};
+KeptPlan local_shards = {
+    "SELECT s.logicalrelid::pg_catalog.oid, s.shardid FROM pg_catalog.pg_dist_shard w"
+    " JOIN pg_catalog.pg_dist_partition pw ON pw.logicalrelid OPERATOR(pg_catalog.=) w.logicalrelid"
+    " JOIN pg_catalog.pg_dist_partition ps ON ps.colocationid OPERATOR(pg_catalog.=) pw.colocationid"
+    " JOIN pg_catalog.pg_dist_shard s ON s.logicalrelid OPERATOR(pg_catalog.=) ps.logicalrelid"
+    "  AND s.shardminvalue OPERATOR(pg_catalog.=) w.shardminvalue"
+    " JOIN pg_catalog.pg_dist_placement p ON p.shardid OPERATOR(pg_catalog.=) s.shardid"
+    "  AND p.groupid OPERATOR(pg_catalog.=) (SELECT l.groupid FROM pg_catalog.pg_dist_local_group l)"
+    " WHERE w.shardid OPERATOR(pg_catalog.=) (SELECT pg_catalog.get_shard_id_for_distribution_column("
+    "  'runstore.recent_workflow_pending'::pg_catalog.regclass, $1))"
+    " AND s.logicalrelid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($2)",
+    2, kLocalShardArgs, nullptr};
+
 } // namespace
+
+RecentReadPlans
+TableRecentReadPlans()
+{
+	return RecentReadPlans{kBaseReadPlans[0], kBaseReadPlans[1], kBaseReadPlans[2],
+	                       kBaseReadPlans[3], kBaseReadPlans[4], kBaseReadPlans[5]};
+}
+
+bool
+LocalRecentShards(Datum workspace_id, RecentReadPlans *plans)
+{
+	if (!OidIsValid(get_relname_relid("pg_dist_local_group", PG_CATALOG_NAMESPACE)))
+		return false;
+	Oid relids[kTableCount];
+	Datum elems[kTableCount];
+	for (int i = 0; i < kTableCount; ++i) {
+		relids[i] = RunstoreRelation(kTableNames[i]);
+		elems[i] = ObjectIdGetDatum(relids[i]);
+	}
+	ArrayType *tables = construct_array(elems, kTableCount, OIDOID, sizeof(Oid), true, TYPALIGN_INT);
+	Datum args[2] = {workspace_id, PointerGetDatum(tables)};
+	const int rc = SPI_execute_plan(GetKeptPlan(&local_shards), args, nullptr, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "runstore: reading Citus's shard metadata returned %s", SPI_result_code_string(rc));
+	int64 table_shards[kTableCount] = {-1, -1, -1, -1};
+	for (uint64 row = 0; row < SPI_processed; ++row) {
+		bool isnull;
+		const Oid relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 1, &isnull));
+		const int64 id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 2, &isnull));
+		for (int i = 0; i < kTableCount; ++i)
+			if (relid == relids[i])
+				table_shards[i] = id;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	const Oid schema = get_namespace_oid("runstore", false);
+	for (int i = 0; i < kTableCount; ++i) {
+		char name[NAMEDATALEN + 24];
+		snprintf(name, sizeof(name), "%s_" INT64_FORMAT, kTableNames[i], table_shards[i]);
+		if (table_shards[i] < 0 || !OidIsValid(get_relname_relid(name, schema)))
+			return false;
+	}
+	bool found = false;
+	auto *entry = static_cast<ReadEntry *>(hash_search(ReadPlansByShard(), &table_shards[1], HASH_ENTER, &found));
+	if (!found) {
+		/* Shard ids are never reused, so a group's statements never change; the plan cache revalidates them. */
+		for (int i = 0; i < kReadPlanCount; ++i) {
+			entry->plans[i] = *kBaseReadPlans[i];
+			entry->plans[i].sql = ShardStatement(kBaseReadPlans[i]->sql, table_shards);
+			entry->plans[i].plan = nullptr;
+		}
+	}
+	*plans = RecentReadPlans{&entry->plans[0], &entry->plans[1], &entry->plans[2],
+	                         &entry->plans[3], &entry->plans[4], &entry->plans[5]};
+	return true;
+}
 
 bool
 DistributedByCitus(Oid relid)

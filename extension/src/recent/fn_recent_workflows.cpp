@@ -84,11 +84,11 @@ Emit(Output *out, const Entry &e)
 
 /* The latest run of a marked workflow, read from executions; false if it has none left. */
 bool
-LatestRun(Datum workspace_id, int64 workflow_id, bool for_user, Datum user_id, Entry *out)
+LatestRun(const runstore::pg::RecentReadPlans &plans, Datum workspace_id, int64 workflow_id, bool for_user,
+          Datum user_id, Entry *out)
 {
 	Datum args[3] = {workspace_id, Int64GetDatum(workflow_id), user_id};
-	SPIPlanPtr plan = runstore::pg::GetKeptPlan(for_user ? &runstore::pg::statements::latest_for_user
-	                                                     : &runstore::pg::statements::latest_in_workflow);
+	SPIPlanPtr plan = runstore::pg::GetKeptPlan(for_user ? plans.latest_for_user : plans.latest_in_workflow);
 	const int rc = SPI_execute_plan(plan, args, nullptr, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "runstore: recent-workflows probe returned %s", SPI_result_code_string(rc));
@@ -162,8 +162,14 @@ RUNSTORE_FUNCTION(runstore_recent_workflows)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
 
-	/* Distributed by Citus: the whole read in one statement, routed to the workspace's shards. */
-	if (runstore::pg::DistributedByCitus(runstore::pg::RunstoreRelation("workspace_recent_workflow_folded"))) {
+	/*
+	 * Distributed by Citus: on the node holding the workspace's shards (a
+	 * call the coordinator delegated here), the read below against them;
+	 * elsewhere the whole read in one statement, routed to that node.
+	 */
+	runstore::pg::RecentReadPlans plans = runstore::pg::TableRecentReadPlans();
+	if (runstore::pg::DistributedByCitus(runstore::pg::RunstoreRelation("workspace_recent_workflow_folded")) &&
+	    !runstore::pg::LocalRecentShards(workspace_id, &plans)) {
 		ReadRouted(&out, workspace_id, max_results, for_user, user_id);
 		SPI_finish();
 		return (Datum)0;
@@ -176,8 +182,7 @@ RUNSTORE_FUNCTION(runstore_recent_workflows)
 	 * whose folded rows are ignored.
 	 */
 	const int rc =
-	    SPI_execute_plan(runstore::pg::GetKeptPlan(for_user ? &runstore::pg::statements::pending_for_user
-	                                                        : &runstore::pg::statements::pending_in_workspace),
+	    SPI_execute_plan(runstore::pg::GetKeptPlan(for_user ? plans.pending_for_user : plans.pending_in_workspace),
 	                     args, nullptr, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "runstore: recent-workflows pending read returned %s", SPI_result_code_string(rc));
@@ -204,15 +209,14 @@ RUNSTORE_FUNCTION(runstore_recent_workflows)
 	/* LatestRun runs SPI statements: done with the pending rows' tuple table first (values copied). */
 	SPI_freetuptable(pending);
 	for (int m = 0; m < nmarked; ++m) {
-		if (LatestRun(workspace_id, marked[m], for_user, user_id, &extra[nextra]))
+		if (LatestRun(plans, workspace_id, marked[m], for_user, user_id, &extra[nextra]))
 			++nextra;
 	}
 	qsort(extra, static_cast<size_t>(nextra), sizeof(Entry), CompareEntries);
 
 	/* The folded side, merged: `next_extra` is the first extra value not yet placed. */
 	int next_extra = 0;
-	SPIPlanPtr plan = runstore::pg::GetKeptPlan(for_user ? &runstore::pg::statements::recent_for_user
-	                                                     : &runstore::pg::statements::recent_in_workspace);
+	SPIPlanPtr plan = runstore::pg::GetKeptPlan(for_user ? plans.recent_for_user : plans.recent_in_workspace);
 	Portal cursor = SPI_cursor_open(nullptr, plan, args, nullptr, true);
 	long batch = max_results + 4;
 	bool folded_done = false;

@@ -26,11 +26,14 @@ RESET ROLE;
 DROP POLICY citus_reader_ws3 ON runstore.executions;
 ALTER TABLE runstore.executions DISABLE ROW LEVEL SECURITY;
 
--- recent_workflows: argument errors.
+-- recent_workflows: argument errors (raised on the worker the call is
+-- delegated to: terse, so the output does not name its port).
+\set VERBOSITY terse
 SELECT * FROM runstore.recent_workflows(NULL);
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM runstore.recent_workflows(3, 1001);
 \echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
 SELECT count(*) FROM runstore.recent_workflows(3, 0);
 SELECT count(*) FROM runstore.recent_workflows(123456);
 
@@ -142,3 +145,15 @@ SELECT count(*) FROM runstore.user_recent_workflow_folded;
 INSERT INTO runstore.executions SELECT * FROM kept;
 SELECT count(*) AS differing FROM runstore.verify_recent_workflows();
 SELECT lists_differing();
+
+-- recent_workflows on each worker: the node holding a workspace's shards
+-- reads them directly (as in a call the coordinator delegates to it), the
+-- other sends the routed statement; both give the definition.
+CREATE TEMP TABLE expected_lists AS
+  SELECT workspace_id, (array_agg(workflow_id ORDER BY at DESC, workflow_id DESC))[1:5]::text AS list
+  FROM (SELECT workspace_id, workflow_id, max(created_at) AS at FROM runstore.executions
+        WHERE workflow_id IS NOT NULL GROUP BY 1, 2) d GROUP BY 1;
+SELECT count(*) AS answers, count(*) FILTER (WHERE w.result = e.list) AS exact
+FROM expected_lists e, run_command_on_workers(format(
+  $$SELECT array_agg(workflow_id ORDER BY ord)::text FROM runstore.recent_workflows(%s, 5) WITH ORDINALITY r(workflow_id, a, b, ord)$$,
+  e.workspace_id)) w;

@@ -69,6 +69,30 @@ struct ExecutionsTarget {
  */
 ExecutionsTarget ResolveExecutionsTarget(Relation rel);
 
+/* The statements of recent_workflows(), as run against one set of relations. */
+struct RecentReadPlans {
+	KeptPlan *recent_in_workspace;
+	KeptPlan *recent_for_user;
+	KeptPlan *pending_in_workspace;
+	KeptPlan *pending_for_user;
+	KeptPlan *latest_in_workflow;
+	KeptPlan *latest_for_user;
+};
+
+/* The read statements against runstore's own tables. */
+RecentReadPlans TableRecentReadPlans();
+
+/*
+ * On a Citus node: whether this node holds the shards of workspace
+ * `workspace_id` (of runstore.executions and the three recent-workflow
+ * tables, one placement each, in one colocation group); if so, `plans` read
+ * them directly, planned once per shard group.  Call inside an SPI
+ * connection.  A call delegated by the coordinator to the workspace's node
+ * (runstore.distribute() distributes recent_workflows by its workspace_id)
+ * reads its shards this way, without a second distributed statement.
+ */
+bool LocalRecentShards(Datum workspace_id, RecentReadPlans *plans);
+
 /* Registers the relcache callback that forgets resolved shards; called once from _PG_init. */
 void RegisterShardInvalidation();
 
