@@ -31,12 +31,17 @@ fi
 
 # What the build needs beyond the server headers setup.sh installs: Debian's
 # pg_config.h enables lz4 and zstd, and Citus includes libpq's internal
-# headers, which need krb5's.
+# headers, which need krb5's; patch applies the source folder's patches.
 missing=()
-for pkg in liblz4-dev libzstd-dev libkrb5-dev; do
+for pkg in liblz4-dev libzstd-dev libkrb5-dev patch; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
+  # scripts/setup.sh updates the package lists when it installs anything;
+  # update them here only if they were never fetched.
+  if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then
+    apt-get update -q >/dev/null
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
 fi
 
