@@ -317,15 +317,21 @@ LocalRecentShards(Datum workspace_id, RecentReadPlans *plans)
 		if (table_shards[i] < 0 || !OidIsValid(get_relname_relid(name, schema)))
 			return false;
 	}
-	bool found = false;
-	auto *entry = static_cast<ReadEntry *>(hash_search(ReadPlansByShard(), &table_shards[1], HASH_ENTER, &found));
-	if (!found) {
-		/* Shard ids are never reused, so a group's statements never change; the plan cache revalidates them. */
+	auto *entry = static_cast<ReadEntry *>(hash_search(ReadPlansByShard(), &table_shards[1], HASH_FIND, nullptr));
+	if (entry == nullptr) {
+		/*
+		 * Texts made before the entry exists, so an ERROR meanwhile leaves no
+		 * half-made entry.  Shard ids are never reused, so a group's
+		 * statements never change; the plan cache revalidates them.
+		 */
+		KeptPlan made[kReadPlanCount];
 		for (int i = 0; i < kReadPlanCount; ++i) {
-			entry->plans[i] = *kBaseReadPlans[i];
-			entry->plans[i].sql = ShardStatement(kBaseReadPlans[i]->sql, table_shards);
-			entry->plans[i].plan = nullptr;
+			made[i] = *kBaseReadPlans[i];
+			made[i].sql = ShardStatement(kBaseReadPlans[i]->sql, table_shards);
+			made[i].plan = nullptr;
 		}
+		entry = static_cast<ReadEntry *>(hash_search(ReadPlansByShard(), &table_shards[1], HASH_ENTER, nullptr));
+		std::memcpy(entry->plans, made, sizeof(made));
 	}
 	*plans = RecentReadPlans{&entry->plans[0], &entry->plans[1], &entry->plans[2],
 	                         &entry->plans[3], &entry->plans[4], &entry->plans[5]};
