@@ -61,9 +61,20 @@ struct ShardEntry {
 
 HTAB *shards = nullptr;
 
+/*
+ * Bumped by every relation cache invalidation: what this file caches from
+ * Citus's metadata is good for one generation.  Citus invalidates a
+ * distributed table's cache entry whenever it changes the table's rows in
+ * pg_dist_partition, pg_dist_shard or pg_dist_placement (on the coordinator
+ * and, through metadata sync, on every node), so a shard created, moved or
+ * split starts a new generation in every backend.
+ */
+uint64 metadata_generation = 1;
+
 void
 ForgetShards(Datum, Oid)
 {
+	++metadata_generation;
 	if (shards == nullptr)
 		return;
 	/* Only marked: a plan may be running; it is replaced at the next resolve, never freed under its user. */
@@ -255,11 +266,154 @@ ReadPlansByShard()
 }
 
 /*
+ * Where each workspace's summaries live, as this node sees it: one route per
+ * hash range of the colocation group (Citus hashes a bigint distribution
+ * value with hashint8 and places it in the shard whose range holds the
+ * hash), with the four tables' shard ids and whether all four are placed on
+ * this node.  Built from the metadata once per metadata_generation, so a
+ * delegated read costs a binary search instead of a catalog join.
+ */
+struct LocalRoute {
+	int32 min_hash;
+	int32 max_hash;
+	bool local;
+	int64 table_shards[kTableCount];
+};
+
+struct LocalRoutes {
+	uint64 generation; /* 0: never built */
+	bool usable;       /* false: Citus's hashing did not match ours; read the metadata per call */
+	int count;
+	LocalRoute *routes; /* in TopMemoryContext, sorted by min_hash */
+};
+
+LocalRoutes local_routes = {0, false, 0, nullptr};
+
+/*
+ * The shards of the four tables, co-located with each shard of the pending
+ * table, and whether this node's group holds a placement of each.
+ * $1: the pending table; $2: the four tables, in kTableNames order.
+ */
+const Oid kRouteArgs[] = {OIDOID, OIDARRAYOID};
+KeptPlan route_rows = {
+    "SELECT w.shardminvalue::pg_catalog.int4, w.shardmaxvalue::pg_catalog.int4, s.logicalrelid::pg_catalog.oid,"
+    " s.shardid, EXISTS (SELECT FROM pg_catalog.pg_dist_placement p"
+    "  WHERE p.shardid OPERATOR(pg_catalog.=) s.shardid"
+    "  AND p.groupid OPERATOR(pg_catalog.=) (SELECT l.groupid FROM pg_catalog.pg_dist_local_group l))"
+    " FROM pg_catalog.pg_dist_shard w"
+    " JOIN pg_catalog.pg_dist_partition pw ON pw.logicalrelid OPERATOR(pg_catalog.=) w.logicalrelid"
+    " JOIN pg_catalog.pg_dist_partition ps ON ps.colocationid OPERATOR(pg_catalog.=) pw.colocationid"
+    " JOIN pg_catalog.pg_dist_shard s ON s.logicalrelid OPERATOR(pg_catalog.=) ps.logicalrelid"
+    "  AND s.shardminvalue OPERATOR(pg_catalog.=) w.shardminvalue"
+    " WHERE w.logicalrelid::pg_catalog.oid OPERATOR(pg_catalog.=) $1"
+    " AND s.logicalrelid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($2)"
+    " ORDER BY 1",
+    2, kRouteArgs, nullptr};
+
+/* Citus's own answer for the pending shard holding `workspace_id`, to check our hashing against. */
+const Oid kShardOfArgs[] = {INT8OID};
+KeptPlan pending_shard_of = {"SELECT pg_catalog.get_shard_id_for_distribution_column("
+                             "'runstore.recent_workflow_pending'::pg_catalog.regclass, $1)",
+                             1, kShardOfArgs, nullptr};
+
+int32
+WorkspaceHash(Datum workspace_id)
+{
+	return DatumGetInt32(DirectFunctionCall1(hashint8, workspace_id));
+}
+
+const LocalRoute *
+FindRoute(int32 hash)
+{
+	int low = 0;
+	int high = local_routes.count - 1;
+	while (low <= high) {
+		const int mid = low + (high - low) / 2;
+		const LocalRoute &route = local_routes.routes[mid];
+		if (hash < route.min_hash)
+			high = mid - 1;
+		else if (hash > route.max_hash)
+			low = mid + 1;
+		else
+			return &route;
+	}
+	return nullptr;
+}
+
+/* Rebuilds local_routes from the metadata (inside an SPI connection); `workspace_id` checks the hashing. */
+void
+BuildLocalRoutes(Datum workspace_id)
+{
+	Oid relids[kTableCount];
+	Datum elems[kTableCount];
+	for (int i = 0; i < kTableCount; ++i) {
+		relids[i] = RunstoreRelation(kTableNames[i]);
+		elems[i] = ObjectIdGetDatum(relids[i]);
+	}
+	ArrayType *tables = construct_array(elems, kTableCount, OIDOID, sizeof(Oid), true, TYPALIGN_INT);
+
+	/* Our hashing must place this workspace where Citus does; if not, the metadata is read per call. */
+	int rc = SPI_execute_plan(GetKeptPlan(&pending_shard_of), &workspace_id, nullptr, true, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "runstore: asking Citus for a workspace's shard returned %s", SPI_result_code_string(rc));
+	bool citus_null = false;
+	int64 citus_shard = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &citus_null));
+	if (citus_null)
+		citus_shard = -1;
+	SPI_freetuptable(SPI_tuptable);
+
+	Datum args[2] = {ObjectIdGetDatum(relids[1]), PointerGetDatum(tables)};
+	rc = SPI_execute_plan(GetKeptPlan(&route_rows), args, nullptr, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "runstore: reading Citus's shard metadata returned %s", SPI_result_code_string(rc));
+
+	/* Nothing below raises an ERROR: the routes replace the old ones whole. */
+	const uint64 rows = SPI_processed;
+	auto *made = static_cast<LocalRoute *>(MemoryContextAllocZero(TopMemoryContext, sizeof(LocalRoute) * (rows + 1)));
+	int count = 0;
+	const Oid schema = get_namespace_oid("runstore", false);
+	for (uint64 row = 0; row < rows; ++row) {
+		HeapTuple tuple = SPI_tuptable->vals[row];
+		TupleDesc desc = SPI_tuptable->tupdesc;
+		bool isnull;
+		const int32 min_hash = DatumGetInt32(SPI_getbinval(tuple, desc, 1, &isnull));
+		const int32 max_hash = DatumGetInt32(SPI_getbinval(tuple, desc, 2, &isnull));
+		const Oid relid = DatumGetObjectId(SPI_getbinval(tuple, desc, 3, &isnull));
+		const int64 shard = DatumGetInt64(SPI_getbinval(tuple, desc, 4, &isnull));
+		const bool placed_here = DatumGetBool(SPI_getbinval(tuple, desc, 5, &isnull));
+		if (count == 0 || made[count - 1].min_hash != min_hash) {
+			made[count] = LocalRoute{min_hash, max_hash, true, {-1, -1, -1, -1}};
+			++count;
+		}
+		LocalRoute &route = made[count - 1];
+		for (int i = 0; i < kTableCount; ++i)
+			if (relid == relids[i]) {
+				char name[NAMEDATALEN + 24];
+				snprintf(name, sizeof(name), "%s_" INT64_FORMAT, kTableNames[i], shard);
+				route.table_shards[i] = shard;
+				route.local = route.local && placed_here && OidIsValid(get_relname_relid(name, schema));
+			}
+	}
+	SPI_freetuptable(SPI_tuptable);
+	for (int r = 0; r < count; ++r)
+		for (const int64 shard : made[r].table_shards)
+			made[r].local = made[r].local && shard >= 0;
+
+	if (local_routes.routes != nullptr)
+		pfree(local_routes.routes);
+	local_routes = LocalRoutes{metadata_generation, false, count, made};
+
+	const LocalRoute *ours = FindRoute(WorkspaceHash(workspace_id));
+	local_routes.usable = citus_shard >= 0 && ours != nullptr && ours->table_shards[1] == citus_shard;
+}
+
+/*
  * This node's placements of the four tables' shards holding the workspace
- * $1: the shard of the pending table by Citus's own hashing (a subquery, so
- * the VOLATILE function runs once, not once per shard row), then the
- * co-located ones (same hash range, same colocation group) placed in this
- * node's group.  $2: the four tables, in kTableNames order.
+ * $1, read from the metadata each call: the fallback when our hashing does
+ * not agree with Citus's.  The pending table's shard by Citus's own hashing
+ * (a subquery, so the VOLATILE function runs once, not once per shard row),
+ * then the co-located ones placed in this node's group.  $2: the four
+ * tables, in kTableNames order.
  */
 const Oid kLocalShardArgs[] = {INT8OID, OIDARRAYOID};
 KeptPlan local_shards = {
@@ -275,32 +429,22 @@ KeptPlan local_shards = {
     " AND s.logicalrelid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($2)",
     2, kLocalShardArgs, nullptr};
 
-} // namespace
-
-RecentReadPlans
-TableRecentReadPlans()
-{
-	return RecentReadPlans{kBaseReadPlans[0], kBaseReadPlans[1], kBaseReadPlans[2],
-	                       kBaseReadPlans[3], kBaseReadPlans[4], kBaseReadPlans[5]};
-}
-
+/* The fallback: `table_shards` of the workspace's shards placed here, from the metadata; false if not all. */
 bool
-LocalRecentShards(Datum workspace_id, RecentReadPlans *plans)
+ReadLocalShards(Datum workspace_id, int64 table_shards[kTableCount])
 {
-	if (!OidIsValid(get_relname_relid("pg_dist_local_group", PG_CATALOG_NAMESPACE)))
-		return false;
 	Oid relids[kTableCount];
 	Datum elems[kTableCount];
 	for (int i = 0; i < kTableCount; ++i) {
 		relids[i] = RunstoreRelation(kTableNames[i]);
 		elems[i] = ObjectIdGetDatum(relids[i]);
+		table_shards[i] = -1;
 	}
 	ArrayType *tables = construct_array(elems, kTableCount, OIDOID, sizeof(Oid), true, TYPALIGN_INT);
 	Datum args[2] = {workspace_id, PointerGetDatum(tables)};
 	const int rc = SPI_execute_plan(GetKeptPlan(&local_shards), args, nullptr, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "runstore: reading Citus's shard metadata returned %s", SPI_result_code_string(rc));
-	int64 table_shards[kTableCount] = {-1, -1, -1, -1};
 	for (uint64 row = 0; row < SPI_processed; ++row) {
 		bool isnull;
 		const Oid relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 1, &isnull));
@@ -316,6 +460,68 @@ LocalRecentShards(Datum workspace_id, RecentReadPlans *plans)
 		snprintf(name, sizeof(name), "%s_" INT64_FORMAT, kTableNames[i], table_shards[i]);
 		if (table_shards[i] < 0 || !OidIsValid(get_relname_relid(name, schema)))
 			return false;
+	}
+	return true;
+}
+
+/* A cache of which relations Citus distributes, good for one metadata_generation. */
+struct DistributedEntry {
+	Oid relid; /* hash key */
+	uint64 generation;
+	bool distributed;
+};
+
+HTAB *distributed_relations = nullptr;
+
+bool
+LookUpDistributed(Oid relid)
+{
+	/*
+	 * A row for `relid` in pg_dist_partition (distributed, reference or Citus
+	 * local table), whose local relation is then a shell.  Looked up only
+	 * where that catalog exists.
+	 */
+	const Oid catalog = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE);
+	if (!OidIsValid(catalog))
+		return false;
+	Relation dist = table_open(catalog, AccessShareLock);
+	const AttrNumber logicalrelid = static_cast<AttrNumber>(attnameAttNum(dist, "logicalrelid", false));
+	bool found = true; /* a catalog of another shape: assume the worst */
+	if (logicalrelid != InvalidAttrNumber) {
+		ScanKeyData key;
+		ScanKeyInit(&key, logicalrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+		SysScanDesc scan = systable_beginscan(dist, InvalidOid, false, nullptr, 1, &key);
+		found = HeapTupleIsValid(systable_getnext(scan));
+		systable_endscan(scan);
+	}
+	table_close(dist, AccessShareLock);
+	return found;
+}
+
+} // namespace
+
+RecentReadPlans
+TableRecentReadPlans()
+{
+	return RecentReadPlans{kBaseReadPlans[0], kBaseReadPlans[1], kBaseReadPlans[2],
+	                       kBaseReadPlans[3], kBaseReadPlans[4], kBaseReadPlans[5]};
+}
+
+bool
+LocalRecentShards(Datum workspace_id, RecentReadPlans *plans)
+{
+	if (!OidIsValid(get_relname_relid("pg_dist_local_group", PG_CATALOG_NAMESPACE)))
+		return false;
+	if (local_routes.generation != metadata_generation)
+		BuildLocalRoutes(workspace_id);
+	int64 table_shards[kTableCount];
+	if (local_routes.usable) {
+		const LocalRoute *route = FindRoute(WorkspaceHash(workspace_id));
+		if (route == nullptr || !route->local)
+			return false;
+		std::memcpy(table_shards, route->table_shards, sizeof(table_shards));
+	} else if (!ReadLocalShards(workspace_id, table_shards)) {
+		return false;
 	}
 	auto *entry = static_cast<ReadEntry *>(hash_search(ReadPlansByShard(), &table_shards[1], HASH_FIND, nullptr));
 	if (entry == nullptr) {
@@ -341,27 +547,23 @@ LocalRecentShards(Datum workspace_id, RecentReadPlans *plans)
 bool
 DistributedByCitus(Oid relid)
 {
-	/*
-	 * A row for `relid` in pg_dist_partition (distributed, reference or Citus
-	 * local table), whose local relation is then a shell.  Looked up only
-	 * where that catalog exists; Citus invalidates the relation's cache
-	 * entry whenever it changes the row.
-	 */
-	const Oid catalog = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE);
-	if (!OidIsValid(catalog))
-		return false;
-	Relation dist = table_open(catalog, AccessShareLock);
-	const AttrNumber logicalrelid = static_cast<AttrNumber>(attnameAttNum(dist, "logicalrelid", false));
-	bool found = true; /* a catalog of another shape: assume the worst */
-	if (logicalrelid != InvalidAttrNumber) {
-		ScanKeyData key;
-		ScanKeyInit(&key, logicalrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-		SysScanDesc scan = systable_beginscan(dist, InvalidOid, false, nullptr, 1, &key);
-		found = HeapTupleIsValid(systable_getnext(scan));
-		systable_endscan(scan);
+	if (distributed_relations == nullptr) {
+		HASHCTL ctl;
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(DistributedEntry);
+		distributed_relations =
+		    hash_create("runstore relations distributed by Citus", 16, &ctl, HASH_ELEM | HASH_BLOBS);
 	}
-	table_close(dist, AccessShareLock);
-	return found;
+	bool found = false;
+	auto *entry = static_cast<DistributedEntry *>(hash_search(distributed_relations, &relid, HASH_FIND, &found));
+	if (entry != nullptr && entry->generation == metadata_generation)
+		return entry->distributed;
+	/* Looked up before the entry is made, so an ERROR leaves no entry half-made. */
+	const bool distributed = LookUpDistributed(relid);
+	entry = static_cast<DistributedEntry *>(hash_search(distributed_relations, &relid, HASH_ENTER, &found));
+	entry->generation = metadata_generation;
+	entry->distributed = distributed;
+	return distributed;
 }
 
 RecentPlans

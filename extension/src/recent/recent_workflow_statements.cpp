@@ -145,6 +145,15 @@ KeptPlan truncate_recent = {"TRUNCATE runstore.workspace_recent_workflow_folded,
                             PENDING, 0, nullptr, nullptr};
 
 /*
+ * The reads below are planned once, generically: each is an index probe or
+ * an ordered index scan for whatever workspace it is given, so a plan per
+ * call (which the plan cache picks when it misjudges the generic plan's
+ * cost, as it does on a Citus shard's small statistics) buys nothing and
+ * costs more than the read.
+ */
+constexpr int kReadOptions = CURSOR_OPT_GENERIC_PLAN;
+
+/*
  * recent_workflows (fn_recent_workflows.cpp): the scope's folded rows newest
  * first, through a cursor over the folded table's recent index, read until
  * max_results workflows are decided; and, read first, each workflow's
@@ -154,12 +163,12 @@ KeptPlan recent_in_workspace = {
     "SELECT f.workflow_id, f.last_used_at, f.last_execution_id FROM runstore.workspace_recent_workflow_folded f"
     " WHERE f.workspace_id" EQ "$1"
     " ORDER BY f.last_used_at DESC, f.workflow_id DESC, f.last_execution_id DESC",
-    1, kRecentArgs, nullptr, CURSOR_OPT_FAST_PLAN};
+    1, kRecentArgs, nullptr, kReadOptions | CURSOR_OPT_FAST_PLAN};
 KeptPlan recent_for_user = {
     "SELECT f.workflow_id, f.last_used_at, f.last_execution_id FROM runstore.user_recent_workflow_folded f"
     " WHERE f.workspace_id" EQ "$1 AND f.user_id" EQ "$2"
     " ORDER BY f.last_used_at DESC, f.workflow_id DESC, f.last_execution_id DESC",
-    2, kRecentUserArgs, nullptr, CURSOR_OPT_FAST_PLAN};
+    2, kRecentUserArgs, nullptr, kReadOptions | CURSOR_OPT_FAST_PLAN};
 /*
  * The workspace's pending rows, one per workflow, by a loose scan of the
  * pending table's (workspace_id, workflow_id, last_used_at DESC, ...) index:
@@ -174,24 +183,24 @@ KeptPlan pending_in_workspace = {
     "WITH RECURSIVE w AS (" PENDING_FIRST("")
     " UNION ALL SELECT n.* FROM w CROSS JOIN LATERAL " PENDING_FIRST(" AND p.workflow_id" GT "w.workflow_id") " n)"
     " SELECT w.workflow_id, w.last_used_at, w.last_execution_id FROM w",
-    1, kRecentArgs, nullptr};
+    1, kRecentArgs, nullptr, kReadOptions};
 /* The user's: its rows of the workspace's range, the greatest per workflow. */
 KeptPlan pending_for_user = {
     "SELECT DISTINCT ON (p.workflow_id) p.workflow_id, p.last_used_at, p.last_execution_id FROM " PENDING " p"
     " WHERE p.workspace_id" EQ "$1 AND p.user_id" EQ "$2"
     " ORDER BY p.workflow_id, p.last_used_at DESC, p.last_execution_id DESC",
-    2, kRecentUserArgs, nullptr};
+    2, kRecentUserArgs, nullptr, kReadOptions};
 
 /* A rechecked group's latest run: one probe of the executions' recent index. */
 KeptPlan latest_in_workflow = {
     "SELECT e.created_at, e.id FROM runstore.executions e"
     " WHERE e.workspace_id" EQ "$1 AND e.workflow_id" EQ "$2 ORDER BY e.created_at DESC, e.id DESC LIMIT 1",
-    2, kLatestArgs, nullptr};
+    2, kLatestArgs, nullptr, kReadOptions};
 KeptPlan latest_for_user = {
     "SELECT e.created_at, e.id FROM runstore.executions e"
     " WHERE e.workspace_id" EQ "$1 AND e.workflow_id" EQ "$2 AND e.user_id" EQ "$3"
     " ORDER BY e.created_at DESC, e.id DESC LIMIT 1",
-    3, kLatestUserArgs, nullptr};
+    3, kLatestUserArgs, nullptr, kReadOptions};
 
 /*
  * The same answer in one statement, for tables Citus distributes: every
