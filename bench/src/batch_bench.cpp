@@ -2,6 +2,11 @@
 // application does the same without runstore, on the same table in one run.
 //
 //   batch_bench --conninfo "host=/tmp/... dbname=runstore_bench" --label unix
+//               [--rounds N] [--delete-rounds N] [--sizes 10,100,500]
+//               [--delete-sizes 500] [--csv PATH]
+//
+// --sizes and --delete-sizes set the batch sizes of lookups and deletes;
+// --csv PATH also writes every row's medians (bench/charts.sh).
 //
 // Contenders are interleaved: every round runs each of them once, in an
 // order rotated from round to round (A B C, B C A, C A B, ...), on id sets
@@ -29,7 +34,8 @@ struct Options {
   int rounds = 31;
   int delete_rounds = 9;
   std::vector<int> sizes{10, 100, 500};
-  int delete_size = 500;
+  std::vector<int> delete_sizes{500};
+  std::string csv;
 };
 
 constexpr Oid kUuidOid = 2950;
@@ -100,6 +106,12 @@ Options parse(int argc, char** argv) {
       o.rounds = std::stoi(value());
     else if (a == "--delete-rounds")
       o.delete_rounds = std::stoi(value());
+    else if (a == "--sizes")
+      o.sizes = bench::int_list(value(), 100000);
+    else if (a == "--delete-sizes")
+      o.delete_sizes = bench::int_list(value(), 100000);
+    else if (a == "--csv")
+      o.csv = value();
     else
       throw std::invalid_argument("unknown option " + a);
   }
@@ -116,11 +128,12 @@ int main(int argc, char** argv) try {
   std::vector<bench::Uuid16> ids = fetch_ids(c);
   std::mt19937_64 rng(20261123);
   std::shuffle(ids.begin(), ids.end(), rng);
-  // Deletes consume fresh ids from the tail: per round one loop call and
-  // three calls each of the batched contenders, plus one warm-up round.
-  // Lookups cycle through everything before that.
-  const std::size_t delete_n = static_cast<std::size_t>(opt.delete_size);
-  const std::size_t delete_need = static_cast<std::size_t>(opt.delete_rounds + 1) * delete_n * 7;
+  // Deletes consume fresh ids from the tail: per round and batch size one
+  // loop call and three calls each of the batched contenders, plus one
+  // warm-up round.  Lookups cycle through everything before that.
+  std::size_t delete_need = 0;
+  for (int n : opt.delete_sizes)
+    delete_need += static_cast<std::size_t>(opt.delete_rounds + 1) * static_cast<std::size_t>(n) * 7;
   const std::size_t lookup_need = 100 * static_cast<std::size_t>(*std::max_element(opt.sizes.begin(), opt.sizes.end()));
   if (ids.size() < delete_need + lookup_need) {
     throw std::runtime_error("the table holds " + std::to_string(ids.size()) + " executions; this run needs " +
@@ -171,6 +184,11 @@ int main(int argc, char** argv) try {
               ids.size(), opt.rounds, opt.delete_rounds);
   std::printf("%-6s %-22s %10s %10s %12s %12s %13s %14s %14s\n", "via", "benchmark", "loop ms", "ANY ms", "buffered ms",
               "runstore ms", "runstore/ANY", "rs/buffered", "runstore/loop");
+  bench::Csv csv(opt.csv,
+                 "batch_bench " + opt.label + ": " + std::to_string(ids.size()) + " executions; medians over " +
+                     std::to_string(opt.rounds) + " rounds (lookups) and " + std::to_string(opt.delete_rounds) +
+                     " rounds (deletes); " + bench::transport(c),
+                 "op,batch_size,loop_ms,any_ms,buffered_ms,runstore_ms");
 
   bool all_met = true;
   for (int n : opt.sizes) {
@@ -191,11 +209,13 @@ int main(int argc, char** argv) try {
                 opt.label.c_str(), ("get " + std::to_string(n) + " ids").c_str(), loop, any, buffered, rs, any / rs,
                 buffered / rs, loop / rs, verdict(met));
     std::fflush(stdout);
+    csv.row("get," + std::to_string(n) + "," + bench::num(loop) + "," + bench::num(any) + "," + bench::num(buffered) +
+            "," + bench::num(rs));
   }
 
-  {
-    const auto n = static_cast<std::size_t>(opt.delete_size);
-    // Each call deletes fresh rows.  The loop runs once per round (500
+  for (int delete_size : opt.delete_sizes) {
+    const auto n = static_cast<std::size_t>(delete_size);
+    // Each call deletes fresh rows.  The loop runs once per round (n
     // autocommit transactions); the batched contenders three times.
     std::vector<Contender> cs{{"loop", per_id("del_one"), 1, {}},
                               {"ANY", batched("del_any"), 3, {}},
@@ -205,11 +225,15 @@ int main(int argc, char** argv) try {
     run_rounds(cs, opt.delete_rounds, n, next_delete, false);
     const double loop = bench::median(cs[0].per_call_ms), any = bench::median(cs[1].per_call_ms),
                  rs = bench::median(cs[2].per_call_ms);
-    const bool met = any / rs >= 0.9 && loop / rs >= 40;
+    // The delete targets are set at 500 ids; at 1 id no batch can beat the loop.
+    const bool targeted = n == 500;
+    const bool met = !targeted || (any / rs >= 0.9 && loop / rs >= 40);
     all_met = all_met && met;
-    std::printf("%-6s %-22s %10.3f %10.3f %12s %12.3f %12.2fx %13s %13.1fx   (>=0.9x vs ANY, >=40x vs loop: %s)\n",
-                opt.label.c_str(), ("delete " + std::to_string(n) + " ids").c_str(), loop, any, "-", rs, any / rs, "-",
-                loop / rs, verdict(met));
+    std::printf("%-6s %-22s %10.3f %10.3f %12s %12.3f %12.2fx %13s %13.1fx   (%s%s)\n", opt.label.c_str(),
+                ("delete " + std::to_string(n) + " ids").c_str(), loop, any, "-", rs, any / rs, "-", loop / rs,
+                targeted ? ">=0.9x vs ANY, >=40x vs loop: " : "no target at this size", targeted ? verdict(met) : "");
+    std::fflush(stdout);
+    csv.row("delete," + std::to_string(n) + "," + bench::num(loop) + "," + bench::num(any) + ",," + bench::num(rs));
   }
   std::printf("# %s: targets %s\n", opt.label.c_str(), all_met ? "all met" : "NOT all met");
   return 0;

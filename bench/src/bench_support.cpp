@@ -2,6 +2,7 @@
 #include "bench_support.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 
 namespace bench {
@@ -64,6 +65,59 @@ std::string uuid_array_param(const Uuid16* first, std::size_t n) {
     out += first[i];
   }
   return out;
+}
+
+std::vector<int> int_list(const std::string& text, int most) {
+  std::vector<int> out;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    std::size_t end = text.find(',', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(at, end - at);
+    std::size_t used = 0;
+    int v = 0;
+    try {
+      v = std::stoi(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (item.empty() || used != item.size() || v < 1 || v > most)
+      throw std::invalid_argument("\"" + text + "\": expected a list like 1,4,8 of numbers from 1 to " +
+                                  std::to_string(most));
+    out.push_back(v);
+    at = end + 1;
+  }
+  return out;
+}
+
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+std::string transport(PGconn* c) {
+  const char* host = PQhost(c);
+  return host != nullptr && host[0] == '/' ? "unix socket" : "TCP";
+}
+
+Csv::Csv(const std::string& path, const std::string& note, const std::string& header) : path_(path) {
+  if (path.empty()) return;
+  f_ = std::fopen(path.c_str(), "w");
+  if (f_ == nullptr) throw std::runtime_error("cannot write " + path);
+  std::fprintf(f_, "# %s\n%s\n", note.c_str(), header.c_str());
+  std::fflush(f_);
+}
+
+Csv::~Csv() {
+  if (f_ != nullptr) std::fclose(f_);
+}
+
+// Flushed row by row, so a run that fails later keeps what it measured.
+void Csv::row(const std::string& line) {
+  if (f_ == nullptr) return;
+  if (std::fprintf(f_, "%s\n", line.c_str()) < 0 || std::fflush(f_) != 0)
+    throw std::runtime_error("cannot write " + path_);
 }
 
 double median(std::vector<double> v) {

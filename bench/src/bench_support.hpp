@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,32 @@ using Uuid16 = std::string;  // 16 raw bytes
 std::string uuid_array_param(const Uuid16* first, std::size_t n);
 
 double median(std::vector<double> v);
+
+// "1,4,8" -> {1, 4, 8}; throws unless every item is a whole number from 1
+// to `most`.
+std::vector<int> int_list(const std::string& text, int most);
+
+// A figure for a CSV row: six significant digits.
+std::string num(double v);
+
+// "unix socket" or "TCP": how `c` reaches the server, for a series' note.
+std::string transport(PGconn* c);
+
+// A benchmark's series for bench/charts.sh: a "# note" line saying how it
+// was measured, a header, then one comma-separated row per measurement.
+// With an empty path (no --csv) it writes nothing.
+class Csv {
+ public:
+  Csv(const std::string& path, const std::string& note, const std::string& header);
+  ~Csv();
+  Csv(const Csv&) = delete;
+  Csv& operator=(const Csv&) = delete;
+  void row(const std::string& line);
+
+ private:
+  std::FILE* f_ = nullptr;
+  std::string path_;
+};
 
 using Clock = std::chrono::steady_clock;
 inline double ms_since(Clock::time_point t0) {

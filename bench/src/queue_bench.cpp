@@ -3,7 +3,8 @@
 //
 //   throughput  a producer enqueues (multi-row INSERT) and W workers claim
 //               batches of B and complete each execution, for W in {1, 4, 8}
-//               and B in {1, 10}.  Contenders alternate (A B A B ...):
+//               (--workers sets the list) and B in {1, 10}.  Contenders
+//               alternate (A B A B ...):
 //                 runstore  SELECT … FROM runstore.dequeue(worker, B)
 //                           + runstore.complete(id, worker, result, attempt)
 //                 naive     BEGIN; SELECT id … FOR UPDATE SKIP LOCKED LIMIT B;
@@ -20,8 +21,9 @@
 //
 // Usage: queue_bench --conninfo STR [--only throughput|latency|churn]
 //                    [--seconds N] [--rounds N] [--churn-seconds N]
-//                    [--churn-summaries on|off] [--workers 1|4|8] [--batch 1|10]
-//                    [--way runstore|naive]
+//                    [--churn-summaries on|off] [--workers N[,N...]] [--batch 1|10]
+//                    [--way runstore|naive] [--csv PATH]
+// --csv PATH also writes the throughput medians (bench/charts.sh).
 #include <poll.h>
 
 #include <algorithm>
@@ -239,21 +241,26 @@ void reset_table(PGconn* c) {
   bench::exec(c, "CHECKPOINT");
 }
 
-// Which throughput cells to run: 0 means every value (--workers, --batch
-// narrow it down for a diagnostic, e.g. one cell under perf).
+// Which throughput cells to run: --workers sets the worker counts (one for
+// a diagnostic, e.g. one cell under perf; more for a chart); a batch of 0
+// means both (--batch narrows it down).
 struct Cells {
-  int workers = 0;
+  std::vector<int> workers{1, 4, 8};
   int batch = 0;
   std::string way;  // "runstore" or "naive": that contender alone (no ratio)
 };
 
-void throughput(const std::string& conninfo, double seconds, int rounds, Cells cells) {
+void throughput(const std::string& conninfo, double seconds, int rounds, const Cells& cells,
+                const std::string& csv_path) {
   bench::Conn admin = bench::connect(conninfo);
+  bench::Csv csv(csv_path,
+                 "queue_bench: " + bench::num(seconds) + " s per run, medians of " + std::to_string(rounds) +
+                     " rounds; a producer keeps 2,000-4,000 executions queued; " + bench::transport(admin.get()),
+                 "workers,batch,runstore_jobs_per_s,naive_jobs_per_s");
   std::printf("== throughput: enqueue -> dequeue -> complete, jobs/s (%.0f s per run, %d rounds, A B A B)\n", seconds,
               rounds);
   std::printf("%-8s %-6s %12s %12s %8s\n", "workers", "batch", "runstore", "naive", "ratio");
-  for (int workers : {1, 4, 8}) {
-    if (cells.workers != 0 && workers != cells.workers) continue;
+  for (int workers : cells.workers) {
     for (int batch : {1, 10}) {
       if (cells.batch != 0 && batch != cells.batch) continue;
       std::vector<double> rs, nv;
@@ -274,11 +281,15 @@ void throughput(const std::string& conninfo, double seconds, int rounds, Cells c
       if (!cells.way.empty()) {
         const auto& only_way = cells.way == "naive" ? nv : rs;
         std::printf("%-8d %-6d %s alone: %.0f jobs/s\n", workers, batch, cells.way.c_str(), bench::median(only_way));
+        const std::string figure = bench::num(bench::median(only_way));
+        csv.row(std::to_string(workers) + "," + std::to_string(batch) + "," +
+                (cells.way == "naive" ? "," + figure : figure + ","));
         continue;
       }
       const double r = bench::median(rs), n = bench::median(nv);
       std::printf("%-8d %-6d %12.0f %12.0f %7.2fx\n", workers, batch, r, n, r / n);
       std::fflush(stdout);
+      csv.row(std::to_string(workers) + "," + std::to_string(batch) + "," + bench::num(r) + "," + bench::num(n));
     }
   }
 }
@@ -469,7 +480,7 @@ void print_churn(const char* label, const ChurnResult& r) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  std::string conninfo, only;
+  std::string conninfo, only, csv_path;
   double seconds = 10, churn_seconds = 300;
   int rounds = 2;
   bool summaries = true;
@@ -488,7 +499,9 @@ int main(int argc, char** argv) try {
     else if (std::strcmp(argv[i], "--churn-summaries") == 0 && i + 1 < argc)
       summaries = std::strcmp(argv[++i], "off") != 0;
     else if (std::strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
-      cells.workers = std::stoi(argv[++i]);
+      cells.workers = bench::int_list(argv[++i], 64);  // each worker is a connection; max_connections is 100
+    else if (std::strcmp(argv[i], "--csv") == 0 && i + 1 < argc)
+      csv_path = argv[++i];
     else if (std::strcmp(argv[i], "--way") == 0 && i + 1 < argc)
       cells.way = argv[++i];
     else if (std::strcmp(argv[i], "--batch") == 0 && i + 1 < argc)
@@ -497,13 +510,11 @@ int main(int argc, char** argv) try {
       throw std::invalid_argument(std::string("unknown option ") + argv[i]);
   }
   // A cell or contender that does not exist would run nothing and print nothing.
-  if (cells.workers != 0 && cells.workers != 1 && cells.workers != 4 && cells.workers != 8)
-    throw std::invalid_argument("--workers must be 1, 4 or 8");
   if (cells.batch != 0 && cells.batch != 1 && cells.batch != 10) throw std::invalid_argument("--batch must be 1 or 10");
   if (!cells.way.empty() && cells.way != "runstore" && cells.way != "naive")
     throw std::invalid_argument("--way must be runstore or naive");
   if (rounds < 1) throw std::invalid_argument("--rounds must be at least 1");
-  if (only.empty() || only == "throughput") throughput(conninfo, seconds, rounds, cells);
+  if (only.empty() || only == "throughput") throughput(conninfo, seconds, rounds, cells, csv_path);
   if (only.empty() || only == "latency") latency(conninfo, 200);
   if (only.empty() || only == "churn") {
     std::printf("== sustained churn: producer + 4 workers (batch 10) + janitor (delete_many), %.0f s each%s\n",

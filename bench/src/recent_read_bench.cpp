@@ -7,7 +7,9 @@
 //                workflow_id, created_at) index, then each workflow's latest
 //   runstore     runstore.recent_workflows(workspace, 4)
 // Contenders are interleaved with rotated order per round; figures are
-// medians per call and ratios of them.
+// medians per call and ratios of them.  --csv PATH also writes the medians
+// with each workspace's runs and workflows (bench/charts.sh).
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -59,13 +61,15 @@ struct Contender {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  std::string conninfo;
+  std::string conninfo, csv_path;
   int rounds = 7;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--conninfo") == 0 && i + 1 < argc)
       conninfo = argv[++i];
     else if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
       rounds = std::stoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--csv") == 0 && i + 1 < argc)
+      csv_path = argv[++i];
     else
       throw std::invalid_argument(std::string("unknown option ") + argv[i]);
   }
@@ -83,6 +87,12 @@ int main(int argc, char** argv) try {
   };
   const Workspace workspaces[] = {
       {1, "1M runs, 1 workflow"}, {2, "130k runs, 129k workflows"}, {3, "700k runs, 15k workflows"}};
+  struct Measured {
+    std::int64_t workspace;
+    double distinct_on, loose_scan, runstore;
+    long runs = 0, workflows = 0;
+  };
+  std::vector<Measured> measured;
   std::printf("%-28s %14s %14s %14s %14s %14s\n", "workspace", "DISTINCT ON ms", "loose scan ms", "runstore ms",
               "vs DISTINCT ON", "vs loose scan");
   for (const Workspace& w : workspaces) {
@@ -107,6 +117,31 @@ int main(int argc, char** argv) try {
     const double d = bench::median(cs[0].ms), l = bench::median(cs[1].ms), r = bench::median(cs[2].ms);
     std::printf("%-28s %14.3f %14.3f %14.4f %13.0fx %13.0fx\n", w.shape, d, l, r, d / r, l / r);
     std::fflush(stdout);
+    measured.push_back({w.id, d, l, r});
+  }
+  if (!csv_path.empty()) {
+    // Counted after the timings, so these full reads of the workspaces warm
+    // no cache for a contender; counted rather than taken from the shape
+    // names, which describe the full-size load only (RECENT_SCALE=1).
+    for (Measured& m : measured) {
+      auto res = bench::exec(c,
+                             "SELECT count(*), count(DISTINCT workflow_id) FROM runstore.executions"
+                             " WHERE workspace_id = " +
+                                 std::to_string(m.workspace));
+      m.runs = std::stol(PQgetvalue(res.get(), 0, 0));
+      m.workflows = std::stol(PQgetvalue(res.get(), 0, 1));
+    }
+    auto total = bench::exec(c, "SELECT count(*) FROM runstore.executions");
+    // Smallest workspace first: the chart's x axis is the workspace's runs.
+    std::sort(measured.begin(), measured.end(), [](const Measured& a, const Measured& b) { return a.runs < b.runs; });
+    bench::Csv csv(csv_path,
+                   "recent_read_bench: " + std::string(PQgetvalue(total.get(), 0, 0)) +
+                       " runs in the table; medians of " + std::to_string(rounds) + " interleaved rounds; " +
+                       bench::transport(c) + "; JIT off",
+                   "workspace,runs,workflows,distinct_on_ms,loose_scan_ms,runstore_ms");
+    for (const Measured& m : measured)
+      csv.row(std::to_string(m.workspace) + "," + std::to_string(m.runs) + "," + std::to_string(m.workflows) + "," +
+              bench::num(m.distinct_on) + "," + bench::num(m.loose_scan) + "," + bench::num(m.runstore));
   }
   return 0;
 } catch (const std::exception& e) {
