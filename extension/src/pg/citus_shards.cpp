@@ -30,6 +30,7 @@ extern "C" {
 #include <cstdlib>
 #include <cstring>
 
+#include "runstore/pg/backend_hash.hpp"
 #include "runstore/pg/citus_shards.hpp"
 #include "runstore/pg/runstore_relations.hpp"
 #include "runstore/pg/statements.hpp"
@@ -88,13 +89,7 @@ ForgetShards(Datum, Oid)
 HTAB *
 Shards()
 {
-	if (shards == nullptr) {
-		HASHCTL ctl;
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(ShardEntry);
-		shards = hash_create("runstore executions shards", 64, &ctl, HASH_ELEM | HASH_BLOBS);
-	}
-	return shards;
+	return BackendHash(&shards, "runstore executions shards", sizeof(Oid), sizeof(ShardEntry), 64, TopMemoryContext);
 }
 
 /* The shard id in a name "executions_<digits>", or -1. */
@@ -116,6 +111,20 @@ InRunstoreSchema(Relation rel)
 {
 	const char *schema = get_namespace_name(RelationGetNamespace(rel));
 	return schema != nullptr && std::strcmp(schema, "runstore") == 0;
+}
+
+/* From SPI_tuptable's rows (relation oid, shard id): the shard of each of `relids`, in its slot. */
+void
+CollectTableShards(const Oid relids[kTableCount], int64 table_shards[kTableCount])
+{
+	for (uint64 row = 0; row < SPI_processed; ++row) {
+		bool isnull;
+		const Oid relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 1, &isnull));
+		const int64 id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 2, &isnull));
+		for (int i = 0; i < kTableCount; ++i)
+			if (relid == relids[i])
+				table_shards[i] = id;
+	}
 }
 
 /*
@@ -147,14 +156,7 @@ LookUpColocatedShards(int64 shard_id, int64 table_shards[kTableCount])
 	const int rc = SPI_execute_with_args(sql, 2, const_cast<Oid *>(kArgs), values, nullptr, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "runstore: reading Citus's shard metadata returned %s", SPI_result_code_string(rc));
-	for (uint64 row = 0; row < SPI_processed; ++row) {
-		bool isnull;
-		const Oid relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 1, &isnull));
-		const int64 id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 2, &isnull));
-		for (int i = 0; i < kTableCount; ++i)
-			if (relid == relids[i])
-				table_shards[i] = id;
-	}
+	CollectTableShards(relids, table_shards);
 	SPI_finish();
 	return table_shards[0] == shard_id;
 }
@@ -256,13 +258,8 @@ HTAB *read_plans = nullptr;
 HTAB *
 ReadPlansByShard()
 {
-	if (read_plans == nullptr) {
-		HASHCTL ctl;
-		ctl.keysize = sizeof(int64);
-		ctl.entrysize = sizeof(ReadEntry);
-		read_plans = hash_create("runstore recent-workflow read shards", 64, &ctl, HASH_ELEM | HASH_BLOBS);
-	}
-	return read_plans;
+	return BackendHash(&read_plans, "runstore recent-workflow read shards", sizeof(int64), sizeof(ReadEntry), 64,
+	                   TopMemoryContext);
 }
 
 /*
@@ -445,14 +442,7 @@ ReadLocalShards(Datum workspace_id, int64 table_shards[kTableCount])
 	const int rc = SPI_execute_plan(GetKeptPlan(&local_shards), args, nullptr, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "runstore: reading Citus's shard metadata returned %s", SPI_result_code_string(rc));
-	for (uint64 row = 0; row < SPI_processed; ++row) {
-		bool isnull;
-		const Oid relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 1, &isnull));
-		const int64 id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 2, &isnull));
-		for (int i = 0; i < kTableCount; ++i)
-			if (relid == relids[i])
-				table_shards[i] = id;
-	}
+	CollectTableShards(relids, table_shards);
 	SPI_freetuptable(SPI_tuptable);
 	const Oid schema = get_namespace_oid("runstore", false);
 	for (int i = 0; i < kTableCount; ++i) {
@@ -547,20 +537,15 @@ LocalRecentShards(Datum workspace_id, RecentReadPlans *plans)
 bool
 DistributedByCitus(Oid relid)
 {
-	if (distributed_relations == nullptr) {
-		HASHCTL ctl;
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(DistributedEntry);
-		distributed_relations =
-		    hash_create("runstore relations distributed by Citus", 16, &ctl, HASH_ELEM | HASH_BLOBS);
-	}
+	HTAB *cache = BackendHash(&distributed_relations, "runstore relations distributed by Citus", sizeof(Oid),
+	                          sizeof(DistributedEntry), 16, TopMemoryContext);
 	bool found = false;
-	auto *entry = static_cast<DistributedEntry *>(hash_search(distributed_relations, &relid, HASH_FIND, &found));
+	auto *entry = static_cast<DistributedEntry *>(hash_search(cache, &relid, HASH_FIND, &found));
 	if (entry != nullptr && entry->generation == metadata_generation)
 		return entry->distributed;
 	/* Looked up before the entry is made, so an ERROR leaves no entry half-made. */
 	const bool distributed = LookUpDistributed(relid);
-	entry = static_cast<DistributedEntry *>(hash_search(distributed_relations, &relid, HASH_ENTER, &found));
+	entry = static_cast<DistributedEntry *>(hash_search(cache, &relid, HASH_ENTER, &found));
 	entry->generation = metadata_generation;
 	entry->distributed = distributed;
 	return distributed;

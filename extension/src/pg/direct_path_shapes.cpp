@@ -36,6 +36,7 @@ extern "C" {
 
 #include <cstring>
 
+#include "runstore/pg/backend_hash.hpp"
 #include "runstore/pg/citus_shards.hpp"
 #include "runstore/pg/direct_path_shapes.hpp"
 #include "runstore/pg/guc.hpp"
@@ -58,14 +59,7 @@ HTAB *shapes = nullptr;
 HTAB *
 Shapes()
 {
-	if (shapes == nullptr) {
-		HASHCTL ctl;
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(ShapeEntry);
-		ctl.hcxt = CacheMemoryContext;
-		shapes = hash_create("runstore direct path shapes", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
-	return shapes;
+	return BackendHash(&shapes, "runstore direct path shapes", sizeof(Oid), sizeof(ShapeEntry), 16, CacheMemoryContext);
 }
 
 void

@@ -168,11 +168,17 @@ RUNSTORE_FUNCTION(runstore_recent_workflows)
 	 * elsewhere the whole read in one statement, routed to that node.
 	 */
 	runstore::pg::RecentReadPlans plans = runstore::pg::TableRecentReadPlans();
-	if (runstore::pg::DistributedByCitus(runstore::pg::RunstoreRelation("workspace_recent_workflow_folded")) &&
-	    !runstore::pg::LocalRecentShards(workspace_id, &plans)) {
-		ReadRouted(&out, workspace_id, max_results, for_user, user_id);
-		SPI_finish();
-		return (Datum)0;
+	if (runstore::pg::DistributedByCitus(runstore::pg::RunstoreRelation("workspace_recent_workflow_folded"))) {
+		if (!runstore::pg::LocalRecentShards(workspace_id, &plans)) {
+			elog(DEBUG1,
+			     "runstore: recent_workflows(" INT64_FORMAT ") sends one statement routed to the workspace's node",
+			     DatumGetInt64(workspace_id));
+			ReadRouted(&out, workspace_id, max_results, for_user, user_id);
+			SPI_finish();
+			return (Datum)0;
+		}
+		elog(DEBUG1, "runstore: recent_workflows(" INT64_FORMAT ") reads this node's shards",
+		     DatumGetInt64(workspace_id));
 	}
 
 	/*
