@@ -1,6 +1,6 @@
 # runstore: PGXS build of the C++ extension (see ../shared/CPP_IN_POSTGRES.md, recipe (c)).
 # No EXTENSION variable: PGXS would then look for runstore.control at the top level.
-EXTVERSION  = 0.3.0
+EXTVERSION  = 0.4.0
 MODULE_big  = runstore
 
 SRCS = $(sort $(wildcard extension/src/*.cpp extension/src/*/*.cpp))
@@ -11,7 +11,7 @@ MODULEDIR = extension
 DATA      = extension/runstore.control $(wildcard extension/sql/runstore--*.sql)
 
 # Run order matters: schema.sql defines the u(n) test-id helper the others use.
-REGRESS      = schema boundary batch_get_executions_by_ids batch_delete_many batch_delete_by_tag recent_workflows queue queue_claim_frontier queue_wait_for_work security roles tenants search_path dump_config plans direct_paths reinstall
+REGRESS      = schema boundary batch_get_executions_by_ids batch_delete_many batch_delete_by_tag recent_workflows queue queue_claim_frontier queue_wait_for_work queue_stats security roles tenants search_path dump_config plans direct_paths reinstall
 REGRESS_OPTS = --load-extension=runstore
 ISOLATION      = $(patsubst tests/isolation/specs/%.spec,%,$(sort $(wildcard tests/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=tests/isolation --load-extension=runstore
@@ -43,6 +43,9 @@ check-versions:
 	@grep -q "default_version = '$(EXTVERSION)'" extension/runstore.control || { echo "control file version != $(EXTVERSION)"; exit 1; }
 	@grep -q '"version": "$(EXTVERSION)"' META.json || { echo "META.json version != $(EXTVERSION)"; exit 1; }
 	@test -f extension/sql/runstore--$(EXTVERSION).sql || { echo "missing extension/sql/runstore--$(EXTVERSION).sql"; exit 1; }
+	@# One full install script, the current one; released ones live in tests/upgrade/old_versions.
+	@for f in extension/sql/runstore--*.sql; do v=$${f#extension/sql/runstore--}; v=$${v%.sql}; \
+	  case $$v in *--*|$(EXTVERSION)) ;; *) echo "$$f: a full install script of an old version (move it to tests/upgrade/old_versions)"; exit 1 ;; esac; done
 	@echo "versions agree: $(EXTVERSION)"
 
 # One formatting truth: clang-format with the .clang-format nearest each file

@@ -32,6 +32,7 @@ SELECT * FROM runstore.recent_workflows(1);
 SELECT * FROM runstore.recent_workflows(1, 1, 'ada');
 SELECT workspace_id, workflow_id, last_execution_id FROM runstore.workspace_recent_workflow ORDER BY 2;
 SELECT count(*) AS dashboard_sees FROM runstore.executions;
+SELECT status, priority, executions, due_now FROM runstore.queue_stats();
 -- ... and nothing changes anything.
 INSERT INTO runstore.executions (workspace_id) VALUES (1);
 \echo :LAST_ERROR_SQLSTATE
@@ -92,6 +93,8 @@ SELECT * FROM runstore.cancel(ARRAY[u(1)]);
 SELECT * FROM runstore.delete_many(ARRAY[u(1)]);
 \echo :LAST_ERROR_SQLSTATE
 SELECT id FROM runstore.get_executions_by_ids(ARRAY[u(1)]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore.queue_stats();
 \echo :LAST_ERROR_SQLSTATE
 -- ... nor can it take the definer's rights or change the wrappers.
 SET ROLE runstore_queue_definer;

@@ -153,6 +153,10 @@ UPDATE runstore.executions SET status = 'running', lease_owner = 'gone', attempt
        lease_expires_at = '2000-01-01', run_after = '2000-01-01'
  WHERE id OPERATOR(pg_catalog.=) u(1);
 SELECT id FROM runstore.dequeue('w', 5);
+-- queue_stats: a hijacked comparison, clock or count(*) would change the counts.
+SELECT status, priority, executions, due_now, due_later, expired_leases, retrying,
+       oldest_due_age IS NOT NULL AS has_due
+  FROM runstore.queue_stats();
 -- cancel, delete_many, delete_by_tag, each in both forms.
 SELECT * FROM runstore.cancel(ARRAY[u(5), u(2), u(6)]);
 SELECT * FROM runstore.cancel(ARRAY[u(2)], workspace_id => 2);

@@ -155,6 +155,9 @@ RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION rs_t_dash;
 SET app.workspace_id = '1';
 SELECT id, workspace_id, status FROM runstore.get_executions_by_ids(ARRAY[u(23), u(21), u(11), u(22)]);
+-- queue_stats: workspace 1's live queue only (workspace 2's u(23) is due
+-- at a higher priority).
+SELECT status, priority, executions, due_now, due_later, expired_leases, retrying FROM runstore.queue_stats();
 SELECT * FROM runstore.recent_workflows(2);
 SELECT workflow_id FROM runstore.recent_workflows(1);
 -- Through the security_invoker view: workspace 1's rows only.

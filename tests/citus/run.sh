@@ -6,7 +6,8 @@
 #      holds runs, every function's answers and errors, every write kind
 #      checked against the definition;
 #   2. the randomized concurrent exactness test (recent_workflows_random.sh);
-#   3. pg_regress citus_undistribute citus_drop: every run back, no shard
+#   3. a shard group moved under a worker's open session (shard_move.sh);
+#   4. pg_regress citus_undistribute citus_drop: every run back, no shard
 #      left on any node after DROP EXTENSION.
 # Without Citus and without its source it says so and exits 0 (skipped).
 # Needs runstore installed (make install).  Ports: RUNSTORE_CITUS_PORT..+2.
@@ -44,6 +45,9 @@ run_regress citus_distribute citus_functions
 
 echo "== Citus: randomized concurrent writes (tests/citus/recent_workflows_random.sh)"
 tests/citus/recent_workflows_random.sh || failed=1
+
+echo "== Citus: a shard group moves under a worker's open session (tests/citus/shard_move.sh)"
+tests/citus/shard_move.sh 3 || failed=1
 
 echo "== Citus: pg_regress (undistribute, DROP EXTENSION)"
 run_regress citus_undistribute citus_drop

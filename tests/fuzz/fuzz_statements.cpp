@@ -400,6 +400,7 @@ Functions()
 	     false,
 	     true},
 	    {"cancel", {{"ids", T::UuidArray, false}, {"workspace_id", T::Int8, true}}, true, true},
+	    {"queue_stats", {}, true, true},
 	    {"wait_for_work", {{"timeout_ms", T::TimeoutMs, false}, {"work_due", T::OutArg, false}}, false, true, true},
 	    {"uuid_v7", {}, false, true},
 	    {"_retry_delay", {{"attempt", T::Int4, false}}, false, true},

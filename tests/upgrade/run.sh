@@ -8,9 +8,16 @@
 # superuser); creates and drops databases ${RUNSTORE_UPGRADE_PREFIX:-runstore_upgrade}_*.
 #
 # Versions come from the tree, not from a list kept here:
-#   extension/runstore.control   default_version = the current version
-#   extension/sql/runstore--V.sql      the full install script of version V
-#   extension/sql/runstore--A--B.sql   an update script from A to B
+#   extension/runstore.control                 default_version = the current version
+#   extension/sql/runstore--V.sql              the full install script of the current version
+#   extension/sql/runstore--A--B.sql           an update script from A to B
+#   tests/upgrade/old_versions/runstore--V.sql the full install script of released version V
+# make install ships only the current full script and the update scripts
+# (as pgvector does); the released full scripts are installed into
+# $(pg_config --sharedir)/extension for the duration of this test and
+# removed afterwards, even when it fails (a file of the same name found
+# there is put back as it was).  That needs write access there, as make
+# install does; concurrent runs on one machine take turns (flock).
 # Every version other than the current one that has a full install script
 # or is the source of an update script is a released version, and each is
 # tested: create a database with CREATE EXTENSION runstore VERSION 'A', load
@@ -30,16 +37,17 @@
 # ALTER EXTENSION runstore UPDATE (and UPDATE TO the current version) on the
 # current version is a clean no-op with data in place.
 #
-# Adding a release (say 0.2.0 after 0.1.0):
-#   1. Keep extension/sql/runstore--0.1.0.sql as released: never edit it again.
-#      Old full scripts stay in the tree (PGXS installs them all): this test,
-#      and users who need CREATE EXTENSION runstore VERSION '0.1.0', use them.
-#   2. Write extension/sql/runstore--0.1.0--0.2.0.sql with the changes, and
-#      extension/sql/runstore--0.2.0.sql as the full script of 0.2.0 (what a
+# Adding a release (say 0.5.0 after 0.4.0):
+#   1. Move extension/sql/runstore--0.4.0.sql, as released, to
+#      tests/upgrade/old_versions/ and never edit it again: extension/sql
+#      keeps one full install script (make check-versions says so).
+#   2. Write extension/sql/runstore--0.4.0--0.5.0.sql with the changes, and
+#      extension/sql/runstore--0.5.0.sql as the full script of 0.5.0 (what a
 #      fresh install runs; this test proves the two end up identical).
 #   3. Set default_version in extension/runstore.control, EXTVERSION in the
-#      Makefile and "version" in META.json to 0.2.0 (make check-versions).
-#   4. make install && tests/upgrade/run.sh: it now upgrades 0.1.0 -> 0.2.0.
+#      Makefile and "version" in META.json to 0.5.0 (make check-versions).
+#   4. make install && tests/upgrade/run.sh: it now upgrades every released
+#      version to 0.5.0.
 # An update script must keep the contract's data: ALTER, never DROP and
 # re-create, tables with runs; re-create a function only with CREATE OR
 # REPLACE (DROP FUNCTION fails on objects of users, such as the worker
@@ -53,16 +61,30 @@ work=$(mktemp -d)
 export PGTZ=UTC PGOPTIONS='-c client_min_messages=warning'
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 dbs=()
+extdir="$(pg_config --sharedir)/extension"
+old_installed=()  # names of the released full scripts put into $extdir
 cleanup() {
   for db in "${dbs[@]}"; do dropdb --if-exists "$db" >/dev/null 2>&1 || true; done
+  local name
+  for name in "${old_installed[@]}"; do
+    if [ -e "$work/sharedir/$name" ]; then
+      cp -p "$work/sharedir/$name" "$extdir/$name" || echo "upgrade: could not put back $extdir/$name" >&2
+    else
+      rm -f "$extdir/$name" || echo "upgrade: could not remove $extdir/$name" >&2
+    fi
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
+# A signal ends the script through the EXIT trap too.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 newdb() { dropdb --if-exists "$1" >/dev/null; createdb "$1"; dbs+=("$1"); }
 
 current=$(sed -n "s/^default_version *= *'\(.*\)'.*/\1/p" "$root/extension/runstore.control")
-full=() updates=()
-sqldir=${RUNSTORE_UPGRADE_SQL_DIR:-$root/extension/sql}  # override: only to test this script
+full=() updates=() old_scripts=()
+sqldir=${RUNSTORE_UPGRADE_SQL_DIR:-$root/extension/sql}     # overrides: only to test this script
+olddir=${RUNSTORE_UPGRADE_OLD_DIR:-$here/old_versions}
 for f in "$sqldir"/runstore--*.sql; do
   v=${f##*/runstore--}; v=${v%.sql}
   case $v in
@@ -70,9 +92,34 @@ for f in "$sqldir"/runstore--*.sql; do
     *)    full+=("$v") ;;
   esac
 done
+for f in "$olddir"/runstore--*.sql; do
+  [ -e "$f" ] || continue
+  v=${f##*/runstore--}; v=${v%.sql}
+  case $v in
+    *--*) echo "upgrade: $f: update scripts belong in extension/sql (make install ships them)" >&2; exit 1 ;;
+    "$current") echo "upgrade: $f: the current version's full script belongs in extension/sql" >&2; exit 1 ;;
+  esac
+  full+=("$v") old_scripts+=("$f")
+done
 released=$( { printf '%s\n' "${full[@]}"; for u in "${updates[@]}"; do echo "${u%%--*}"; done; } \
             | grep -vxF "$current" | sort -uV || true)
 echo "upgrade: current version $current; install scripts: ${full[*]}; update scripts: ${updates[*]:-none}"
+
+# The released full scripts, installed for this run only (cleanup removes them).
+if [ ${#old_scripts[@]} -gt 0 ]; then
+  if command -v flock >/dev/null; then
+    exec 9>"${TMPDIR:-/tmp}/runstore-upgrade-old-versions.lock"
+    flock -w 900 9 || { echo "upgrade: another run holds ${TMPDIR:-/tmp}/runstore-upgrade-old-versions.lock" >&2; exit 1; }
+  fi
+  mkdir "$work/sharedir"
+  for f in "${old_scripts[@]}"; do
+    name=${f##*/}
+    [ -e "$extdir/$name" ] && cp -p "$extdir/$name" "$work/sharedir/$name"
+    old_installed+=("$name")
+    install -m 644 "$f" "$extdir/$name"
+  done
+  echo "upgrade: installed ${#old_scripts[@]} released install script(s) from ${olddir#"$root"/} into $extdir for this run"
+fi
 
 # The tree's scripts must be the installed ones.
 installed=$(psql_q -d postgres -tAc "SELECT string_agg(version, ' ' ORDER BY version) FROM pg_available_extension_versions WHERE name = 'runstore'")
@@ -221,8 +268,8 @@ upgrade_check() {
 
 tested=0
 for old in $released; do
-  if [ ! -f "$sqldir/runstore--$old.sql" ]; then
-    fail "released version $old has no install script extension/sql/runstore--$old.sql (keep released scripts in the tree)"
+  if [ ! -f "$olddir/runstore--$old.sql" ] && [ ! -f "$sqldir/runstore--$old.sql" ]; then
+    fail "released version $old has no install script tests/upgrade/old_versions/runstore--$old.sql (keep released scripts there)"
     continue
   fi
   path=$(psql_q -d "$fresh" -tAc "SELECT path FROM pg_extension_update_paths('runstore') WHERE source = '$old' AND target = '$current'")

@@ -1,0 +1,112 @@
+-- runstore 0.3.0 -> 0.4.0
+\echo Use "ALTER EXTENSION runstore UPDATE TO '0.4.0'" to load this file. \quit
+
+-- The live queue at a glance, for operators and dashboards: per status
+-- (queued, running) and priority, how many executions there are, how many
+-- dequeue may claim now and how many later, leases that ended, retries
+-- waiting out their backoff, and how long the oldest due one has waited.
+-- Its WHERE clause is the predicate of executions_claimable_idx, so it reads
+-- that index and the live rows it points to, never the finished history:
+-- the cost follows the queue, not the table.  For the same reason it counts
+-- no succeeded, failed or cancelled runs: no index bounds them, and counting
+-- them means reading every run ever kept.
+-- Counted at the instant as_of, which queue_stats() below binds once, so
+-- that on Citus every shard's query gets the coordinator's value (Citus does
+-- not evaluate a SELECT's function calls on the coordinator, but sends
+-- parameters as values).  enable_seqscan = off: with statistics that lag
+-- behind the table (a bulk load of finished runs before autoanalyze) the
+-- planner could otherwise read the whole table.  A run_after of '-infinity'
+-- is due but has no age (PostgreSQL 15 has no infinite interval): such rows
+-- count in due_now, not in oldest_due_age.
+-- SQL rather than PL/pgSQL: a new session does not load the PL/pgSQL
+-- library for it (a few milliseconds, much of a command-line call).
+-- SECURITY INVOKER: it needs SELECT on the columns it reads, and row-level
+-- security applies as to the plain SELECT.
+CREATE FUNCTION runstore._queue_stats_at(as_of timestamptz)
+  RETURNS TABLE (status runstore.execution_status, priority integer, executions bigint,
+                 due_now bigint, due_later bigint, expired_leases bigint, retrying bigint,
+                 oldest_due_age interval)
+  LANGUAGE sql STABLE STRICT ROWS 10
+  SET search_path = pg_catalog, pg_temp
+  SET enable_seqscan = off
+BEGIN ATOMIC
+  SELECT e.status, e.priority, count(*),
+         count(CASE WHEN e.run_after <= as_of THEN 1 END),
+         count(CASE WHEN e.run_after > as_of THEN 1 END),
+         count(CASE WHEN e.status = 'running' AND e.run_after <= as_of THEN 1 END),
+         count(CASE WHEN e.status = 'queued' AND e.attempt > 0 AND e.run_after > as_of THEN 1 END),
+         as_of - min(CASE WHEN e.run_after <= as_of AND isfinite(e.run_after) THEN e.run_after END)
+    FROM runstore.executions e
+   WHERE e.status IN ('queued', 'running')
+   GROUP BY e.status, e.priority
+   ORDER BY e.status, e.priority DESC;
+END;
+COMMENT ON FUNCTION runstore._queue_stats_at(timestamptz) IS
+  'queue_stats() at the instant as_of: the live queue per status and priority';
+
+-- At statement_timestamp(), the clock dequeue judges "due" by.  Inlined
+-- into the calling query: the argument is evaluated once, where the call is.
+CREATE FUNCTION runstore.queue_stats()
+  RETURNS TABLE (status runstore.execution_status, priority integer, executions bigint,
+                 due_now bigint, due_later bigint, expired_leases bigint, retrying bigint,
+                 oldest_due_age interval)
+  LANGUAGE sql STABLE ROWS 10
+BEGIN ATOMIC
+  SELECT s.status, s.priority, s.executions, s.due_now, s.due_later, s.expired_leases, s.retrying,
+         s.oldest_due_age
+    FROM runstore._queue_stats_at(pg_catalog.statement_timestamp()) s;
+END;
+COMMENT ON FUNCTION runstore.queue_stats() IS
+  'The live queue per status and priority: due now and later, expired leases, retries in backoff, oldest due age; reads only queued and running executions';
+
+-- undistribute() refuses while old shards of a move or split wait for Citus's cleanup.
+CREATE OR REPLACE FUNCTION runstore.undistribute() RETURNS bigint
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  t regclass;
+  runs bigint;
+BEGIN
+  PERFORM runstore._require_distribution_rights('undistribute');
+  IF NOT runstore.is_distributed() THEN
+    RAISE EXCEPTION 'runstore.executions is not distributed'
+      USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  -- A shard move or split leaves the old shards on their node until Citus's
+  -- cleanup drops them; they use runstore's types and functions, so DROP
+  -- EXTENSION would then fail on that node.
+  IF pg_catalog.to_regclass('pg_catalog.pg_dist_cleanup') IS NOT NULL THEN
+    IF EXISTS (SELECT FROM pg_catalog.pg_dist_cleanup c
+               WHERE c.object_name OPERATOR(pg_catalog.~) ('^runstore\.(executions|recent_workflow_pending|'
+                 'workspace_recent_workflow_folded|user_recent_workflow_folded)_[0-9]+$')) THEN
+      RAISE EXCEPTION 'old shards of runstore''s tables, left by a shard move or split, are waiting for Citus to drop them'
+        USING ERRCODE = 'object_not_in_prerequisite_state',
+              HINT = 'Run CALL citus_cleanup_orphaned_resources(); outside a transaction block (or wait for '
+                     'Citus''s maintenance daemon to drop them), then call runstore.undistribute() again.';
+    END IF;
+  END IF;
+  LOCK TABLE runstore.executions IN EXCLUSIVE MODE;
+  CREATE TEMP TABLE runstore_undistributed_runs ON COMMIT DROP AS SELECT * FROM runstore.executions;
+  GET DIAGNOSTICS runs = ROW_COUNT;
+  -- Citus refuses undistribute_table() on an extension's tables: drop the
+  -- shards and the metadata as Citus's own DROP TABLE does (its
+  -- citus_drop_trigger), keeping the tables, then put the runs back.
+  FOREACH t IN ARRAY ARRAY['runstore.executions', 'runstore.recent_workflow_pending',
+                           'runstore.workspace_recent_workflow_folded',
+                           'runstore.user_recent_workflow_folded']::regclass[]
+  LOOP
+    PERFORM pg_catalog.master_remove_distributed_table_metadata_from_workers(
+      t, 'runstore', (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = t));
+    PERFORM pg_catalog.citus_drop_all_shards(t, 'runstore', (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = t));
+    PERFORM pg_catalog.master_remove_partition_metadata(
+      t, 'runstore', (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = t));
+  END LOOP;
+  -- The shells are empty: the insert's triggers rebuild both summaries.
+  INSERT INTO runstore.executions SELECT * FROM runstore_undistributed_runs;
+  RETURN runs;
+END
+$$;
+REVOKE ALL ON FUNCTION runstore.undistribute() FROM PUBLIC;
+COMMENT ON FUNCTION runstore.undistribute() IS
+  'On a Citus coordinator: brings every run back into the coordinator''s tables and drops the shards; returns the runs';
