@@ -19,8 +19,10 @@ cd "$(dirname "$0")/.."
 #   libcli11-dev                         the CLI's option parsing and --help (header-only; not in the library)
 #   sqlsmith                             random-SQL fuzzing of the server with runstore installed (tests/fuzz)
 #   clang-format                         the one formatting of the C++ sources (make format-check)
+#   pgbouncer                            the client, CLI and workers tested behind a transaction pooler (tests/pgbouncer)
 packages=(postgresql-15 postgresql-client-15 postgresql-server-dev-15 clang-14 llvm-14
-          libpq-dev pkg-config g++ make cmake libgtest-dev nlohmann-json3-dev libcli11-dev sqlsmith clang-format)
+          libpq-dev pkg-config g++ make cmake libgtest-dev nlohmann-json3-dev libcli11-dev sqlsmith clang-format
+          pgbouncer)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

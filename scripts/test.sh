@@ -2,7 +2,8 @@
 # test.sh: set up, start a throwaway PostgreSQL cluster, and run every suite:
 # pg_regress and the isolation tester (make installcheck), the randomized
 # server tests (ctest in build/tests), the Citus suite (tests/citus/run.sh),
-# then the client tests (ctest).
+# then the client tests (ctest), and those again behind PgBouncer
+# (tests/pgbouncer/run.sh).
 # Exits non-zero if any suite failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -79,6 +80,11 @@ if cmake -S client -B build/client-asan -DCMAKE_BUILD_TYPE=Debug -DRUNSTORE_BUIL
 else
   echo "the sanitizer build failed"; failed=1
 fi
+
+# The client, CLI and 4 workers through Debian's PgBouncer in transaction
+# mode with a pool of 2, in front of the same cluster.
+echo "== PgBouncer: client, CLI and workers through a transaction pooler (tests/pgbouncer/run.sh)"
+tests/pgbouncer/run.sh build/client || { echo "tests/pgbouncer/run.sh FAILED"; failed=1; }
 
 if [ "$failed" != 0 ]; then
   echo "== some suites FAILED; server log tail:"

@@ -13,9 +13,10 @@ namespace runstore::cli {
 
 bool parse_command(Invocation& inv, CommandLine& line) {
   // Bound for this one parse only: a CommandLine is parsed once.
-  std::optional<std::string> dsn;
+  std::optional<std::string> dsn, statement_mode;
   bool help = false;
   line.value("-d,--dsn", dsn, "CONNINFO", "connection string (default: $RUNSTORE_DSN, else PG*)");
+  line.value("--statement-mode", statement_mode, "MODE", kStatementModeHelp);
   line.flag("-h,--help", help, "this help");
   line.parse(inv.args);
   if (help) {
@@ -26,7 +27,32 @@ bool parse_command(Invocation& inv, CommandLine& line) {
     if (inv.global.dsn) throw UsageError("option --dsn given more than once");
     inv.global.dsn = std::move(dsn);
   }
+  if (statement_mode) {
+    if (inv.global.statement_mode) throw UsageError("option --statement-mode given more than once");
+    inv.global.statement_mode = std::move(statement_mode);
+  }
+  (void)resolve_statement_mode(inv.global);  // a bad mode is reported before anything runs
   return true;
+}
+
+const char* const kStatementModeHelp =
+    "prepared (works behind PgBouncer too) or unnamed;\n"
+    "default: $RUNSTORE_STATEMENT_MODE, else prepared";
+
+StatementMode resolve_statement_mode(const GlobalOptions& global) {
+  std::string value, from;
+  if (global.statement_mode) {
+    value = *global.statement_mode;
+    from = "--statement-mode";
+  } else if (const char* env = std::getenv("RUNSTORE_STATEMENT_MODE")) {
+    value = env;
+    from = "RUNSTORE_STATEMENT_MODE";
+  } else {
+    return StatementMode::prepared;
+  }
+  if (value == "prepared") return StatementMode::prepared;
+  if (value == "unnamed") return StatementMode::unnamed;
+  throw UsageError("invalid " + from + " " + quote_word(value) + " (expected 'prepared' or 'unnamed')");
 }
 
 std::string resolve_conninfo(const GlobalOptions& global) {
@@ -38,6 +64,7 @@ std::string resolve_conninfo(const GlobalOptions& global) {
 Client connect(const GlobalOptions& global) {
   ClientOptions options;
   options.conninfo = resolve_conninfo(global);
+  options.statement_mode = resolve_statement_mode(global);
   return Client(std::move(options));
 }
 

@@ -21,7 +21,8 @@ constexpr int kExitUsage = 2;
 
 // Options given before the command name.
 struct GlobalOptions {
-  std::optional<std::string> dsn;  // --dsn/-d
+  std::optional<std::string> dsn;             // --dsn/-d
+  std::optional<std::string> statement_mode;  // --statement-mode
 };
 
 // What a command's run function gets.
@@ -31,13 +32,19 @@ struct Invocation {
 };
 
 // Parses a command's arguments with `line`, which holds the command's own
-// options; --dsn/-d and --help/-h are added (last in its help) so they work
-// after the command name too.  Returns false after printing the help to
+// options; --dsn/-d, --statement-mode and --help/-h are added (last in its
+// help) so they work after the command name too.  A bad statement mode
+// (option or environment) is a UsageError.  Returns false after printing the help to
 // stdout (the command then exits 0).
 bool parse_command(Invocation& inv, CommandLine& line);
 
 // --dsn, else RUNSTORE_DSN, else "" (libpq reads the PG* environment).
 std::string resolve_conninfo(const GlobalOptions& global);
+// --statement-mode, else RUNSTORE_STATEMENT_MODE, else prepared; anything
+// but "prepared" or "unnamed" is a UsageError naming where it came from.
+StatementMode resolve_statement_mode(const GlobalOptions& global);
+// The help line of --statement-mode, shared by every level.
+extern const char* const kStatementModeHelp;
 Client connect(const GlobalOptions& global);
 
 // The id arguments of status and delete: the words as given, or, when the

@@ -139,7 +139,7 @@ HandlerResult run_one(const WorkerConfig& cfg, const Execution& e, JobContext& c
 
 int run_worker(Invocation& inv) {
   CommandLine line("worker", kHelp);
-  std::optional<std::string> name, slots, batch, lease, poll, grace, function_schema;
+  std::optional<std::string> name, slots, batch, lease, poll, grace, function_schema, listen_dsn;
   WorkerConfig cfg;
   line.value("-n,--name", name, "NAME", "lease owner name (default: HOST:PID); unique per worker");
   line.value("-s,--slots", slots, "N", "commands running at once (default 1)");
@@ -157,6 +157,10 @@ int run_worker(Invocation& inv) {
              "wait_for_work (default runstore; runstore_worker for\n"
              "the worker role of docs/roles.sql, which may not\n"
              "touch the table and finds new work by polling)");
+  line.value("--listen-dsn", listen_dsn, "CONNINFO",
+             "a connection of its own to wait for work on, e.g.\n"
+             "straight to PostgreSQL when --dsn is a pooler (default:\n"
+             "--dsn's; through a pooler the worker polls instead)");
   line.keep_double_dash_apart();
   if (!parse_command(inv, line)) return kExitOk;
   if (!line.words().empty() && !line.saw_double_dash())
@@ -173,6 +177,8 @@ int run_worker(Invocation& inv) {
 
   WorkerOptions opts;
   opts.conninfo = resolve_conninfo(inv.global);
+  opts.statement_mode = resolve_statement_mode(inv.global);
+  opts.listen_conninfo = listen_dsn;
   if (name) {
     if (name->empty()) throw UsageError("--name must not be empty");
     opts.name = *name;
@@ -195,6 +201,13 @@ int run_worker(Invocation& inv) {
   {
     Client probe(ClientOptions{opts.conninfo, opts.statement_mode, RetryPolicy::none()});
     (void)probe.server_version();
+    if (opts.listen_conninfo) {
+      try {
+        Client listen_probe(ClientOptions{*opts.listen_conninfo, opts.statement_mode, RetryPolicy::none()});
+      } catch (const ConnectionError& e) {
+        throw ConnectionError("--listen-dsn: " + std::string(e.what()), e.sqlstate());
+      }
+    }
   }
 
   // A command that does not read its stdin closes the pipe: that must be an

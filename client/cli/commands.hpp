@@ -13,6 +13,7 @@ struct CommandEntry {
 
 int run_status(Invocation& inv);   // cmd_status.cpp
 int run_recent(Invocation& inv);   // cmd_recent.cpp
+int run_stats(Invocation& inv);    // cmd_stats.cpp
 int run_delete(Invocation& inv);   // cmd_delete.cpp
 int run_purge(Invocation& inv);    // cmd_purge.cpp
 int run_enqueue(Invocation& inv);  // cmd_enqueue.cpp

@@ -24,6 +24,7 @@ namespace {
 const CommandEntry kCommands[] = {
     {"status", "show executions by id (a table, or --json)", run_status},
     {"recent", "list a workspace's (or a user's) most recently used workflows", run_recent},
+    {"stats", "show the live queue: due now and later, expired leases, retries", run_stats},
     {"delete", "delete executions by id", run_delete},
     {"purge", "delete every execution carrying a tag, in batches", run_purge},
     {"enqueue", "add executions (from options, or JSON lines on stdin)", run_enqueue},
@@ -68,12 +69,13 @@ int dispatch(const std::vector<std::string>& argv) {
   const std::string above = global_help_above();
   CommandLine line(
       "", HelpText{above.c_str(), kGlobalHelpBelow, 22, "Global options (also accepted after the command name):"});
-  std::optional<std::string> dsn;
+  std::optional<std::string> dsn, statement_mode;
   bool help = false;
   bool version = false;
   line.value("-d,--dsn", dsn, "CONNINFO",
              "libpq connection string or URI; default: $RUNSTORE_DSN,\n"
              "else the PG* environment (PGHOST, PGDATABASE, ...)");
+  line.value("--statement-mode", statement_mode, "MODE", kStatementModeHelp);
   line.flag("-h,--help", help, "this help; 'runstore COMMAND --help' for a command's");
   line.flag("--version", version, "print the version");
   // The global options end at the command name: the rest is the command's,
@@ -94,6 +96,7 @@ int dispatch(const std::vector<std::string>& argv) {
   }
   Invocation inv;
   inv.global.dsn = dsn;
+  inv.global.statement_mode = statement_mode;
   std::string name = line.words().front();
   inv.args.assign(line.words().begin() + 1, line.words().end());
   if (name == "help") {

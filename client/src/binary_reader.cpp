@@ -50,6 +50,21 @@ TimePoint decode_timestamptz(std::string_view v) {
   return TimePoint(std::chrono::microseconds(pg + kPgEpochUnixMicros));
 }
 
+std::chrono::microseconds decode_interval(std::string_view v) {
+  if (v.size() != 16) throw std::runtime_error("malformed binary interval value from the server");
+  constexpr std::int64_t kDayMicros = 86400LL * 1000000LL;
+  const auto time = static_cast<std::int64_t>(read_be(v.data(), 8));
+  const auto days = static_cast<std::int32_t>(static_cast<std::uint32_t>(read_be(v.data() + 8, 4)));
+  const auto months = static_cast<std::int32_t>(static_cast<std::uint32_t>(read_be(v.data() + 12, 4)));
+  std::int64_t day_part = 0, month_part = 0, total = 0;
+  if (__builtin_mul_overflow(static_cast<std::int64_t>(days), kDayMicros, &day_part) ||
+      __builtin_mul_overflow(static_cast<std::int64_t>(months), 30 * kDayMicros, &month_part) ||
+      __builtin_add_overflow(time, day_part, &total) || __builtin_add_overflow(total, month_part, &total)) {
+    throw std::runtime_error("interval from the server out of range for microseconds");
+  }
+  return std::chrono::microseconds(total);
+}
+
 std::string decode_jsonb(std::string_view v) {
   need(v, 1, "jsonb");
   if (v[0] != 1) throw std::runtime_error("unsupported jsonb binary version from the server");

@@ -6,6 +6,7 @@
 // throws std::runtime_error on a malformed value rather than read past it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -22,6 +23,10 @@ Uuid decode_uuid(std::string_view v);
 // timestamptz: microseconds since 2000-01-01 00:00 UTC; +/-infinity map to
 // TimePoint::max()/min().
 TimePoint decode_timestamptz(std::string_view v);
+// interval: microseconds, then days, then months; a day counts 24 hours and
+// a month 30 days, as PostgreSQL compares intervals.  Throws when the total
+// does not fit in 64 bits of microseconds.
+std::chrono::microseconds decode_interval(std::string_view v);
 // jsonb: a version byte (1) followed by the JSON text.
 std::string decode_jsonb(std::string_view v);
 // text[] of one dimension (or none, for '{}'); NULL elements are refused:

@@ -14,6 +14,7 @@
 #include "params.hpp"
 #include "retrying.hpp"
 #include "row_decoders.hpp"
+#include "state_cache.hpp"
 #include "statement.hpp"
 
 namespace runstore {
@@ -81,8 +82,8 @@ class QueueStatements {
     const std::string quoted = detail::quote_identifier(schema);
     const std::size_t at = pattern.find("%s");
     std::string sql = pattern.substr(0, at) + quoted + pattern.substr(at + 2);
-    // Named after the schema too, so two schemas never share a prepared name.
-    std::string name = "runstore_" + std::string(function) + "_v1_" + std::to_string(std::hash<std::string>{}(schema));
+    // Two schemas never share a prepared name: the name hashes the text.
+    std::string name = "runstore_" + std::string(function) + "_v1";
     return Owned(std::move(name), std::move(sql));
   }
   Owned dequeue_, heartbeat_, complete_, fail_, wait_for_work_;
@@ -93,9 +94,13 @@ struct Client::Impl {
   QueueStatements queue;
   detail::Connection conn;
   std::uint64_t retries = 0;
+  detail::StateCache states;
 
   explicit Impl(ClientOptions o)
-      : options(std::move(o)), queue(options.queue_function_schema), conn(options.conninfo, options.statement_mode) {
+      : options(std::move(o)),
+        queue(options.queue_function_schema),
+        conn(options.conninfo, options.statement_mode),
+        states(options.state_cache_ttl, options.state_cache_max_entries) {
     if (options.queue_function_schema.empty()) throw std::invalid_argument("queue_function_schema must not be empty");
     conn.connect();
   }
@@ -135,10 +140,14 @@ std::vector<Execution> Client::get_executions_by_ids(const std::vector<Uuid>& id
 
 std::vector<ExecutionState> Client::get_execution_states(const std::vector<Uuid>& ids,
                                                          std::optional<std::int64_t> workspace_id) {
-  Params p;
-  optional_workspace(p.uuid_array(ids), workspace_id);
-  return impl_->call(
-      [&](bool) { return detail::decode_execution_states(impl_->conn.run(st::kGetStatesByIds, p).get()); });
+  auto fetch = [&](const std::vector<Uuid>& wanted) {
+    Params p;
+    optional_workspace(p.uuid_array(wanted), workspace_id);
+    return impl_->call(
+        [&](bool) { return detail::decode_execution_states(impl_->conn.run(st::kGetStatesByIds, p).get()); });
+  };
+  if (!impl_->states.enabled()) return fetch(ids);
+  return impl_->states.get(ids, workspace_id, fetch);
 }
 
 std::vector<RecentWorkflow> Client::recent_workflows(std::int64_t workspace_id, std::int32_t max_results,
@@ -152,6 +161,11 @@ std::vector<RecentWorkflow> Client::recent_workflows(std::int64_t workspace_id, 
   }
   return impl_->call(
       [&](bool) { return detail::decode_recent_workflows(impl_->conn.run(st::kRecentWorkflows, p).get()); });
+}
+
+std::vector<QueueStatsRow> Client::queue_stats() {
+  const Params none;
+  return impl_->call([&](bool) { return detail::decode_queue_stats(impl_->conn.run(st::kQueueStats, none).get()); });
 }
 
 std::vector<Uuid> Client::delete_many(const std::vector<Uuid>& ids, std::optional<std::int64_t> workspace_id) {
@@ -416,6 +430,16 @@ int Client::server_version() const { return PQserverVersion(impl_->conn.raw()); 
 
 int Client::backend_pid() const { return PQbackendPID(impl_->conn.raw()); }
 
+bool Client::connected_through_pooler() {
+  return impl_->call([&](bool) {
+    auto r = impl_->conn.run(st::kBackendPid, Params{});
+    // Read in the same try as the query: a reconnect changes both.
+    return detail::decode_int4(detail::value_at(r.get(), 0, 0)) != PQbackendPID(impl_->conn.raw());
+  });
+}
+
 std::uint64_t Client::retries() const { return impl_->retries; }
+
+StateCacheStats Client::state_cache_stats() const { return impl_->states.stats(); }
 
 }  // namespace runstore

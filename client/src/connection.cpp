@@ -4,17 +4,49 @@
 #include <poll.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstring>
 
 namespace runstore::detail {
 
 namespace {
+
+// The two SQLSTATEs a shared server session answers with when it has, or
+// lacks, a prepared statement of a given name.
+constexpr const char* kDuplicatePreparedStatement = "42P05";
+constexpr const char* kInvalidStatementName = "26000";
 
 std::string trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
 }
 
+bool has_sqlstate(const PGresult* r, const char* state) {
+  if (r == nullptr) return false;
+  const char* got = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  return got != nullptr && std::strcmp(got, state) == 0;
+}
+
 }  // namespace
+
+std::string prepared_name(const Statement& s, const Params& p) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, 64 bits
+  const auto mix = [&h](unsigned char byte) {
+    h ^= byte;
+    h *= 0x100000001b3ULL;
+  };
+  for (const char* c = s.sql; *c != '\0'; ++c) mix(static_cast<unsigned char>(*c));
+  // SQL text holds no NUL: the types start unambiguously after this one.
+  mix(0);
+  for (int i = 0; i < p.count(); ++i) {
+    const unsigned type = p.types()[i];
+    for (int shift = 24; shift >= 0; shift -= 8) mix(static_cast<unsigned char>(type >> shift));
+  }
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string name = std::string(s.name) + "_";
+  for (int shift = 60; shift >= 0; shift -= 4) name.push_back(kDigits[(h >> shift) & 0xF]);
+  return name;
+}
 
 std::string quote_identifier(const std::string& name) {
   std::string q = "\"";
@@ -50,10 +82,13 @@ void Connection::reset() {
 }
 
 void Connection::prepare_if_needed(const Statement& s, const Params& p) {
-  if (mode_ != StatementMode::prepared || prepared_.count(&s) != 0) return;
-  ResultPtr r(PQprepare(conn_.get(), s.name, s.sql, p.count(), p.types()));
-  check_result(r.get(), conn_.get(), PGRES_COMMAND_OK);
-  prepared_.insert(&s);
+  if (mode_ != StatementMode::prepared) return;
+  std::string name = prepared_name(s, p);
+  if (prepared_.count(name) != 0) return;
+  ResultPtr r(PQprepare(conn_.get(), name.c_str(), s.sql, p.count(), p.types()));
+  // The session (shared, behind a pooler) has the name, hence this statement.
+  if (!has_sqlstate(r.get(), kDuplicatePreparedStatement)) check_result(r.get(), conn_.get(), PGRES_COMMAND_OK);
+  prepared_.insert(std::move(name));
 }
 
 ResultPtr Connection::run(const Statement& s, const Params& p, ExecStatusType expected) {
@@ -64,18 +99,54 @@ ResultPtr Connection::run(const Statement& s, const Params& p, ExecStatusType ex
     r.reset(PQexecParams(conn_.get(), s.sql, p.count(), p.types(), values.data(), p.lengths(), p.formats(), 1));
   } else {
     prepare_if_needed(s, p);
-    r.reset(PQexecPrepared(conn_.get(), s.name, p.count(), values.data(), p.lengths(), p.formats(), 1));
+    const std::string name = prepared_name(s, p);
+    r.reset(PQexecPrepared(conn_.get(), name.c_str(), p.count(), values.data(), p.lengths(), p.formats(), 1));
+    if (has_sqlstate(r.get(), kInvalidStatementName) && ok()) {
+      // This server session lacks the statement (a pooler moved us, or it
+      // was deallocated): the bind failed, so nothing ran.  Once more,
+      // unnamed, with the name prepared again for the calls after this one.
+      const std::vector<Call> call{{&s, &p}};
+      r = std::move(pipeline(call, Transactions::one_per_call, false, call).front());
+    }
   }
   check_result(r.get(), conn_.get(), expected);
   return r;
 }
 
 std::vector<ResultPtr> Connection::run_pipelined(const std::vector<Call>& calls, Transactions transactions) {
-  std::vector<ResultPtr> out;
-  if (calls.empty()) return out;
+  if (calls.empty()) return {};
   if (!ok()) throw ConnectionError("not connected");
   // PQprepare is not allowed inside a pipeline: prepare first.
   for (const Call& call : calls) prepare_if_needed(*call.statement, *call.params);
+  const bool named = mode_ == StatementMode::prepared;
+  std::vector<ResultPtr> out = pipeline(calls, transactions, named, {});
+  if (!named) return out;
+  std::vector<std::size_t> missing;  // calls whose bind found no statement
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (has_sqlstate(out[i].get(), kInvalidStatementName)) missing.push_back(i);
+  }
+  if (missing.empty()) return out;
+  std::vector<Call> lacking, to_prepare;  // to_prepare: one per name
+  std::unordered_set<std::string> names;
+  for (std::size_t i : missing) {
+    lacking.push_back(calls[i]);
+    if (names.insert(prepared_name(*calls[i].statement, *calls[i].params)).second) to_prepare.push_back(calls[i]);
+  }
+  if (transactions == Transactions::one_for_all) {
+    // The failed bind rolled the one transaction back: nothing ran.  All of
+    // it once more, unnamed, still as one transaction.
+    return pipeline(calls, transactions, false, to_prepare);
+  }
+  // Each call was a transaction of its own: those that ran stand, and only
+  // the ones that found no statement go once more, unnamed.
+  std::vector<ResultPtr> again = pipeline(lacking, transactions, false, to_prepare);
+  for (std::size_t k = 0; k < missing.size(); ++k) out[missing[k]] = std::move(again[k]);
+  return out;
+}
+
+std::vector<ResultPtr> Connection::pipeline(const std::vector<Call>& calls, Transactions transactions, bool named,
+                                            const std::vector<Call>& prepare_first) {
+  std::vector<ResultPtr> out;
   PGconn* c = conn_.get();
   const auto broken = [&] { return ConnectionError(trimmed(PQerrorMessage(c))); };
   if (PQenterPipelineMode(c) != 1) throw broken();
@@ -90,13 +161,21 @@ std::vector<ResultPtr> Connection::run_pipelined(const std::vector<Call>& calls,
       }
     }
   } exit_guard{c};
+  for (const Call& call : prepare_first) {
+    const std::string name = prepared_name(*call.statement, *call.params);
+    if (PQsendPrepare(c, name.c_str(), call.statement->sql, call.params->count(), call.params->types()) != 1 ||
+        PQpipelineSync(c) != 1) {
+      throw broken();
+    }
+  }
   for (const Call& call : calls) {
     const Statement& s = *call.statement;
     const Params& p = *call.params;
     const auto values = p.values();
-    const int sent = mode_ == StatementMode::unnamed
-                         ? PQsendQueryParams(c, s.sql, p.count(), p.types(), values.data(), p.lengths(), p.formats(), 1)
-                         : PQsendQueryPrepared(c, s.name, p.count(), values.data(), p.lengths(), p.formats(), 1);
+    const int sent =
+        named
+            ? PQsendQueryPrepared(c, prepared_name(s, p).c_str(), p.count(), values.data(), p.lengths(), p.formats(), 1)
+            : PQsendQueryParams(c, s.sql, p.count(), p.types(), values.data(), p.lengths(), p.formats(), 1);
     if (sent != 1) throw broken();
     if (transactions == Transactions::one_per_call && PQpipelineSync(c) != 1) throw broken();
   }
@@ -105,6 +184,13 @@ std::vector<ResultPtr> Connection::run_pipelined(const std::vector<Call>& calls,
     ResultPtr sync(PQgetResult(c));
     if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) throw broken();
   };
+  for (std::size_t i = 0; i < prepare_first.size(); ++i) {
+    // Prepared, or already there (42P05): either serves.  Any other
+    // failure shows again in the call itself.
+    if (ResultPtr r{PQgetResult(c)}; !r) throw broken();
+    while (PGresult* extra = PQgetResult(c)) PQclear(extra);
+    expect_sync();
+  }
   out.reserve(calls.size());
   for (std::size_t i = 0; i < calls.size(); ++i) {
     ResultPtr r(PQgetResult(c));

@@ -4,6 +4,19 @@
 // (client.cpp): it connects, runs a Statement with binary Params (prepared
 // once, or unnamed), runs a batch of them in pipeline mode, and keeps a
 // LISTEN alive across reconnects.
+//
+// Prepared statements behind a transaction pooler.  A pooler such as
+// PgBouncer in pool_mode=transaction may run each transaction of this
+// connection on another server session, shared with other clients.  So a
+// statement is prepared under a name derived from its text and parameter
+// types (prepared_name): a session that already has that name has this very
+// statement, whoever prepared it.  Hence a 42P05 (duplicate_prepared_statement)
+// on prepare means it is there; and a 26000 (invalid_sql_statement_name) on
+// execute means this session lacks it: nothing ran, so the call is sent
+// again unnamed (parse, bind and execute in one transaction, which a pooler
+// keeps on one session), after a prepare of the name on the session it
+// reaches then.  docs/architecture.md ("Behind a transaction pooler") says
+// why this is sound.
 #pragma once
 
 #include <chrono>
@@ -21,6 +34,12 @@ namespace runstore::detail {
 // `name` as an SQL identifier in double quotes (LISTEN channels, the queue
 // functions' schema): configuration is never spliced in as SQL.
 std::string quote_identifier(const std::string& name);
+
+// The name `s` is prepared as with parameters of `p`'s types: its label, "_",
+// then 16 hex digits of a 64-bit FNV-1a hash of its text and parameter type
+// OIDs.  Stable across processes, machines and client versions; shorter than
+// PostgreSQL's 63-byte identifier limit.
+std::string prepared_name(const Statement& s, const Params& p);
 
 class Connection {
  public:
@@ -63,12 +82,18 @@ class Connection {
 
  private:
   void prepare_if_needed(const Statement& s, const Params& p);
+  // Sends `calls` in one pipeline and reads their results.  `named`: as
+  // prepared statements, else unnamed.  Before them, each of `prepare_first`
+  // is prepared in a transaction of its own whose outcome is not looked at
+  // (a 42P05 there means the name is already there, as wanted).
+  std::vector<ResultPtr> pipeline(const std::vector<Call>& calls, Transactions transactions, bool named,
+                                  const std::vector<Call>& prepare_first);
   bool drain_notifications();
 
   std::string conninfo_;
   StatementMode mode_;
   ConnPtr conn_;
-  std::unordered_set<const Statement*> prepared_;
+  std::unordered_set<std::string> prepared_;  // prepared_name()s prepared (or found) on this connection
   std::vector<std::string> channels_;
 };
 

@@ -46,4 +46,24 @@ std::vector<ExecutionState> decode_execution_states(const PGresult* r) {
   return out;
 }
 
+std::vector<QueueStatsRow> decode_queue_stats(const PGresult* r) {
+  std::vector<QueueStatsRow> out;
+  const int rows = PQntuples(r);
+  out.reserve(static_cast<std::size_t>(rows));
+  for (int i = 0; i < rows; ++i) {
+    QueueStatsRow s;
+    s.status = parse_status(value_at(r, i, 0));
+    s.priority = decode_int4(value_at(r, i, 1));
+    s.executions = decode_int8(value_at(r, i, 2));
+    s.due_now = decode_int8(value_at(r, i, 3));
+    s.due_later = decode_int8(value_at(r, i, 4));
+    s.expired_leases = decode_int8(value_at(r, i, 5));
+    s.retrying = decode_int8(value_at(r, i, 6));
+    // NULL: nothing due.
+    if (PQgetisnull(r, i, 7) == 0) s.oldest_due_age = decode_interval(value_at(r, i, 7));
+    out.push_back(s);
+  }
+  return out;
+}
+
 }  // namespace runstore::detail

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "runstore/execution.hpp"
+#include "runstore/queue_stats.hpp"
 #include "runstore/recent_workflow.hpp"
 #include "runstore/uuid.hpp"
 
@@ -20,5 +21,7 @@ std::vector<Uuid> decode_uuid_column(const PGresult* r);
 std::vector<RecentWorkflow> decode_recent_workflows(const PGresult* r);
 // Rows of (id, status, attempt, updated_at).
 std::vector<ExecutionState> decode_execution_states(const PGresult* r);
+// Rows of runstore.queue_stats(), its columns in order.
+std::vector<QueueStatsRow> decode_queue_stats(const PGresult* r);
 
 }  // namespace runstore::detail

@@ -1,9 +1,10 @@
 // statement.hpp: the SQL the client sends, one statement per runstore call.
 //
 // Each statement is schema-qualified and takes typed parameters only (see
-// params.hpp).  The name is what the statement is prepared as; its version
-// suffix changes whenever the text does, so an old prepared statement of the
-// same name can never be run with new parameters.
+// params.hpp).  The name is a readable label: a statement is prepared as the
+// label followed by a hash of its text and parameter types
+// (connection.hpp, prepared_name), so two statements of one prepared name
+// are the same statement on any server session, whichever client made it.
 #pragma once
 
 namespace runstore::detail {
@@ -52,6 +53,12 @@ inline constexpr Statement kEnqueue{
 // dequeue, heartbeat, complete and fail are built per Client, in the schema
 // ClientOptions::queue_function_schema names (client.cpp, QueueStatements).
 inline constexpr Statement kCancel{"runstore_cancel_v1", "SELECT c FROM runstore.cancel($1, $2) AS c"};
+inline constexpr Statement kQueueStats{
+    "runstore_queue_stats_v1",
+    "SELECT status, priority, executions, due_now, due_later, expired_leases, retrying, oldest_due_age"
+    " FROM runstore.queue_stats()"};
+// The server process of the session that answers (Client::connected_through_pooler).
+inline constexpr Statement kBackendPid{"runstore_backend_pid_v1", "SELECT pg_catalog.pg_backend_pid()"};
 
 }  // namespace statements
 }  // namespace runstore::detail

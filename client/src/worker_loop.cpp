@@ -58,10 +58,12 @@ void ClaimLoop::run() {
   // Nothing is lost between the first claim and the waiter's first wait:
   // wait_for_work looks for due work before it sleeps.
   ClientOptions wait_client = client_options();
+  if (options_.listen_conninfo) wait_client.conninfo = *options_.listen_conninfo;
   wait_client.retry.max_elapsed = std::min(wait_client.retry.max_elapsed, kWaitRetryBudget);
-  WorkWaiter waiter(std::move(wait_client), idle_, wakeup_, log_,
-                    {std::min(options_.poll_interval, kMaxWaitSlice),
-                     std::min(options_.poll_interval, milliseconds(1000)), options_.poll_interval});
+  WorkWaiter waiter(
+      std::move(wait_client), idle_, wakeup_, log_,
+      {std::min(options_.poll_interval, kMaxWaitSlice), std::min(options_.poll_interval, milliseconds(1000)),
+       options_.poll_interval, !options_.listen_conninfo.has_value()});
   try {
     serve();
     waiter.stop();  // no more claims: nothing to wait for

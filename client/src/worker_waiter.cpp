@@ -69,6 +69,7 @@ void WorkWaiter::thread_main() {
   std::optional<IdleState::Seen> rang;  // where the claim loop stood at our last ring
   int fruitless = 0;                    // rings in a row whose answer claimed nothing
   bool failing = false;
+  bool pooler_checked = !settings_.poll_behind_pooler;
   for (;;) {
     const auto seen = idle_.wait_idle(from, stop_);
     if (!seen) return;
@@ -87,6 +88,16 @@ void WorkWaiter::thread_main() {
     }
     bool due = false;
     try {
+      if (!pooler_checked) {
+        if (client_.get().connected_through_pooler()) {
+          log_("connected through a connection pooler: finding new work by polling every " +
+               std::to_string(settings_.poll_interval.count()) +
+               " ms (to be woken when work comes due, give the worker a direct connection to wait on: "
+               "listen_conninfo, runstore worker --listen-dsn)");
+          return;
+        }
+        pooler_checked = true;
+      }
       due = client_.get().wait_for_work(settings_.slice);
       if (failing) {
         log_("waiting for work again");

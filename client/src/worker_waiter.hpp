@@ -14,7 +14,11 @@
 //
 // The claim loop still polls (poll_interval): the waiter's connection may be
 // down, the role may not be allowed to wait (docs/roles.sql's worker role:
-// the thread then ends and says so), and due work the claim cannot take
+// the thread then ends and says so), the connection may go through a
+// pooler (a wait would hold one of its few server connections for its whole
+// length, and a transaction pooler cannot keep a session for it: unless the
+// worker was given a connection of its own for waiting, the thread checks
+// once, and ends and says so), and due work the claim cannot take
 // (rows another transaction holds locked) makes the waiter back off to the
 // poll's pace.
 #pragma once
@@ -71,6 +75,10 @@ class WorkWaiter {
     // The claim loop's poll interval: the waiter's pace while due work
     // keeps turning out unclaimable.
     std::chrono::milliseconds poll_interval;
+    // Check first whether the connection goes through a pooler, and if so
+    // leave the finding of work to the poll.  Off for a connection given
+    // for waiting (WorkerOptions::listen_conninfo).
+    bool poll_behind_pooler;
   };
 
   // `client`'s options name the database and queue_function_schema; the

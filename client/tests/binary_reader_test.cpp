@@ -23,6 +23,19 @@ TEST(BinaryReader, DecodesTimestamptzFromPostgresEpoch) {
   EXPECT_EQ(decode_timestamptz("\x80\x00\x00\x00\x00\x00\x00\x00"s), runstore::TimePoint::min());
 }
 
+TEST(BinaryReader, DecodesIntervalsCountingDaysAs24HoursAndMonthsAs30Days) {
+  using std::chrono::microseconds;
+  // 1.5 s, 2 days, 1 month.
+  EXPECT_EQ(decode_interval("\x00\x00\x00\x00\x00\x16\xe3\x60\x00\x00\x00\x02\x00\x00\x00\x01"s),
+            microseconds(1500000LL + 2 * 86400000000LL + 30 * 86400000000LL));
+  // -1 us, no days, no months.
+  EXPECT_EQ(decode_interval("\xff\xff\xff\xff\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00"s), microseconds(-1));
+  EXPECT_THROW(decode_interval(std::string(12, '\0')), std::runtime_error);
+  // 2^31 - 1 months do not fit in 64 bits of microseconds.
+  EXPECT_THROW(decode_interval("\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x7f\xff\xff\xff"s),
+               std::runtime_error);
+}
+
 TEST(BinaryReader, DecodesJsonbAfterItsVersionByte) {
   EXPECT_EQ(decode_jsonb("\x01{\"a\": 1}"s), "{\"a\": 1}");
   EXPECT_THROW(decode_jsonb(""s), std::runtime_error);

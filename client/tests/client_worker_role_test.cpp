@@ -114,6 +114,7 @@ TEST_F(WorkerRole, AWorkerThatMayNotWaitFindsWorkByPolling) {
   std::vector<std::string> lines;
   runstore::WorkerOptions o;
   o.conninfo = test_conninfo() + " user=" + login();
+  if (auto direct = runstore::testing::test_listen_conninfo()) o.listen_conninfo = *direct + " user=" + login();
   o.queue_function_schema = "runstore_worker";
   o.name = "wr-worker";
   o.poll_interval = 200ms;

@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <memory>
 #include <stdexcept>
 
@@ -60,6 +61,12 @@ class Database : public ::testing::Environment {
 const std::string& test_conninfo() {
   static const std::string conninfo = "dbname=" + database_name();
   return conninfo;
+}
+
+std::optional<std::string> test_listen_conninfo() {
+  const char* direct = std::getenv("RUNSTORE_TEST_LISTEN_CONNINFO");
+  if (direct == nullptr || *direct == '\0') return std::nullopt;
+  return test_conninfo() + " " + direct;  // later keywords win: its host and port
 }
 
 std::string exec_sql(const std::string& sql) {

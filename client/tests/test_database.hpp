@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace runstore::testing {
@@ -12,6 +13,13 @@ namespace runstore::testing {
 // The conninfo of this process's database ("dbname=runstore_client_test_<pid>");
 // created with CREATE EXTENSION runstore on first use, dropped at exit.
 const std::string& test_conninfo();
+
+// Where a Worker under test waits for work (WorkerOptions::listen_conninfo):
+// when the PG* environment names a pooler, RUNSTORE_TEST_LISTEN_CONNINFO
+// holds the server's own host and port (tests/pgbouncer/run.sh), and this is
+// the test database there; otherwise unset, and workers wait over their
+// own connection.
+std::optional<std::string> test_listen_conninfo();
 
 // Runs SQL on the test database (outside any runstore::Client) and returns the
 // first column of the first row, or "" when there is none.  Throws on error.

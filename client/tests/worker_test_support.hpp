@@ -21,7 +21,8 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 // Options for a worker on this process's test database, with a retry
-// policy patient enough for a server restart.
+// policy patient enough for a server restart, waiting for work over
+// test_listen_conninfo() when the tests run behind a pooler.
 inline WorkerOptions worker_options(const std::string& name) {
   WorkerOptions o;
   o.conninfo = test_conninfo();
@@ -29,6 +30,7 @@ inline WorkerOptions worker_options(const std::string& name) {
   o.retry.max_attempts = 30;
   o.retry.max_elapsed = std::chrono::milliseconds(15000);
   o.poll_interval = 200ms;
+  o.listen_conninfo = test_listen_conninfo();
   return o;
 }
 

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -28,6 +29,7 @@
 
 #include "runstore/errors.hpp"
 #include "runstore/execution.hpp"
+#include "runstore/queue_stats.hpp"
 #include "runstore/queue_types.hpp"
 #include "runstore/recent_workflow.hpp"
 #include "runstore/retry_policy.hpp"
@@ -38,10 +40,14 @@ namespace runstore {
 enum class StatementMode {
   // Each statement is prepared once per connection (PQprepare) and then only
   // executed: the server skips parsing and planning on every later call.
+  // Safe behind a transaction-pooling pooler (PgBouncer
+  // pool_mode=transaction) too: the prepared name is derived from the
+  // statement's text, a name already there is taken as this statement, and
+  // a server session that lacks it gets the call unnamed instead.
   prepared,
-  // Each call sends its statement unnamed (PQexecParams).  Use this behind a
-  // transaction-pooling pooler (PgBouncer pool_mode=transaction), where a
-  // prepared statement may not exist on the next server connection.
+  // Each call sends its statement unnamed (PQexecParams): one parse and plan
+  // per call, and no statement kept on the server.  For poolers or proxies
+  // that refuse named statements.
   unnamed,
 };
 
@@ -68,6 +74,30 @@ struct ClientOptions {
   // would hold a snapshot while it waits.  A Worker under that role logs
   // that it cannot wait and finds new work by polling.)
   std::string queue_function_schema = "runstore";
+  // How long get_execution_states may answer an id from this Client's cache
+  // instead of the server; 0 (the default) turns the cache off.  A cached
+  // state is at most state_cache_ttl old, counted from when the request that
+  // fetched it was sent: within the TTL a poll does not see changes made
+  // since, by anyone, this Client included.  A poll whose ids are all cached
+  // costs no round trip; the ids not cached (or expired) are fetched
+  // together in one call.  Ids the server did not return (unknown, other
+  // workspace, hidden) are not cached: each poll asks for them again.  The
+  // server's runstore.max_batch_size then applies to the ids sent.  The
+  // cache is the Client's own, not shared, and like the Client not
+  // thread-safe (no locks: one Client per thread).
+  std::chrono::milliseconds state_cache_ttl{0};
+  // Most states the cache holds.  When it is full, states fetched longest
+  // ago make room: expired ones first, then the oldest live ones.
+  std::size_t state_cache_max_entries = 10000;
+};
+
+// What the get_execution_states cache did over a Client's life.
+struct StateCacheStats {
+  std::uint64_t hits = 0;         // ids answered from the cache
+  std::uint64_t misses = 0;       // ids asked of the server (not cached, or expired)
+  std::uint64_t round_trips = 0;  // calls that went to the server (each asks for all its misses)
+  std::uint64_t evictions = 0;    // live states dropped because the cache was full
+  std::size_t entries = 0;        // states held now, expired ones included until dropped
 };
 
 class Client {
@@ -91,7 +121,9 @@ class Client {
 
   // The same lookup, for polling: only id, status, attempt and updated_at of
   // each execution cross the wire and get decoded (four columns of the
-  // nineteen), same order and rules as get_executions_by_ids.
+  // nineteen), same order and rules as get_executions_by_ids.  With
+  // ClientOptions::state_cache_ttl set, answered from a cache where it can
+  // (see there).
   [[nodiscard]] std::vector<ExecutionState> get_execution_states(
       const std::vector<Uuid>& ids, std::optional<std::int64_t> workspace_id = std::nullopt);
 
@@ -99,6 +131,12 @@ class Client {
   // most recently used workflows, newest first.
   [[nodiscard]] std::vector<RecentWorkflow> recent_workflows(std::int64_t workspace_id, std::int32_t max_results = 4,
                                                              const std::optional<std::string>& user_id = std::nullopt);
+
+  // runstore.queue_stats: the live queue per status and priority (queued
+  // before running, higher priorities first), read from the claim index
+  // only.  Needs SELECT on runstore.executions (InsufficientPrivilegeError
+  // otherwise, as for the worker role of docs/roles.sql).
+  [[nodiscard]] std::vector<QueueStatsRow> queue_stats();
 
   // ---- deletes (retried: deleting twice deletes once) ----
 
@@ -212,10 +250,20 @@ class Client {
 
   // The server's version number, e.g. 150018.
   [[nodiscard]] int server_version() const;
-  // The server process serving this connection (pg_backend_pid()).
+  // The server process this connection was told of at startup
+  // (PQbackendPID): pg_backend_pid() of its session when connected directly;
+  // behind a pooler, a number the pooler made up.
   [[nodiscard]] int backend_pid() const;
+  // Whether the connection goes through a connection pooler that hands out
+  // server sessions (PgBouncer in any pool mode, and poolers like it): the
+  // server process that answers pg_backend_pid() is not the one the
+  // connection was told of at startup, which a pooler makes up and a plain
+  // TCP proxy passes on unchanged.  One round trip; retried as a read.
+  [[nodiscard]] bool connected_through_pooler();
   // How many times a transient fault was retried over this Client's life.
   [[nodiscard]] std::uint64_t retries() const;
+  // The get_execution_states cache's counts (all 0 while it is off).
+  [[nodiscard]] StateCacheStats state_cache_stats() const;
 
  private:
   struct Impl;

@@ -20,7 +20,11 @@
 // runstore.wait_for_work (one connection, short waits), so an execution
 // committed meanwhile starts at once; polling every poll_interval remains
 // the fallback.  A worker uses three connections: claims and outcomes,
-// heartbeats, and the wait.
+// heartbeats, and the wait.  Behind a connection pooler the wait needs a
+// session of its own (it holds a server connection for its whole length):
+// give it a direct one in listen_conninfo; without one, a worker that finds
+// itself behind a pooler (Client::connected_through_pooler) says so once in
+// its log and finds new work by polling.
 #pragma once
 
 #include <atomic>
@@ -39,6 +43,10 @@ namespace runstore {
 
 struct WorkerOptions {
   std::string conninfo;  // libpq conninfo; empty = PG* environment
+  // Where the wait for work connects (empty = PG* environment), typically
+  // straight to PostgreSQL when conninfo goes through a pooler.  Unset: the
+  // wait uses conninfo, unless that goes through a pooler (then: polling).
+  std::optional<std::string> listen_conninfo;
   StatementMode statement_mode = StatementMode::prepared;
   // See ClientOptions::queue_function_schema ("runstore_worker" for the
   // worker role of docs/roles.sql).
