@@ -350,43 +350,45 @@ DirectPathsOn()
 	return direct_paths;
 }
 
-ExecutionsShape
-ExecutionsShapeOf(Relation rel)
+namespace {
+
+/*
+ * The shape kept in `slot` (valid while `known`), computed by `compute`
+ * when missing.  Computing opens the indexes, which may process an
+ * invalidation of this relation: then the shape is computed again.
+ */
+template <typename Shape>
+Shape
+CachedShape(Relation rel, bool ShapeEntry::*known, Shape ShapeEntry::*slot, Shape (*compute)(Relation))
 {
 	const Oid relid = RelationGetRelid(rel);
 	for (;;) {
 		ShapeEntry *entry = EntryFor(relid);
-		if (entry->executions_known)
-			return entry->executions;
+		if (entry->*known)
+			return entry->*slot;
 		const uint64 generation = entry->generation;
-		const ExecutionsShape shape = ComputeExecutionsShape(rel);
-		/* Opening the indexes may have processed an invalidation of this relation: then read it again. */
+		const Shape shape = compute(rel);
 		entry = EntryFor(relid);
 		if (entry->generation == generation) {
-			entry->executions = shape;
-			entry->executions.generation = generation;
-			entry->executions_known = true;
+			entry->*slot = shape;
+			(entry->*slot).generation = generation;
+			entry->*known = true;
 		}
 	}
+}
+
+} // namespace
+
+ExecutionsShape
+ExecutionsShapeOf(Relation rel)
+{
+	return CachedShape(rel, &ShapeEntry::executions_known, &ShapeEntry::executions, ComputeExecutionsShape);
 }
 
 PendingTableShape
 PendingTableShapeOf(Relation rel)
 {
-	const Oid relid = RelationGetRelid(rel);
-	for (;;) {
-		ShapeEntry *entry = EntryFor(relid);
-		if (entry->pending_known)
-			return entry->pending;
-		const uint64 generation = entry->generation;
-		const PendingTableShape shape = ComputePendingTableShape(rel);
-		entry = EntryFor(relid);
-		if (entry->generation == generation) {
-			entry->pending = shape;
-			entry->pending.generation = generation;
-			entry->pending_known = true;
-		}
-	}
+	return CachedShape(rel, &ShapeEntry::pending_known, &ShapeEntry::pending, ComputePendingTableShape);
 }
 
 bool
