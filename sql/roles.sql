@@ -23,7 +23,7 @@ SELECT r AS role,
 -- The wrappers: SECURITY DEFINER, owned by the definer, fixed search_path,
 -- callable by runstore_worker (and its members) only.
 SELECT p.oid::regprocedure AS wrapper, p.prosecdef, p.proowner::regrole, p.proconfig, p.proacl
-  FROM pg_proc p WHERE p.pronamespace = 'runstore_worker'::regnamespace ORDER BY 1::text;
+  FROM pg_proc p WHERE p.pronamespace = 'runstore_worker'::regnamespace ORDER BY p.oid;
 
 -- 1. Dashboard: reads work ...
 SET ROLE runstore_dashboard;
