@@ -102,7 +102,8 @@ SELECT count(*) FROM runstore.delete_by_tag('t1', 0);
 SELECT count(*) AS differing FROM runstore.verify_recent_workflows();
 
 -- The queue: executions leased by hand (dequeue does not run on a
--- distributed table), then heartbeat, complete and fail routed by id.
+-- distributed table), then heartbeat, complete and fail, which name no
+-- workspace and so run on every shard (through executions_id_idx).
 SELECT count(*) FROM runstore.dequeue('w1', 2);
 \echo :LAST_ERROR_SQLSTATE
 UPDATE runstore.executions SET status = 'running', lease_owner = 'w1', attempt = 1,
