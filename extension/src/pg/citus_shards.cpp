@@ -364,9 +364,12 @@ BuildLocalRoutes(Datum workspace_id)
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "runstore: reading Citus's shard metadata returned %s", SPI_result_code_string(rc));
 
-	/* Nothing below raises an ERROR: the routes replace the old ones whole. */
+	/*
+	 * Built in this call's memory (the catalog lookups below may raise an
+	 * ERROR), then copied whole into TopMemoryContext to replace the old routes.
+	 */
 	const uint64 rows = SPI_processed;
-	auto *made = static_cast<LocalRoute *>(MemoryContextAllocZero(TopMemoryContext, sizeof(LocalRoute) * (rows + 1)));
+	auto *made = static_cast<LocalRoute *>(palloc0(sizeof(LocalRoute) * (rows + 1)));
 	int count = 0;
 	const Oid schema = get_namespace_oid("runstore", false);
 	for (uint64 row = 0; row < rows; ++row) {
@@ -396,9 +399,12 @@ BuildLocalRoutes(Datum workspace_id)
 		for (const int64 shard : made[r].table_shards)
 			made[r].local = made[r].local && shard >= 0;
 
+	auto *kept = static_cast<LocalRoute *>(MemoryContextAlloc(TopMemoryContext, sizeof(LocalRoute) * (count + 1)));
+	std::memcpy(kept, made, sizeof(LocalRoute) * count);
+	pfree(made);
 	if (local_routes.routes != nullptr)
 		pfree(local_routes.routes);
-	local_routes = LocalRoutes{metadata_generation, false, count, made};
+	local_routes = LocalRoutes{metadata_generation, false, count, kept};
 
 	const LocalRoute *ours = FindRoute(WorkspaceHash(workspace_id));
 	local_routes.usable = citus_shard >= 0 && ours != nullptr && ours->table_shards[1] == citus_shard;
