@@ -2,8 +2,9 @@
 # test.sh: set up, start a throwaway PostgreSQL cluster, and run every suite:
 # pg_regress and the isolation tester (make installcheck), the randomized
 # server tests (ctest in build/tests), the Citus suite (tests/citus/run.sh),
-# then the client tests (ctest), and those again behind PgBouncer
-# (tests/pgbouncer/run.sh).
+# then the client tests (ctest), those again behind PgBouncer
+# (tests/pgbouncer/run.sh) and under the sanitizers, so the run ends with
+# ctest's summary.
 # Exits non-zero if any suite failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -64,6 +65,11 @@ tests/citus/run.sh || { echo "tests/citus/run.sh FAILED"; failed=1; }
 echo "== client tests (ctest, against the same cluster)"
 (cd build/client && ctest --output-on-failure) || failed=1
 
+# The client, CLI and 4 workers through Debian's PgBouncer in transaction
+# mode with a pool of 2, in front of the same cluster.
+echo "== PgBouncer: client, CLI and workers through a transaction pooler (tests/pgbouncer/run.sh)"
+tests/pgbouncer/run.sh build/client || { echo "tests/pgbouncer/run.sh FAILED"; failed=1; }
+
 # The same client, worker and CLI tests again with AddressSanitizer (and its
 # LeakSanitizer) and UndefinedBehaviorSanitizer: any report fails the test.
 # The install test is left out: an uninstrumented application cannot load an
@@ -80,11 +86,6 @@ if cmake -S client -B build/client-asan -DCMAKE_BUILD_TYPE=Debug -DRUNSTORE_BUIL
 else
   echo "the sanitizer build failed"; failed=1
 fi
-
-# The client, CLI and 4 workers through Debian's PgBouncer in transaction
-# mode with a pool of 2, in front of the same cluster.
-echo "== PgBouncer: client, CLI and workers through a transaction pooler (tests/pgbouncer/run.sh)"
-tests/pgbouncer/run.sh build/client || { echo "tests/pgbouncer/run.sh FAILED"; failed=1; }
 
 if [ "$failed" != 0 ]; then
   echo "== some suites FAILED; server log tail:"
