@@ -8,10 +8,6 @@
  */
 extern "C" {
 #include "postgres.h"
-
-#include "catalog/pg_type_d.h"
-#include "executor/spi.h"
-#include "funcapi.h"
 }
 
 #include "runstore/batch/id_batch_query.hpp"
@@ -20,8 +16,6 @@ extern "C" {
 
 RUNSTORE_FUNCTION(runstore_delete_many)
 {
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); /* SETOF uuid: a scalar result */
-	runstore::pg::RunIdBatchQuery(fcinfo, &runstore::pg::statements::delete_by_ids,
-	                              &runstore::pg::statements::delete_by_ids_in_workspace, false);
-	return (Datum)0;
+	return runstore::pg::RunIdBatchWrite(fcinfo, &runstore::pg::statements::delete_by_ids,
+	                                     &runstore::pg::statements::delete_by_ids_in_workspace);
 }

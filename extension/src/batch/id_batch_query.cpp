@@ -19,13 +19,14 @@ extern "C" {
 
 namespace runstore::pg {
 
-void
-RunIdBatchQuery(FunctionCallInfo fcinfo, KeptPlan *unscoped, KeptPlan *scoped, bool read_only)
+Datum
+RunIdBatchWrite(FunctionCallInfo fcinfo, KeptPlan *unscoped, KeptPlan *scoped)
 {
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); /* SETOF uuid: a scalar result */
 	IdBatch batch;
-	if (!ReadIdBatch(fcinfo, 0, "ids", &batch))
-		return; /* NULL or empty array: no rows */
-	RunIdBatchStatement(fcinfo, batch, unscoped, scoped, read_only);
+	if (ReadIdBatch(fcinfo, 0, "ids", &batch)) /* NULL or empty array: no rows */
+		RunIdBatchStatement(fcinfo, batch, unscoped, scoped, false);
+	return (Datum)0;
 }
 
 void

@@ -136,7 +136,6 @@ CollectTableShards(const Oid relids[kTableCount], int64 table_shards[kTableCount
 bool
 LookUpColocatedShards(int64 shard_id, int64 table_shards[kTableCount])
 {
-	static const Oid kArgs[] = {INT8OID, OIDOID};
 	const char *sql =
 	    "SELECT s.logicalrelid::pg_catalog.oid, s.shardid FROM pg_catalog.pg_dist_shard e"
 	    " JOIN pg_catalog.pg_dist_partition pe ON pe.logicalrelid OPERATOR(pg_catalog.=) e.logicalrelid"
@@ -153,7 +152,8 @@ LookUpColocatedShards(int64 shard_id, int64 table_shards[kTableCount])
 	Datum values[2] = {Int64GetDatum(shard_id), ObjectIdGetDatum(executions)};
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
-	const int rc = SPI_execute_with_args(sql, 2, const_cast<Oid *>(kArgs), values, nullptr, true, 0);
+	const int rc =
+	    SPI_execute_with_args(sql, 2, const_cast<Oid *>(kArgTypes<INT8OID, OIDOID>), values, nullptr, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "runstore: reading Citus's shard metadata returned %s", SPI_result_code_string(rc));
 	CollectTableShards(relids, table_shards);
@@ -291,7 +291,6 @@ LocalRoutes local_routes = {0, false, 0, nullptr};
  * table, and whether this node's group holds a placement of each.
  * $1: the pending table; $2: the four tables, in kTableNames order.
  */
-const Oid kRouteArgs[] = {OIDOID, OIDARRAYOID};
 KeptPlan route_rows = {
     "SELECT w.shardminvalue::pg_catalog.int4, w.shardmaxvalue::pg_catalog.int4, s.logicalrelid::pg_catalog.oid,"
     " s.shardid, EXISTS (SELECT FROM pg_catalog.pg_dist_placement p"
@@ -305,13 +304,12 @@ KeptPlan route_rows = {
     " WHERE w.logicalrelid::pg_catalog.oid OPERATOR(pg_catalog.=) $1"
     " AND s.logicalrelid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($2)"
     " ORDER BY 1",
-    2, kRouteArgs, nullptr};
+    2, kArgTypes<OIDOID, OIDARRAYOID>, nullptr};
 
 /* Citus's own answer for the pending shard holding `workspace_id`, to check our hashing against. */
-const Oid kShardOfArgs[] = {INT8OID};
 KeptPlan pending_shard_of = {"SELECT pg_catalog.get_shard_id_for_distribution_column("
                              "'runstore.recent_workflow_pending'::pg_catalog.regclass, $1)",
-                             1, kShardOfArgs, nullptr};
+                             1, kArgTypes<INT8OID>, nullptr};
 
 int32
 WorkspaceHash(Datum workspace_id)
@@ -418,7 +416,6 @@ BuildLocalRoutes(Datum workspace_id)
  * then the co-located ones placed in this node's group.  $2: the four
  * tables, in kTableNames order.
  */
-const Oid kLocalShardArgs[] = {INT8OID, OIDARRAYOID};
 KeptPlan local_shards = {
     "SELECT s.logicalrelid::pg_catalog.oid, s.shardid FROM pg_catalog.pg_dist_shard w"
     " JOIN pg_catalog.pg_dist_partition pw ON pw.logicalrelid OPERATOR(pg_catalog.=) w.logicalrelid"
@@ -430,7 +427,7 @@ KeptPlan local_shards = {
     " WHERE w.shardid OPERATOR(pg_catalog.=) (SELECT pg_catalog.get_shard_id_for_distribution_column("
     "  'runstore.recent_workflow_pending'::pg_catalog.regclass, $1))"
     " AND s.logicalrelid::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($2)",
-    2, kLocalShardArgs, nullptr};
+    2, kArgTypes<INT8OID, OIDARRAYOID>, nullptr};
 
 /* The fallback: `table_shards` of the workspace's shards placed here, from the metadata; false if not all. */
 bool

@@ -29,4 +29,17 @@ GetKeptPlan(KeptPlan *kept)
 	return plan;
 }
 
+Datum
+SelectOneValue(KeptPlan *kept, bool read_only)
+{
+	const int rc = SPI_execute_plan(GetKeptPlan(kept), nullptr, nullptr, read_only, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "runstore: SPI_execute_plan returned %s and %llu rows for: %s", SPI_result_code_string(rc),
+		     static_cast<unsigned long long>(SPI_processed), kept->sql);
+	bool isnull = false;
+	const Datum value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	SPI_freetuptable(SPI_tuptable);
+	return value;
+}
+
 } // namespace runstore::pg

@@ -15,15 +15,6 @@ extern "C" {
 /* clang-format off */
 namespace runstore::pg::statements {
 
-namespace {
-
-const Oid kIdsArg[] = {UUIDARRAYOID};
-const Oid kIdsWorkspaceArgs[] = {UUIDARRAYOID, INT8OID};
-const Oid kTagArgs[] = {TEXTOID, INT4OID};
-const Oid kTagWorkspaceArgs[] = {TEXTOID, INT4OID, INT8OID};
-
-} // namespace
-
 /*
  * The query an application would write by hand, so it gets the same plan: one
  * primary-key index scan over the array.  The caller's order is restored in
@@ -35,9 +26,9 @@ const Oid kTagWorkspaceArgs[] = {TEXTOID, INT4OID, INT8OID};
 	"SELECT x.* FROM runstore.executions x"                                                          \
 	" WHERE x.id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.uuid[])" condition
 
-KeptPlan select_by_ids = {RUNSTORE_SELECT_BY_IDS_SQL(""), 1, kIdsArg, nullptr};
-KeptPlan select_by_ids_in_workspace = {
-    RUNSTORE_SELECT_BY_IDS_SQL(" AND x.workspace_id OPERATOR(pg_catalog.=) $2"), 2, kIdsWorkspaceArgs, nullptr};
+KeptPlan select_by_ids = {RUNSTORE_SELECT_BY_IDS_SQL(""), 1, kArgTypes<UUIDARRAYOID>, nullptr};
+KeptPlan select_by_ids_in_workspace = {RUNSTORE_SELECT_BY_IDS_SQL(" AND x.workspace_id OPERATOR(pg_catalog.=) $2"), 2,
+    kArgTypes<UUIDARRAYOID, INT8OID>, nullptr};
 
 /* RETURNING x.id: the ordered receiver puts the ids in the caller's order. */
 #define RUNSTORE_DELETE_BY_IDS_SQL(condition)                                                        \
@@ -45,9 +36,9 @@ KeptPlan select_by_ids_in_workspace = {
 	" WHERE x.id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.uuid[])" condition                      \
 	" RETURNING x.id"
 
-KeptPlan delete_by_ids = {RUNSTORE_DELETE_BY_IDS_SQL(""), 1, kIdsArg, nullptr};
-KeptPlan delete_by_ids_in_workspace = {
-    RUNSTORE_DELETE_BY_IDS_SQL(" AND x.workspace_id OPERATOR(pg_catalog.=) $2"), 2, kIdsWorkspaceArgs, nullptr};
+KeptPlan delete_by_ids = {RUNSTORE_DELETE_BY_IDS_SQL(""), 1, kArgTypes<UUIDARRAYOID>, nullptr};
+KeptPlan delete_by_ids_in_workspace = {RUNSTORE_DELETE_BY_IDS_SQL(" AND x.workspace_id OPERATOR(pg_catalog.=) $2"), 2,
+    kArgTypes<UUIDARRAYOID, INT8OID>, nullptr};
 
 /*
  * One round of delete_by_tag: choose up to $2 oldest tagged rows, delete them,
@@ -72,9 +63,9 @@ KeptPlan delete_by_ids_in_workspace = {
 #define RUNSTORE_NO_CONDITION(alias) ""
 #define RUNSTORE_IN_WORKSPACE(alias) " AND " alias ".workspace_id OPERATOR(pg_catalog.=) $3"
 
-KeptPlan delete_by_tag = {RUNSTORE_DELETE_BY_TAG_SQL(RUNSTORE_NO_CONDITION), 2, kTagArgs, nullptr};
-KeptPlan delete_by_tag_in_workspace = {RUNSTORE_DELETE_BY_TAG_SQL(RUNSTORE_IN_WORKSPACE), 3, kTagWorkspaceArgs,
-                                       nullptr};
+KeptPlan delete_by_tag = {RUNSTORE_DELETE_BY_TAG_SQL(RUNSTORE_NO_CONDITION), 2, kArgTypes<TEXTOID, INT4OID>, nullptr};
+KeptPlan delete_by_tag_in_workspace = {RUNSTORE_DELETE_BY_TAG_SQL(RUNSTORE_IN_WORKSPACE), 3,
+    kArgTypes<TEXTOID, INT4OID, INT8OID>, nullptr};
 
 KeptPlan *
 Find(const char *name)

@@ -8,8 +8,6 @@
  */
 extern "C" {
 #include "postgres.h"
-
-#include "funcapi.h"
 }
 
 #include "runstore/batch/id_batch_query.hpp"
@@ -18,8 +16,6 @@ extern "C" {
 
 RUNSTORE_FUNCTION(runstore_cancel)
 {
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); /* SETOF uuid: a scalar result */
-	runstore::pg::RunIdBatchQuery(fcinfo, &runstore::pg::statements::cancel,
-	                              &runstore::pg::statements::cancel_in_workspace, false);
-	return (Datum)0;
+	return runstore::pg::RunIdBatchWrite(fcinfo, &runstore::pg::statements::cancel,
+	                                     &runstore::pg::statements::cancel_in_workspace);
 }

@@ -36,6 +36,7 @@ extern "C" {
 #include "runstore/queue/worker_wakeups.hpp"
 #include "runstore/pg/guc.hpp"
 #include "runstore/pg/citus_shards.hpp"
+#include "runstore/pg/trigger_call.hpp"
 #include "runstore/pg_boundary.hpp"
 
 namespace {
@@ -70,10 +71,7 @@ EnumLabel(Oid enum_type, const char *label)
 
 RUNSTORE_FUNCTION(runstore_register_priorities)
 {
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-		                errmsg("runstore._register_priorities() must be called as a trigger")));
-	auto *td = reinterpret_cast<TriggerData *>(fcinfo->context);
+	TriggerData *td = runstore::pg::RequireTriggerCall(fcinfo, "runstore._register_priorities()");
 	const runstore::pg::ExecutionsRole role = runstore::pg::ResolveExecutionsTarget(td->tg_relation).role;
 	if (!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || td->tg_newtable == nullptr ||
 	    role == runstore::pg::ExecutionsRole::kNone)

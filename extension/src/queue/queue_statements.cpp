@@ -27,24 +27,6 @@ extern "C" {
 /* clang-format off */
 namespace runstore::pg::statements {
 
-namespace {
-
-const Oid kDequeueArgs[] = {TEXTOID, INT4OID, INTERVALOID};
-const Oid kDequeueFrontierArgs[] = {TEXTOID, INT4OID, INTERVALOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID};
-const Oid kRegisterPrioritiesArgs[] = {INT4ARRAYOID};
-const Oid kHeartbeatArgs[] = {TEXTOID, UUIDARRAYOID, INTERVALOID};
-const Oid kHeartbeatAttemptsArgs[] = {TEXTOID, UUIDARRAYOID, INTERVALOID, INT4ARRAYOID};
-const Oid kCompleteArgs[] = {UUIDOID, TEXTOID, JSONBOID};
-const Oid kCompleteAttemptArgs[] = {UUIDOID, TEXTOID, JSONBOID, INT4OID};
-/* After the arguments (and the attempt): now, fraction, base and cap of FAIL_SQL. */
-const Oid kFailArgs[] = {UUIDOID, TEXTOID, TEXTOID, BOOLOID, TIMESTAMPTZOID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
-const Oid kFailAttemptArgs[] = {UUIDOID, TEXTOID, TEXTOID, BOOLOID, INT4OID,
-                                TIMESTAMPTZOID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
-const Oid kCancelArgs[] = {UUIDARRAYOID};
-const Oid kCancelWorkspaceArgs[] = {UUIDARRAYOID, INT8OID};
-
-} // namespace
-
 #define EQ " OPERATOR(pg_catalog.=) "
 #define NOW "pg_catalog.statement_timestamp()"
 #define PLUS " OPERATOR(pg_catalog.+) "
@@ -111,7 +93,7 @@ KeptPlan dequeue = {
     "  WHERE " CLAIMABLE
     "  ORDER BY c.priority DESC, c.run_after, c.id"
     "  LIMIT $2 FOR UPDATE SKIP LOCKED)," CLAIM_CANDIDATES,
-    3, kDequeueArgs, nullptr};
+    3, kArgTypes<TEXTOID, INT4OID, INTERVALOID>, nullptr};
 
 /*
  * Each class $4 (in this order: highest priority first) from its frontier
@@ -133,7 +115,7 @@ KeptPlan dequeue_from_frontiers = {
     "    ORDER BY c.run_after, c.id"
     "    LIMIT $2 FOR UPDATE SKIP LOCKED) f"
     "  LIMIT $2)," CLAIM_CANDIDATES,
-    5, kDequeueFrontierArgs, nullptr};
+    5, kArgTypes<TEXTOID, INT4OID, INTERVALOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID>, nullptr};
 
 /* The priority classes dequeue reads, highest first; one more than it handles tells "too many". */
 KeptPlan queue_priorities = {
@@ -149,7 +131,7 @@ KeptPlan register_priorities = {
     "INSERT INTO runstore.queue_priorities (priority)"
     " SELECT DISTINCT p.p FROM pg_catalog.unnest($1::pg_catalog.int4[]) AS p(p)"
     " WHERE NOT EXISTS (SELECT FROM runstore.queue_priorities q WHERE q.priority" EQ "p.p)",
-    1, kRegisterPrioritiesArgs, nullptr};
+    1, kArgTypes<INT4ARRAYOID>, nullptr};
 
 /* Every class listed (the first time a backend registers, it learns what is there). */
 KeptPlan listed_priorities = {"SELECT DISTINCT q.priority FROM runstore.queue_priorities q", 0, nullptr, nullptr};
@@ -168,12 +150,12 @@ KeptPlan listed_priorities = {"SELECT DISTINCT q.priority FROM runstore.queue_pr
 
 KeptPlan heartbeat = {HEARTBEAT_SET " WHERE x.id" EQ "ANY ($2::pg_catalog.uuid[]) AND" HELD_BY("$1")
                       " RETURNING x.id",
-                      3, kHeartbeatArgs, nullptr};
+                      3, kArgTypes<TEXTOID, UUIDARRAYOID, INTERVALOID>, nullptr};
 KeptPlan heartbeat_attempts = {
     HEARTBEAT_SET " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.uuid[]), pg_catalog.unnest($4::pg_catalog.int4[]))"
                   " AS h(id, attempt)"
                   " WHERE x.id" EQ "h.id AND x.attempt" EQ "h.attempt AND" HELD_BY("$1") " RETURNING x.id",
-    4, kHeartbeatAttemptsArgs, nullptr};
+    4, kArgTypes<TEXTOID, UUIDARRAYOID, INTERVALOID, INT4ARRAYOID>, nullptr};
 
 /* Marks execution $1 succeeded with result $3 if worker $2 (attempt $4) holds it. */
 #define COMPLETE_SQL(condition)                                                                      \
@@ -181,8 +163,9 @@ KeptPlan heartbeat_attempts = {
 	" lease_expires_at = NULL, finished_at = " NOW ", updated_at = " NOW                              \
 	" WHERE x.id" EQ "$1 AND" HELD_BY("$2") condition " RETURNING x.id"
 
-KeptPlan complete = {COMPLETE_SQL(""), 3, kCompleteArgs, nullptr};
-KeptPlan complete_attempt = {COMPLETE_SQL(" AND x.attempt" EQ "$4"), 4, kCompleteAttemptArgs, nullptr};
+KeptPlan complete = {COMPLETE_SQL(""), 3, kArgTypes<UUIDOID, TEXTOID, JSONBOID>, nullptr};
+KeptPlan complete_attempt = {COMPLETE_SQL(" AND x.attempt" EQ "$4"), 4,
+    kArgTypes<UUIDOID, TEXTOID, JSONBOID, INT4OID>, nullptr};
 
 /*
  * Records failure $3 of execution $1 if worker $2 (attempt $5) holds it:
@@ -235,8 +218,11 @@ KeptPlan complete_attempt = {COMPLETE_SQL(" AND x.attempt" EQ "$4"), 4, kComplet
 	" updated_at = " now                                                                             \
 	" WHERE x.id" EQ "$1 AND" HELD_BY("$2") condition " RETURNING x.status"
 
-KeptPlan fail = {FAIL_SQL("", "$5", "$6", "$7", "$8"), 8, kFailArgs, nullptr};
-KeptPlan fail_attempt = {FAIL_SQL(" AND x.attempt" EQ "$5", "$6", "$7", "$8", "$9"), 9, kFailAttemptArgs, nullptr};
+/* After the arguments (and the attempt): now, fraction, base and cap of FAIL_SQL. */
+KeptPlan fail = {FAIL_SQL("", "$5", "$6", "$7", "$8"), 8,
+    kArgTypes<UUIDOID, TEXTOID, TEXTOID, BOOLOID, TIMESTAMPTZOID, FLOAT8OID, FLOAT8OID, FLOAT8OID>, nullptr};
+KeptPlan fail_attempt = {FAIL_SQL(" AND x.attempt" EQ "$5", "$6", "$7", "$8", "$9"), 9,
+    kArgTypes<UUIDOID, TEXTOID, TEXTOID, BOOLOID, INT4OID, TIMESTAMPTZOID, FLOAT8OID, FLOAT8OID, FLOAT8OID>, nullptr};
 
 /* Cancels those of ids $1 (in workspace $2) that are queued or running. */
 #define CANCEL_SQL(condition)                                                                        \
@@ -245,8 +231,9 @@ KeptPlan fail_attempt = {FAIL_SQL(" AND x.attempt" EQ "$5", "$6", "$7", "$8", "$
 	" WHERE x.id" EQ "ANY ($1::pg_catalog.uuid[]) AND x.status" EQ LIVE_STATUSES condition            \
 	" RETURNING x.id"
 
-KeptPlan cancel = {CANCEL_SQL(""), 1, kCancelArgs, nullptr};
-KeptPlan cancel_in_workspace = {CANCEL_SQL(" AND x.workspace_id" EQ "$2"), 2, kCancelWorkspaceArgs, nullptr};
+KeptPlan cancel = {CANCEL_SQL(""), 1, kArgTypes<UUIDARRAYOID>, nullptr};
+KeptPlan cancel_in_workspace = {CANCEL_SQL(" AND x.workspace_id" EQ "$2"), 2,
+    kArgTypes<UUIDARRAYOID, INT8OID>, nullptr};
 
 /* clang-format on */
 } // namespace runstore::pg::statements

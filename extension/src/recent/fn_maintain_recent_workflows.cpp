@@ -23,6 +23,7 @@ extern "C" {
 #include "runstore/recent/recent_workflow_maintenance.hpp"
 #include "runstore/recent/recent_workflow_update_check.hpp"
 #include "runstore/pg/citus_shards.hpp"
+#include "runstore/pg/trigger_call.hpp"
 #include "runstore/pg_boundary.hpp"
 
 namespace {
@@ -102,10 +103,7 @@ RestorePlannerSettings(int nest_level)
 
 RUNSTORE_FUNCTION(runstore_maintain_recent_workflows)
 {
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-		                errmsg("runstore._maintain_recent_workflows() must be called as a trigger")));
-	auto *td = reinterpret_cast<TriggerData *>(fcinfo->context);
+	TriggerData *td = runstore::pg::RequireTriggerCall(fcinfo, "runstore._maintain_recent_workflows()");
 	const TriggerEvent event = td->tg_event;
 	if (!TRIGGER_FIRED_AFTER(event) || !TRIGGER_FIRED_FOR_STATEMENT(event))
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),

@@ -64,13 +64,7 @@ RequireReadCommitted()
 int64
 FoldPending(const RecentPlans &plans)
 {
-	const int rc = SPI_execute_plan(GetKeptPlan(plans.fold_recent), nullptr, nullptr, false, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "runstore: the recent-workflows fold returned %s", SPI_result_code_string(rc));
-	bool isnull;
-	const int64 folded = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_freetuptable(SPI_tuptable);
-	return folded;
+	return DatumGetInt64(SelectOneValue(plans.fold_recent, false));
 }
 
 bool

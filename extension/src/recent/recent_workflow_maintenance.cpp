@@ -32,13 +32,7 @@ Append(KeptPlan *kept)
 bool
 UpdateChangesGroups()
 {
-	const int rc = SPI_execute_plan(GetKeptPlan(&statements::update_changes_groups), nullptr, nullptr, true, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "runstore: recent-workflows statement returned %s", SPI_result_code_string(rc));
-	bool isnull;
-	const bool changed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_freetuptable(SPI_tuptable);
-	return changed;
+	return DatumGetBool(SelectOneValue(&statements::update_changes_groups, true));
 }
 
 int64

@@ -22,15 +22,6 @@ extern "C" {
 /* clang-format off */
 namespace runstore::pg::statements {
 
-namespace {
-
-const Oid kRecentArgs[] = {INT8OID};
-const Oid kRecentUserArgs[] = {INT8OID, TEXTOID};
-const Oid kLatestArgs[] = {INT8OID, INT8OID};
-const Oid kLatestUserArgs[] = {INT8OID, INT8OID, TEXTOID};
-
-} // namespace
-
 #define EQ " OPERATOR(pg_catalog.=) "
 #define GT " OPERATOR(pg_catalog.>) "
 /* a = b, NULLs equal */
@@ -163,12 +154,12 @@ KeptPlan recent_in_workspace = {
     "SELECT f.workflow_id, f.last_used_at, f.last_execution_id FROM runstore.workspace_recent_workflow_folded f"
     " WHERE f.workspace_id" EQ "$1"
     " ORDER BY f.last_used_at DESC, f.workflow_id DESC, f.last_execution_id DESC",
-    1, kRecentArgs, nullptr, kReadOptions | CURSOR_OPT_FAST_PLAN};
+    1, kArgTypes<INT8OID>, nullptr, kReadOptions | CURSOR_OPT_FAST_PLAN};
 KeptPlan recent_for_user = {
     "SELECT f.workflow_id, f.last_used_at, f.last_execution_id FROM runstore.user_recent_workflow_folded f"
     " WHERE f.workspace_id" EQ "$1 AND f.user_id" EQ "$2"
     " ORDER BY f.last_used_at DESC, f.workflow_id DESC, f.last_execution_id DESC",
-    2, kRecentUserArgs, nullptr, kReadOptions | CURSOR_OPT_FAST_PLAN};
+    2, kArgTypes<INT8OID, TEXTOID>, nullptr, kReadOptions | CURSOR_OPT_FAST_PLAN};
 /*
  * The workspace's pending rows, one per workflow, by a loose scan of the
  * pending table's (workspace_id, workflow_id, last_used_at DESC, ...) index:
@@ -183,24 +174,24 @@ KeptPlan pending_in_workspace = {
     "WITH RECURSIVE w AS (" PENDING_FIRST("")
     " UNION ALL SELECT n.* FROM w CROSS JOIN LATERAL " PENDING_FIRST(" AND p.workflow_id" GT "w.workflow_id") " n)"
     " SELECT w.workflow_id, w.last_used_at, w.last_execution_id FROM w",
-    1, kRecentArgs, nullptr, kReadOptions};
+    1, kArgTypes<INT8OID>, nullptr, kReadOptions};
 /* The user's: its rows of the workspace's range, the greatest per workflow. */
 KeptPlan pending_for_user = {
     "SELECT DISTINCT ON (p.workflow_id) p.workflow_id, p.last_used_at, p.last_execution_id FROM " PENDING " p"
     " WHERE p.workspace_id" EQ "$1 AND p.user_id" EQ "$2"
     " ORDER BY p.workflow_id, p.last_used_at DESC, p.last_execution_id DESC",
-    2, kRecentUserArgs, nullptr, kReadOptions};
+    2, kArgTypes<INT8OID, TEXTOID>, nullptr, kReadOptions};
 
 /* A rechecked group's latest run: one probe of the executions' recent index. */
 KeptPlan latest_in_workflow = {
     "SELECT e.created_at, e.id FROM runstore.executions e"
     " WHERE e.workspace_id" EQ "$1 AND e.workflow_id" EQ "$2 ORDER BY e.created_at DESC, e.id DESC LIMIT 1",
-    2, kLatestArgs, nullptr, kReadOptions};
+    2, kArgTypes<INT8OID, INT8OID>, nullptr, kReadOptions};
 KeptPlan latest_for_user = {
     "SELECT e.created_at, e.id FROM runstore.executions e"
     " WHERE e.workspace_id" EQ "$1 AND e.workflow_id" EQ "$2 AND e.user_id" EQ "$3"
     " ORDER BY e.created_at DESC, e.id DESC LIMIT 1",
-    3, kLatestUserArgs, nullptr, kReadOptions};
+    3, kArgTypes<INT8OID, INT8OID, TEXTOID>, nullptr, kReadOptions};
 
 /*
  * The same answer in one statement, for tables Citus distributes: every
@@ -228,24 +219,19 @@ KeptPlan latest_for_user = {
 	"   ORDER BY f.last_used_at DESC, f.workflow_id DESC, f.last_execution_id DESC LIMIT $2)) r"          \
 	" ORDER BY r.last_used_at DESC, r.workflow_id DESC, r.last_execution_id DESC LIMIT $2"
 
-namespace {
-const Oid kRoutedArgs[] = {INT8OID, INT4OID};
-const Oid kRoutedUserArgs[] = {INT8OID, INT4OID, TEXTOID};
-} // namespace
-
 KeptPlan routed_recent_in_workspace = {
     ROUTED_READ(PENDING_FIRST("") " UNION ALL SELECT n.* FROM w CROSS JOIN LATERAL "
                 PENDING_FIRST(" AND p.workflow_id" GT "w.workflow_id") " n",
                 "runstore.workspace_recent_workflow_folded", "f.workspace_id" EQ "$1",
                 "e.workspace_id" EQ "$1"),
-    2, kRoutedArgs, nullptr};
+    2, kArgTypes<INT8OID, INT4OID>, nullptr};
 KeptPlan routed_recent_for_user = {
     ROUTED_READ("SELECT DISTINCT ON (p.workflow_id) p.workflow_id, p.last_used_at, p.last_execution_id FROM " PENDING
                 " p WHERE p.workspace_id" EQ "$1 AND p.user_id" EQ "$3"
                 " ORDER BY p.workflow_id, p.last_used_at DESC, p.last_execution_id DESC",
                 "runstore.user_recent_workflow_folded", "f.workspace_id" EQ "$1 AND f.user_id" EQ "$3",
                 "e.workspace_id" EQ "$1 AND e.user_id" EQ "$3"),
-    3, kRoutedUserArgs, nullptr};
+    3, kArgTypes<INT8OID, INT4OID, TEXTOID>, nullptr};
 
 /* clang-format on */
 } // namespace runstore::pg::statements

@@ -18,19 +18,24 @@ extern "C" {
 namespace runstore::pg {
 
 /*
- * Runs one statement over the batch in argument 0 (uuid[] ids) and argument
- * 1 (bigint workspace_id, optional: NULL means any workspace) and appends its
- * rows to the call's materialized result (set up with InitMaterializedSRF),
- * each distinct requested id once, in the order of its first appearance.
- *
- * The statements receive the ids as $1 (and workspace_id as $2 in `scoped`),
- * select them with `id = ANY($1)` and return a uuid column named id; an
- * OrderedReceiver puts the rows in the caller's order.  `read_only` is true
- * for a STABLE caller.
+ * The whole body of a SETOF uuid function that changes a batch of executions
+ * (delete_many, cancel): runs one statement over the batch in argument 0
+ * (uuid[] ids) and argument 1 (bigint workspace_id, optional: NULL means any
+ * workspace) and returns, as the call's materialized result, each distinct
+ * id the statement returned once, in the order of its first appearance in
+ * the batch.  `unscoped` and `scoped` are as for RunIdBatchStatement.
  */
-void RunIdBatchQuery(FunctionCallInfo fcinfo, KeptPlan *unscoped, KeptPlan *scoped, bool read_only);
+Datum RunIdBatchWrite(FunctionCallInfo fcinfo, KeptPlan *unscoped, KeptPlan *scoped);
 
-/* The same for a batch already read with ReadIdBatch (never empty). */
+/*
+ * Runs one statement over a batch already read with ReadIdBatch (never
+ * empty) and appends its rows to the call's materialized result (set up with
+ * InitMaterializedSRF), each distinct requested id once, in the order of its
+ * first appearance.  The statements receive the ids as $1 (and argument 1,
+ * workspace_id, as $2 in `scoped`), select them with `id = ANY($1)` and
+ * return a uuid column named id; an OrderedReceiver puts the rows in the
+ * caller's order.  `read_only` is true for a STABLE caller.
+ */
 void RunIdBatchStatement(FunctionCallInfo fcinfo, const IdBatch &batch, KeptPlan *unscoped, KeptPlan *scoped,
                          bool read_only);
 

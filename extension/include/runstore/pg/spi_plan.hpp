@@ -17,6 +17,13 @@ namespace runstore::pg {
  * Declare one per statement as a function-local static; it is trivially
  * destructible, so a backend exit never runs a destructor for it.
  */
+/*
+ * A statement's argument types, spelled where the statement is declared:
+ * KeptPlan{sql, 2, kArgTypes<INT8OID, TEXTOID>}.  One static array per type
+ * list, shared by every statement with that list.
+ */
+template <Oid... Types> inline constexpr Oid kArgTypes[] = {Types...};
+
 struct KeptPlan {
 	const char *sql;
 	int nargs;
@@ -28,5 +35,12 @@ struct KeptPlan {
 
 /* Returns the kept plan, preparing it inside the current SPI connection first. */
 SPIPlanPtr GetKeptPlan(KeptPlan *kept);
+
+/*
+ * Runs a kept SELECT that returns one row of one pass-by-value column (a
+ * count, a flag) and returns that value; any other outcome is an internal
+ * ERROR naming the statement.
+ */
+Datum SelectOneValue(KeptPlan *kept, bool read_only);
 
 } // namespace runstore::pg
