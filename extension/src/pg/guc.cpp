@@ -18,6 +18,7 @@ int retry_backoff_cap_ms = 3600 * 1000;
 int claim_rescan_interval_ms = 10 * 1000;
 bool notify_enqueued = false;
 bool direct_paths = true;
+bool background_fold = true;
 
 void
 DefineConfigurationParameters()
@@ -88,6 +89,17 @@ DefineConfigurationParameters()
 	                         "Off: every operation runs its SQL statement (batch lookups, the summaries' upkeep, "
 	                         "the UPDATE check and the claim frontier).",
 	                         &direct_paths, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+
+	/*
+	 * USERSET: it decides only who folds, the writer or the fold worker;
+	 * reads merge what is pending either way, so no result changes.
+	 */
+	DefineCustomBoolVariable("runstore.background_fold",
+	                         "Whether writers hand the recent-workflows fold to a background worker.",
+	                         "On: a writer whose fold turn comes starts the database's fold worker if none runs "
+	                         "(a dynamic background worker, no shared_preload_libraries needed). Off: writers "
+	                         "fold in their own transactions.",
+	                         &background_fold, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 
 	MarkGUCPrefixReserved("runstore");
 }

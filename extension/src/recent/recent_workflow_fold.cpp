@@ -10,11 +10,13 @@ extern "C" {
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
+#include "utils/snapmgr.h"
 }
 
 #include "runstore/pg/citus_shards.hpp"
 #include "runstore/pg/runstore_relations.hpp"
 #include "runstore/pg/spi_plan.hpp"
+#include "runstore/recent/fold_worker.hpp"
 #include "runstore/recent/recent_workflow_fold.hpp"
 
 namespace runstore::pg {
@@ -74,12 +76,30 @@ TakeFoldTurn(int64 appended, int64 shard_id)
 	if (appended_since_attempt < kFoldEvery)
 		return false;
 	appended_since_attempt = 0;
+	if (shard_id < 0 && HandFoldToWorker())
+		return false;
 	/*
 	 * Under REPEATABLE READ or SERIALIZABLE the statement's snapshot may
 	 * predate a fold that committed since: deleting the rows that fold took
 	 * would raise 40001 in the writer.  A READ COMMITTED writer folds instead.
 	 */
 	return !IsolationUsesXactSnapshot() && TakeFoldKey(shard_id, false);
+}
+
+int64
+TryFoldTables()
+{
+	RequireReadCommitted();
+	if (!TakeFoldKey(-1, false))
+		return -1;
+	/* Taken after the key, as the fold requires (SPI takes the statement's own after it too). */
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "runstore: SPI_connect failed");
+	const int64 folded = FoldPending(TableRecentPlans());
+	SPI_finish();
+	PopActiveSnapshot();
+	return folded;
 }
 
 namespace {

@@ -24,6 +24,9 @@ extern int claim_rescan_interval_ms;
 /* runstore.direct_paths: whether the direct heap and index paths may be used (default on). */
 extern bool direct_paths;
 
+/* runstore.background_fold: whether writers hand the recent-workflows fold to a fold worker (default on). */
+extern bool background_fold;
+
 /* Registers every runstore.* parameter; called once from _PG_init. */
 void DefineConfigurationParameters();
 

@@ -6,13 +6,15 @@
  * time: it holds the advisory key pg_advisory_xact_lock(1920298611,
  * 1718578276) ("runs", "fold") until its transaction ends, and so does
  * rebuild_recent_workflows().  On Citus each shard group folds on its own
- * node under the key (1718578276, shard id of its executions shard).  Writers fold as they go: a backend that has
- * appended kFoldEvery pending rows since its last attempt folds in its own
- * transaction, under READ COMMITTED, if no other transaction holds the key
- * (it never waits for it).  So the pending rows stay a few writers' worth,
- * and nothing needs a background worker or a setting; a fold held up (a
- * long transaction that folded, REPEATABLE READ writers only) makes reads
- * slower, never wrong.
+ * node under the key (1718578276, shard id of its executions shard).
+ *
+ * Who folds: a backend that has appended kFoldEvery pending rows since its
+ * last attempt hands the fold to the database's fold worker
+ * (fold_worker.hpp), starting one if none runs.  Where that is off or fails
+ * (and on Citus shard groups) it folds in its own transaction, under READ
+ * COMMITTED, if no other transaction holds the key (it never waits for it).
+ * So the pending rows stay a fraction of a second's worth; a fold held up
+ * (a long transaction that folded) makes reads slower, never wrong.
  */
 #pragma once
 
@@ -38,6 +40,13 @@ bool TakeFoldTurn(int64 appended, int64 shard_id);
 
 /* The fold `plans` name, inside the caller's SPI connection, its key held; returns the pending rows folded. */
 int64 FoldPending(const RecentPlans &plans);
+
+/*
+ * For the fold worker: folds the tables if no other transaction holds the
+ * key (never waits); returns the pending rows folded, or -1 when the key was
+ * taken.  Opens its own SPI connection; READ COMMITTED only.
+ */
+int64 TryFoldTables();
 
 /* Waits for the fold key, then folds; returns the pending rows folded.  Opens its own SPI connection. */
 int64 FoldNow();
