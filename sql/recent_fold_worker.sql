@@ -65,10 +65,22 @@ SELECT wait_until($$NOT EXISTS (SELECT FROM runstore.recent_workflow_pending WHE
   AS repeatable_read_rows_folded_by_the_worker;
 SELECT count(*) AS differences FROM runstore.verify_recent_workflows();
 
--- DROP EXTENSION while a worker may still run: it leaves instead of failing.
+-- A writer that handed its fold over holds the hand-off key in share mode
+-- to its commit, and the worker does not leave before it can take that key:
+-- here a transaction holds it for 2 s, twice the worker's idle time.
+INSERT INTO runstore.executions (workspace_id, workflow_id, user_id)
+SELECT 903, g, 'u1' FROM generate_series(1, 64) g;
+SELECT wait_until($$EXISTS (SELECT FROM pg_stat_activity WHERE backend_type = 'runstore fold worker')$$)
+  AS worker_started;
+BEGIN;
+SELECT pg_advisory_xact_lock_shared(1920298611, 1751215716);
+SELECT pg_sleep(2);
+SELECT pg_stat_clear_snapshot();
+SELECT count(*) AS worker_kept FROM pg_stat_activity WHERE backend_type = 'runstore fold worker';
+COMMIT;
 SELECT wait_until($$NOT EXISTS (SELECT FROM pg_stat_activity WHERE backend_type = 'runstore fold worker')$$)
-  AS worker_left_again;
-DELETE FROM runstore.executions WHERE workspace_id IN (900, 901, 902);
+  AS worker_left_after_the_commit;
+DELETE FROM runstore.executions WHERE workspace_id IN (900, 901, 902, 903);
 SELECT runstore.fold_recent_workflows() >= 0 AS folded;
 DROP FUNCTION wait_until(text);
 RESET runstore.background_fold;
