@@ -1,10 +1,10 @@
 // cli_common.cpp: see cli_common.hpp.
 #include "cli_common.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <stdexcept>
-#include <unordered_set>
 #include <utility>
 
 #include "text_util.hpp"
@@ -90,6 +90,42 @@ std::vector<Uuid> parse_ids(const std::vector<std::string>& words) {
     if (seen.insert(id).second) ids.push_back(id);
   }
   return ids;
+}
+
+IdCommandLine::IdCommandLine(const std::string& command, const HelpText& help, const std::string& workspace_help_end)
+    : CommandLine(command, help), command_(command) {
+  const std::string workspace_help =
+      "only executions of workspace W; ids of other workspaces\n"
+      "count as not found" +
+      workspace_help_end;
+  value("-w,--workspace", workspace_text_, "W", workspace_help);
+}
+
+std::optional<IdCommand> IdCommandLine::start(Invocation& inv) {
+  if (!parse_command(inv, *this)) return std::nullopt;
+  auto workspace = workspace_option(workspace_text_);
+  auto ids = parse_ids(id_words(words()));
+  if (ids.empty()) throw UsageError("no execution ids given (see 'runstore " + command_ + " --help')");
+  return IdCommand{workspace, std::move(ids), connect(inv.global)};
+}
+
+void for_each_id_chunk(const std::vector<Uuid>& ids, const std::function<void(const std::vector<Uuid>&)>& per_chunk) {
+  for (std::size_t i = 0; i < ids.size(); i += kIdChunk) {
+    const std::vector<Uuid> chunk(ids.begin() + static_cast<std::ptrdiff_t>(i),
+                                  ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + kIdChunk)));
+    per_chunk(chunk);
+  }
+}
+
+int report_not_found(const std::vector<Uuid>& ids, const std::unordered_set<Uuid>& found) {
+  int missing = 0;
+  for (const auto& id : ids) {
+    if (found.count(id) == 0) {
+      std::cerr << "not found: " << id.to_string() << '\n';
+      ++missing;
+    }
+  }
+  return missing == 0 ? kExitOk : kExitFailure;
 }
 
 std::optional<std::int64_t> workspace_option(const std::optional<std::string>& value) {

@@ -28,37 +28,21 @@ usage error (such as an argument that is not a UUID: nothing is deleted then).
 }  // namespace
 
 int run_delete(Invocation& inv) {
-  CommandLine line("delete", kHelp);
-  std::optional<std::string> workspace_text;
-  line.value("-w,--workspace", workspace_text, "W",
-             "only executions of workspace W; ids of other workspaces\n"
-             "count as not found and are left alone");
-  if (!parse_command(inv, line)) return kExitOk;
-  const auto workspace = workspace_option(workspace_text);
-  const auto ids = parse_ids(id_words(line.words()));
-  if (ids.empty()) throw UsageError("no execution ids given (see 'runstore delete --help')");
+  IdCommandLine line("delete", kHelp, " and are left alone");
+  auto cmd = line.start(inv);
+  if (!cmd) return kExitOk;
 
-  Client client = connect(inv.global);
   std::unordered_set<Uuid> deleted;
-  for (std::size_t i = 0; i < ids.size(); i += kIdChunk) {
-    const std::vector<Uuid> chunk(ids.begin() + static_cast<std::ptrdiff_t>(i),
-                                  ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + kIdChunk)));
-    for (const auto& id : client.delete_many(chunk, workspace)) {
+  for_each_id_chunk(cmd->ids, [&](const std::vector<Uuid>& chunk) {
+    for (const auto& id : cmd->client.delete_many(chunk, cmd->workspace)) {
       deleted.insert(id);
       std::cout << id.to_string() << '\n';
     }
     // Printed as each chunk commits: if a later chunk fails, what is on
     // stdout is exactly what was deleted.
     std::cout.flush();
-  }
-  int missing = 0;
-  for (const auto& id : ids) {
-    if (deleted.count(id) == 0) {
-      std::cerr << "not found: " << id.to_string() << '\n';
-      ++missing;
-    }
-  }
-  return missing == 0 ? kExitOk : kExitFailure;
+  });
+  return report_not_found(cmd->ids, deleted);
 }
 
 }  // namespace runstore::cli

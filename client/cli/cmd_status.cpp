@@ -44,28 +44,19 @@ void print_table(const std::vector<Execution>& rows) {
 }  // namespace
 
 int run_status(Invocation& inv) {
-  CommandLine line("status", kHelp);
-  std::optional<std::string> workspace_text;
+  IdCommandLine line("status", kHelp);
   bool json = false;
-  line.value("-w,--workspace", workspace_text, "W",
-             "only executions of workspace W; ids of other workspaces\n"
-             "count as not found");
   line.flag("--json", json,
             "print a JSON array of full execution objects (every\n"
             "column; payload and result as JSON; times in UTC)");
-  if (!parse_command(inv, line)) return kExitOk;
-  const auto workspace = workspace_option(workspace_text);
-  const auto ids = parse_ids(id_words(line.words()));
-  if (ids.empty()) throw UsageError("no execution ids given (see 'runstore status --help')");
+  auto cmd = line.start(inv);
+  if (!cmd) return kExitOk;
 
-  Client client = connect(inv.global);
   std::vector<Execution> rows;
-  for (std::size_t i = 0; i < ids.size(); i += kIdChunk) {
-    const std::vector<Uuid> chunk(ids.begin() + static_cast<std::ptrdiff_t>(i),
-                                  ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + kIdChunk)));
-    auto part = client.get_executions_by_ids(chunk, workspace);
+  for_each_id_chunk(cmd->ids, [&](const std::vector<Uuid>& chunk) {
+    auto part = cmd->client.get_executions_by_ids(chunk, cmd->workspace);
     rows.insert(rows.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
-  }
+  });
 
   if (json) {
     nlohmann::json out = nlohmann::json::array();
@@ -77,15 +68,9 @@ int run_status(Invocation& inv) {
 
   std::unordered_set<Uuid> found;
   for (const auto& e : rows) found.insert(e.id);
-  int missing = 0;
-  for (const auto& id : ids) {
-    if (found.count(id) == 0) {
-      std::cerr << "not found: " << id.to_string() << '\n';
-      ++missing;
-    }
-  }
+  const int status = report_not_found(cmd->ids, found);
   std::cout.flush();
-  return missing == 0 ? kExitOk : kExitFailure;
+  return status;
 }
 
 }  // namespace runstore::cli

@@ -27,8 +27,16 @@ namespace {
 
 constexpr const char* kEnqueueChannel = "runstore_enqueued";
 
+// Binds an optional argument: `value` through the Params setter `bind` when
+// present, else an SQL NULL of `null_type` (the functions read NULL as "not
+// given": any workspace, any user, no result).
+template <typename T, typename Bind>
+Params& bind_or_null(Params& p, const std::optional<T>& value, unsigned null_type, Bind bind) {
+  return value ? (p.*bind)(*value) : p.null(null_type);
+}
+
 Params& optional_workspace(Params& p, std::optional<std::int64_t> workspace_id) {
-  return workspace_id ? p.int8(*workspace_id) : p.null(oid::kInt8);
+  return bind_or_null(p, workspace_id, oid::kInt8, &Params::int8);
 }
 
 Params& optional_lease(Params& p, std::optional<std::chrono::milliseconds> lease) {
@@ -153,12 +161,7 @@ std::vector<ExecutionState> Client::get_execution_states(const std::vector<Uuid>
 std::vector<RecentWorkflow> Client::recent_workflows(std::int64_t workspace_id, std::int32_t max_results,
                                                      const std::optional<std::string>& user_id) {
   Params p;
-  p.int8(workspace_id).int4(max_results);
-  if (user_id) {
-    p.text(*user_id);
-  } else {
-    p.null(oid::kText);
-  }
+  bind_or_null(p.int8(workspace_id).int4(max_results), user_id, oid::kText, &Params::text);
   return impl_->call(
       [&](bool) { return detail::decode_recent_workflows(impl_->conn.run(st::kRecentWorkflows, p).get()); });
 }
@@ -251,13 +254,7 @@ namespace {
 Params complete_params(const std::string& worker, const Uuid& id, std::int32_t attempt,
                        const std::optional<std::string>& result) {
   Params p;
-  p.uuid(id).text(worker);
-  if (result) {
-    p.jsonb(*result);
-  } else {
-    p.null(oid::kJsonb);
-  }
-  p.int4(attempt);
+  bind_or_null(p.uuid(id).text(worker), result, oid::kJsonb, &Params::jsonb).int4(attempt);
   return p;
 }
 

@@ -15,42 +15,42 @@ std::string_view value_at(const PGresult* r, int row, int col) {
   return {PQgetvalue(r, row, col), static_cast<std::size_t>(PQgetlength(r, row, col))};
 }
 
-std::vector<Uuid> decode_uuid_column(const PGresult* r) {
-  std::vector<Uuid> out;
+namespace {
+
+// Every row of `r`, in order, through `decode_row(row index)`: the one loop
+// behind each decoder below, which then only says how a row becomes a value.
+template <typename DecodeRow>
+auto decode_rows(const PGresult* r, DecodeRow decode_row) {
+  std::vector<decltype(decode_row(0))> out;
   const int rows = PQntuples(r);
   out.reserve(static_cast<std::size_t>(rows));
-  for (int i = 0; i < rows; ++i) out.push_back(decode_uuid(value_at(r, i, 0)));
+  for (int i = 0; i < rows; ++i) out.push_back(decode_row(i));
   return out;
+}
+
+}  // namespace
+
+std::vector<Uuid> decode_uuid_column(const PGresult* r) {
+  return decode_rows(r, [r](int i) { return decode_uuid(value_at(r, i, 0)); });
 }
 
 std::vector<RecentWorkflow> decode_recent_workflows(const PGresult* r) {
-  std::vector<RecentWorkflow> out;
-  const int rows = PQntuples(r);
-  out.reserve(static_cast<std::size_t>(rows));
-  for (int i = 0; i < rows; ++i) {
-    out.push_back(RecentWorkflow{decode_int8(value_at(r, i, 0)), decode_timestamptz(value_at(r, i, 1)),
-                                 decode_uuid(value_at(r, i, 2))});
-  }
-  return out;
+  return decode_rows(r, [r](int i) {
+    return RecentWorkflow{decode_int8(value_at(r, i, 0)), decode_timestamptz(value_at(r, i, 1)),
+                          decode_uuid(value_at(r, i, 2))};
+  });
 }
 
 std::vector<ExecutionState> decode_execution_states(const PGresult* r) {
-  std::vector<ExecutionState> out;
-  const int rows = PQntuples(r);
-  out.reserve(static_cast<std::size_t>(rows));
-  for (int i = 0; i < rows; ++i) {
+  return decode_rows(r, [r](int i) {
     // An enum's binary form is its label.
-    out.push_back(ExecutionState{decode_uuid(value_at(r, i, 0)), parse_status(value_at(r, i, 1)),
-                                 decode_int4(value_at(r, i, 2)), decode_timestamptz(value_at(r, i, 3))});
-  }
-  return out;
+    return ExecutionState{decode_uuid(value_at(r, i, 0)), parse_status(value_at(r, i, 1)),
+                          decode_int4(value_at(r, i, 2)), decode_timestamptz(value_at(r, i, 3))};
+  });
 }
 
 std::vector<QueueStatsRow> decode_queue_stats(const PGresult* r) {
-  std::vector<QueueStatsRow> out;
-  const int rows = PQntuples(r);
-  out.reserve(static_cast<std::size_t>(rows));
-  for (int i = 0; i < rows; ++i) {
+  return decode_rows(r, [r](int i) {
     QueueStatsRow s;
     s.status = parse_status(value_at(r, i, 0));
     s.priority = decode_int4(value_at(r, i, 1));
@@ -61,9 +61,8 @@ std::vector<QueueStatsRow> decode_queue_stats(const PGresult* r) {
     s.retrying = decode_int8(value_at(r, i, 6));
     // NULL: nothing due.
     if (PQgetisnull(r, i, 7) == 0) s.oldest_due_age = decode_interval(value_at(r, i, 7));
-    out.push_back(s);
-  }
-  return out;
+    return s;
+  });
 }
 
 }  // namespace runstore::detail

@@ -19,22 +19,15 @@ Heartbeat::Heartbeat(Settings settings, ClientOptions client, Ledger& ledger, Wo
       ledger_(ledger),
       counters_(counters),
       log_(log),
-      thread_([this] { thread_main(); }) {}
+      thread_([this](StopToken& stop) { thread_main(stop); }) {}
 
-Heartbeat::~Heartbeat() { stop(); }
-
-void Heartbeat::stop() {
-  stop_.request();
-  if (thread_.joinable()) thread_.join();
-}
-
-void Heartbeat::thread_main() {
+void Heartbeat::thread_main(StopToken& stop) {
   // Fixed cadence from the start of each beat, so a slow call does not
   // push every later beat back.
   auto next = std::chrono::steady_clock::now() + settings_.interval;
   for (;;) {
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - std::chrono::steady_clock::now());
-    if (stop_.sleep_for(std::max(wait, std::chrono::milliseconds(0)))) return;
+    if (stop.sleep_for(std::max(wait, std::chrono::milliseconds(0)))) return;
     next = std::max(next + settings_.interval, std::chrono::steady_clock::now());
     try {
       beat();

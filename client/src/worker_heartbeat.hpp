@@ -10,7 +10,6 @@
 
 #include <chrono>
 #include <string>
-#include <thread>
 
 #include "runstore/client.hpp"
 #include "worker_ledger.hpp"
@@ -25,15 +24,13 @@ class Heartbeat {
     std::chrono::milliseconds lease;
     std::chrono::milliseconds interval;
   };
+  // Starts beating at once; destruction stops it (stop()).
   Heartbeat(Settings settings, ClientOptions client, Ledger& ledger, WorkerCounters& counters, const WorkerLog& log);
-  ~Heartbeat();  // stop()
-  Heartbeat(const Heartbeat&) = delete;
-  Heartbeat& operator=(const Heartbeat&) = delete;
 
-  void stop();
+  void stop() { thread_.stop(); }
 
  private:
-  void thread_main();
+  void thread_main(StopToken& stop);
   void beat();
 
   Settings settings_;
@@ -41,8 +38,7 @@ class Heartbeat {
   Ledger& ledger_;
   WorkerCounters& counters_;
   const WorkerLog& log_;
-  StopToken stop_;
-  std::thread thread_;  // last: starts once everything above is ready
+  StoppableThread thread_;  // last: starts once everything above is ready
 };
 
 }  // namespace runstore::detail

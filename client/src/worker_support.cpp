@@ -41,6 +41,15 @@ Client& LazyClient::get() {
   return *client_;
 }
 
+StoppableThread::StoppableThread(std::function<void(StopToken&)> body, std::function<void()> interrupt)
+    : interrupt_(std::move(interrupt)), thread_([this, body = std::move(body)] { body(stop_); }) {}
+
+void StoppableThread::stop() {
+  stop_.request();
+  if (interrupt_) interrupt_();
+  if (thread_.joinable()) thread_.join();
+}
+
 std::string describe(const std::exception& e) {
   if (const auto* err = dynamic_cast<const Error*>(&e)) {
     return std::string(e.what()) + " (SQLSTATE " + err->sqlstate() + ")";

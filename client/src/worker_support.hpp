@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "runstore/client.hpp"
 #include "runstore/worker.hpp"
@@ -83,6 +84,31 @@ class StopToken {
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   bool stop_ = false;
+};
+
+// A background thread of the worker (heartbeat, waiter) with its StopToken:
+// started at construction, stopped and joined at the latest on destruction.
+// Its owner declares it as its last member, so the thread starts once every
+// other member is ready and, being destroyed first, is joined before any of
+// them goes away.  Neither copyable nor movable: the thread holds `this`.
+class StoppableThread {
+ public:
+  // Runs `body(token)` on the new thread.  `interrupt`, if given, is called
+  // by stop() after the stop is requested and before the join: for a body
+  // that may be blocked on something other than the token.
+  explicit StoppableThread(std::function<void(StopToken&)> body, std::function<void()> interrupt = nullptr);
+  ~StoppableThread() { stop(); }
+  StoppableThread(const StoppableThread&) = delete;
+  StoppableThread& operator=(const StoppableThread&) = delete;
+
+  // Requests the stop and waits for the thread to end; later calls do nothing
+  // more.
+  void stop();
+
+ private:
+  StopToken stop_;
+  std::function<void()> interrupt_;
+  std::thread thread_;  // last: starts once the token is ready
 };
 
 // The text of an exception, for the log.

@@ -52,26 +52,22 @@ void IdleState::interrupt() {
 
 WorkWaiter::WorkWaiter(ClientOptions client, IdleState& idle, const Wakeup& wakeup, const WorkerLog& log,
                        Settings settings)
-    : client_(std::move(client)), idle_(idle), wakeup_(wakeup), log_(log), settings_(settings), thread_([this] {
-        thread_main();
-      }) {}
+    : client_(std::move(client)),
+      idle_(idle),
+      wakeup_(wakeup),
+      log_(log),
+      settings_(settings),
+      // A stop must also end a wait for the claim loop to go idle.
+      thread_([this](StopToken& stop) { thread_main(stop); }, [this] { idle_.interrupt(); }) {}
 
-WorkWaiter::~WorkWaiter() { stop(); }
-
-void WorkWaiter::stop() {
-  stop_.request();
-  idle_.interrupt();
-  if (thread_.joinable()) thread_.join();
-}
-
-void WorkWaiter::thread_main() {
+void WorkWaiter::thread_main(StopToken& stop) {
   std::uint64_t from = 1;               // wait while idle at this step or a later one
   std::optional<IdleState::Seen> rang;  // where the claim loop stood at our last ring
   int fruitless = 0;                    // rings in a row whose answer claimed nothing
   bool failing = false;
   bool pooler_checked = !settings_.poll_behind_pooler;
   for (;;) {
-    const auto seen = idle_.wait_idle(from, stop_);
+    const auto seen = idle_.wait_idle(from, stop);
     if (!seen) return;
     if (rang) {
       // An idle step after the ring: the claim loop's answer to it.
@@ -82,7 +78,7 @@ void WorkWaiter::thread_main() {
       // once: ask no faster than the claim loop polls (and only if it is
       // still idle then).
       if (fruitless >= kFruitlessRingsBeforeBackoff) {
-        if (stop_.sleep_for(settings_.poll_interval)) return;
+        if (stop.sleep_for(settings_.poll_interval)) return;
         continue;
       }
     }
@@ -113,7 +109,7 @@ void WorkWaiter::thread_main() {
       if (!failing) log_("waiting for work failed (polling meanwhile): " + describe(e));
       failing = true;
       client_.reset();  // start again from a fresh session
-      if (stop_.sleep_for(settings_.retry_delay)) return;
+      if (stop.sleep_for(settings_.retry_delay)) return;
       continue;
     }
     if (!due) {

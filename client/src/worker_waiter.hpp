@@ -28,7 +28,6 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
-#include <thread>
 
 #include "runstore/client.hpp"
 #include "worker_support.hpp"
@@ -83,23 +82,20 @@ class WorkWaiter {
 
   // `client`'s options name the database and queue_function_schema; the
   // connection is made on the first wait (and again after a failure).
+  // The thread starts at once; destruction stops it (stop()).
   WorkWaiter(ClientOptions client, IdleState& idle, const Wakeup& wakeup, const WorkerLog& log, Settings settings);
-  ~WorkWaiter();  // stop()
-  WorkWaiter(const WorkWaiter&) = delete;
-  WorkWaiter& operator=(const WorkWaiter&) = delete;
 
-  void stop();
+  void stop() { thread_.stop(); }
 
  private:
-  void thread_main();
+  void thread_main(StopToken& stop);
 
   LazyClient client_;
   IdleState& idle_;
   const Wakeup& wakeup_;
   const WorkerLog& log_;
   Settings settings_;
-  StopToken stop_;
-  std::thread thread_;  // last: starts once everything above is ready
+  StoppableThread thread_;  // last: starts once everything above is ready
 };
 
 }  // namespace runstore::detail
