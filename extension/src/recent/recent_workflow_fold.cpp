@@ -18,6 +18,7 @@ extern "C" {
 #include "runstore/pg/spi_plan.hpp"
 #include "runstore/recent/fold_worker.hpp"
 #include "runstore/recent/recent_workflow_fold.hpp"
+#include "runstore/recent/recent_workflow_maintenance.hpp"
 
 namespace runstore::pg {
 
@@ -158,7 +159,9 @@ FoldNow()
 	(void)TakeFoldKey(-1, true);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
+	const int settings = ApplyUpkeepPlannerSettings(false);
 	const int64 folded = FoldPending(TableRecentPlans());
+	RestoreUpkeepPlannerSettings(settings);
 	SPI_finish();
 	appended_since_attempt = 0;
 	return folded;
@@ -176,7 +179,9 @@ FoldShardNow(Relation executions_shard)
 	(void)TakeFoldKey(target.shard_id, true);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
+	const int settings = ApplyUpkeepPlannerSettings(true);
 	const int64 folded = FoldPending(target.plans);
+	RestoreUpkeepPlannerSettings(settings);
 	SPI_finish();
 	return folded;
 }

@@ -27,6 +27,15 @@ extern "C" {
 
 namespace runstore::pg {
 
+/*
+ * jit and enable_seqscan off (and, on a Citus shard, manual changes to
+ * shards allowed) for the kept upkeep and fold plans, until
+ * RestoreUpkeepPlannerSettings(the returned nest level) or the
+ * (sub)transaction's end; recent_workflow_maintenance.cpp says why.
+ */
+int ApplyUpkeepPlannerSettings(bool on_shard);
+void RestoreUpkeepPlannerSettings(int nest_level);
+
 /* UPDATE: whether any run changed group, created_at or id (else nothing to do). */
 bool UpdateChangesGroups();
 
