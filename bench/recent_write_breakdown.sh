@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# recent_write_breakdown.sh: a diagnostic of what spread inserts (each row a
+# new or rarely seen group, recent_write.sh's "spread") pay for the
+# recent-workflow summaries, by taking the upkeep apart on one table:
+#   plain         the same columns and indexes, no triggers (bench_plain)
+#   runstore      as shipped: writers append, the fold worker folds
+#   writer-folds  runstore.background_fold = off: writers fold themselves
+#   append-only   a session holds the fold key through the run, so nothing
+#                 folds: writers append and that is all
+#   no-summary    the summaries' INSERT trigger disabled (the queue's stays)
+# 8 pgbench clients, single-row inserts, BREAKDOWN_SECONDS (10) per run,
+# BREAKDOWN_REPS (3) rounds in rotated order, each run after a TRUNCATE and a
+# CHECKPOINT, and none while the fold worker is still folding; prints each
+# run and the median ratio to plain within a round.
+# Expects the PG* environment of a running server with recent_write.sh's
+# database $1 (default runstore_write) in place.
+set -euo pipefail
+db=${1:-runstore_write}
+reps=${BREAKDOWN_REPS:-3}
+seconds=${BREAKDOWN_SECONDS:-10}
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/recent_write_workloads.sh
+. "$here/recent_write_workloads.sh" # median, pgbench_script
+names=(plain runstore writer-folds append-only no-summary)
+tmp=$(mktemp -d)
+holder_pid=
+cleanup() {
+  [ -z "$holder_pid" ] || kill "$holder_pid" 2>/dev/null || true
+  psql -qX -d "$db" -c "ALTER TABLE runstore.executions ENABLE TRIGGER executions_recent_workflows_insert" >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+q() { psql -qX -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+
+worker="(SELECT FROM pg_stat_activity WHERE backend_type = 'runstore fold worker' AND datname = current_database())"
+settle() { until [ "$(q -c "SELECT NOT EXISTS $worker")" = t ]; do sleep 0.05; done; }
+
+run() {  # $1 contender name; prints tps
+  local table=runstore.executions options=""
+  case "$1" in
+    plain) table=bench_plain.executions ;;
+    writer-folds) options="-c runstore.background_fold=off" ;;
+    append-only)
+      # The fold key, held as a long transaction that folded would hold it.
+      psql -qX -d "$db" -c "BEGIN" -c "SELECT pg_advisory_xact_lock(1920298611, 1718578276)" \
+        -c "SELECT pg_sleep($seconds + 5)" -c "COMMIT" >/dev/null 2>&1 &
+      holder_pid=$!
+      until [ "$(q -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1920298611 AND objid = 1718578276 AND granted")" = 1 ]; do sleep 0.05; done ;;
+    no-summary) q -c "ALTER TABLE runstore.executions DISABLE TRIGGER executions_recent_workflows_insert" ;;
+  esac
+  pgbench_script spread "$table" >"$tmp/script.sql"
+  PGOPTIONS="$options" pgbench -n -d "$db" -f "$tmp/script.sql" -c 8 -j 2 -T "$seconds" 2>/dev/null | awk '/^tps/ {print $3}'
+  case "$1" in
+    append-only) kill "$holder_pid" 2>/dev/null || true; wait "$holder_pid" 2>/dev/null || true; holder_pid= ;;
+    no-summary) q -c "ALTER TABLE runstore.executions ENABLE TRIGGER executions_recent_workflows_insert" ;;
+  esac
+}
+
+echo "== spread inserts, what the summaries cost: 8 clients, ${seconds}s x $reps rounds, rotated"
+for rep in $(seq 1 "$reps"); do
+  for j in $(seq 0 $((${#names[@]} - 1))); do
+    i=$(( (j + rep) % ${#names[@]} ))
+    n=${names[$i]}
+    t=runstore.executions; [ "$n" = plain ] && t=bench_plain.executions
+    q -c "TRUNCATE $t" -c "CHECKPOINT" >/dev/null
+    tps=$(run "$n")
+    settle
+    echo "$tps" >>"$tmp/$n"
+    printf '  round %d %-13s %8.0f tps\n' "$rep" "$n" "$tps"
+  done
+done
+echo "== median over rounds of each contender's tps / plain's tps in the same round"
+for n in "${names[@]}"; do
+  r=$(paste "$tmp/$n" "$tmp/plain" | awk '{ print $1 / $2 }' | median)
+  printf '  %-13s %.2fx\n' "$n" "$r"
+done
