@@ -84,18 +84,13 @@ KeptPlan change_updated = {"WITH marked AS (" MARK(UPDATED_OLD) " RETURNING 1) "
  *     executions (one probe of its recent index, under the same snapshot):
  *     its folded row is set to the latest run, or deleted if none is left;
  *   - every other group's folded row takes the greatest of its rows if that
- *     is newer (raise), or is added with it if the group has none (add).
- *     Its folded row still names an existing run: a removal of that run
- *     marked the group in the same transaction, and the mark, visible once
- *     the removal is, was folded by this fold or by an earlier one that
- *     recomputed the group.
+ *     is newer.  Its folded row still names an existing run: a removal of
+ *     that run marked the group in the same transaction, and the mark,
+ *     visible once the removal is, was folded by this fold or by an earlier
+ *     one that recomputed the group.
  * Only one fold runs at a time (recent_workflow_fold.hpp), so nothing else
- * deletes pending rows or writes folded rows meanwhile: raise and add can
- * be a plain UPDATE and a plain INSERT of the groups the statement's
- * snapshot shows without a row, where INSERT ... ON CONFLICT DO UPDATE would
- * pay a speculative insertion per new group and a row lock per existing one
- * (a WAL record each).  A marked group, rarer, still goes through ON
- * CONFLICT (set).  Returns the number of pending rows folded.
+ * deletes pending rows or writes folded rows meanwhile.  Returns the number
+ * of pending rows folded.
  *
  * TAKEN(filter) is the scope's share of the deleted rows; GROUP(a) its group
  * columns prefixed by a; MATCH(a, b) group equality.
@@ -109,13 +104,11 @@ KeptPlan change_updated = {"WITH marked AS (" MARK(UPDATED_OLD) " RETURNING 1) "
 	" " p "_latest AS (SELECT " GROUP("m.") ", l.created_at, l.id FROM " p "_marked m LEFT JOIN LATERAL" \
 	"  (SELECT e.created_at, e.id FROM runstore.executions e WHERE " latest_match                     \
 	"   ORDER BY e.created_at DESC, e.id DESC LIMIT 1) l ON true),"                                    \
-	" " p "_raise AS (UPDATE " table " f SET last_used_at = m.last_used_at,"                             \
-	"  last_execution_id = m.last_execution_id FROM " p "_merged m"                                   \
-	"  WHERE " MATCH("f", "m") " AND "                                                                 \
-	NEWER("m.last_used_at", "m.last_execution_id", "f.last_used_at", "f.last_execution_id")          \
-	"  RETURNING 1),"                                                                                  \
-	" " p "_add AS (INSERT INTO " table " (" GROUP("") ", last_used_at, last_execution_id)"           \
-	"  SELECT * FROM " p "_merged m WHERE NOT EXISTS (SELECT FROM " table " f WHERE " MATCH("f", "m") ")" \
+	" " p "_merge AS (INSERT INTO " table " AS f (" GROUP("") ", last_used_at, last_execution_id)"     \
+	"  SELECT * FROM " p "_merged"                                                                     \
+	"  ON CONFLICT (" GROUP("") ") DO UPDATE SET last_used_at = EXCLUDED.last_used_at,"                \
+	"  last_execution_id = EXCLUDED.last_execution_id"                                                 \
+	"  WHERE " NEWER("EXCLUDED.last_used_at", "EXCLUDED.last_execution_id", "f.last_used_at", "f.last_execution_id") \
 	"  RETURNING 1),"                                                                                  \
 	" " p "_set AS (INSERT INTO " table " AS f (" GROUP("") ", last_used_at, last_execution_id)"       \
 	"  SELECT * FROM " p "_latest l WHERE l.created_at IS NOT NULL"                                    \
