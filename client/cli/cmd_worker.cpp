@@ -22,7 +22,8 @@ constexpr HelpText kHelp = {
     R"(usage: runstore worker [OPTIONS] -- COMMAND [ARGS...]
 
 Claims executions and runs COMMAND once for each (directly, no shell; looked
-up in PATH), until SIGTERM or SIGINT.  For each execution COMMAND gets:
+up in PATH), until SIGTERM or SIGINT (or, with --until-empty, until nothing
+is due).  For each execution COMMAND gets:
   stdin    the payload as JSON text (empty when the payload is null)
   env      RUNSTORE_EXECUTION_ID, RUNSTORE_ATTEMPT, RUNSTORE_WORKSPACE_ID
            (and RUNSTORE_WORKFLOW_ID when set), on top of the worker's own
@@ -40,8 +41,9 @@ Stopping.  SIGTERM or SIGINT: no new claims; each running COMMAND gets SIGTERM
 then SIGKILL.  The same happens to a COMMAND whose lease was lost (cancelled,
 or expired and claimed again): its outcome is then not written.
 )",
-    R"(Log lines go to stderr.  Exit status: 0 after a graceful stop; 1 the database
-cannot be reached at start; 2 a usage error (including a COMMAND not found).
+    R"(Log lines go to stderr.  Exit status: 0 after a graceful stop (or, with
+--until-empty, once nothing is due); 1 the database cannot be reached at
+start; 2 a usage error (including a COMMAND not found).
 )",
     24};
 
@@ -152,6 +154,10 @@ int run_worker(Invocation& inv) {
              "from SIGTERM to SIGKILL for a stopping COMMAND\n"
              "(default 10)");
   line.flag("-q,--quiet", cfg.quiet, "no line per finished execution (errors still logged)");
+  bool until_empty = false;
+  line.flag("--until-empty", until_empty,
+            "exit once nothing is due and every command has finished\n"
+            "(for tests and batch jobs; runs due later are left)");
   line.value("--function-schema", function_schema, "SCHEMA",
              "schema of dequeue/heartbeat/complete/fail and\n"
              "wait_for_work (default runstore; runstore_worker for\n"
@@ -185,6 +191,7 @@ int run_worker(Invocation& inv) {
   }
   opts.slots = slots ? parse_int32(*slots, "--slots", 1, 1000) : 1;
   opts.batch_size = batch ? parse_int32(*batch, "--batch", 1, 1000) : opts.slots;
+  opts.stop_when_idle = until_empty;
   if (lease) opts.lease = std::chrono::milliseconds(parse_seconds_ms(*lease, "--lease"));
   if (poll) opts.poll_interval = std::chrono::milliseconds(parse_seconds_ms(*poll, "--poll"));
   if (function_schema) {

@@ -94,6 +94,11 @@ void ClaimLoop::serve() {
     // slot busy, due work would wake it again and again for nothing.
     idle_.report(last_asked_ > 0 && last_claimed_ < static_cast<std::size_t>(last_asked_) && unwritten_.empty(),
                  last_claimed_);
+    // Run until empty: a claim found nothing, nothing runs or waits to run,
+    // and every outcome is written.
+    if (options_.stop_when_idle && last_asked_ > 0 && last_claimed_ == 0 && ledger_.size() == 0 && unwritten_.empty() &&
+        waiting_.empty())
+      return;
     if (!full) wakeup_.wait(std::min(options_.poll_interval, wait_hint_));
     wait_hint_ = options_.poll_interval;
   }
@@ -315,8 +320,11 @@ void ClaimLoop::start_waiting(const Uuid& id) {
 
 void ClaimLoop::shut_down() {
   const auto deadline = Clock::now() + options_.shutdown_deadline;
-  log_("stopping: no new claims; waiting up to " + std::to_string(options_.shutdown_deadline.count()) +
-       " ms for running handlers");
+  // Said only when there is something to wait for: a worker stopping idle
+  // (or run until empty) stops silently.
+  if (ledger_.size() > 0)
+    log_("stopping: no new claims; waiting up to " + std::to_string(options_.shutdown_deadline.count()) + " ms for " +
+         std::to_string(ledger_.size()) + " claimed execution(s)");
   ledger_.request_stop_all();
   // Claims that never started have nothing to finish: hand them back now.
   for (auto& [id, w] : waiting_) {

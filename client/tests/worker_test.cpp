@@ -460,6 +460,70 @@ TEST(Worker, DueWorkItCannotClaimDoesNotMakeItSpin) {
 
 // Stopping an idle worker does not wait out a long wait: each lasts 500 ms
 // at most.
+TEST(Worker, StopWhenIdleRunsWhatIsDueThenReturns) {
+  enqueue(25);
+  // Comes due after the run: left for another one.
+  Client c(test_conninfo());
+  NewExecution later;
+  later.workspace_id = 1;
+  later.run_after = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now() + 1h);
+  c.enqueue({later});
+  CapturedLog log;
+  WorkerOptions o = worker_options("w-until-empty");
+  o.slots = 4;
+  o.batch_size = 4;
+  o.poll_interval = 30s;  // returning must not wait for a poll
+  o.stop_when_idle = true;
+  o.log = log.sink();
+  std::atomic<int> handled{0};
+  Worker w(o, [&](const Execution&, JobContext&) {
+    ++handled;
+    std::this_thread::sleep_for(5ms);
+    return HandlerResult::success();
+  });
+  const auto started = Clock::now();
+  w.run();  // returns by itself
+  EXPECT_LT(Clock::now() - started, 20s);
+  EXPECT_EQ(handled.load(), 25);
+  EXPECT_EQ(count_status("succeeded"), 25);
+  EXPECT_EQ(count_status("queued"), 1);
+  EXPECT_EQ(w.stats().succeeded, 25U);
+  // Nothing was running at the end: a quiet stop.
+  EXPECT_FALSE(log.contains("stopping")) << log.all();
+}
+
+TEST(Worker, StopWhenIdleOnAnEmptyQueueReturnsAtOnce) {
+  WorkerOptions o = worker_options("w-until-empty-none");
+  o.poll_interval = 30s;
+  o.stop_when_idle = true;
+  CapturedLog log;
+  o.log = log.sink();
+  Worker w(o, [&](const Execution&, JobContext&) { return HandlerResult::success(); });
+  const auto started = Clock::now();
+  w.run();
+  EXPECT_LT(Clock::now() - started, 5s);
+  EXPECT_EQ(w.stats().claimed, 0U);
+  EXPECT_EQ(log.all(), "");
+}
+
+TEST(Worker, AStopWithHandlersRunningSaysWhatItWaitsFor) {
+  enqueue(1);
+  CapturedLog log;
+  WorkerOptions o = worker_options("w-stop-busy");
+  o.log = log.sink();
+  std::atomic<bool> running{false};
+  WorkerThread w(o, [&](const Execution&, JobContext& ctx) {
+    running = true;
+    while (!ctx.stop_requested()) std::this_thread::sleep_for(5ms);
+    return HandlerResult::success();
+  });
+  ASSERT_TRUE(eventually([&] { return running.load(); }));
+  w.stop();
+  EXPECT_TRUE(log.contains("stopping: no new claims; waiting up to")) << log.all();
+  EXPECT_TRUE(log.contains("for 1 claimed execution(s)")) << log.all();
+  EXPECT_EQ(count_status("succeeded"), 1);
+}
+
 TEST(Worker, StopsPromptlyWhileWaitingForWork) {
   WorkerOptions o = worker_options("w-stop");
   o.poll_interval = 30s;

@@ -382,6 +382,21 @@ job_gone() {
 check "worker: no job process is left behind" job_gone
 check "worker: logs a line per execution and its stop" \
   eval 'grep -q "$w_fail attempt 1: failed: exit status 3" "$tmp/err" && grep -q "stopped: claimed 6" "$tmp/err"'
+
+# --until-empty: runs what is due, then exits 0 by itself; a run due later stays.
+sql "DELETE FROM runstore.executions"
+for i in 1 2 3 4 5; do run "$R" enqueue -w 31 --payload '{"echo":1}'; done
+w_later=$(sql "INSERT INTO runstore.executions (workspace_id, run_after) VALUES (31, '2099-01-01') RETURNING id")
+started=$(date +%s)
+run timeout 60 "$R" worker --until-empty --quiet --slots 2 --poll 30 -- "$tmp/job.sh"
+check "worker --until-empty exits 0 by itself once nothing is due" \
+  eval '[ "$RC" -eq 0 ] && [ $(( $(date +%s) - started )) -le 20 ]'
+check "worker --until-empty: every due execution succeeded, the later one still queued" \
+  eval '[ "$(sql "SELECT count(*) FROM runstore.executions WHERE workspace_id = 31 AND status = '"'"'succeeded'"'"'")" = 5 ] &&
+        [ "$(sql "SELECT status FROM runstore.executions WHERE id = '"'"'$w_later'"'"'")" = queued ]'
+check "worker --until-empty stops quietly: no stopping line" eval '! grep -q "stopping:" "$tmp/err"'
+sql "DELETE FROM runstore.executions"
+
 check "runstore.executions is still there at the end" table_exists
 
 echo "# $checks checks, $failures failed"

@@ -68,6 +68,12 @@ struct WorkerOptions {
   // After request_stop(): how long running handlers may take to finish
   // before their executions are released for retry.
   std::chrono::milliseconds shutdown_deadline{10000};
+  // Run until nothing is due (for tests and batch jobs, like Graphile
+  // Worker's runOnce): run() returns once a claim finds nothing due while no
+  // handler is running and every outcome is written.  Executions coming due
+  // later (retries in backoff, scheduled runs, leases of other workers that
+  // end later) are left for another run.
+  bool stop_when_idle = false;
   // Where the worker reports what it cannot act on itself: a call that still
   // failed after the client's retries (it backs off and tries again), a
   // lease lost, executions released at shutdown.  Calls are serialized, so
@@ -132,7 +138,8 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Claims and runs executions until request_stop(); then stops claiming,
+  // Claims and runs executions until request_stop() (or, with
+  // stop_when_idle, until nothing is due); then stops claiming,
   // waits up to shutdown_deadline for running handlers, releases the
   // executions of handlers still running (fail, retryable: they run again
   // elsewhere), and returns once every handler has returned.  Errors from
