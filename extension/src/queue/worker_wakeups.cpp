@@ -19,18 +19,13 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
+#include "runstore/pg/advisory_keys.hpp"
 #include "runstore/pg/spi_plan.hpp"
 #include "runstore/queue/worker_wakeups.hpp"
 
 namespace runstore::pg {
 
 namespace {
-
-/* "runs", "wait" as two int4 keys, as pg_advisory_lock_shared(int4, int4) spells them. */
-constexpr uint32 kWaitersKey1 = 0x72756e73;
-constexpr uint32 kWaitersKey2 = 0x77616974;
-/* pg_advisory_lock(int4, int4) marks its tags with field4 = 2. */
-constexpr uint16 kAdvisoryTwoInt4Keys = 2;
 
 /* Set by the queue trigger, cleared at the end of every transaction. */
 bool work_made_due = false;
@@ -124,7 +119,7 @@ WorkIsDue()
 void
 WaitersLockTag(LOCKTAG *tag)
 {
-	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, kWaitersKey1, kWaitersKey2, kAdvisoryTwoInt4Keys);
+	*tag = AdvisoryKey(kRunsKey, kWaitersKey);
 }
 
 void

@@ -24,6 +24,7 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
+#include "runstore/pg/advisory_keys.hpp"
 #include "runstore/pg/citus_shards.hpp"
 #include "runstore/pg/guc.hpp"
 #include "runstore/pg/runstore_relations.hpp"
@@ -34,11 +35,6 @@ namespace runstore::pg {
 
 namespace {
 
-/* As pg_advisory_lock(int4, int4) spells them (field4 = 2): "runs", "bgfd" and "runs", "hand". */
-constexpr uint32 kRuns = 0x72756e73;
-constexpr uint32 kWorkerKey = 0x62676664;
-constexpr uint32 kHandOffKey = 0x68616e64;
-
 /* A backend starts at most one worker per this interval; in between it folds itself. */
 constexpr int kLaunchIntervalMs = 1000;
 
@@ -48,9 +44,7 @@ TimestampTz last_launch = 0;
 LOCKTAG
 WorkerKey()
 {
-	LOCKTAG tag;
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, kRuns, kWorkerKey, 2);
-	return tag;
+	return AdvisoryKey(kRunsKey, kFoldWorkerKey);
 }
 
 /*
@@ -61,9 +55,7 @@ WorkerKey()
 LOCKTAG
 HandOffKey()
 {
-	LOCKTAG tag;
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, kRuns, kHandOffKey, 2);
-	return tag;
+	return AdvisoryKey(kRunsKey, kHandOffKey);
 }
 
 bool

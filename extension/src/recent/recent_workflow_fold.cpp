@@ -13,6 +13,7 @@ extern "C" {
 #include "utils/snapmgr.h"
 }
 
+#include "runstore/pg/advisory_keys.hpp"
 #include "runstore/pg/citus_shards.hpp"
 #include "runstore/pg/runstore_relations.hpp"
 #include "runstore/pg/spi_plan.hpp"
@@ -24,10 +25,6 @@ namespace runstore::pg {
 
 namespace {
 
-/* "runs", "fold" as pg_advisory_xact_lock(int4, int4) spells them (field4 = 2). */
-constexpr uint32 kFoldKey1 = 0x72756e73;
-constexpr uint32 kFoldKey2 = 0x666f6c64;
-
 int64 appended_since_attempt = 0;
 
 /*
@@ -38,11 +35,7 @@ int64 appended_since_attempt = 0;
 bool
 TakeFoldKey(int64 shard_id, bool wait)
 {
-	LOCKTAG tag;
-	if (shard_id < 0)
-		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, kFoldKey1, kFoldKey2, 2);
-	else
-		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, kFoldKey2, static_cast<uint32>(shard_id), 2);
+	LOCKTAG tag = shard_id < 0 ? AdvisoryKey(kRunsKey, kFoldKey) : AdvisoryKey(kFoldKey, static_cast<uint32>(shard_id));
 	return LockAcquire(&tag, ExclusiveLock, false, !wait) != LOCKACQUIRE_NOT_AVAIL;
 }
 
