@@ -11,7 +11,8 @@
 #   ROWS=1850000      runs loaded (20 of every 37 into one group)
 #   DURATION=8        seconds per pgbench run
 #   BULK_ROWS=500000  runs per bulk INSERT ... SELECT (0: no bulk variant)
-#   WAITERS="0 1"     idle-waiter variants to run
+#   WAITERS="0 1"     consumer variants to run: none, or one per table (runstore's an
+#                     idle worker woken by wait_for_work, plain's a SKIP LOCKED poller)
 #   WORKLOADS="hot new-group existing-group"
 # The load is kept in DATABASE: a re-run with the same ROWS against the same
 # installed extension (library, control and SQL files) reuses it, after
@@ -28,9 +29,9 @@ clients=8
 threads=2
 
 tmp=$(mktemp -d)
-waiter_pid=
+consumer_pids=()
 cleanup_exit() {
-  [ -n "$waiter_pid" ] && stop_waiter || true
+  [ "${#consumer_pids[@]}" -eq 0 ] || stop_waiter || true
   rm -rf "$tmp"
 }
 trap cleanup_exit EXIT
@@ -71,7 +72,7 @@ if [ "$(psql -qX -At -d postgres -c "SELECT count(*) FROM pg_database WHERE datn
   if [ "$meta" = "$rows $default_version $installed" ] && [ "$ext" = "$default_version" ]; then
     # Rows a previous (perhaps interrupted) run inserted: every one has an id
     # and a created_at after the load's (UUIDv7 ids grow with time).
-    q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'bench-waiter'" >/dev/null
+    q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name IN ('bench-waiter', 'bench-poller')" >/dev/null
     q -c "DELETE FROM runstore.executions e USING public.insert_production_meta m WHERE e.id > m.max_id AND e.created_at > m.max_created_at" \
       -c "DELETE FROM public.plain_executions e USING public.insert_production_meta m WHERE e.id > m.max_id AND e.created_at > m.max_created_at" >/dev/null
     counts=$(q -c "SELECT (SELECT count(*) FROM runstore.executions) || ' ' || (SELECT count(*) FROM public.plain_executions)")
@@ -191,35 +192,63 @@ write_script() {  # $1 workload, $2 table
   esac
 }
 
-# The idle waiter: one psql session that CALLs runstore.wait_for_work(1000)
-# and then claims what is due with runstore.dequeue, 100 at a time, under a
-# 1-hour lease, so claimed rows stay out of the due range (no completion
-# writes: the waiter does the least a consumer that keeps the queue drained
-# can do), and waits again.  Its output is one line per CALL (t: woken with
-# work due, f: timed out) and one per dequeue (rows claimed).
-start_waiter() {
-  yes "CALL runstore.wait_for_work(1000, NULL); SELECT count(*) FROM runstore.dequeue('bench-waiter', 100, interval '1 hour');" |
-    PGAPPNAME=bench-waiter psql -qX -At -v ON_ERROR_STOP=1 -d "$db" >"$tmp/waiter.log" 2>"$tmp/waiter.err" &
-  waiter_pid=$!
+# runstore's consumer, an idle worker: one psql session that CALLs
+# runstore.wait_for_work(1000) and then claims what is due with
+# runstore.dequeue, 100 at a time, under a 1-hour lease, so claimed rows stay
+# out of the due range (no completion writes: the least a consumer that keeps
+# the queue drained can do), and waits again.  Its output is one line per
+# CALL (t: woken with work due, f: timed out) and one per dequeue (rows
+# claimed).
+# The plain table's consumer, so that both sides of a 1-waiter run pay for
+# one: a psql session polling plain_executions every 10 ms with the naive
+# SKIP LOCKED claim (the same claim-order index range, 100 rows, the same
+# columns set as runstore.dequeue sets, a 1-hour lease), claiming what is due
+# without pausing while it finds some.  One line per poll (t: found nothing).
+plain_claim="WITH c AS (SELECT id FROM public.plain_executions
+    WHERE status IN ('queued', 'running') AND run_after <= now()
+    ORDER BY priority DESC, run_after, id LIMIT 100 FOR UPDATE SKIP LOCKED),
+  u AS (UPDATE public.plain_executions x SET status = 'running', attempt = x.attempt + 1,
+    lease_owner = 'bench-poller', run_after = now() + interval '1 hour',
+    lease_expires_at = now() + interval '1 hour', started_at = now(), updated_at = now()
+    FROM c WHERE x.id = c.id RETURNING 1)
+SELECT count(*) = 0 AS nothing FROM u \\gset
+\\echo :nothing
+\\if :nothing
+SELECT pg_sleep(0.01) \\g /dev/null
+\\endif"
+
+start_consumer() {  # $1 application name, $2 the loop's statements, $3 log
+  yes "$2" | PGAPPNAME=$1 psql -qX -At -v ON_ERROR_STOP=1 -d "$db" >"$3" 2>"$3.err" &
+  consumer_pids+=("$!")
   for _ in $(seq 100); do
-    [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bench-waiter'")" = 1 ] && return 0
+    [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$1'")" = 1 ] && return 0
     sleep 0.1
   done
-  echo "the waiter did not connect: $(cat "$tmp/waiter.err")" >&2
+  echo "$1 did not connect: $(cat "$3.err")" >&2
   exit 1
 }
-stop_waiter() {  # ends the waiter's backend; psql then exits (flushing its output)
-  q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'bench-waiter'" >/dev/null
-  for _ in $(seq 50); do kill -0 "$waiter_pid" 2>/dev/null || break; sleep 0.1; done
-  kill "$waiter_pid" 2>/dev/null || true
-  wait "$waiter_pid" 2>/dev/null || true
-  waiter_pid=
+start_waiter() {
+  consumer_pids=()
+  start_consumer bench-waiter "CALL runstore.wait_for_work(1000, NULL); SELECT count(*) FROM runstore.dequeue('bench-waiter', 100, interval '1 hour');" "$tmp/waiter.log"
+  start_consumer bench-poller "$plain_claim" "$tmp/poller.log"
+}
+stop_waiter() {  # ends both consumers' backends; psql then exits (flushing its output)
+  q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name IN ('bench-waiter', 'bench-poller')" >/dev/null
+  for pid in "${consumer_pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  consumer_pids=()
 }
 waiter_summary() {
   awk 'NR % 2 == 1 { if ($1 == "t") woke++; else if ($1 == "f") idle++ }
        NR % 2 == 0 { claimed += $1; if ($1 > 0) nonempty++ }
        END { printf "waiter: %d waits woken by due work, %d timed out (1 s), %d dequeues claimed %d rows (%d non-empty)\n",
                     woke, idle, int(NR / 2), claimed, nonempty }' "$tmp/waiter.log"
+  awk '{ if ($1 == "t") empty++; else busy++ }
+       END { printf "  plain poller: %d polls, %d found rows to claim\n", empty + busy, busy }' "$tmp/poller.log"
+  echo "  plain poller: $(q -c "SELECT count(*) FROM public.plain_executions WHERE lease_owner = 'bench-poller'") rows claimed"
 }
 
 tables=(runstore.executions public.plain_executions)
@@ -277,7 +306,7 @@ reset_tables() {  # $1 label
 printf '%s\n' "workload waiters median pair1 pair2 pair3 r1 r2 r3 p1 p2 p3" >"$tmp/summary"
 for w in $workloads; do
   for nw in $waiter_variants; do
-    label="$w, $nw idle waiter$([ "$nw" = 1 ] || echo s)"
+    label="$w, $([ "$nw" = 1 ] && echo "one consumer per table (runstore: an idle worker in wait_for_work; plain: a 10 ms SKIP LOCKED poller)" || echo "no consumer")"
     check_installed
     echo "== $label: pgbench -M prepared -c $clients -j $threads -T $seconds, one row per transaction, ABBAAB"
     [ "$nw" = 1 ] && start_waiter
