@@ -159,6 +159,14 @@ runstore_fold_worker_main(Datum database_oid)
 	SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("jit", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("enable_seqscan", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	/*
+	 * The worker gives way to DDL: DROP EXTENSION, ALTER TABLE or TRUNCATE
+	 * may hold one of the fold's tables and wait for another the fold
+	 * holds, a deadlock in which PostgreSQL could pick the DDL as the
+	 * victim.  Waiting a tenth of the deadlock check's second at most, the
+	 * fold gives up first and the worker leaves (below).
+	 */
+	SetConfigOption("lock_timeout", "100", PGC_SUSET, PGC_S_OVERRIDE);
 
 	StartTransactionCommand();
 	LOCKTAG tag = runstore::pg::WorkerKey();
@@ -171,10 +179,30 @@ runstore_fold_worker_main(Datum database_oid)
 	for (;;) {
 		CHECK_FOR_INTERRUPTS();
 		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		pgstat_report_activity(STATE_RUNNING, "runstore: folding recent workflows");
-		const runstore::pg::Round round = runstore::pg::FoldRound();
-		CommitTransactionCommand();
+		runstore::pg::Round round = runstore::pg::Round::kStop;
+		const MemoryContext loop_context = CurrentMemoryContext;
+		PG_TRY();
+		{
+			StartTransactionCommand();
+			pgstat_report_activity(STATE_RUNNING, "runstore: folding recent workflows");
+			round = runstore::pg::FoldRound();
+			CommitTransactionCommand();
+		}
+		PG_CATCH();
+		{
+			/*
+			 * A lock timeout (DDL on the tables), the tables gone under it:
+			 * the fold's transaction rolls back, nothing is lost, and the
+			 * worker leaves; the next writer's fold turn starts another.
+			 */
+			MemoryContextSwitchTo(loop_context);
+			ErrorData *error = CopyErrorData();
+			FlushErrorState();
+			AbortCurrentTransaction();
+			ereport(LOG, (errmsg("runstore fold worker leaving: %s", error->message)));
+			proc_exit(0);
+		}
+		PG_END_TRY();
 		pgstat_report_stat(false);
 		pgstat_report_activity(STATE_IDLE, nullptr);
 		if (round == runstore::pg::Round::kStop)
