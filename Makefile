@@ -11,7 +11,7 @@ MODULEDIR = extension
 DATA      = extension/runstore.control $(wildcard extension/sql/runstore--*.sql)
 
 # Run order matters: schema.sql defines the u(n) test-id helper the others use.
-REGRESS      = schema boundary batch_get_executions_by_ids batch_delete_many batch_delete_by_tag recent_workflows recent_fold_worker queue queue_claim_frontier queue_wait_for_work queue_stats security roles tenants search_path dump_config plans direct_paths reinstall
+REGRESS      = schema boundary batch_get_executions_by_ids batch_delete_many batch_delete_by_tag recent_workflows recent_fold_worker queue queue_batch_outcomes queue_claim_frontier queue_wait_for_work queue_stats security roles tenants search_path dump_config plans direct_paths reinstall
 REGRESS_OPTS = --load-extension=runstore
 ISOLATION      = $(patsubst tests/isolation/specs/%.spec,%,$(sort $(wildcard tests/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=tests/isolation --load-extension=runstore

@@ -120,7 +120,8 @@ FROM unnest(ARRAY['select_by_ids', 'select_by_ids_in_workspace',
                   'pending_in_workspace', 'pending_for_user', 'latest_in_workflow', 'latest_for_user',
                   'dequeue', 'dequeue_from_frontiers', 'queue_priorities', 'register_priorities',
                   'heartbeat', 'heartbeat_attempts', 'complete', 'complete_attempt',
-                  'fail', 'fail_attempt', 'cancel', 'cancel_in_workspace']) AS name;
+                  'fail', 'fail_attempt', 'complete_many', 'fail_many',
+                  'cancel', 'cancel_in_workspace']) AS name;
 -- Nor an operator looked up by name: every comparison is OPERATOR(pg_catalog.x),
 -- no IN (...) and no IS DISTINCT FROM (both resolve "=" through search_path).
 -- The fold's ON CONFLICT assignments ("SET col = ", ", col = ") are the only bare "=".
@@ -133,7 +134,8 @@ WHERE regexp_replace(runstore._statement_text(name), '(SET|,) +[a-z_]+ = ', '', 
 -- The queue statements too; their SET assignments ("col = ") are the only bare "=".
 SELECT name FROM unnest(ARRAY['dequeue', 'dequeue_from_frontiers', 'queue_priorities', 'register_priorities',
                               'heartbeat', 'heartbeat_attempts', 'complete', 'complete_attempt',
-                              'fail', 'fail_attempt', 'cancel', 'cancel_in_workspace']) AS name
+                              'fail', 'fail_attempt', 'complete_many', 'fail_many',
+                              'cancel', 'cancel_in_workspace']) AS name
 WHERE regexp_replace(runstore._statement_text(name), '(SET|,) +[a-z_]+ = ', '', 'g')
       ~ '( [<>=] | IN \(| IS (NOT )?DISTINCT FROM )';
 -- dequeue reads the claim index in claim order: no sort, no sequential scan.
@@ -153,6 +155,18 @@ BEGIN
 END
 $$;
 EXPLAIN (COSTS OFF) EXECUTE claim_from('w', 10, '1 min', '{5,0}', '{-infinity,2026-01-01}');
+-- A batch of outcomes finds each execution by one probe of executions_id_idx,
+-- in a nested loop over the arrays: never a scan of the table.
+DO $$
+BEGIN
+  EXECUTE format('PREPARE settle_ok(text, uuid[], integer[], jsonb[]) AS %s',
+                 runstore._statement_text('complete_many'));
+  EXECUTE format('PREPARE settle_failed(text, uuid[], integer[], text[], boolean[], timestamptz, float8[],'
+                 ' float8, float8) AS %s', runstore._statement_text('fail_many'));
+END
+$$;
+EXPLAIN (COSTS OFF) EXECUTE settle_ok('w', '{}', '{}', NULL);
+EXPLAIN (COSTS OFF) EXECUTE settle_failed('w', '{}', '{}', '{}', NULL, now(), '{}', 1000, 60000);
 
 -- Unknown names are an error (22023); NULL gives NULL (STRICT).
 SELECT runstore._statement_text('no_such_statement');

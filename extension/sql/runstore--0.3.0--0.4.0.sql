@@ -110,3 +110,18 @@ $$;
 REVOKE ALL ON FUNCTION runstore.undistribute() FROM PUBLIC;
 COMMENT ON FUNCTION runstore.undistribute() IS
   'On a Citus coordinator: brings every run back into the coordinator''s tables and drops the shards; returns the runs';
+
+-- Batch outcomes: a worker reports a batch of completions or failures in one statement.
+CREATE FUNCTION runstore.complete_many(worker text, ids uuid[], attempts integer[], results jsonb[] DEFAULT NULL)
+  RETURNS SETOF uuid
+  AS 'MODULE_PATHNAME', 'runstore_complete_many'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100;
+COMMENT ON FUNCTION runstore.complete_many(text, uuid[], integer[], jsonb[]) IS
+  'complete for a batch in one statement: marks succeeded those of ids the worker holds at the given attempts; returns their ids in the order given';
+
+CREATE FUNCTION runstore.fail_many(worker text, ids uuid[], attempts integer[], errors text[], retryable boolean[] DEFAULT NULL)
+  RETURNS TABLE (id uuid, status runstore.execution_status)
+  AS 'MODULE_PATHNAME', 'runstore_fail_many'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100;
+COMMENT ON FUNCTION runstore.fail_many(text, uuid[], integer[], text[], boolean[]) IS
+  'fail for a batch in one statement: records the failures of those of ids the worker holds at the given attempts; returns their ids and new status in the order given';

@@ -461,6 +461,20 @@ CREATE FUNCTION runstore.fail(id uuid, worker text, error text, retryable boolea
 COMMENT ON FUNCTION runstore.fail(uuid, text, text, boolean, integer) IS
   'Records a failure: queued again with backoff while retryable and attempts remain, else failed; NULL if the worker no longer holds it';
 
+CREATE FUNCTION runstore.complete_many(worker text, ids uuid[], attempts integer[], results jsonb[] DEFAULT NULL)
+  RETURNS SETOF uuid
+  AS 'MODULE_PATHNAME', 'runstore_complete_many'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100;
+COMMENT ON FUNCTION runstore.complete_many(text, uuid[], integer[], jsonb[]) IS
+  'complete for a batch in one statement: marks succeeded those of ids the worker holds at the given attempts; returns their ids in the order given';
+
+CREATE FUNCTION runstore.fail_many(worker text, ids uuid[], attempts integer[], errors text[], retryable boolean[] DEFAULT NULL)
+  RETURNS TABLE (id uuid, status runstore.execution_status)
+  AS 'MODULE_PATHNAME', 'runstore_fail_many'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100;
+COMMENT ON FUNCTION runstore.fail_many(text, uuid[], integer[], text[], boolean[]) IS
+  'fail for a batch in one statement: records the failures of those of ids the worker holds at the given attempts; returns their ids and new status in the order given';
+
 CREATE FUNCTION runstore.cancel(ids uuid[], workspace_id bigint DEFAULT NULL)
   RETURNS SETOF uuid
   AS 'MODULE_PATHNAME', 'runstore_cancel'

@@ -106,6 +106,8 @@ Find(const char *name)
 	    {"complete_attempt", &complete_attempt},
 	    {"fail", &fail},
 	    {"fail_attempt", &fail_attempt},
+	    {"complete_many", &complete_many},
+	    {"fail_many", &fail_many},
 	    {"cancel", &cancel},
 	    {"cancel_in_workspace", &cancel_in_workspace},
 	};

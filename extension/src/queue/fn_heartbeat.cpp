@@ -12,33 +12,12 @@ extern "C" {
 #include "catalog/pg_type_d.h"
 #include "funcapi.h"
 #include "nodes/params.h"
-#include "utils/array.h"
 }
 
 #include "runstore/batch/id_batch_query.hpp"
 #include "runstore/queue/queue_arguments.hpp"
 #include "runstore/pg/statements.hpp"
 #include "runstore/pg_boundary.hpp"
-
-namespace {
-
-/* attempts must be one-dimensional, as long as ids, without NULLs (22023 / 22004). */
-ArrayType *
-ReadAttempts(FunctionCallInfo fcinfo, int argno, int id_count)
-{
-	ArrayType *attempts = PG_GETARG_ARRAYTYPE_P(argno);
-	const int count = ArrayGetNItems(ARR_NDIM(attempts), ARR_DIMS(attempts));
-	if (ARR_NDIM(attempts) > 1 || count != id_count)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("attempts must be a one-dimensional array as long as ids (%d elements), not %d",
-		                       id_count, count)));
-	if (array_contains_nulls(attempts))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("attempts must not contain NULLs"),
-		                errhint("Pass the attempt dequeue returned for each id, or no attempts at all.")));
-	return attempts;
-}
-
-} // namespace
 
 RUNSTORE_FUNCTION(runstore_heartbeat)
 {
@@ -48,7 +27,10 @@ RUNSTORE_FUNCTION(runstore_heartbeat)
 	const bool any_ids = runstore::pg::ReadIdBatch(fcinfo, 1, "ids", &batch);
 	const Datum lease = runstore::pg::ReadLease(fcinfo, 2);
 	const bool fenced = !PG_ARGISNULL(3);
-	ArrayType *attempts = fenced ? ReadAttempts(fcinfo, 3, any_ids ? batch.count : 0) : nullptr;
+	ArrayType *attempts =
+	    fenced ? runstore::pg::ReadAlignedArray(fcinfo, 3, "attempts", any_ids ? batch.count : 0, false,
+	                                            "Pass the attempt dequeue returned for each id, or no attempts at all.")
+	           : nullptr;
 	if (!any_ids)
 		return (Datum)0; /* NULL or empty ids: nothing to extend */
 

@@ -90,4 +90,26 @@ ReadRequiredText(FunctionCallInfo fcinfo, int argno, const char *argname)
 	return PG_GETARG_DATUM(argno);
 }
 
+ArrayType *
+ReadAlignedArray(FunctionCallInfo fcinfo, int argno, const char *argname, int count, bool nulls_allowed,
+                 const char *hint)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+		        (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", argname), errhint("%s", hint)));
+	ArrayType *array = PG_GETARG_ARRAYTYPE_P(argno);
+	const int elements = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
+	if (ARR_NDIM(array) > 1)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("%s must be a one-dimensional array, not %d-dimensional", argname, ARR_NDIM(array))));
+	if (elements != count)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("%s must be a one-dimensional array as long as ids (%d elements), not %d", argname,
+		                       count, elements)));
+	if (!nulls_allowed && array_contains_nulls(array))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not contain NULLs", argname),
+		                errhint("%s", hint)));
+	return array;
+}
+
 } // namespace runstore::pg

@@ -205,17 +205,20 @@ KeptPlan complete_attempt = {COMPLETE_SQL(" AND x.attempt" EQ "$4"), 4,
 	"pg_catalog.floor((" BACKOFF_CEILING_MS(base, cap) TIMES fraction ")" TIMES AS_FLOAT8("1000") "))"
 #define RETRY_AT(now, fraction, base, cap) AS_UTC("(" AS_UTC(now) PLUS RETRY_DELAY(fraction, base, cap) ")")
 
-#define RETRY "$4 AND x.attempt OPERATOR(pg_catalog.<) x.max_attempts"
-#define RETRY_OR(retry, final) "CASE WHEN " RETRY " THEN " retry " ELSE " final " END"
-#define FAIL_SQL(condition, now, fraction, base, cap)                                                \
+#define RETRY(retryable) retryable " AND x.attempt OPERATOR(pg_catalog.<) x.max_attempts"
+#define RETRY_OR(retryable, retry, final) "CASE WHEN " RETRY(retryable) " THEN " retry " ELSE " final " END"
+/* Records failure `error` of the executions the rest of the statement picks as `x`. */
+#define FAIL_SET(retryable, error, now, fraction, base, cap)                                         \
 	"UPDATE runstore.executions x SET"                                                               \
-	" status = " RETRY_OR(STATUS("queued"), STATUS("failed")) ","                                    \
-	" error = $3,"                                                                                   \
-	" run_after = " RETRY_OR(RETRY_AT(now, fraction, base, cap), "x.run_after") ","                  \
-	" lease_owner = " RETRY_OR("NULL", "x.lease_owner") ","                                          \
+	" status = " RETRY_OR(retryable, STATUS("queued"), STATUS("failed")) ","                         \
+	" error = " error ","                                                                            \
+	" run_after = " RETRY_OR(retryable, RETRY_AT(now, fraction, base, cap), "x.run_after") ","       \
+	" lease_owner = " RETRY_OR(retryable, "NULL", "x.lease_owner") ","                               \
 	" lease_expires_at = NULL,"                                                                      \
-	" finished_at = " RETRY_OR("NULL", now) ","                                                      \
-	" updated_at = " now                                                                             \
+	" finished_at = " RETRY_OR(retryable, "NULL", now) ","                                           \
+	" updated_at = " now
+#define FAIL_SQL(condition, now, fraction, base, cap)                                                \
+	FAIL_SET("$4", "$3", now, fraction, base, cap)                                                   \
 	" WHERE x.id" EQ "$1 AND" HELD_BY("$2") condition " RETURNING x.status"
 
 /* After the arguments (and the attempt): now, fraction, base and cap of FAIL_SQL. */
@@ -223,6 +226,41 @@ KeptPlan fail = {FAIL_SQL("", "$5", "$6", "$7", "$8"), 8,
     kArgTypes<UUIDOID, TEXTOID, TEXTOID, BOOLOID, TIMESTAMPTZOID, FLOAT8OID, FLOAT8OID, FLOAT8OID>, nullptr};
 KeptPlan fail_attempt = {FAIL_SQL(" AND x.attempt" EQ "$5", "$6", "$7", "$8", "$9"), 9,
     kArgTypes<UUIDOID, TEXTOID, TEXTOID, BOOLOID, INT4OID, TIMESTAMPTZOID, FLOAT8OID, FLOAT8OID, FLOAT8OID>, nullptr};
+
+/*
+ * The batch forms: one statement for a worker's whole batch of outcomes.
+ * Each execution in the batch pairs with its fencing token (attempt) and
+ * its own value (result; error, retryable and backoff draw), read in step
+ * from arrays aligned with the ids by ROWS FROM (a shorter or NULL array
+ * reads as NULLs).  Each row changes only while worker $1 holds it at that
+ * attempt, as complete and fail check for one; an id given twice changes
+ * once.  Both return the ids changed (fail_many with their new status).
+ *
+ * complete_many: $1 worker, $2 uuid[] ids, $3 int4[] attempts, $4 jsonb[] results.
+ */
+KeptPlan complete_many = {
+    "UPDATE runstore.executions x SET status = " STATUS("succeeded") ", result = c.result,"
+    " lease_expires_at = NULL, finished_at = " NOW ", updated_at = " NOW
+    " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.uuid[]), pg_catalog.unnest($3::pg_catalog.int4[]),"
+    "   pg_catalog.unnest($4::pg_catalog.jsonb[])) AS c(id, attempt, result)"
+    " WHERE x.id" EQ "c.id AND x.attempt" EQ "c.attempt AND" HELD_BY("$1")
+    " RETURNING x.id",
+    4, kArgTypes<TEXTOID, UUIDARRAYOID, INT4ARRAYOID, JSONBARRAYOID>, nullptr};
+
+/*
+ * fail_many: $1 worker, $2 uuid[] ids, $3 int4[] attempts, $4 text[] errors,
+ * $5 bool[] retryable (NULL: all), then $6 now, $7 float8[] fractions (one
+ * draw per execution, so a batch's retries spread), $8 base, $9 cap.
+ */
+KeptPlan fail_many = {
+    FAIL_SET("COALESCE(f.retryable, true)", "f.error", "$6", "f.fraction", "$8", "$9")
+    " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.uuid[]), pg_catalog.unnest($3::pg_catalog.int4[]),"
+    "   pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.bool[]),"
+    "   pg_catalog.unnest($7::pg_catalog.float8[])) AS f(id, attempt, error, retryable, fraction)"
+    " WHERE x.id" EQ "f.id AND x.attempt" EQ "f.attempt AND" HELD_BY("$1")
+    " RETURNING x.id, x.status",
+    9, kArgTypes<TEXTOID, UUIDARRAYOID, INT4ARRAYOID, TEXTARRAYOID, BOOLARRAYOID, TIMESTAMPTZOID, FLOAT8ARRAYOID,
+                 FLOAT8OID, FLOAT8OID>, nullptr};
 
 /* Cancels those of ids $1 (in workspace $2) that are queued or running. */
 #define CANCEL_SQL(condition)                                                                        \

@@ -7,6 +7,7 @@
 
 extern "C" {
 #include "fmgr.h"
+#include "utils/array.h"
 }
 
 namespace runstore::pg {
@@ -28,5 +29,14 @@ int32 ReadBatchCount(FunctionCallInfo fcinfo, int argno, const char *argname);
 
 /* A text argument that must not be NULL (22004). */
 Datum ReadRequiredText(FunctionCallInfo fcinfo, int argno, const char *argname);
+
+/*
+ * An array argument that pairs each of a batch's `count` ids with a value
+ * (attempts, results, errors): not NULL (22004), one-dimensional and exactly
+ * `count` elements long (22023), and, unless `nulls_allowed`, without NULL
+ * elements (22004, with `hint`).
+ */
+ArrayType *ReadAlignedArray(FunctionCallInfo fcinfo, int argno, const char *argname, int count, bool nulls_allowed,
+                            const char *hint);
 
 } // namespace runstore::pg

@@ -1,0 +1,93 @@
+-- complete_many and fail_many: a worker's batch of outcomes in one statement
+-- each, fenced per execution by its attempt, and every argument error with
+-- its SQLSTATE (checked before anything changes).  Concurrency:
+-- tests/isolation/specs/queue_batch_outcomes.spec.
+\set VERBOSITY default
+\set SHOW_CONTEXT never
+SET TimeZone = 'UTC';
+TRUNCATE runstore.executions;
+-- u(n) comes from sql/schema.sql.
+CREATE VIEW outcomes AS
+  SELECT right(id::text, 4)::int AS n, status, attempt, lease_owner AS owner,
+         lease_expires_at IS NOT NULL AS leased, finished_at IS NOT NULL AS finished,
+         CASE WHEN status = 'queued' THEN run_after > updated_at END AS backing_off, error, result
+  FROM runstore.executions ORDER BY id;
+
+INSERT INTO runstore.executions (id, workspace_id, max_attempts)
+SELECT u(n), 1, CASE WHEN n = 8 THEN 1 ELSE 3 END FROM generate_series(1, 9) n;
+SELECT count(*) AS claimed FROM runstore.dequeue('w1', 6);
+SELECT count(*) AS claimed FROM runstore.dequeue('w2', 3);
+
+-- Completes what w1 holds at the attempts given, with each its own result
+-- (a NULL element: no result); returns those ids in the order given.  u(7)
+-- is held by w2 and u(2) is named at a stale attempt: both refused, absent
+-- from the result, unchanged.  An id given twice completes once; a NULL id
+-- matches nothing.
+SELECT right(c::text, 4)::int AS completed
+FROM runstore.complete_many('w1', ARRAY[u(3), u(1), u(7), u(2), u(3), NULL],
+                            ARRAY[1, 1, 1, 2, 1, 1],
+                            ARRAY['{"ok":3}', NULL, '{"ok":7}', '{"ok":2}', '{"ok":3}', '{}']::jsonb[]) c;
+-- results may be left out altogether: no result for any.
+SELECT right(c::text, 4)::int AS completed FROM runstore.complete_many('w1', ARRAY[u(4)], ARRAY[1]) c;
+SELECT * FROM outcomes WHERE n <= 4 OR n = 7;
+
+-- fail_many: retryable and attempts left -> queued again after a backoff;
+-- not retryable -> failed; retryable NULL means all retryable.  Each row
+-- returns its new status.  u(9) is w2's, so refused.
+SELECT right(id::text, 4)::int AS n, status
+FROM runstore.fail_many('w1', ARRAY[u(5), u(6), u(9)], ARRAY[1, 1, 1], ARRAY['boom', 'fatal', 'not mine'],
+                        ARRAY[true, false, true]);
+SELECT right(id::text, 4)::int AS n, status
+FROM runstore.fail_many('w2', ARRAY[u(8), u(9)], ARRAY[1, 1], ARRAY['last attempt', 'again']);
+SELECT * FROM outcomes WHERE n >= 5;
+-- A backoff drawn per execution, within [0, base * 2^(attempt-1)), as fail's.
+SELECT bool_and(run_after - updated_at < interval '1 second') AS within_backoff
+FROM runstore.executions WHERE id IN (u(5), u(9));
+
+-- Nothing to do: NULL or empty ids return no rows (the arrays must still match).
+SELECT count(*) FROM runstore.complete_many('w1', NULL, '{}');
+SELECT count(*) FROM runstore.complete_many('w1', '{}', '{}', '{}');
+SELECT count(*) FROM runstore.fail_many('w1', '{}', '{}', '{}');
+
+-- Argument errors, none of which changes anything.
+SELECT * FROM runstore.complete_many(NULL, ARRAY[u(7)], ARRAY[1]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore.complete_many('', ARRAY[u(7)], ARRAY[1]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore.complete_many('w2', ARRAY[u(7)], NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore.complete_many('w2', ARRAY[u(7)], ARRAY[1, 1]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore.complete_many('w2', ARRAY[u(7)], ARRAY[[1]]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore.complete_many('w2', ARRAY[u(7)], ARRAY[NULL::int]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore.complete_many('w2', ARRAY[u(7)], ARRAY[1], ARRAY['{}', '{}']::jsonb[]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore.complete_many('w2', ARRAY[[u(7)]], ARRAY[1]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore.fail_many('w2', ARRAY[u(7)], ARRAY[1], NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore.fail_many('w2', ARRAY[u(7)], ARRAY[1], ARRAY[NULL::text]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore.fail_many('w2', ARRAY[u(7)], ARRAY[1], ARRAY['e', 'f']);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore.fail_many('w2', ARRAY[u(7)], ARRAY[1], ARRAY['e'], ARRAY[NULL::boolean]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore.fail_many('w2', ARRAY[u(7)], ARRAY[1], ARRAY['e'], ARRAY[true, false]);
+\echo :LAST_ERROR_SQLSTATE
+-- More ids than runstore.max_batch_size (54000).
+SET runstore.max_batch_size = 2;
+SELECT * FROM runstore.complete_many('w2', ARRAY[u(7), u(7), u(7)], ARRAY[1, 1, 1]);
+\echo :LAST_ERROR_SQLSTATE
+RESET runstore.max_batch_size;
+-- A result that is not JSON fails the whole call, before anything changes.
+SELECT * FROM runstore.complete_many('w2', ARRAY[u(7)], ARRAY[1], ARRAY['{not json']::jsonb[]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM outcomes WHERE n = 7;
+
+-- The batch runs as one statement: the summaries' triggers and the queue's
+-- bookkeeping stay exact.
+SELECT count(*) AS groups_wrong FROM runstore.verify_recent_workflows();
+DROP VIEW outcomes;
+TRUNCATE runstore.executions;
