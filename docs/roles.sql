@@ -108,19 +108,27 @@ CREATE FUNCTION runstore_worker.fail_many(worker text, ids uuid[], attempts inte
   SET search_path = pg_catalog, pg_temp
   AS $$ SELECT f.id, f.status FROM runstore.fail_many($1, $2, $3, $4, $5) AS f $$;
 
+CREATE FUNCTION runstore_worker.release_many(worker text, ids uuid[], attempts integer[])
+  RETURNS SETOF uuid
+  LANGUAGE sql VOLATILE SECURITY DEFINER ROWS 100
+  SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT r FROM runstore.release_many($1, $2, $3) AS r $$;
+
 REVOKE ALL ON FUNCTION runstore_worker.dequeue(text, integer, interval),
                        runstore_worker.heartbeat(text, uuid[], interval, integer[]),
                        runstore_worker.complete(uuid, text, jsonb, integer),
                        runstore_worker.fail(uuid, text, text, boolean, integer),
                        runstore_worker.complete_many(text, uuid[], integer[], jsonb[]),
-                       runstore_worker.fail_many(text, uuid[], integer[], text[], boolean[])
+                       runstore_worker.fail_many(text, uuid[], integer[], text[], boolean[]),
+                       runstore_worker.release_many(text, uuid[], integer[])
   FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION runstore_worker.dequeue(text, integer, interval),
                           runstore_worker.heartbeat(text, uuid[], interval, integer[]),
                           runstore_worker.complete(uuid, text, jsonb, integer),
                           runstore_worker.fail(uuid, text, text, boolean, integer),
                           runstore_worker.complete_many(text, uuid[], integer[], jsonb[]),
-                          runstore_worker.fail_many(text, uuid[], integer[], text[], boolean[])
+                          runstore_worker.fail_many(text, uuid[], integer[], text[], boolean[]),
+                          runstore_worker.release_many(text, uuid[], integer[])
   TO runstore_worker;
 ALTER FUNCTION runstore_worker.dequeue(text, integer, interval) OWNER TO runstore_queue_definer;
 ALTER FUNCTION runstore_worker.heartbeat(text, uuid[], interval, integer[]) OWNER TO runstore_queue_definer;
@@ -128,6 +136,7 @@ ALTER FUNCTION runstore_worker.complete(uuid, text, jsonb, integer) OWNER TO run
 ALTER FUNCTION runstore_worker.fail(uuid, text, text, boolean, integer) OWNER TO runstore_queue_definer;
 ALTER FUNCTION runstore_worker.complete_many(text, uuid[], integer[], jsonb[]) OWNER TO runstore_queue_definer;
 ALTER FUNCTION runstore_worker.fail_many(text, uuid[], integer[], text[], boolean[]) OWNER TO runstore_queue_definer;
+ALTER FUNCTION runstore_worker.release_many(text, uuid[], integer[]) OWNER TO runstore_queue_definer;
 
 -- 3. Admin: every table privilege on the runs (enqueue, cancel, delete,
 --    TRUNCATE), reads of the summaries, the operator's functions, and the

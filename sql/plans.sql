@@ -120,7 +120,7 @@ FROM unnest(ARRAY['select_by_ids', 'select_by_ids_in_workspace',
                   'pending_in_workspace', 'pending_for_user', 'latest_in_workflow', 'latest_for_user',
                   'dequeue', 'dequeue_from_frontiers', 'queue_priorities', 'register_priorities',
                   'heartbeat', 'heartbeat_attempts', 'complete', 'complete_attempt',
-                  'fail', 'fail_attempt', 'complete_many', 'fail_many',
+                  'fail', 'fail_attempt', 'complete_many', 'fail_many', 'release_many',
                   'cancel', 'cancel_in_workspace']) AS name;
 -- Nor an operator looked up by name: every comparison is OPERATOR(pg_catalog.x),
 -- no IN (...) and no IS DISTINCT FROM (both resolve "=" through search_path).
@@ -134,7 +134,7 @@ WHERE regexp_replace(runstore._statement_text(name), '(SET|,) +[a-z_]+ = ', '', 
 -- The queue statements too; their SET assignments ("col = ") are the only bare "=".
 SELECT name FROM unnest(ARRAY['dequeue', 'dequeue_from_frontiers', 'queue_priorities', 'register_priorities',
                               'heartbeat', 'heartbeat_attempts', 'complete', 'complete_attempt',
-                              'fail', 'fail_attempt', 'complete_many', 'fail_many',
+                              'fail', 'fail_attempt', 'complete_many', 'fail_many', 'release_many',
                               'cancel', 'cancel_in_workspace']) AS name
 WHERE regexp_replace(runstore._statement_text(name), '(SET|,) +[a-z_]+ = ', '', 'g')
       ~ '( [<>=] | IN \(| IS (NOT )?DISTINCT FROM )';

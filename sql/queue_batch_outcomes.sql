@@ -44,10 +44,28 @@ SELECT * FROM outcomes WHERE n >= 5;
 SELECT bool_and(run_after - updated_at < interval '1 second') AS within_backoff
 FROM runstore.executions WHERE id IN (u(5), u(9));
 
+-- release_many hands back claims that never started: queued again, due at
+-- once, the claim's attempt given back (a claimed-ahead execution released
+-- at shutdown loses none of its attempts).  Only the holder at that attempt
+-- may: u(7) is w2's and u(4) already finished.
+SELECT right(r::text, 4)::int AS released FROM runstore.release_many('w2', ARRAY[u(7), u(4)], ARRAY[1, 1]) r;
+SELECT right(r::text, 4)::int AS released FROM runstore.release_many('w1', ARRAY[u(7)], ARRAY[1]) r;
+SELECT n, status, attempt, owner, leased, started, backing_off FROM (
+  SELECT *, (SELECT started_at IS NOT NULL FROM runstore.executions WHERE id = u(o.n)) AS started FROM outcomes o) s
+WHERE n = 7;
+SELECT run_after <= statement_timestamp() AS due FROM runstore.executions WHERE id = u(7);
+-- Claimed again, it runs at attempt 1 once more.
+SELECT right(id::text, 4)::int AS n, attempt FROM runstore.dequeue('w2', 1);
+SELECT * FROM runstore.release_many('w2', ARRAY[u(7)], NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore.release_many('w2', ARRAY[u(7)], ARRAY[1, 2]);
+\echo :LAST_ERROR_SQLSTATE
+
 -- Nothing to do: NULL or empty ids return no rows (the arrays must still match).
 SELECT count(*) FROM runstore.complete_many('w1', NULL, '{}');
 SELECT count(*) FROM runstore.complete_many('w1', '{}', '{}', '{}');
 SELECT count(*) FROM runstore.fail_many('w1', '{}', '{}', '{}');
+SELECT count(*) FROM runstore.release_many('w1', NULL, '{}');
 
 -- Argument errors, none of which changes anything.
 SELECT * FROM runstore.complete_many(NULL, ARRAY[u(7)], ARRAY[1]);

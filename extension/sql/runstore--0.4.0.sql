@@ -475,6 +475,13 @@ CREATE FUNCTION runstore.fail_many(worker text, ids uuid[], attempts integer[], 
 COMMENT ON FUNCTION runstore.fail_many(text, uuid[], integer[], text[], boolean[]) IS
   'fail for a batch in one statement: records the failures of those of ids the worker holds at the given attempts; returns their ids and new status in the order given';
 
+CREATE FUNCTION runstore.release_many(worker text, ids uuid[], attempts integer[])
+  RETURNS SETOF uuid
+  AS 'MODULE_PATHNAME', 'runstore_release_many'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100;
+COMMENT ON FUNCTION runstore.release_many(text, uuid[], integer[]) IS
+  'Hands back claims the worker holds at the given attempts and never started: queued again, due now, the attempt given back; returns their ids in the order given';
+
 CREATE FUNCTION runstore.cancel(ids uuid[], workspace_id bigint DEFAULT NULL)
   RETURNS SETOF uuid
   AS 'MODULE_PATHNAME', 'runstore_cancel'

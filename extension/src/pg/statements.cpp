@@ -108,6 +108,7 @@ Find(const char *name)
 	    {"fail_attempt", &fail_attempt},
 	    {"complete_many", &complete_many},
 	    {"fail_many", &fail_many},
+	    {"release_many", &release_many},
 	    {"cancel", &cancel},
 	    {"cancel_in_workspace", &cancel_in_workspace},
 	};

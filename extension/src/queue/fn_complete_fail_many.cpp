@@ -1,6 +1,7 @@
 /*
- * fn_complete_fail_many.cpp: runstore.complete_many(text, uuid[], int[], jsonb[])
- * and runstore.fail_many(text, uuid[], int[], text[], boolean[])
+ * fn_complete_fail_many.cpp: runstore.complete_many(text, uuid[], int[], jsonb[]),
+ * runstore.fail_many(text, uuid[], int[], text[], boolean[]) and
+ * runstore.release_many(text, uuid[], int[])
  *
  * A worker reports a whole batch of outcomes in one statement each, instead
  * of one complete or fail per execution: one UPDATE over arrays aligned with
@@ -8,7 +9,8 @@
  * trigger calls.  Every execution is fenced by its attempt (required here:
  * a batch form without tokens would fence nothing), and changes only while
  * the worker still holds it at that attempt; the call returns, in the order
- * given, the ids that changed (fail_many with their new status).  An id the
+ * given, the ids that changed (fail_many with their new status).
+ * release_many hands back claims that never started, at no cost in attempts.  An id the
  * worker no longer holds is simply absent from the result, as complete
  * returns false and fail NULL for it.
  *
@@ -114,5 +116,23 @@ RUNSTORE_FUNCTION(runstore_fail_many)
 	params->params[8] =
 	    ParamExternData{Float8GetDatum(runstore::pg::retry_backoff_cap_ms), false, PARAM_FLAG_CONST, FLOAT8OID};
 	runstore::pg::RunIdStatement(fcinfo, batch, &runstore::pg::statements::fail_many, params, false);
+	return (Datum)0;
+}
+
+RUNSTORE_FUNCTION(runstore_release_many)
+{
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); /* SETOF uuid: a scalar result */
+	const Datum worker = runstore::pg::ReadWorker(fcinfo, 0);
+	runstore::pg::IdBatch batch;
+	const bool any_ids = runstore::pg::ReadIdBatch(fcinfo, 1, "ids", &batch);
+	ArrayType *attempts = ReadAttempts(fcinfo, any_ids ? batch.count : 0);
+	if (!any_ids)
+		return (Datum)0;
+
+	ParamListInfo params = makeParamList(3);
+	params->params[0] = ParamExternData{worker, false, PARAM_FLAG_CONST, TEXTOID};
+	params->params[1] = ParamExternData{PointerGetDatum(batch.array), false, PARAM_FLAG_CONST, UUIDARRAYOID};
+	params->params[2] = ParamExternData{PointerGetDatum(attempts), false, PARAM_FLAG_CONST, INT4ARRAYOID};
+	runstore::pg::RunIdStatement(fcinfo, batch, &runstore::pg::statements::release_many, params, false);
 	return (Datum)0;
 }

@@ -262,6 +262,26 @@ KeptPlan fail_many = {
     9, kArgTypes<TEXTOID, UUIDARRAYOID, INT4ARRAYOID, TEXTARRAYOID, BOOLARRAYOID, TIMESTAMPTZOID, FLOAT8ARRAYOID,
                  FLOAT8OID, FLOAT8OID>, nullptr};
 
+/*
+ * release_many: $1 worker, $2 uuid[] ids, $3 int4[] attempts.  Hands back
+ * claims whose handler never started (a worker's claimed-ahead buffer, at
+ * shutdown): queued again, due at once, and the attempt the claim took
+ * given back, so a release costs the execution none of its max_attempts
+ * (and, back at attempt 0, it has never started).
+ * Only the holder of each lease, at its attempt, may release it; that
+ * attempt was handed to nobody else, so the next claim may hand it out again.
+ */
+KeptPlan release_many = {
+    "UPDATE runstore.executions x SET status = " STATUS("queued") ","
+    " attempt = x.attempt OPERATOR(pg_catalog.-) 1, lease_owner = NULL, lease_expires_at = NULL,"
+    " run_after = " NOW ", updated_at = " NOW ","
+    " started_at = CASE WHEN x.attempt" EQ "1 THEN NULL ELSE x.started_at END"
+    " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.uuid[]), pg_catalog.unnest($3::pg_catalog.int4[]))"
+    "   AS r(id, attempt)"
+    " WHERE x.id" EQ "r.id AND x.attempt" EQ "r.attempt AND" HELD_BY("$1")
+    " RETURNING x.id",
+    3, kArgTypes<TEXTOID, UUIDARRAYOID, INT4ARRAYOID>, nullptr};
+
 /* Cancels those of ids $1 (in workspace $2) that are queued or running. */
 #define CANCEL_SQL(condition)                                                                        \
 	"UPDATE runstore.executions x SET status = " STATUS("cancelled") ","                              \

@@ -57,7 +57,7 @@ extern KeptPlan routed_recent_for_user;
  *   fail:      $1 id, $2 worker, $3 text error, $4 bool retryable (and $5 attempt), then
  *              timestamptz now, float8 fraction, float8 base_ms, float8 cap_ms (queue_statements.cpp)
  *   cancel:    $1 uuid[] ids (and $2 bigint workspace_id)
- *   complete_many, fail_many: a batch of outcomes, arrays aligned with ids (queue_statements.cpp)
+ *   complete_many, fail_many, release_many: a batch of outcomes, arrays aligned with ids (queue_statements.cpp)
  */
 extern KeptPlan dequeue;
 /* dequeue from frontiers: also $4 int4[] priorities, $5 timestamptz[] frontiers (claim_frontier.hpp) */
@@ -74,6 +74,7 @@ extern KeptPlan fail;
 extern KeptPlan fail_attempt;
 extern KeptPlan complete_many;
 extern KeptPlan fail_many;
+extern KeptPlan release_many;
 extern KeptPlan cancel;
 extern KeptPlan cancel_in_workspace;
 
