@@ -6,6 +6,7 @@
 #include <limits>
 #include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "binary_reader.hpp"
 #include "connection.hpp"
@@ -50,7 +51,7 @@ std::optional<std::string> optional_binary(bool present, std::string value) {
 
 }  // namespace
 
-// dequeue, heartbeat, complete, fail and wait_for_work, in the schema the
+// dequeue, heartbeat, complete, fail, their batch forms and wait_for_work, in the schema the
 // options name.
 //
 // wait_for_work is a procedure: CALL, with NULL for its OUT parameter, and
@@ -69,12 +70,18 @@ class QueueStatements {
         heartbeat_(make(schema, "heartbeat", "SELECT h FROM %s.heartbeat($1, $2, $3, $4) AS h")),
         complete_(make(schema, "complete", "SELECT %s.complete($1, $2, $3, $4)")),
         fail_(make(schema, "fail", "SELECT %s.fail($1, $2, $3, $4, $5)")),
+        complete_many_(make(schema, "complete_many", "SELECT c FROM %s.complete_many($1, $2, $3, $4) AS c")),
+        fail_many_(make(schema, "fail_many", "SELECT f.id, f.status FROM %s.fail_many($1, $2, $3, $4, $5) AS f")),
+        release_many_(make(schema, "release_many", "SELECT r FROM %s.release_many($1, $2, $3) AS r")),
         wait_for_work_(make(schema, "wait_for_work", "CALL %s.wait_for_work($1, NULL)")) {}
 
   const detail::Statement& dequeue() const { return dequeue_.statement; }
   const detail::Statement& heartbeat() const { return heartbeat_.statement; }
   const detail::Statement& complete() const { return complete_.statement; }
   const detail::Statement& fail() const { return fail_.statement; }
+  const detail::Statement& complete_many() const { return complete_many_.statement; }
+  const detail::Statement& fail_many() const { return fail_many_.statement; }
+  const detail::Statement& release_many() const { return release_many_.statement; }
   const detail::Statement& wait_for_work() const { return wait_for_work_.statement; }
 
  private:
@@ -94,7 +101,7 @@ class QueueStatements {
     std::string name = "runstore_" + std::string(function) + "_v1";
     return Owned(std::move(name), std::move(sql));
   }
-  Owned dequeue_, heartbeat_, complete_, fail_, wait_for_work_;
+  Owned dequeue_, heartbeat_, complete_, fail_, complete_many_, fail_many_, release_many_, wait_for_work_;
 };
 
 struct Client::Impl {
@@ -103,6 +110,8 @@ struct Client::Impl {
   detail::Connection conn;
   std::uint64_t retries = 0;
   detail::StateCache states;
+  // runstore.complete_many and fail_many exist (until a call finds not).
+  bool batch_outcomes = true;
 
   explicit Impl(ClientOptions o)
       : options(std::move(o)),
@@ -277,7 +286,7 @@ bool Client::complete(const std::string& worker, const HeldLease& lease, const s
 
 std::vector<bool> Client::complete_many(const std::string& worker, const std::vector<Completion>& completions) {
   if (completions.empty()) return {};
-  auto out = complete_many_and_dequeue(worker, completions, 0);
+  auto out = report_and_dequeue(worker, completions, {}, 0);
   if (!out.errors.empty()) throw out.errors.front().second;
   return out.completed;
 }
@@ -286,6 +295,147 @@ Client::CompletedAndClaimed Client::complete_many_and_dequeue(const std::string&
                                                               const std::vector<Completion>& completions,
                                                               std::int32_t max_jobs,
                                                               std::optional<std::chrono::milliseconds> lease) {
+  Reported r = report_and_dequeue(worker, completions, {}, max_jobs, lease);
+  return CompletedAndClaimed{std::move(r.completed), std::move(r.claimed), std::move(r.errors)};
+}
+
+namespace {
+
+FailOutcome outcome_of(Status status) { return status == Status::queued ? FailOutcome::requeued : FailOutcome::failed; }
+
+// Whether a failure whose reply was lost was recorded: requeued, queued at
+// the same attempt with this error (a new claim would have moved the
+// attempt on); final, failed at the same attempt under this worker.
+std::optional<FailOutcome> recorded_failure(const Execution& e, const std::string& worker, std::int32_t attempt,
+                                            const std::string& error) {
+  if (e.attempt != attempt || e.error != error) return std::nullopt;
+  if (e.status == Status::queued) return FailOutcome::requeued;
+  if (e.status == Status::failed && e.lease_owner == worker) return FailOutcome::failed;
+  return std::nullopt;
+}
+
+}  // namespace
+
+Client::Reported Client::report_and_dequeue(const std::string& worker, const std::vector<Completion>& completions,
+                                            const std::vector<Failure>& failures, std::int32_t max_jobs,
+                                            std::optional<std::chrono::milliseconds> lease) {
+  if (!impl_->batch_outcomes) return report_call_by_call(worker, completions, failures, max_jobs, lease);
+  // One statement per kind of outcome, each over arrays aligned with the ids.
+  Params done, failed, claim;
+  std::vector<detail::Connection::Call> calls;
+  if (!completions.empty()) {
+    std::vector<Uuid> ids;
+    std::vector<std::int32_t> attempts;
+    std::vector<std::optional<std::string>> results;
+    for (const Completion& c : completions) {
+      ids.push_back(c.id);
+      attempts.push_back(c.attempt);
+      results.push_back(optional_binary(c.result.has_value(), c.result ? detail::binary_jsonb(*c.result) : ""));
+    }
+    done.text(worker).uuid_array(ids).int4_array(attempts).array(oid::kJsonbArray, oid::kJsonb, results);
+    calls.push_back({&impl_->queue.complete_many(), &done});
+  }
+  if (!failures.empty()) {
+    std::vector<Uuid> ids;
+    std::vector<std::int32_t> attempts;
+    std::vector<std::optional<std::string>> errors, retryable;
+    for (const Failure& f : failures) {
+      ids.push_back(f.id);
+      attempts.push_back(f.attempt);
+      errors.emplace_back(f.error);  // text's binary form is its bytes
+      retryable.emplace_back(std::string(1, f.retryable ? '\1' : '\0'));
+    }
+    failed.text(worker).uuid_array(ids).int4_array(attempts);
+    failed.array(oid::kTextArray, oid::kText, errors).array(oid::kBoolArray, oid::kBool, retryable);
+    calls.push_back({&impl_->queue.fail_many(), &failed});
+  }
+  if (max_jobs > 0) {
+    optional_lease(claim.text(worker).int4(max_jobs), lease);
+    calls.push_back({&impl_->queue.dequeue(), &claim});
+  }
+  if (calls.empty()) return {};
+  try {
+    return impl_->call([&](bool reply_lost) {
+      std::vector<detail::ResultPtr> results;
+      if (calls.size() == 1) {
+        results.push_back(impl_->conn.run(*calls[0].statement, *calls[0].params));
+      } else {
+        // One transaction for the whole step: one commit, one WAL flush.
+        results = impl_->conn.run_pipelined(calls, detail::Connection::Transactions::one_for_all);
+        for (const auto& r : results) {
+          if (PQresultStatus(r.get()) != PGRES_TUPLES_OK && !impl_->conn.ok())
+            throw ConnectionError("the connection broke in a pipeline");
+        }
+        // The first error is the one that rolled the step back (the calls
+        // after it report PGRES_PIPELINE_ABORTED).
+        for (const auto& r : results) detail::check_result(r.get(), impl_->conn.raw(), PGRES_TUPLES_OK);
+      }
+      Reported out;
+      std::size_t next = 0;
+      if (!completions.empty()) {
+        std::unordered_set<Uuid> changed;
+        for (const Uuid& id : detail::decode_uuid_column(results[next++].get())) changed.insert(id);
+        for (const Completion& c : completions) out.completed.push_back(changed.count(c.id) != 0);
+      }
+      if (!failures.empty()) {
+        const PGresult* r = results[next++].get();
+        std::unordered_map<Uuid, FailOutcome> changed;
+        for (int i = 0; i < PQntuples(r); ++i) {
+          changed.emplace(detail::decode_uuid(detail::value_at(r, i, 0)),
+                          outcome_of(parse_status(detail::value_at(r, i, 1))));
+        }
+        for (const Failure& f : failures) {
+          const auto it = changed.find(f.id);
+          out.failed.push_back(it == changed.end() ? FailOutcome::refused : it->second);
+        }
+      }
+      if (max_jobs > 0) out.claimed = detail::decode_executions(results[next].get());
+      if (reply_lost) settle_lost_reply(worker, completions, failures, out);
+      return out;
+    });
+  } catch (const Error& e) {
+    if (e.transient()) throw;
+    // An extension older than complete_many: call by call from now on.
+    if (e.sqlstate() == sqlstate::kUndefinedFunction) impl_->batch_outcomes = false;
+    // Otherwise one outcome failed the whole statement (a result that is not
+    // JSON), and nothing was written: once more call by call, so the others
+    // stand and the refused one is reported alone.
+    return report_call_by_call(worker, completions, failures, max_jobs, lease);
+  }
+}
+
+void Client::settle_lost_reply(const std::string& worker, const std::vector<Completion>& completions,
+                               const std::vector<Failure>& failures, Reported& out) {
+  // An earlier try may have written some outcomes before its reply was
+  // lost: those are refused now.  Read them back.
+  std::vector<Uuid> unsure;
+  for (std::size_t i = 0; i < completions.size(); ++i) {
+    if (!out.completed[i]) unsure.push_back(completions[i].id);
+  }
+  for (std::size_t i = 0; i < failures.size(); ++i) {
+    if (out.failed[i] == FailOutcome::refused) unsure.push_back(failures[i].id);
+  }
+  if (unsure.empty()) return;
+  std::unordered_map<Uuid, Execution> now;
+  for (auto& e : impl_->read_back(unsure)) now.emplace(e.id, std::move(e));
+  for (std::size_t i = 0; i < completions.size(); ++i) {
+    const auto it = now.find(completions[i].id);
+    if (!out.completed[i] && it != now.end())
+      out.completed[i] = completed_by(it->second, worker, completions[i].attempt);
+  }
+  for (std::size_t i = 0; i < failures.size(); ++i) {
+    const auto it = now.find(failures[i].id);
+    if (out.failed[i] != FailOutcome::refused || it == now.end()) continue;
+    if (auto o = recorded_failure(it->second, worker, failures[i].attempt, failures[i].error)) out.failed[i] = *o;
+  }
+}
+
+Client::Reported Client::report_call_by_call(const std::string& worker, const std::vector<Completion>& completions,
+                                             const std::vector<Failure>& failures, std::int32_t max_jobs,
+                                             std::optional<std::chrono::milliseconds> lease) {
+  Reported out;
+  for (const Failure& f : failures)
+    out.failed.push_back(fail(worker, HeldLease{f.id, f.attempt}, f.error, f.retryable));
   std::vector<Params> params;
   params.reserve(completions.size() + 1);
   for (const Completion& c : completions) params.push_back(complete_params(worker, c.id, c.attempt, c.result));
@@ -296,22 +446,21 @@ Client::CompletedAndClaimed Client::complete_many_and_dequeue(const std::string&
     optional_lease(dequeue_params.text(worker).int4(max_jobs), lease);
     calls.push_back({&impl_->queue.dequeue(), &dequeue_params});
   }
-  return impl_->call([&](bool reply_lost) {
-    CompletedAndClaimed out;
-    out.completed.assign(completions.size(), false);
+  if (calls.empty()) return out;
+  Reported step = impl_->call([&](bool reply_lost) {
+    Reported r;
+    r.completed.assign(completions.size(), false);
     using Transactions = detail::Connection::Transactions;
     std::vector<detail::ResultPtr> results;
     if (calls.size() == 1) {
       results.push_back(impl_->conn.run(*calls[0].statement, *calls[0].params));
     } else {
-      // One transaction for the whole step: one commit, one WAL flush, as a
-      // hand-written worker would group it.  Every call still checks its own
-      // lease.  If any call fails, all were rolled back: run them again each
-      // in its own transaction, so the others stand and the failure is
-      // reported alone.
+      // One transaction for the whole step, as report_and_dequeue.  If any
+      // call fails, all were rolled back: run them again each in its own
+      // transaction, so the others stand and the failure is reported alone.
       results = impl_->conn.run_pipelined(calls, Transactions::one_for_all);
       bool all_ok = true;
-      for (const auto& r : results) all_ok = all_ok && PQresultStatus(r.get()) == PGRES_TUPLES_OK;
+      for (const auto& res : results) all_ok = all_ok && PQresultStatus(res.get()) == PGRES_TUPLES_OK;
       if (!all_ok) {
         if (!impl_->conn.ok()) throw ConnectionError("the connection broke in a pipeline");
         results = impl_->conn.run_pipelined(calls, Transactions::one_per_call);
@@ -322,37 +471,24 @@ Client::CompletedAndClaimed Client::complete_many_and_dequeue(const std::string&
     for (std::size_t i = 0; i < results.size(); ++i) {
       if (i == completions.size()) {
         detail::check_result(results[i].get(), impl_->conn.raw(), PGRES_TUPLES_OK);
-        out.claimed = detail::decode_executions(results[i].get());
+        r.claimed = detail::decode_executions(results[i].get());
         continue;
       }
       try {
         detail::check_result(results[i].get(), impl_->conn.raw(), PGRES_TUPLES_OK);
-        out.completed[i] = decode_bool(results[i].get());
+        r.completed[i] = decode_bool(results[i].get());
       } catch (const Error& e) {
         if (e.transient()) throw;  // the connection broke: retry the step
-        out.errors.emplace_back(i, e);
+        r.errors.emplace_back(i, e);
       }
     }
-    if (reply_lost) {
-      // An earlier try may have completed some before its reply was lost:
-      // those now answer false; read them back.
-      std::vector<Uuid> unsure;
-      for (std::size_t i = 0; i < completions.size(); ++i) {
-        if (!out.completed[i]) unsure.push_back(completions[i].id);
-      }
-      if (!unsure.empty()) {
-        std::unordered_map<Uuid, Execution> now;
-        for (auto& e : impl_->read_back(unsure)) now.emplace(e.id, std::move(e));
-        for (std::size_t i = 0; i < completions.size(); ++i) {
-          const auto it = now.find(completions[i].id);
-          if (!out.completed[i] && it != now.end()) {
-            out.completed[i] = completed_by(it->second, worker, completions[i].attempt);
-          }
-        }
-      }
-    }
-    return out;
+    if (reply_lost) settle_lost_reply(worker, completions, {}, r);
+    return r;
   });
+  out.completed = std::move(step.completed);
+  out.claimed = std::move(step.claimed);
+  out.errors = std::move(step.errors);
+  return out;
 }
 
 FailOutcome Client::fail(const std::string& worker, const HeldLease& lease, const std::string& error, bool retryable) {
@@ -367,16 +503,39 @@ FailOutcome Client::fail(const std::string& worker, const HeldLease& lease, cons
     }
     if (reply_lost) {
       // Refused now; did a lost earlier try record this very failure?
-      // Requeued: queued at the same attempt with our error (a new claim
-      // would have moved the attempt on).  Final: failed at the same attempt
-      // under this worker.
       for (const Execution& e : impl_->read_back({lease.id})) {
-        if (e.attempt != lease.attempt || e.error != error) continue;
-        if (e.status == Status::queued) return FailOutcome::requeued;
-        if (e.status == Status::failed && e.lease_owner == worker) return FailOutcome::failed;
+        if (auto o = recorded_failure(e, worker, lease.attempt, error)) return *o;
       }
     }
     return FailOutcome::refused;
+  });
+}
+
+std::vector<Uuid> Client::release(const std::string& worker, const std::vector<HeldLease>& leases) {
+  if (leases.empty()) return {};
+  std::vector<Uuid> ids;
+  std::vector<std::int32_t> attempts;
+  for (const HeldLease& l : leases) {
+    ids.push_back(l.id);
+    attempts.push_back(l.attempt);
+  }
+  Params p;
+  p.text(worker).uuid_array(ids).int4_array(attempts);
+  return impl_->call([&](bool reply_lost) {
+    std::vector<Uuid> released = detail::decode_uuid_column(impl_->conn.run(impl_->queue.release_many(), p).get());
+    if (reply_lost && released.size() < leases.size()) {
+      std::unordered_set<Uuid> got(released.begin(), released.end());
+      std::vector<Uuid> unsure;
+      for (const HeldLease& l : leases) {
+        if (got.count(l.id) == 0) unsure.push_back(l.id);
+      }
+      std::unordered_map<Uuid, std::int32_t> attempt_of;
+      for (const HeldLease& l : leases) attempt_of.emplace(l.id, l.attempt);
+      for (const Execution& e : impl_->read_back(unsure)) {
+        if (e.status == Status::queued && e.attempt == attempt_of[e.id] - 1) released.push_back(e.id);
+      }
+    }
+    return released;
   });
 }
 

@@ -19,9 +19,9 @@ namespace runstore::detail {
 
 // The OIDs of the built-in types the client binds (pg_type.h).
 namespace oid {
-constexpr unsigned kBool = 16, kInt8 = 20, kInt4 = 23, kText = 25, kInt4Array = 1007, kTextArray = 1009,
-                   kInt8Array = 1016, kTimestamptz = 1184, kTimestamptzArray = 1185, kInterval = 1186, kUuid = 2950,
-                   kUuidArray = 2951, kJsonb = 3802, kJsonbArray = 3807;
+constexpr unsigned kBool = 16, kBoolArray = 1000, kInt8 = 20, kInt4 = 23, kText = 25, kInt4Array = 1007,
+                   kTextArray = 1009, kInt8Array = 1016, kTimestamptz = 1184, kTimestamptzArray = 1185,
+                   kInterval = 1186, kUuid = 2950, kUuidArray = 2951, kJsonb = 3802, kJsonbArray = 3807;
 }  // namespace oid
 
 class Params {

@@ -21,7 +21,11 @@ using std::chrono::milliseconds;
 // than logging the same error forever from run().
 WorkerOptions resolve(WorkerOptions o) {
   if (o.slots < 1) throw std::invalid_argument("runstore::Worker: slots must be at least 1");
-  if (o.batch_size < 1) throw std::invalid_argument("runstore::Worker: batch_size must be at least 1");
+  if (o.batch_size < 0) throw std::invalid_argument("runstore::Worker: batch_size must not be negative");
+  if (o.claim_ahead < -1) throw std::invalid_argument("runstore::Worker: claim_ahead must be -1 (automatic) or more");
+  if (o.report_delay < milliseconds(0)) {
+    throw std::invalid_argument("runstore::Worker: report_delay must not be negative");
+  }
   if (o.lease < milliseconds(1) || o.lease > milliseconds(7LL * 24 * 3600 * 1000)) {
     throw std::invalid_argument("runstore::Worker: lease must be between 1 ms and 7 days");
   }

@@ -21,6 +21,14 @@ void Ledger::set_phase(const HeldLease& lease, Phase phase) {
   if (it != entries_.end()) it->second.phase = phase;
 }
 
+bool Ledger::start(const HeldLease& lease) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = entries_.find(key(lease));
+  if (it == entries_.end() || it->second.lost || it->second.phase != Phase::buffered) return false;
+  it->second.phase = Phase::running;
+  return true;
+}
+
 bool Ledger::handler_active(const Uuid& id) const {
   std::lock_guard<std::mutex> lock(mutex_);
   // Keys sort by id first: the claims of one id are adjacent.
@@ -92,7 +100,7 @@ std::vector<HeldLease> Ledger::apply_heartbeat(const std::vector<HeldLease>& sen
     auto it = entries_.find(key(lease));
     if (it == entries_.end() || it->second.lost) continue;
     auto& e = it->second;
-    if (e.phase != Phase::running && e.phase != Phase::waiting) continue;
+    if (e.phase != Phase::running && e.phase != Phase::waiting && e.phase != Phase::buffered) continue;
     e.lost = true;
     e.ctx->mark_lost();
     newly_lost.push_back(lease);
@@ -128,7 +136,7 @@ std::vector<HeldLease> Ledger::release_unfinished() {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<HeldLease> out;
   for (auto& [k, e] : entries_) {
-    if (e.lost || (e.phase != Phase::running && e.phase != Phase::waiting)) continue;
+    if (e.lost || (e.phase != Phase::running && e.phase != Phase::waiting && e.phase != Phase::buffered)) continue;
     e.phase = Phase::released;
     e.ctx->mark_stopping();
     out.push_back(HeldLease{k.first, k.second});
@@ -139,7 +147,7 @@ std::vector<HeldLease> Ledger::release_unfinished() {
 bool Ledger::any_unfinished() const {
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto& [k, e] : entries_) {
-    if (e.phase == Phase::running || e.phase == Phase::waiting) return true;
+    if (e.phase == Phase::running || e.phase == Phase::waiting || e.phase == Phase::buffered) return true;
   }
   return false;
 }

@@ -4,8 +4,9 @@
 // A claim is named by (id, attempt): the attempt is the fencing token, and
 // the same id may come back later at a higher attempt (after a retryable
 // failure, or when our own lease ran out and we claimed it again).  A claim
-// stays here from dequeue until its outcome was written or dropped, so the
-// number of entries is the number of slots in use.
+// stays here from dequeue until its outcome was written or dropped: the
+// number of entries is what the worker holds (running, claimed ahead and
+// waiting for a handler thread, or finished with its outcome unwritten).
 #pragma once
 
 #include <cstddef>
@@ -31,6 +32,7 @@ class Ledger {
  public:
   enum class Phase {
     waiting,   // claimed, handler not started (an older claim of its id still runs here)
+    buffered,  // claimed ahead: queued for a handler thread, not started
     running,   // handler running
     finished,  // handler returned; outcome queued for the claim loop
     released,  // handed back at shutdown: whatever the handler returns is dropped
@@ -39,6 +41,9 @@ class Ledger {
   // A new claim; returns the context its handler will get.
   std::shared_ptr<JobContext> add(const HeldLease& lease, Phase phase);
   void set_phase(const HeldLease& lease, Phase phase);
+  // A handler thread takes a buffered claim: true (and now running) unless
+  // it was lost or released meanwhile, when the handler must not run.
+  bool start(const HeldLease& lease);
   // Whether a handler for some claim of `id` is running (or has not yet had
   // its outcome consumed): a newer claim of `id` must wait for it.
   [[nodiscard]] bool handler_active(const Uuid& id) const;

@@ -126,7 +126,7 @@ bool ClaimLoop::accept_claims(std::vector<Execution>& rows, int n) {
       auto ctx = ledger_.add(lease, Ledger::Phase::waiting);
       waiting_[e.id] = Waiting{std::move(e), std::move(ctx)};
     } else {
-      auto ctx = ledger_.add(lease, Ledger::Phase::running);
+      auto ctx = ledger_.add(lease, Ledger::Phase::buffered);
       pool_->submit(std::move(e), std::move(ctx));
     }
   }
@@ -138,59 +138,92 @@ bool ClaimLoop::settle() {
   return settle_and_claim(false, full);
 }
 
+int ClaimLoop::claim_ahead_limit() {
+  if (options_.claim_ahead >= 0) return options_.claim_ahead;
+  // Automatic: as many as the handlers finished in the last window, so the
+  // buffer holds about kClaimAheadWindow of work.  Handlers that take long
+  // get next to nothing claimed ahead (no executions hoarded from other
+  // workers, no lease held idle); short ones keep the buffer full while a
+  // round trip is on its way.
+  const auto now = Clock::now();
+  if (now - window_start_ >= kClaimAheadWindow) {
+    last_window_finished_ = now - window_start_ < 2 * kClaimAheadWindow ? window_finished_ : 0;
+    window_finished_ = 0;
+    window_start_ = now;
+  }
+  return static_cast<int>(std::min<std::size_t>(std::max(last_window_finished_, window_finished_), kMaxClaimAhead));
+}
+
 bool ClaimLoop::settle_and_claim(bool claim, bool& full) {
   last_asked_ = 0;
   last_claimed_ = 0;
-  for (auto& o : ledger_.take_outcomes()) unwritten_.push_back(Pending{std::move(o), false});
-  std::vector<Pending> successes, failures;
+  const auto now = Clock::now();
+  auto finished = ledger_.take_outcomes();
+  window_finished_ += finished.size();
+  if (unwritten_.empty() && !finished.empty()) first_unwritten_at_ = now;
+  for (auto& o : finished) unwritten_.push_back(Pending{std::move(o), false});
+  std::vector<Pending> successes, failures, later;
   for (auto& p : unwritten_) {
     const HeldLease& l = p.outcome.lease;
     if (ledger_.is_lost(l) || ledger_.is_released(l)) {
       done_with(l);  // fenced off, or handed back at shutdown: never written
       continue;
     }
-    (p.outcome.result.ok ? successes : failures).push_back(std::move(p));
+    auto& kind = p.outcome.result.ok ? successes : failures;
+    // At most one batch of each kind per round trip (runstore.max_batch_size).
+    (static_cast<int>(kind.size()) < report_limit_ ? kind : later).push_back(std::move(p));
   }
-  unwritten_.clear();
-  // The slots the successes hold are free once they are written, so the
-  // next batch is claimed in the same round trip as they are completed.
-  const int free = options_.slots - static_cast<int>(ledger_.size()) + static_cast<int>(successes.size());
-  const int still_running = static_cast<int>(ledger_.size() - successes.size() - failures.size());
-  // A claim is a scan of the claim index, the costliest call, and every
-  // round trip ends in a commit: claim a whole batch at a time when it can.
-  // Until a batch's worth of slots is free (or nothing runs any more), the
-  // step waits a moment (kCoalesce) for the running handlers, so that one
-  // round trip writes their successes with the next full claim; after that
-  // moment it claims what is free.
-  const bool batch_ready = free >= options_.batch_size || still_running == 0;
-  if (claim && !stop_.load() && !batch_ready && failures.empty()) {
-    const auto now = Clock::now();
-    if (!deferred_since_) deferred_since_ = now;
-    if (now < *deferred_since_ + kCoalesce) {
-      for (auto& p : successes) unwritten_.push_back(std::move(p));
-      wait_hint_ = std::chrono::duration_cast<milliseconds>(*deferred_since_ + kCoalesce - now) + milliseconds(1);
-      return true;
+  unwritten_ = std::move(later);
+  const std::size_t writing = successes.size() + failures.size();
+  // What the worker holds once these are written; the rest of its capacity
+  // (slots plus claim-ahead) is free for the next claim.
+  const int held = static_cast<int>(ledger_.size() - writing);
+  const int capacity = options_.slots + claim_ahead_limit();
+  const int free = std::max(0, capacity - held);
+  const int batch = options_.batch_size > 0 ? std::min(options_.batch_size, report_limit_) : report_limit_;
+  // Outcomes wait to be written together (one statement per kind, one
+  // commit) until a batch's worth is ready, the oldest has waited
+  // report_delay, or nothing else runs (no reason to wait then).  A claim
+  // goes out when the handler threads may soon run dry (fewer queued than
+  // threads) or a whole batch is free, and always with outcomes being
+  // written: in the same round trip, it costs no extra commit.
+  const bool nothing_running = held == 0;
+  const bool report_now =
+      writing > 0 && (!unwritten_.empty() || static_cast<int>(writing) >= batch ||
+                      now >= first_unwritten_at_ + options_.report_delay || nothing_running || stop_.load() || !claim);
+  const bool claim_now = claim && !stop_.load() && free > 0 &&
+                         (pool_->queued() < static_cast<std::size_t>(options_.slots) || free >= batch);
+  if (!report_now && !claim_now) {
+    for (auto* v : {&successes, &failures}) {
+      for (auto& p : *v) unwritten_.push_back(std::move(p));
     }
+    if (writing > 0) {
+      wait_hint_ =
+          std::chrono::duration_cast<milliseconds>(first_unwritten_at_ + options_.report_delay - now) + milliseconds(1);
+    }
+    return true;
   }
-  deferred_since_.reset();
-  const bool want_claim = claim && !stop_.load() && free > 0;
+  if (unwritten_.empty()) {
+    first_unwritten_at_ = now;
+  }
+  const int n = claim && !stop_.load() ? std::min(free, batch) : 0;
   try {
-    while (!failures.empty()) {
-      write_failure(failures.back());
-      failures.pop_back();
-    }
-    const int n = want_claim ? std::min(free, options_.batch_size) : 0;
-    std::vector<Execution> claimed = write_successes(successes, n);
+    std::vector<Execution> claimed = write_outcomes(successes, failures, n);
     last_asked_ = n;
     last_claimed_ = claimed.size();
     if (n > 0) full = accept_claims(claimed, n);
     return true;
+  } catch (const ProgramLimitExceededError& e) {
+    // The server's runstore.max_batch_size is below our batch: halve it.
+    keep_unwritten(successes, failures);
+    report_limit_ = std::max(1, report_limit_ / 2);
+    log_("the server refused a batch (" + std::string(e.what()) + "); batches are now at most " +
+         std::to_string(report_limit_));
+    return false;
   } catch (const std::exception& e) {
     // Kept, with their leases (the heartbeat goes on extending them), and
     // written on a later turn.
-    for (auto* v : {&successes, &failures}) {
-      for (auto& p : *v) unwritten_.push_back(std::move(p));
-    }
+    keep_unwritten(successes, failures);
     log_(unwritten_.empty()
              ? "dequeue failed: " + describe(e)
              : "writing " + std::to_string(unwritten_.size()) + " outcome(s) failed, will retry: " + describe(e));
@@ -198,48 +231,66 @@ bool ClaimLoop::settle_and_claim(bool claim, bool& full) {
   }
 }
 
-std::vector<Execution> ClaimLoop::write_successes(std::vector<Pending>& batch, int claim) {
-  if (batch.empty() && claim <= 0) return {};
-  if (batch.empty()) return client_.get().dequeue(options_.name, claim, options_.lease);
+void ClaimLoop::keep_unwritten(std::vector<Pending>& successes, std::vector<Pending>& failures) {
+  for (auto* v : {&successes, &failures}) {
+    for (auto& p : *v) unwritten_.push_back(std::move(p));
+  }
+}
+
+std::vector<Execution> ClaimLoop::write_outcomes(std::vector<Pending>& successes, std::vector<Pending>& failures,
+                                                 int claim) {
+  if (successes.empty() && failures.empty() && claim <= 0) return {};
+  if (successes.empty() && failures.empty()) return client_.get().dequeue(options_.name, claim, options_.lease);
   std::vector<Completion> completions;
-  completions.reserve(batch.size());
-  for (const auto& p : batch) {
+  completions.reserve(successes.size());
+  for (const auto& p : successes) {
     completions.push_back(Completion{p.outcome.lease.id, p.outcome.lease.attempt, p.outcome.result.result});
   }
-  Client::CompletedAndClaimed step;
+  std::vector<Failure> failed;
+  failed.reserve(failures.size());
+  for (const auto& p : failures) {
+    const HandlerResult& r = p.outcome.result;
+    failed.push_back(Failure{p.outcome.lease.id, p.outcome.lease.attempt, r.error, r.retryable});
+  }
+  Client::Reported step;
   try {
-    step = client_.get().complete_many_and_dequeue(options_.name, completions, claim, options_.lease);
+    step = client_.get().report_and_dequeue(options_.name, completions, failed, claim, options_.lease);
   } catch (...) {
-    for (auto& p : batch) p.tried = true;
+    for (auto* v : {&successes, &failures}) {
+      for (auto& p : *v) p.tried = true;
+    }
     throw;
   }
-  std::vector<bool>& done = step.completed;
   // A result the server refused (not valid JSON, say) is the handler's
   // failure: recorded as one, so the execution is retried or fails for good
   // instead of holding its slot forever.
-  std::vector<bool> refused_by_error(batch.size(), false);
+  std::vector<bool> refused_by_error(successes.size(), false);
   for (const auto& [i, error] : step.errors) {
     refused_by_error[i] = true;
-    Pending failure{Outcome{batch[i].outcome.lease,
+    Pending failure{Outcome{successes[i].outcome.lease,
                             HandlerResult::failure("the server refused the handler's result: " +
                                                    std::string(error.what()) + " (SQLSTATE " + error.sqlstate() + ")")},
                     false};
     write_failure(failure);
   }
-  // A refusal after an earlier try that threw may be that try's success:
-  // the row tells (succeeded at this very attempt).  Read before counting
-  // anything, so a throw here leaves the whole batch to be written again.
+  // A refusal after an earlier try that threw may be that try's write: the
+  // row tells (succeeded, or failed with our error, at this very attempt).
+  // Read before counting anything, so a throw here leaves the whole batch
+  // to be written again.
   std::vector<Uuid> check;
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (!done[i] && batch[i].tried) check.push_back(batch[i].outcome.lease.id);
+  for (std::size_t i = 0; i < successes.size(); ++i) {
+    if (!step.completed[i] && successes[i].tried) check.push_back(successes[i].outcome.lease.id);
+  }
+  for (std::size_t i = 0; i < failures.size(); ++i) {
+    if (step.failed[i] == FailOutcome::refused && failures[i].tried) check.push_back(failures[i].outcome.lease.id);
   }
   const auto rows = read_back(check);
-  for (std::size_t i = 0; i < batch.size(); ++i) {
+  for (std::size_t i = 0; i < successes.size(); ++i) {
     if (refused_by_error[i]) continue;  // written as a failure above
-    const HeldLease& l = batch[i].outcome.lease;
+    const HeldLease& l = successes[i].outcome.lease;
     auto row = rows.find(l.id);
-    const bool ours =
-        done[i] || (row != rows.end() && row->second.status == Status::succeeded && row->second.attempt == l.attempt);
+    const bool ours = step.completed[i] || (row != rows.end() && row->second.status == Status::succeeded &&
+                                            row->second.attempt == l.attempt);
     if (ours) {
       counters_.succeeded.fetch_add(1);
     } else {
@@ -247,8 +298,26 @@ std::vector<Execution> ClaimLoop::write_successes(std::vector<Pending>& batch, i
     }
     done_with(l);
   }
-  batch.clear();
+  for (std::size_t i = 0; i < failures.size(); ++i) {
+    const HeldLease& l = failures[i].outcome.lease;
+    auto row = rows.find(l.id);
+    const bool ours = step.failed[i] != FailOutcome::refused ||
+                      (row != rows.end() && failed_at(row->second, l, failures[i].outcome.result.error));
+    if (ours) {
+      counters_.failed.fetch_add(1);
+    } else {
+      on_refused(l, "fail");
+    }
+    done_with(l);
+  }
+  successes.clear();
+  failures.clear();
   return std::move(step.claimed);
+}
+
+bool ClaimLoop::failed_at(const Execution& row, const HeldLease& lease, const std::string& error) {
+  return row.attempt == lease.attempt && (row.status == Status::queued || row.status == Status::failed) &&
+         row.error == error;
 }
 
 void ClaimLoop::write_failure(Pending& p) {
@@ -266,9 +335,7 @@ void ClaimLoop::write_failure(Pending& p) {
     // As for complete: an earlier try may have applied it.
     const auto rows = read_back({l.id});
     auto row = rows.find(l.id);
-    ours = row != rows.end() && row->second.attempt == l.attempt &&
-           (row->second.status == Status::queued || row->second.status == Status::failed) &&
-           row->second.error == r.error;
+    ours = row != rows.end() && failed_at(row->second, l, r.error);
   }
   if (ours) {
     counters_.failed.fetch_add(1);
@@ -314,7 +381,7 @@ void ClaimLoop::start_waiting(const Uuid& id) {
     ledger_.erase(lease);
     return;
   }
-  ledger_.set_phase(lease, Ledger::Phase::running);
+  ledger_.set_phase(lease, Ledger::Phase::buffered);
   pool_->submit(std::move(w.execution), std::move(w.ctx));
 }
 
@@ -326,14 +393,15 @@ void ClaimLoop::shut_down() {
     log_("stopping: no new claims; waiting up to " + std::to_string(options_.shutdown_deadline.count()) + " ms for " +
          std::to_string(ledger_.size()) + " claimed execution(s)");
   ledger_.request_stop_all();
-  // Claims that never started have nothing to finish: hand them back now.
-  for (auto& [id, w] : waiting_) {
-    const HeldLease lease = w.ctx->lease();
-    ledger_.set_phase(lease, Ledger::Phase::released);
-    release(lease);
-    ledger_.erase(lease);
-  }
+  // Claims that never started (claimed ahead, or waiting for an older claim
+  // of their id) have nothing to finish: hand them back now, in one call,
+  // with their attempts given back.
+  std::vector<HeldLease> unstarted = pool_->take_queued();
+  for (auto& [id, w] : waiting_) unstarted.push_back(w.ctx->lease());
   waiting_.clear();
+  for (const auto& lease : unstarted) ledger_.set_phase(lease, Ledger::Phase::released);
+  release_unstarted(unstarted);
+  for (const auto& lease : unstarted) ledger_.erase(lease);
   // Let running handlers finish, writing outcomes as they come.
   for (;;) {
     const bool ok = settle();
@@ -358,6 +426,21 @@ void ClaimLoop::shut_down() {
   if (!unwritten_.empty()) {
     log_("could not write " + std::to_string(unwritten_.size()) +
          " outcome(s) before exiting; those executions return to the queue when their leases end");
+  }
+}
+
+void ClaimLoop::release_unstarted(const std::vector<HeldLease>& leases) {
+  if (leases.empty()) return;
+  try {
+    const auto released = client_.get().release(options_.name, leases);
+    counters_.released.fetch_add(released.size());
+    if (released.size() < leases.size()) {
+      log_(std::to_string(leases.size() - released.size()) +
+           " execution(s) claimed ahead were no longer ours to release (lease lost)");
+    }
+  } catch (const std::exception& e) {
+    log_("could not release " + std::to_string(leases.size()) +
+         " execution(s) claimed ahead (they return to the queue when their leases end): " + describe(e));
   }
 }
 

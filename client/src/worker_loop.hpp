@@ -1,9 +1,10 @@
 // worker_loop.hpp: the claim loop, the body of Worker::run().
 //
 // One thread, one connection: it claims (dequeue), hands executions to the
-// handler threads, and writes their outcomes (all finished successes and the
-// next claim in one round trip, complete_many_and_dequeue; fail for
-// failures), always at the claim's attempt.  It
+// handler threads (claiming ahead of them, up to a bound), and writes their
+// outcomes in batches: the finished successes and failures and the next
+// claim in one round trip and one commit (report_and_dequeue: one statement
+// per kind over arrays), always at the claim's attempt.  It
 // owns the heartbeat and waiter threads for the duration of run(), and tells
 // the waiter after each step whether it is idle.  When nothing is due it
 // sleeps on the Wakeup until the waiter finds work due, a handler finishes,
@@ -58,8 +59,15 @@ class ClaimLoop {
   bool accept_claims(std::vector<Execution>& rows, int n);  // true if a full batch came back
   // Completes `batch` and dequeues up to `claim` in one round trip; returns
   // the executions claimed.
-  std::vector<Execution> write_successes(std::vector<Pending>& batch, int claim);
-  void write_failure(Pending& p);
+  std::vector<Execution> write_outcomes(std::vector<Pending>& successes, std::vector<Pending>& failures, int claim);
+  void keep_unwritten(std::vector<Pending>& successes, std::vector<Pending>& failures);
+  // A refused failure that an earlier, lost try may have written.
+  static bool failed_at(const Execution& row, const HeldLease& lease, const std::string& error);
+  void write_failure(Pending& p);  // one failure on its own (a result the server refused)
+  // How many executions may wait claimed ahead of the handlers now.
+  int claim_ahead_limit();
+  // Hands back claims whose handler never started (release_many).
+  void release_unstarted(const std::vector<HeldLease>& leases);
   std::map<Uuid, Execution> read_back(const std::vector<Uuid>& ids);
   void done_with(const HeldLease& lease);
   void on_refused(const HeldLease& lease, const char* call);
@@ -81,10 +89,16 @@ class ClaimLoop {
   std::vector<Pending> unwritten_;
   HandlerPool* pool_ = nullptr;  // set for the duration of run()
   std::chrono::milliseconds error_backoff_{0};
-  // How long successes may wait for their neighbours before being written
-  // on their own (see settle_and_claim).
-  static constexpr std::chrono::milliseconds kCoalesce{2};
-  std::optional<std::chrono::steady_clock::time_point> deferred_since_;
+  // Automatic claim-ahead: the buffer holds about the executions the
+  // handlers finished in the last kClaimAheadWindow, at most kMaxClaimAhead.
+  static constexpr std::chrono::milliseconds kClaimAheadWindow{100};
+  static constexpr std::size_t kMaxClaimAhead = 1000;
+  std::chrono::steady_clock::time_point window_start_{};
+  std::size_t window_finished_ = 0, last_window_finished_ = 0;
+  // Outcomes (and executions claimed) per round trip: runstore.max_batch_size's
+  // default, halved whenever the server refuses a batch as too large.
+  int report_limit_ = 500;
+  std::chrono::steady_clock::time_point first_unwritten_at_{};
   std::chrono::milliseconds wait_hint_ = std::chrono::milliseconds::max();
   // The last step's claim: executions asked for (0: none) and received.
   int last_asked_ = 0;

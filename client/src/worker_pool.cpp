@@ -25,6 +25,20 @@ void HandlerPool::submit(Execution execution, std::shared_ptr<JobContext> ctx) {
   cv_.notify_one();
 }
 
+std::size_t HandlerPool::queued() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.size();
+}
+
+std::vector<HeldLease> HandlerPool::take_queued() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<HeldLease> out;
+  out.reserve(queue_.size());
+  for (const Job& job : queue_) out.push_back(job.ctx->lease());
+  queue_.clear();
+  return out;
+}
+
 void HandlerPool::stop_and_join() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -47,7 +61,12 @@ void HandlerPool::thread_main() {
       job = std::move(queue_.front());
       queue_.pop_front();
     }
-    HandlerResult result = call_handler(job);
+    // Lost (or released) while it waited in the buffer: it must not run.
+    // Reported all the same, so the claim loop drops the claim and frees
+    // its place.
+    HandlerResult result = ledger_.start(job.ctx->lease())
+                               ? call_handler(job)
+                               : HandlerResult::failure("lease lost before the handler started", true);
     ledger_.finish(Outcome{job.ctx->lease(), std::move(result)});
     wakeup_.ring();
   }

@@ -1,8 +1,9 @@
 // worker_pool.hpp: the handler threads (one per slot).
 //
-// The claim loop never hands over more executions than there are free
-// slots, so a submitted job starts at once; the queue only bridges the
-// moment between submit and a thread picking it up.  A finished handler's
+// The claim loop may hand over more executions than there are threads (it
+// claims ahead of the handlers): those wait in the queue, in claim order,
+// as Ledger::Phase::buffered, and a thread starts one only if its lease is
+// still held (Ledger::start).  A finished handler's
 // outcome goes to the Ledger and the claim loop is woken to write it: the
 // handler threads never touch the database.
 #pragma once
@@ -29,6 +30,10 @@ class HandlerPool {
   HandlerPool& operator=(const HandlerPool&) = delete;
 
   void submit(Execution execution, std::shared_ptr<JobContext> ctx);
+  // Executions submitted and not yet taken by a thread.
+  [[nodiscard]] std::size_t queued() const;
+  // Takes them all back (shutdown: they are released unstarted).
+  std::vector<HeldLease> take_queued();
   // Lets the queued jobs run, then waits for every handler to return.
   void stop_and_join();
 
@@ -43,7 +48,7 @@ class HandlerPool {
   const Handler& handler_;
   Ledger& ledger_;
   const Wakeup& wakeup_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Job> queue_;
   bool stopping_ = false;

@@ -236,6 +236,89 @@ TEST_P(ClientQueueTest, CompleteManyAndDequeueIsAWorkersWholeStep) {
   EXPECT_TRUE(none.claimed.empty());
 }
 
+TEST_P(ClientQueueTest, ReportAndDequeueWritesSuccessesAndFailuresWithTheNextClaim) {
+  const auto ws = fresh_workspace();
+  NewExecution last = job(ws);
+  last.max_attempts = 1;
+  client.enqueue({job(ws), job(ws), job(ws), last});
+  const auto held = client.dequeue("w1", 4, 60000ms);
+  ASSERT_EQ(held.size(), 4U);
+  client.enqueue(std::vector<NewExecution>(3, job(ws)));
+  // One completion at a stale attempt (fenced off): refused, the others
+  // written; the failure of that same execution at its right attempt is
+  // recorded (requeued: attempts remain).
+  const auto step = client.report_and_dequeue(
+      "w1", {Completion{held[0].id, held[0].attempt, R"({"n": 0})"}, Completion{held[1].id, held[1].attempt + 1, "1"}},
+      {runstore::Failure{held[2].id, held[2].attempt, "try again", true},
+       runstore::Failure{held[3].id, held[3].attempt, "out of attempts", true},
+       runstore::Failure{held[1].id, held[1].attempt, "after all", true}},
+      2, 60000ms);
+  EXPECT_EQ(step.completed, (std::vector<bool>{true, false}));
+  EXPECT_EQ(step.failed, (std::vector<FailOutcome>{FailOutcome::requeued, FailOutcome::failed, FailOutcome::requeued}));
+  EXPECT_TRUE(step.errors.empty());
+  EXPECT_EQ(step.claimed.size(), 2U);
+  EXPECT_EQ(sql_of(held[0].id, "status || ' ' || result::text"), R"(succeeded {"n": 0})");
+  EXPECT_EQ(sql_of(held[2].id, "status || ' ' || error"), "queued try again");
+  EXPECT_EQ(sql_of(held[3].id, "status || ' ' || error"), "failed out of attempts");
+  EXPECT_EQ(sql_of(held[1].id, "status || ' ' || error"), "queued after all");
+  const auto other = client.report_and_dequeue("w2", {}, {runstore::Failure{step.claimed[0].id, 1, "x", false}}, 0);
+  EXPECT_EQ(other.failed, (std::vector<FailOutcome>{FailOutcome::refused})) << "w2 holds nothing";
+}
+
+TEST_P(ClientQueueTest, ReleaseHandsBackUnstartedClaimsAtNoCostInAttempts) {
+  const auto ws = fresh_workspace();
+  NewExecution once = job(ws);
+  once.max_attempts = 1;
+  const Uuid id = client.enqueue(once);
+  const auto held = client.dequeue("w1", 1, 60000ms);
+  ASSERT_EQ(held.size(), 1U);
+  EXPECT_TRUE(client.release("w2", {lease_of(held[0])}).empty()) << "not w2's to release";
+  EXPECT_EQ(client.release("w1", {lease_of(held[0])}), (std::vector<Uuid>{id}));
+  EXPECT_EQ(sql_of(id, "status || ' ' || attempt"), "queued 0");
+  // Claimed again, it still has its one attempt.
+  const auto again = client.dequeue("w1", 1, 60000ms);
+  ASSERT_EQ(again.size(), 1U);
+  EXPECT_EQ(again[0].attempt, 1);
+  EXPECT_TRUE(client.complete("w1", lease_of(again[0])));
+  EXPECT_TRUE(client.release("w1", {}).empty());
+}
+
+// A server whose queue functions predate the batch forms (here: a schema
+// that wraps only dequeue, heartbeat, complete and fail): the client writes
+// a step call by call, with the same answers.
+TEST_P(ClientQueueTest, WithoutTheBatchFunctionsAStepRunsCallByCall) {
+  exec_sql(R"(
+    DROP SCHEMA IF EXISTS runstore_singles CASCADE;
+    CREATE SCHEMA runstore_singles;
+    CREATE FUNCTION runstore_singles.dequeue(text, integer, interval) RETURNS SETOF runstore.executions
+      LANGUAGE sql AS $$ SELECT d FROM runstore.dequeue($1, $2, $3) AS d $$;
+    CREATE FUNCTION runstore_singles.complete(uuid, text, jsonb, integer) RETURNS boolean
+      LANGUAGE sql AS $$ SELECT runstore.complete($1, $2, $3, $4) $$;
+    CREATE FUNCTION runstore_singles.fail(uuid, text, text, boolean, integer) RETURNS runstore.execution_status
+      LANGUAGE sql AS $$ SELECT runstore.fail($1, $2, $3, $4, $5) $$;)");
+  ClientOptions o{test_conninfo(), GetParam(), {}};
+  o.queue_function_schema = "runstore_singles";
+  Client old{o};
+  const auto ws = fresh_workspace();
+  old.enqueue(std::vector<NewExecution>(4, job(ws)));
+  const auto held = old.dequeue("w1", 2, 60000ms);
+  ASSERT_EQ(held.size(), 2U);
+  for (int round = 0; round < 2; ++round) {  // the second knows to go call by call at once
+    const auto step =
+        old.report_and_dequeue("w1", {Completion{held[0].id, held[0].attempt, "1"}},
+                               {runstore::Failure{held[1].id, held[1].attempt, "boom", false}}, round == 0 ? 2 : 0);
+    if (round == 0) {
+      EXPECT_EQ(step.completed, (std::vector<bool>{true}));
+      EXPECT_EQ(step.failed, (std::vector<FailOutcome>{FailOutcome::failed}));
+      EXPECT_EQ(step.claimed.size(), 2U);
+    } else {
+      EXPECT_EQ(step.completed, (std::vector<bool>{false})) << "already written";
+      EXPECT_EQ(step.failed, (std::vector<FailOutcome>{FailOutcome::refused}));
+    }
+  }
+  exec_sql("DROP SCHEMA runstore_singles CASCADE");
+}
+
 TEST_P(ClientQueueTest, FailRequeuesUntilMaxAttemptsThenFails) {
   exec_sql("ALTER DATABASE " + test_conninfo().substr(7) + " SET runstore.retry_backoff_base = 0");
   Client fresh{ClientOptions{test_conninfo(), GetParam(), {}}};  // picks the setting up

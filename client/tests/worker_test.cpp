@@ -147,12 +147,13 @@ TEST(Worker, RunsAsManyHandlersAtOnceAsSlotsAndClaimsAtMostBatchSize) {
             2);
 }
 
-TEST(Worker, ClaimsNoMoreThanItsFreeSlots) {
+TEST(Worker, WithoutClaimAheadClaimsNoMoreThanItsFreeSlots) {
   enqueue(12);
   Concurrency c;
   WorkerOptions o = worker_options("w-free");
   o.slots = 3;
   o.batch_size = 10;
+  o.claim_ahead = 0;
   WorkerThread w(o, [&](const Execution&, JobContext&) {
     c.enter();
     std::this_thread::sleep_for(100ms);
@@ -167,6 +168,106 @@ TEST(Worker, ClaimsNoMoreThanItsFreeSlots) {
             3);
   // Each claim held a lease: no execution was claimed twice.
   EXPECT_EQ(count_sql("SELECT count(*) FROM runstore.executions WHERE attempt <> 1"), 0);
+}
+
+// Short jobs: the worker claims ahead of its handlers (more executions in one
+// dequeue than it has slots) and still runs no more than slots at once, each
+// job once.
+TEST(Worker, ClaimsAheadOfShortJobsAndStillRunsSlotsAtOnce) {
+  const auto ids = enqueue(400);
+  Concurrency c;
+  WorkerOptions o = worker_options("w-ahead");
+  o.slots = 2;
+  std::atomic<int> calls{0};
+  WorkerThread w(o, [&](const Execution&, JobContext&) {
+    c.enter();
+    calls.fetch_add(1);
+    c.leave();
+    return HandlerResult::success();
+  });
+  ASSERT_TRUE(eventually([] { return count_status("succeeded") == 400; }));
+  w.stop();
+  EXPECT_LE(c.max.load(), 2);
+  EXPECT_EQ(calls.load(), 400);
+  EXPECT_EQ(count_sql("SELECT count(*) FROM runstore.executions WHERE attempt <> 1"), 0);
+  // Claimed together share their claim's started_at.
+  EXPECT_GT(count_sql("SELECT max(n) FROM (SELECT count(*) AS n FROM runstore.executions GROUP BY started_at) g"), 2);
+}
+
+// What waits claimed ahead is handed back unstarted when the worker stops:
+// queued again at its attempt before the claim (a job with one attempt
+// keeps it), and counted as released.
+TEST(Worker, StopHandsBackClaimedAheadExecutionsWithTheirAttempts) {
+  enqueue(6, 1);
+  WorkerOptions o = worker_options("w-handback");
+  o.slots = 1;
+  o.claim_ahead = 5;
+  std::atomic<int> calls{0};
+  WorkerThread w(o, [&](const Execution&, JobContext& ctx) {
+    calls.fetch_add(1);
+    while (!ctx.stop_requested()) std::this_thread::sleep_for(10ms);
+    return HandlerResult::success();
+  });
+  ASSERT_TRUE(eventually([&] { return w.worker().stats().claimed == 6; }));
+  w.stop();
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(w.worker().stats().released, 5U);
+  EXPECT_EQ(count_status("succeeded"), 1);
+  EXPECT_EQ(count_sql("SELECT count(*) FROM runstore.executions"
+                      " WHERE status = 'queued' AND attempt = 0 AND lease_owner IS NULL AND started_at IS NULL"),
+            5);
+}
+
+// A claimed-ahead execution cancelled while it waits never starts: the
+// heartbeat finds its lease gone and the handler thread skips it.
+TEST(Worker, AClaimedAheadExecutionWhoseLeaseIsLostNeverStarts) {
+  const auto ids = enqueue(2);
+  WorkerOptions o = worker_options("w-lost-ahead");
+  o.slots = 1;
+  o.claim_ahead = 1;
+  o.lease = 600ms;  // a heartbeat every 200 ms
+  std::atomic<bool> release_first{false};
+  std::vector<Uuid> ran;
+  std::mutex ran_mutex;
+  WorkerThread w(o, [&](const Execution& e, JobContext&) {
+    {
+      std::lock_guard<std::mutex> lock(ran_mutex);
+      ran.push_back(e.id);
+    }
+    while (!release_first.load()) std::this_thread::sleep_for(10ms);
+    return HandlerResult::success();
+  });
+  ASSERT_TRUE(eventually([&] { return w.worker().stats().claimed == 2; }));
+  Client c(test_conninfo());
+  ASSERT_EQ(c.cancel({ids[1]}).size(), 1U);
+  ASSERT_TRUE(eventually([&] { return w.worker().stats().leases_lost == 1; }, 5000ms));
+  release_first = true;
+  ASSERT_TRUE(eventually([] { return count_status("succeeded") == 1; }));
+  w.stop();
+  std::lock_guard<std::mutex> lock(ran_mutex);
+  EXPECT_EQ(ran, (std::vector<Uuid>{ids[0]}));
+  EXPECT_EQ(column(ids[1], "status"), "cancelled");
+}
+
+// Failures are written in batches as successes are: each retried until its
+// attempts run out, then failed with its error.
+TEST(Worker, ManyFailuresAreEachRecordedWithTheirError) {
+  fast_retry_backoff();
+  enqueue(60, 2);
+  WorkerOptions o = worker_options("w-many-fail");
+  o.slots = 3;
+  std::atomic<int> calls{0};
+  WorkerThread w(o, [&](const Execution& e, JobContext&) {
+    calls.fetch_add(1);
+    return HandlerResult::failure("no " + std::string(e.payload->substr(6, e.payload->size() - 7)));
+  });
+  ASSERT_TRUE(eventually([] { return count_status("failed") == 60; }));
+  w.stop();
+  EXPECT_EQ(calls.load(), 120);
+  EXPECT_EQ(count_sql("SELECT count(*) FROM runstore.executions"
+                      " WHERE attempt = 2 AND error = 'no ' || (payload->>'n')"),
+            60);
+  EXPECT_EQ(w.worker().stats().failed, 120U);
 }
 
 TEST(Worker, FailingHandlerIsRetriedUntilMaxAttemptsThenFailed) {

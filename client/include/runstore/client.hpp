@@ -182,25 +182,40 @@ class Client {
   bool complete(const std::string& worker, const HeldLease& lease,
                 const std::optional<std::string>& result = std::nullopt);
 
-  // Many completions in one round trip (libpq pipeline mode) and one
-  // transaction, as if complete() were called for each in turn; one bool per
-  // completion, in order.  A completion refused with an error throws it,
-  // after the others were written (see complete_many_and_dequeue).
+  // Many completions in one call of runstore.complete_many (one statement
+  // over arrays), as if complete() were called for each in turn; one bool
+  // per completion, in order.  A completion refused with an error throws it,
+  // after the others were written (see report_and_dequeue).
   std::vector<bool> complete_many(const std::string& worker, const std::vector<Completion>& completions);
 
-  // complete_many, then dequeue(worker, max_jobs, lease), in one round trip
-  // and one transaction (one commit): a worker's whole step between two
-  // batches.  Each call still checks its own lease.  With max_jobs 0 nothing
-  // is claimed.  If a completion is refused with an error (a result that is
-  // not JSON), the step runs again with each call in its own transaction, so
-  // the others stand; the refused one is false in `completed` and listed in
-  // `errors` (no throw: claimed executions are never dropped).  A failed
-  // dequeue throws.
+  // A worker's whole step between two batches, in one round trip and one
+  // transaction (one commit): runstore.complete_many over `completions`,
+  // runstore.fail_many over `failures` (one statement each, over arrays),
+  // then dequeue(worker, max_jobs, lease); with max_jobs 0 nothing is
+  // claimed.  Every outcome is fenced by its attempt.  If a completion is
+  // refused with an error (a result that is not JSON), the step runs again
+  // with each call in its own transaction, so the others stand; the refused
+  // one is false in `completed` and listed in `errors` (no throw: claimed
+  // executions are never dropped).  A failed dequeue throws.  Retried; after
+  // a lost reply, the outcomes now refused are read back (as for complete()
+  // and fail()).  Against a server whose extension predates complete_many,
+  // the same step runs as one complete and one fail call per outcome.
+  struct Reported {
+    std::vector<bool> completed;      // one per completion
+    std::vector<FailOutcome> failed;  // one per failure
+    std::vector<Execution> claimed;   // as dequeue
+    // (completion index, error); held as the base Error: sqlstate() says
+    // which kind.
+    std::vector<std::pair<std::size_t, Error>> errors;
+  };
+  Reported report_and_dequeue(const std::string& worker, const std::vector<Completion>& completions,
+                              const std::vector<Failure>& failures, std::int32_t max_jobs,
+                              std::optional<std::chrono::milliseconds> lease = std::nullopt);
+
+  // report_and_dequeue without failures.
   struct CompletedAndClaimed {
     std::vector<bool> completed;     // one per completion, as complete_many
     std::vector<Execution> claimed;  // as dequeue
-    // (completion index, error); held as the base Error: sqlstate() says
-    // which kind.
     std::vector<std::pair<std::size_t, Error>> errors;
   };
   CompletedAndClaimed complete_many_and_dequeue(const std::string& worker, const std::vector<Completion>& completions,
@@ -212,6 +227,13 @@ class Client {
   // no longer held it.  Retried; a lost reply's outcome is read back as for
   // complete().
   FailOutcome fail(const std::string& worker, const HeldLease& lease, const std::string& error, bool retryable = true);
+
+  // runstore.release_many: hands back claims `worker` holds at those
+  // attempts whose handler never started (queued again, due at once, the
+  // attempt given back); returns the ids released.  Retried; after a lost
+  // reply, one refused now that reads back queued at the attempt before
+  // counts as released.
+  std::vector<Uuid> release(const std::string& worker, const std::vector<HeldLease>& leases);
 
   // runstore.cancel: cancels those of ids that are queued or running;
   // returns the ids cancelled.  Retried, like delete_many.
@@ -268,6 +290,16 @@ class Client {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+
+  // report_and_dequeue one call per outcome: for a step the batch functions
+  // refused, and for servers without them.
+  Reported report_call_by_call(const std::string& worker, const std::vector<Completion>& completions,
+                               const std::vector<Failure>& failures, std::int32_t max_jobs,
+                               std::optional<std::chrono::milliseconds> lease);
+  // After a lost reply: reads back the outcomes refused now, which an
+  // earlier try may have written.
+  void settle_lost_reply(const std::string& worker, const std::vector<Completion>& completions,
+                         const std::vector<Failure>& failures, Reported& out);
 };
 
 }  // namespace runstore

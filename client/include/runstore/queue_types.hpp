@@ -43,6 +43,14 @@ struct Completion {
   std::optional<std::string> result;  // JSON text
 };
 
+// One failure in a batch (Client::report_and_dequeue).
+struct Failure {
+  Uuid id;
+  std::int32_t attempt = 0;
+  std::string error;
+  bool retryable = true;
+};
+
 // What runstore.fail did.
 enum class FailOutcome {
   requeued,  // attempts remain and the failure was retryable: queued again after a backoff

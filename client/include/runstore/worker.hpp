@@ -51,10 +51,24 @@ struct WorkerOptions {
   // See ClientOptions::queue_function_schema ("runstore_worker" for the
   // worker role of docs/roles.sql).
   std::string queue_function_schema = "runstore";
-  RetryPolicy retry;   // for every call the worker makes
-  std::string name;    // lease owner; empty = "<hostname>:<pid>"
-  int slots = 1;       // handlers running at once
-  int batch_size = 1;  // max executions per dequeue call
+  RetryPolicy retry;  // for every call the worker makes
+  std::string name;   // lease owner; empty = "<hostname>:<pid>"
+  int slots = 1;      // handlers running at once
+  // Most executions one dequeue call claims; 0 = automatic (up to 500,
+  // runstore.max_batch_size's default, as far as claim_ahead allows).
+  int batch_size = 0;
+  // Executions claimed ahead of the handlers, waiting in the worker for a
+  // free slot: their leases are heartbeated like running ones, and they
+  // are handed back unstarted (release_many: the attempt given back) when
+  // the worker stops.  -1 = automatic: about as many as the handlers
+  // finished in the last 100 ms, up to 1,000, so short jobs never wait for
+  // a round trip while long ones are not hoarded from other workers.  0 =
+  // claim only for free slots.
+  int claim_ahead = -1;
+  // How long a finished execution's outcome may wait to be written with
+  // others (complete_many / fail_many with the next claim: one round trip,
+  // one commit).  Sooner when a batch is ready or nothing else is running.
+  std::chrono::milliseconds report_delay{5};
   std::chrono::milliseconds lease{30000};
   // Heartbeat period; zero = a third of the lease.
   std::chrono::milliseconds heartbeat_interval{0};
