@@ -155,8 +155,13 @@ BEGIN
 END
 $$;
 EXPLAIN (COSTS OFF) EXECUTE claim_from('w', 10, '1 min', '{5,0}', '{-infinity,2026-01-01}');
--- A batch of outcomes finds each execution by one probe of executions_id_idx,
--- in a nested loop over the arrays: never a scan of the table.
+-- A batch of outcomes reads only the batch's rows, by executions_id_idx
+-- (= ANY), and joins them to the arrays by hashing: never the table, nor the
+-- claim index, nor a rescan of the arrays per row.  The functions build
+-- these generic plans with sequential scans and nested loops off
+-- (queue_statements.cpp, kBatchJoin).
+SET enable_seqscan = off;
+SET enable_nestloop = off;
 DO $$
 BEGIN
   EXECUTE format('PREPARE settle_ok(text, uuid[], integer[], jsonb[]) AS %s',
@@ -167,6 +172,8 @@ END
 $$;
 EXPLAIN (COSTS OFF) EXECUTE settle_ok('w', '{}', '{}', NULL);
 EXPLAIN (COSTS OFF) EXECUTE settle_failed('w', '{}', '{}', '{}', NULL, now(), '{}', 1000, 60000);
+RESET enable_seqscan;
+RESET enable_nestloop;
 
 -- Unknown names are an error (22023); NULL gives NULL (STRICT).
 SELECT runstore._statement_text('no_such_statement');

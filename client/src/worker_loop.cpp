@@ -37,7 +37,9 @@ ClaimLoop::ClaimLoop(const WorkerOptions& options, const Handler& handler, const
       stop_(stop),
       counters_(counters),
       log_(log),
-      client_(client_options()) {}
+      client_(client_options()),
+      lanes_{StepLane(client_options(), options_.name, options_.lease, wakeup_),
+             StepLane(client_options(), options_.name, options_.lease, wakeup_)} {}
 
 ClientOptions ClaimLoop::client_options() const {
   return ClientOptions{options_.conninfo, options_.statement_mode, options_.retry, options_.queue_function_schema};
@@ -81,26 +83,39 @@ void ClaimLoop::run() {
 
 void ClaimLoop::serve() {
   while (!stop_.load()) {
-    bool full = false;
-    if (!settle_and_claim(true, full)) {
+    // Answers first: what they claimed, and the places they freed.
+    const bool answered = take_answers();
+    if (last_error_) {
+      last_error_ = false;
       idle_.report(false, 0);
       error_backoff_ = std::clamp(error_backoff_ * 2, kMinErrorBackoff, kMaxErrorBackoff);
-      sleep_until(Clock::now() + error_backoff_);
+      if (sleep_until(Clock::now() + error_backoff_)) break;
       continue;
     }
-    error_backoff_ = milliseconds(0);
-    // Idle: it asked for more than was due and has nothing left to write.
-    // Only then does the waiter wait for work in the database: with every
-    // slot busy, due work would wake it again and again for nothing.
-    idle_.report(last_asked_ > 0 && last_claimed_ < static_cast<std::size_t>(last_asked_) && unwritten_.empty(),
-                 last_claimed_);
+    if (answered) error_backoff_ = milliseconds(0);
+    const bool sent = settle_and_claim(true);
+    const bool in_flight = lanes_busy();
+    // Idle: its last claim asked for more than was due, and nothing is left
+    // to write or on its way.  Only then does the waiter wait for work in
+    // the database: with every slot busy, due work would wake it again and
+    // again for nothing.
+    if (answered || !in_flight) {
+      idle_.report(
+          last_asked_ > 0 && last_claimed_ < static_cast<std::size_t>(last_asked_) && unwritten_.empty() && !in_flight,
+          last_claimed_);
+    }
     // Run until empty: a claim found nothing, nothing runs or waits to run,
     // and every outcome is written.
     if (options_.stop_when_idle && last_asked_ > 0 && last_claimed_ == 0 && ledger_.size() == 0 && unwritten_.empty() &&
-        waiting_.empty())
+        waiting_.empty() && !in_flight)
       return;
-    if (!full) wakeup_.wait(std::min(options_.poll_interval, wait_hint_));
+    // Look again at once after news, or with outcomes left over for a lane
+    // that is free; otherwise sleep until a handler, a lane or the waiter
+    // rings.
+    if (sent || answered || (backlog_ && idle_lane() != nullptr)) continue;
+    wakeup_.wait(std::min(options_.poll_interval, wait_hint_));
     wait_hint_ = options_.poll_interval;
+    queue_dry_ = false;
   }
 }
 
@@ -134,8 +149,27 @@ bool ClaimLoop::accept_claims(std::vector<Execution>& rows, int n) {
 }
 
 bool ClaimLoop::settle() {
-  bool full = false;
-  return settle_and_claim(false, full);
+  // At shutdown every step is written here, on the loop's own connection,
+  // once the lanes are quiet.
+  std::vector<Pending> successes, failures;
+  gather_outcomes(successes, failures);
+  if (successes.empty() && failures.empty()) return true;
+  try {
+    Client::Reported step;
+    try {
+      step = client_.get().report_and_dequeue(options_.name, completions_of(successes), failures_of(failures), 0,
+                                              options_.lease);
+    } catch (...) {
+      mark_tried(successes, failures);
+      throw;
+    }
+    finish_step(successes, failures, step);
+    return true;
+  } catch (const std::exception& e) {
+    keep_unwritten(successes, failures);
+    log_("writing " + std::to_string(unwritten_.size()) + " outcome(s) failed, will retry: " + describe(e));
+    return false;
+  }
 }
 
 int ClaimLoop::claim_ahead_limit() {
@@ -154,15 +188,12 @@ int ClaimLoop::claim_ahead_limit() {
   return static_cast<int>(std::min<std::size_t>(std::max(last_window_finished_, window_finished_), kMaxClaimAhead));
 }
 
-bool ClaimLoop::settle_and_claim(bool claim, bool& full) {
-  last_asked_ = 0;
-  last_claimed_ = 0;
-  const auto now = Clock::now();
+void ClaimLoop::gather_outcomes(std::vector<Pending>& successes, std::vector<Pending>& failures) {
   auto finished = ledger_.take_outcomes();
   window_finished_ += finished.size();
-  if (unwritten_.empty() && !finished.empty()) first_unwritten_at_ = now;
+  if (unwritten_.empty() && !finished.empty()) first_unwritten_at_ = Clock::now();
   for (auto& o : finished) unwritten_.push_back(Pending{std::move(o), false});
-  std::vector<Pending> successes, failures, later;
+  std::vector<Pending> later;
   for (auto& p : unwritten_) {
     const HeldLease& l = p.outcome.lease;
     if (ledger_.is_lost(l) || ledger_.is_released(l)) {
@@ -174,10 +205,22 @@ bool ClaimLoop::settle_and_claim(bool claim, bool& full) {
     (static_cast<int>(kind.size()) < report_limit_ ? kind : later).push_back(std::move(p));
   }
   unwritten_ = std::move(later);
+  backlog_ = !unwritten_.empty();
+}
+
+bool ClaimLoop::settle_and_claim(bool claim) {
+  StepLane* lane = idle_lane();
+  if (lane == nullptr) return false;  // both round trips in flight: wait for one
+  const auto now = Clock::now();
+  std::vector<Pending> successes, failures;
+  gather_outcomes(successes, failures);
   const std::size_t writing = successes.size() + failures.size();
-  // What the worker holds once these are written; the rest of its capacity
-  // (slots plus claim-ahead) is free for the next claim.
-  const int held = static_cast<int>(ledger_.size() - writing);
+  // What the worker holds and has not run yet (running, claimed ahead, or
+  // on its way from a claim in flight); the rest of its capacity (slots
+  // plus claim-ahead) is free for the next claim.  Finished executions
+  // whose outcomes wait or are being written hold no place.
+  const int held =
+      static_cast<int>(ledger_.size() - writing - unwritten_.size() - in_flight_outcomes()) + in_flight_claims();
   const int capacity = options_.slots + claim_ahead_limit();
   const int free = std::max(0, capacity - held);
   const int batch = options_.batch_size > 0 ? std::min(options_.batch_size, report_limit_) : report_limit_;
@@ -191,9 +234,13 @@ bool ClaimLoop::settle_and_claim(bool claim, bool& full) {
   const bool report_now =
       writing > 0 && (!unwritten_.empty() || static_cast<int>(writing) >= batch ||
                       now >= first_unwritten_at_ + options_.report_delay || nothing_running || stop_.load() || !claim);
-  const bool claim_now = claim && !stop_.load() && free > 0 &&
+  // After a claim came back short (nothing more was due), a claim on its
+  // own waits for news: a handler finished, the waiter found work due, or
+  // the poll interval passed.
+  const bool claim_now = claim && !stop_.load() && free > 0 && !queue_dry_ &&
                          (pool_->queued() < static_cast<std::size_t>(options_.slots) || free >= batch);
   if (!report_now && !claim_now) {
+    backlog_ = false;
     for (auto* v : {&successes, &failures}) {
       for (auto& p : *v) unwritten_.push_back(std::move(p));
     }
@@ -201,33 +248,114 @@ bool ClaimLoop::settle_and_claim(bool claim, bool& full) {
       wait_hint_ =
           std::chrono::duration_cast<milliseconds>(first_unwritten_at_ + options_.report_delay - now) + milliseconds(1);
     }
-    return true;
+    return false;
   }
-  if (unwritten_.empty()) {
-    first_unwritten_at_ = now;
-  }
+  if (unwritten_.empty()) first_unwritten_at_ = now;
   const int n = claim && !stop_.load() ? std::min(free, batch) : 0;
-  try {
-    std::vector<Execution> claimed = write_outcomes(successes, failures, n);
-    last_asked_ = n;
-    last_claimed_ = claimed.size();
-    if (n > 0) full = accept_claims(claimed, n);
-    return true;
-  } catch (const ProgramLimitExceededError& e) {
-    // The server's runstore.max_batch_size is below our batch: halve it.
-    keep_unwritten(successes, failures);
-    report_limit_ = std::max(1, report_limit_ / 2);
-    log_("the server refused a batch (" + std::string(e.what()) + "); batches are now at most " +
-         std::to_string(report_limit_));
-    return false;
-  } catch (const std::exception& e) {
-    // Kept, with their leases (the heartbeat goes on extending them), and
-    // written on a later turn.
-    keep_unwritten(successes, failures);
-    log_(unwritten_.empty()
-             ? "dequeue failed: " + describe(e)
-             : "writing " + std::to_string(unwritten_.size()) + " outcome(s) failed, will retry: " + describe(e));
-    return false;
+  if (n == 0 && writing == 0) return false;
+  StepLane::Request request{completions_of(successes), failures_of(failures), n};
+  InFlight& slot = in_flight_[static_cast<std::size_t>(lane - lanes_.data())];
+  slot = InFlight{std::move(successes), std::move(failures), n};
+  lane->send(std::move(request));
+  return true;
+}
+
+bool ClaimLoop::take_answers() {
+  bool any = false;
+  for (std::size_t i = 0; i < lanes_.size(); ++i) {
+    auto answer = lanes_[i].take();
+    if (!answer) continue;
+    any = true;
+    InFlight step = std::move(in_flight_[i]);
+    in_flight_[i] = InFlight{};
+    last_asked_ = step.claim;
+    last_claimed_ = 0;
+    try {
+      if (answer->error) std::rethrow_exception(answer->error);
+      finish_step(step.successes, step.failures, answer->reported);
+      last_claimed_ = answer->reported.claimed.size();
+      if (step.claim > 0) queue_dry_ = !accept_claims(answer->reported.claimed, step.claim);
+    } catch (const ProgramLimitExceededError& e) {
+      // The server's runstore.max_batch_size is below our batch: halve it.
+      mark_tried(step.successes, step.failures);
+      keep_unwritten(step.successes, step.failures);
+      report_limit_ = std::max(1, report_limit_ / 2);
+      log_("the server refused a batch (" + std::string(e.what()) + "); batches are now at most " +
+           std::to_string(report_limit_));
+      last_error_ = true;
+    } catch (const std::exception& e) {
+      // Kept, with their leases (the heartbeat goes on extending them), and
+      // written on a later turn.
+      mark_tried(step.successes, step.failures);
+      keep_unwritten(step.successes, step.failures);
+      log_(unwritten_.empty()
+               ? "dequeue failed: " + describe(e)
+               : "writing " + std::to_string(unwritten_.size()) + " outcome(s) failed, will retry: " + describe(e));
+      last_error_ = true;
+    }
+  }
+  return any;
+}
+
+StepLane* ClaimLoop::idle_lane() {
+  for (auto& lane : lanes_) {
+    if (!lane.busy()) return &lane;
+  }
+  return nullptr;
+}
+
+bool ClaimLoop::lanes_busy() const {
+  return std::any_of(lanes_.begin(), lanes_.end(), [](const StepLane& l) { return l.busy(); });
+}
+
+std::size_t ClaimLoop::in_flight_outcomes() const {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < lanes_.size(); ++i) {
+    if (lanes_[i].busy()) n += in_flight_[i].successes.size() + in_flight_[i].failures.size();
+  }
+  return n;
+}
+
+int ClaimLoop::in_flight_claims() const {
+  int n = 0;
+  for (std::size_t i = 0; i < lanes_.size(); ++i) {
+    if (lanes_[i].busy()) n += in_flight_[i].claim;
+  }
+  return n;
+}
+
+// Waits for every step in flight and takes its answer (shutdown).
+void ClaimLoop::drain_lanes() {
+  while (lanes_busy()) {
+    take_answers();
+    if (lanes_busy()) wakeup_.wait(milliseconds(100));
+  }
+  take_answers();
+  last_error_ = false;
+}
+
+std::vector<Completion> ClaimLoop::completions_of(const std::vector<Pending>& successes) {
+  std::vector<Completion> out;
+  out.reserve(successes.size());
+  for (const auto& p : successes) {
+    out.push_back(Completion{p.outcome.lease.id, p.outcome.lease.attempt, p.outcome.result.result});
+  }
+  return out;
+}
+
+std::vector<Failure> ClaimLoop::failures_of(const std::vector<Pending>& failures) {
+  std::vector<Failure> out;
+  out.reserve(failures.size());
+  for (const auto& p : failures) {
+    const HandlerResult& r = p.outcome.result;
+    out.push_back(Failure{p.outcome.lease.id, p.outcome.lease.attempt, r.error, r.retryable});
+  }
+  return out;
+}
+
+void ClaimLoop::mark_tried(std::vector<Pending>& successes, std::vector<Pending>& failures) {
+  for (auto* v : {&successes, &failures}) {
+    for (auto& p : *v) p.tried = true;
   }
 }
 
@@ -237,30 +365,7 @@ void ClaimLoop::keep_unwritten(std::vector<Pending>& successes, std::vector<Pend
   }
 }
 
-std::vector<Execution> ClaimLoop::write_outcomes(std::vector<Pending>& successes, std::vector<Pending>& failures,
-                                                 int claim) {
-  if (successes.empty() && failures.empty() && claim <= 0) return {};
-  if (successes.empty() && failures.empty()) return client_.get().dequeue(options_.name, claim, options_.lease);
-  std::vector<Completion> completions;
-  completions.reserve(successes.size());
-  for (const auto& p : successes) {
-    completions.push_back(Completion{p.outcome.lease.id, p.outcome.lease.attempt, p.outcome.result.result});
-  }
-  std::vector<Failure> failed;
-  failed.reserve(failures.size());
-  for (const auto& p : failures) {
-    const HandlerResult& r = p.outcome.result;
-    failed.push_back(Failure{p.outcome.lease.id, p.outcome.lease.attempt, r.error, r.retryable});
-  }
-  Client::Reported step;
-  try {
-    step = client_.get().report_and_dequeue(options_.name, completions, failed, claim, options_.lease);
-  } catch (...) {
-    for (auto* v : {&successes, &failures}) {
-      for (auto& p : *v) p.tried = true;
-    }
-    throw;
-  }
+void ClaimLoop::finish_step(std::vector<Pending>& successes, std::vector<Pending>& failures, Client::Reported& step) {
   // A result the server refused (not valid JSON, say) is the handler's
   // failure: recorded as one, so the execution is retried or fails for good
   // instead of holding its slot forever.
@@ -312,7 +417,6 @@ std::vector<Execution> ClaimLoop::write_outcomes(std::vector<Pending>& successes
   }
   successes.clear();
   failures.clear();
-  return std::move(step.claimed);
 }
 
 bool ClaimLoop::failed_at(const Execution& row, const HeldLease& lease, const std::string& error) {
@@ -387,6 +491,8 @@ void ClaimLoop::start_waiting(const Uuid& id) {
 
 void ClaimLoop::shut_down() {
   const auto deadline = Clock::now() + options_.shutdown_deadline;
+  // Steps on their way come back first: what they claimed is handed back below.
+  drain_lanes();
   // Said only when there is something to wait for: a worker stopping idle
   // (or run until empty) stops silently.
   if (ledger_.size() > 0)

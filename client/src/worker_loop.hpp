@@ -1,16 +1,19 @@
 // worker_loop.hpp: the claim loop, the body of Worker::run().
 //
-// One thread, one connection: it claims (dequeue), hands executions to the
-// handler threads (claiming ahead of them, up to a bound), and writes their
-// outcomes in batches: the finished successes and failures and the next
-// claim in one round trip and one commit (report_and_dequeue: one statement
-// per kind over arrays), always at the claim's attempt.  It
+// One thread: it claims (dequeue), hands executions to the handler threads
+// (claiming ahead of them, up to a bound), and writes their outcomes in
+// batches: the finished successes and failures and the next claim in one
+// round trip and one commit (report_and_dequeue: one statement per kind
+// over arrays), always at the claim's attempt.  Its round trips go out on
+// two lanes (worker_lane.hpp), so a second step is on its way while the
+// first waits for the server; the loop itself only decides.  It
 // owns the heartbeat and waiter threads for the duration of run(), and tells
 // the waiter after each step whether it is idle.  When nothing is due it
 // sleeps on the Wakeup until the waiter finds work due, a handler finishes,
 // request_stop() or the poll interval.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -19,6 +22,7 @@
 #include <vector>
 
 #include "runstore/worker.hpp"
+#include "worker_lane.hpp"
 #include "worker_ledger.hpp"
 #include "worker_pool.hpp"
 #include "worker_support.hpp"
@@ -51,15 +55,30 @@ class ClaimLoop {
 
   void serve();
   void shut_down();
-  // Writes the outcomes and, if `claim`, claims as many executions as there
-  // will be free slots, in the same round trip as the completions; `full`:
-  // a full batch came back, so more may be due.  False if a call threw.
-  bool settle_and_claim(bool claim, bool& full);
-  bool settle();                                            // settle_and_claim without claiming (shutdown)
+  // Sends the next step on an idle lane, if one is due: the outcomes ready
+  // to write and, if `claim`, a claim for the places free.  True if sent.
+  bool settle_and_claim(bool claim);
+  // Takes the lanes' answers and acts on them; true if there was one.
+  bool take_answers();
+  // Writes the outcomes ready, synchronously, on the loop's own connection
+  // (shutdown, once the lanes are quiet).  False if the call threw.
+  bool settle();
+  // Moves the handlers' finished outcomes into unwritten_ and takes one
+  // batch of each kind out of it; drops those no longer ours.
+  void gather_outcomes(std::vector<Pending>& successes, std::vector<Pending>& failures);
+  // Acts on a step's answer: counts, fences, reads back; frees the places.
+  void finish_step(std::vector<Pending>& successes, std::vector<Pending>& failures, Client::Reported& step);
+  static std::vector<Completion> completions_of(const std::vector<Pending>& successes);
+  static std::vector<Failure> failures_of(const std::vector<Pending>& failures);
+  static void mark_tried(std::vector<Pending>& successes, std::vector<Pending>& failures);
+  StepLane* idle_lane();
+  [[nodiscard]] bool lanes_busy() const;
+  [[nodiscard]] int in_flight_claims() const;
+  [[nodiscard]] std::size_t in_flight_outcomes() const;
+  void drain_lanes();
   bool accept_claims(std::vector<Execution>& rows, int n);  // true if a full batch came back
   // Completes `batch` and dequeues up to `claim` in one round trip; returns
   // the executions claimed.
-  std::vector<Execution> write_outcomes(std::vector<Pending>& successes, std::vector<Pending>& failures, int claim);
   void keep_unwritten(std::vector<Pending>& successes, std::vector<Pending>& failures);
   // A refused failure that an earlier, lost try may have written.
   static bool failed_at(const Execution& row, const HeldLease& lease, const std::string& error);
@@ -83,7 +102,16 @@ class ClaimLoop {
   const std::atomic<bool>& stop_;
   WorkerCounters& counters_;
   const WorkerLog& log_;
-  LazyClient client_;
+  LazyClient client_;  // shutdown's writes, single failures, read-backs
+  // A step on its way on a lane: what it writes and how many it claims.
+  struct InFlight {
+    std::vector<Pending> successes, failures;
+    int claim = 0;
+  };
+  std::array<StepLane, 2> lanes_;
+  std::array<InFlight, 2> in_flight_;
+  bool last_error_ = false;  // an answer was an error: back off
+  bool queue_dry_ = false;   // the last claim came back short
   Ledger ledger_;
   std::map<Uuid, Waiting> waiting_;
   std::vector<Pending> unwritten_;
@@ -99,6 +127,8 @@ class ClaimLoop {
   // default, halved whenever the server refuses a batch as too large.
   int report_limit_ = 500;
   std::chrono::steady_clock::time_point first_unwritten_at_{};
+  // The last step left outcomes for the next round trip: no waiting first.
+  bool backlog_ = false;
   std::chrono::milliseconds wait_hint_ = std::chrono::milliseconds::max();
   // The last step's claim: executions asked for (0: none) and received.
   int last_asked_ = 0;

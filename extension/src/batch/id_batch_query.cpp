@@ -63,6 +63,7 @@ RunIdStatement(FunctionCallInfo fcinfo, const IdBatch &batch, KeptPlan *plan, Pa
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
 
+	PrepareGenericPlan(plan);
 	SPIExecuteOptions options = {};
 	options.params = params;
 	options.read_only = read_only;

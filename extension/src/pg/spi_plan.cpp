@@ -5,6 +5,9 @@ extern "C" {
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "utils/guc.h"
+#include "utils/plancache.h"
+#include "utils/resowner.h"
 }
 
 #include "runstore/pg/spi_plan.hpp"
@@ -27,6 +30,23 @@ GetKeptPlan(KeptPlan *kept)
 		elog(ERROR, "runstore: SPI_keepplan failed for: %s", kept->sql);
 	kept->plan = plan;
 	return plan;
+}
+
+void
+PrepareGenericPlan(KeptPlan *kept)
+{
+	SPIPlanPtr plan = GetKeptPlan(kept);
+	if (kept->plan_with == nullptr)
+		return;
+	/* Saved for this scope only; an ERROR restores them with the (sub)transaction's abort. */
+	const int nest_level = NewGUCNestLevel();
+	for (const PlannerSetting *s = kept->plan_with; s->name != nullptr; ++s)
+		(void)set_config_option(s->name, s->value, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	CachedPlan *cached = SPI_plan_get_cached_plan(plan);
+	AtEOXact_GUC(true, nest_level);
+	if (cached == nullptr)
+		elog(ERROR, "runstore: SPI_plan_get_cached_plan failed for: %s", kept->sql);
+	ReleaseCachedPlan(cached, CurrentResourceOwner);
 }
 
 Datum

@@ -19,6 +19,7 @@ extern "C" {
 #include "postgres.h"
 
 #include "catalog/pg_type_d.h"
+#include "nodes/parsenodes.h"
 }
 
 #include "runstore/pg/statements.hpp"
@@ -137,6 +138,36 @@ KeptPlan register_priorities = {
 KeptPlan listed_priorities = {"SELECT DISTINCT q.priority FROM runstore.queue_priorities q", 0, nullptr, nullptr};
 
 /*
+ * The batch forms (complete_many, fail_many and release_many below, and
+ * heartbeat with attempts): one statement for a worker's whole batch.
+ * Each execution in the batch pairs with its fencing token (attempt) and
+ * its own value (result; error, retryable and backoff draw), read in step
+ * from arrays aligned with the ids by ROWS FROM (a shorter or NULL array
+ * reads as NULLs).  Each row changes only while worker $1 holds it at that
+ * attempt, as complete and fail check for one; an id given twice changes
+ * once.  Both return the ids changed (fail_many with their new status).
+ *
+ * The plan must never grow with the table, nor with the square of the
+ * batch: `x.id = ANY ($2)` bounds the rows read to the batch's (probes of
+ * executions_id_idx), and nothing else may drive the read.  The held-by test
+ * is spelled `status <> ALL (every other status)`, which the planner cannot
+ * prove implies the claim index's predicate, so that index (every queued and
+ * running execution) is never read instead; the generic plan is built once,
+ * with sequential scans off (kBatchJoin).  Left to itself, a plan built on
+ * stale statistics (the table just truncated, or nothing running when last
+ * analyzed) read the claim index whole on every call, and kept doing so for
+ * the backend's life.  Nested loops are off too: the batch joins its rows
+ * by hashing, not by rescanning the arrays once per row.  (A new status
+ * must join the list.)
+ */
+const PlannerSetting kBatchJoin[] = {
+    {"enable_seqscan", "off"}, {"enable_nestloop", "off"}, {"jit", "off"}, {nullptr, nullptr}};
+#define BATCH_HELD_BY(worker)                                                                        \
+	" x.status OPERATOR(pg_catalog.<>) ALL ('{queued,succeeded,failed,cancelled}'::runstore.execution_status[])" \
+	" AND x.lease_owner" EQ worker
+#define BATCH_ROWS(alias) " WHERE x.id" EQ "ANY ($2::pg_catalog.uuid[]) AND x.id" EQ alias ".id AND x.attempt" EQ alias ".attempt AND"
+
+/*
  * Extends the leases worker $1 still holds among ids $2 by $3 from now.
  * With $4 (attempts, aligned with $2) the attempt must match too: the
  * fencing token, which tells a worker apart from a later holder of the same
@@ -151,11 +182,11 @@ KeptPlan listed_priorities = {"SELECT DISTINCT q.priority FROM runstore.queue_pr
 KeptPlan heartbeat = {HEARTBEAT_SET " WHERE x.id" EQ "ANY ($2::pg_catalog.uuid[]) AND" HELD_BY("$1")
                       " RETURNING x.id",
                       3, kArgTypes<TEXTOID, UUIDARRAYOID, INTERVALOID>, nullptr};
+/* With attempts: a batch statement like complete_many below (BATCH_ROWS), for the same reasons. */
 KeptPlan heartbeat_attempts = {
     HEARTBEAT_SET " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.uuid[]), pg_catalog.unnest($4::pg_catalog.int4[]))"
-                  " AS h(id, attempt)"
-                  " WHERE x.id" EQ "h.id AND x.attempt" EQ "h.attempt AND" HELD_BY("$1") " RETURNING x.id",
-    4, kArgTypes<TEXTOID, UUIDARRAYOID, INTERVALOID, INT4ARRAYOID>, nullptr};
+                  " AS h(id, attempt)" BATCH_ROWS("h") BATCH_HELD_BY("$1") " RETURNING x.id",
+    4, kArgTypes<TEXTOID, UUIDARRAYOID, INTERVALOID, INT4ARRAYOID>, nullptr, CURSOR_OPT_GENERIC_PLAN, kBatchJoin};
 
 /* Marks execution $1 succeeded with result $3 if worker $2 (attempt $4) holds it. */
 #define COMPLETE_SQL(condition)                                                                      \
@@ -227,25 +258,15 @@ KeptPlan fail = {FAIL_SQL("", "$5", "$6", "$7", "$8"), 8,
 KeptPlan fail_attempt = {FAIL_SQL(" AND x.attempt" EQ "$5", "$6", "$7", "$8", "$9"), 9,
     kArgTypes<UUIDOID, TEXTOID, TEXTOID, BOOLOID, INT4OID, TIMESTAMPTZOID, FLOAT8OID, FLOAT8OID, FLOAT8OID>, nullptr};
 
-/*
- * The batch forms: one statement for a worker's whole batch of outcomes.
- * Each execution in the batch pairs with its fencing token (attempt) and
- * its own value (result; error, retryable and backoff draw), read in step
- * from arrays aligned with the ids by ROWS FROM (a shorter or NULL array
- * reads as NULLs).  Each row changes only while worker $1 holds it at that
- * attempt, as complete and fail check for one; an id given twice changes
- * once.  Both return the ids changed (fail_many with their new status).
- *
- * complete_many: $1 worker, $2 uuid[] ids, $3 int4[] attempts, $4 jsonb[] results.
- */
+/* complete_many: $1 worker, $2 uuid[] ids, $3 int4[] attempts, $4 jsonb[] results. */
 KeptPlan complete_many = {
     "UPDATE runstore.executions x SET status = " STATUS("succeeded") ", result = c.result,"
     " lease_expires_at = NULL, finished_at = " NOW ", updated_at = " NOW
     " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.uuid[]), pg_catalog.unnest($3::pg_catalog.int4[]),"
     "   pg_catalog.unnest($4::pg_catalog.jsonb[])) AS c(id, attempt, result)"
-    " WHERE x.id" EQ "c.id AND x.attempt" EQ "c.attempt AND" HELD_BY("$1")
+    BATCH_ROWS("c") BATCH_HELD_BY("$1")
     " RETURNING x.id",
-    4, kArgTypes<TEXTOID, UUIDARRAYOID, INT4ARRAYOID, JSONBARRAYOID>, nullptr};
+    4, kArgTypes<TEXTOID, UUIDARRAYOID, INT4ARRAYOID, JSONBARRAYOID>, nullptr, CURSOR_OPT_GENERIC_PLAN, kBatchJoin};
 
 /*
  * fail_many: $1 worker, $2 uuid[] ids, $3 int4[] attempts, $4 text[] errors,
@@ -257,10 +278,10 @@ KeptPlan fail_many = {
     " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.uuid[]), pg_catalog.unnest($3::pg_catalog.int4[]),"
     "   pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.bool[]),"
     "   pg_catalog.unnest($7::pg_catalog.float8[])) AS f(id, attempt, error, retryable, fraction)"
-    " WHERE x.id" EQ "f.id AND x.attempt" EQ "f.attempt AND" HELD_BY("$1")
+    BATCH_ROWS("f") BATCH_HELD_BY("$1")
     " RETURNING x.id, x.status",
     9, kArgTypes<TEXTOID, UUIDARRAYOID, INT4ARRAYOID, TEXTARRAYOID, BOOLARRAYOID, TIMESTAMPTZOID, FLOAT8ARRAYOID,
-                 FLOAT8OID, FLOAT8OID>, nullptr};
+                 FLOAT8OID, FLOAT8OID>, nullptr, CURSOR_OPT_GENERIC_PLAN, kBatchJoin};
 
 /*
  * release_many: $1 worker, $2 uuid[] ids, $3 int4[] attempts.  Hands back
@@ -278,9 +299,9 @@ KeptPlan release_many = {
     " started_at = CASE WHEN x.attempt" EQ "1 THEN NULL ELSE x.started_at END"
     " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.uuid[]), pg_catalog.unnest($3::pg_catalog.int4[]))"
     "   AS r(id, attempt)"
-    " WHERE x.id" EQ "r.id AND x.attempt" EQ "r.attempt AND" HELD_BY("$1")
+    BATCH_ROWS("r") BATCH_HELD_BY("$1")
     " RETURNING x.id",
-    3, kArgTypes<TEXTOID, UUIDARRAYOID, INT4ARRAYOID>, nullptr};
+    3, kArgTypes<TEXTOID, UUIDARRAYOID, INT4ARRAYOID>, nullptr, CURSOR_OPT_GENERIC_PLAN, kBatchJoin};
 
 /* Cancels those of ids $1 (in workspace $2) that are queued or running. */
 #define CANCEL_SQL(condition)                                                                        \

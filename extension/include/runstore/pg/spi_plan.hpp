@@ -24,6 +24,12 @@ namespace runstore::pg {
  */
 template <Oid... Types> inline constexpr Oid kArgTypes[] = {Types...};
 
+/* A planner setting applied while a kept plan is built: {"enable_nestloop", "off"}. */
+struct PlannerSetting {
+	const char *name;
+	const char *value;
+};
+
 struct KeptPlan {
 	const char *sql;
 	int nargs;
@@ -31,10 +37,24 @@ struct KeptPlan {
 	SPIPlanPtr plan;
 	/* CURSOR_OPT_* for statements read through a cursor (0: run to completion). */
 	int cursor_options = 0;
+	/*
+	 * With CURSOR_OPT_GENERIC_PLAN: settings the generic plan is built (and
+	 * rebuilt after an invalidation) under, by PrepareGenericPlan, and only
+	 * it: the statements the call goes on to run (its triggers') are planned
+	 * under the session's own.  Terminated by {nullptr, nullptr}.
+	 */
+	const PlannerSetting *plan_with = nullptr;
 };
 
 /* Returns the kept plan, preparing it inside the current SPI connection first. */
 SPIPlanPtr GetKeptPlan(KeptPlan *kept);
+
+/*
+ * Builds the generic plan of a statement with plan_with, or checks that the
+ * one built is still valid, inside the current SPI connection; the next
+ * execution then runs that plan.  Does nothing for other statements.
+ */
+void PrepareGenericPlan(KeptPlan *kept);
 
 /*
  * Runs a kept SELECT that returns one row of one pass-by-value column (a
