@@ -141,11 +141,15 @@ HandlerResult run_one(const WorkerConfig& cfg, const Execution& e, JobContext& c
 
 int run_worker(Invocation& inv) {
   CommandLine line("worker", kHelp);
-  std::optional<std::string> name, slots, batch, lease, poll, grace, function_schema, listen_dsn;
+  std::optional<std::string> name, slots, batch, ahead, lease, poll, grace, function_schema, listen_dsn;
   WorkerConfig cfg;
   line.value("-n,--name", name, "NAME", "lease owner name (default: HOST:PID); unique per worker");
   line.value("-s,--slots", slots, "N", "commands running at once (default 1)");
-  line.value("-b,--batch", batch, "N", "executions claimed per dequeue call (default: --slots)");
+  line.value("-b,--batch", batch, "N", "most executions claimed per dequeue call (default: automatic)");
+  line.value("--claim-ahead", ahead, "N",
+             "executions claimed ahead of the running commands (default:\n"
+             "automatic, about what they finished in the last 100 ms;\n"
+             "0: claim only for free slots)");
   line.value("-l,--lease", lease, "SECONDS", "lease per claim, renewed by heartbeats (default 30)");
   line.value("-p,--poll", poll, "SECONDS",
              "look for due work at least this often (default 1);\n"
@@ -190,7 +194,8 @@ int run_worker(Invocation& inv) {
     opts.name = *name;
   }
   opts.slots = slots ? parse_int32(*slots, "--slots", 1, 1000) : 1;
-  opts.batch_size = batch ? parse_int32(*batch, "--batch", 1, 1000) : opts.slots;
+  if (batch) opts.batch_size = parse_int32(*batch, "--batch", 1, 1000);
+  if (ahead) opts.claim_ahead = parse_int32(*ahead, "--claim-ahead", 0, 100000);
   opts.stop_when_idle = until_empty;
   if (lease) opts.lease = std::chrono::milliseconds(parse_seconds_ms(*lease, "--lease"));
   if (poll) opts.poll_interval = std::chrono::milliseconds(parse_seconds_ms(*poll, "--poll"));
