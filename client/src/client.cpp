@@ -3,6 +3,7 @@
 #include "runstore/client.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <stdexcept>
 #include <unordered_map>
@@ -112,6 +113,7 @@ struct Client::Impl {
   detail::StateCache states;
   // runstore.complete_many and fail_many exist (until a call finds not).
   bool batch_outcomes = true;
+  std::atomic<bool> waits_interrupted{false};  // interrupt_waits() was called
 
   explicit Impl(ClientOptions o)
       : options(std::move(o)),
@@ -210,7 +212,9 @@ std::vector<Uuid> Client::enqueue(const std::vector<NewExecution>& executions) {
     workflow_col.push_back(
         optional_binary(e.workflow_id.has_value(), e.workflow_id ? detail::binary_int8(*e.workflow_id) : ""));
     user_col.push_back(e.user_id);
-    tags_col.emplace_back(detail::binary_jsonb(detail::json_string_array(e.tags)));
+    tags_col.push_back(e.tags.empty()
+                           ? std::nullopt
+                           : std::optional<std::string>(detail::binary_jsonb(detail::json_string_array(e.tags))));
     payload_col.push_back(optional_binary(e.payload.has_value(), e.payload ? detail::binary_jsonb(*e.payload) : ""));
     priority_col.push_back(optional_binary(e.priority.has_value(), e.priority ? detail::binary_int4(*e.priority) : ""));
     max_attempts_col.push_back(
@@ -228,8 +232,18 @@ std::vector<Uuid> Client::enqueue(const std::vector<NewExecution>& executions) {
       .array(oid::kInt4Array, oid::kInt4, priority_col)
       .array(oid::kInt4Array, oid::kInt4, max_attempts_col)
       .array(oid::kTimestamptzArray, oid::kTimestamptz, run_after_col);
-  // A retry after a lost reply inserts nothing new: the ids are already there.
-  impl_->call([&](bool) { return impl_->conn.run(st::kEnqueue, p, PGRES_COMMAND_OK); });
+  // A retry after a lost reply inserts nothing new: the ids are already
+  // there, and it skips them.  So does a batch that meets an id already
+  // stored (23505 rolled its first try back whole).
+  impl_->call([&](bool reply_lost) {
+    if (reply_lost) return impl_->conn.run(st::kEnqueueSkippingStored, p, PGRES_COMMAND_OK);
+    try {
+      return impl_->conn.run(st::kEnqueue, p, PGRES_COMMAND_OK);
+    } catch (const IntegrityConstraintError& e) {
+      if (e.sqlstate() != sqlstate::kUniqueViolation) throw;
+      return impl_->conn.run(st::kEnqueueSkippingStored, p, PGRES_COMMAND_OK);
+    }
+  });
   return ids;
 }
 
@@ -554,18 +568,31 @@ bool Client::wait_for_work(std::chrono::milliseconds timeout) {
                         " ms is out of range (runstore.wait_for_work takes 0 to 3600000 ms)");
   }
   const auto start = std::chrono::steady_clock::now();
-  return impl_->call([&](bool) {
-    // A retry waits only for what is left of the timeout (at least the
-    // check for due work, which the procedure makes before it sleeps).
-    auto left = timeout;
-    if (timeout.count() > 0) {
-      const auto spent = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
-      left = std::max(milliseconds(0), timeout - spent);
-    }
-    Params p;
-    p.int4(static_cast<std::int32_t>(left.count()));
-    return decode_bool(impl_->conn.run(impl_->queue.wait_for_work(), p).get());
-  });
+  if (impl_->waits_interrupted.load()) return false;
+  try {
+    return impl_->call([&](bool) {
+      // Interrupted (the retry after the cancelled wait's 57014): done.
+      if (impl_->waits_interrupted.load()) return false;
+      // A retry waits only for what is left of the timeout (at least the
+      // check for due work, which the procedure makes before it sleeps).
+      auto left = timeout;
+      if (timeout.count() > 0) {
+        const auto spent = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
+        left = std::max(milliseconds(0), timeout - spent);
+      }
+      Params p;
+      p.int4(static_cast<std::int32_t>(left.count()));
+      return decode_bool(impl_->conn.run(impl_->queue.wait_for_work(), p).get());
+    });
+  } catch (const Error&) {
+    if (impl_->waits_interrupted.load()) return false;  // the cancelled wait (57014)
+    throw;
+  }
+}
+
+void Client::interrupt_waits() noexcept {
+  impl_->waits_interrupted.store(true);
+  impl_->conn.cancel_running();
 }
 
 void Client::listen_for_enqueues() {

@@ -59,8 +59,24 @@ std::string quote_identifier(const std::string& name) {
 
 Connection::Connection(std::string conninfo, StatementMode mode) : conninfo_(std::move(conninfo)), mode_(mode) {}
 
+Connection::~Connection() { set_cancel(nullptr); }
+
+void Connection::set_cancel(PGcancel* cancel) noexcept {
+  std::lock_guard<std::mutex> lock(cancel_mutex_);
+  if (cancel_ != nullptr) PQfreeCancel(cancel_);
+  cancel_ = cancel;
+}
+
+void Connection::cancel_running() noexcept {
+  std::lock_guard<std::mutex> lock(cancel_mutex_);
+  if (cancel_ == nullptr) return;
+  char error[256];
+  (void)PQcancel(cancel_, error, sizeof error);  // best effort: the caller does not wait for it
+}
+
 void Connection::connect() {
   prepared_.clear();
+  set_cancel(nullptr);
   conn_.reset(PQconnectdb(conninfo_.c_str()));
   if (!conn_) throw ConnectionError("out of memory allocating a connection", "08001");
   if (PQstatus(conn_.get()) != CONNECTION_OK) {
@@ -68,6 +84,7 @@ void Connection::connect() {
     conn_.reset();
     throw ConnectionError(msg, "08001");
   }
+  set_cancel(PQgetCancel(conn_.get()));
   for (const auto& channel : channels_) {
     ResultPtr r(PQexec(conn_.get(), ("LISTEN " + quote_identifier(channel)).c_str()));
     check_result(r.get(), conn_.get(), PGRES_COMMAND_OK);
@@ -77,6 +94,7 @@ void Connection::connect() {
 bool Connection::ok() const { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
 
 void Connection::reset() {
+  set_cancel(nullptr);
   conn_.reset();
   prepared_.clear();
 }

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <chrono>
+#include <mutex>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -44,12 +45,18 @@ std::string prepared_name(const Statement& s, const Params& p);
 class Connection {
  public:
   Connection(std::string conninfo, StatementMode mode);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
   // Opens the connection (again); throws ConnectionError (08001) on failure.
   void connect();
   [[nodiscard]] bool ok() const;
   // Drops the connection so that the next call reconnects.
   void reset();
+  // From another thread: asks the server to cancel the statement this
+  // connection runs now, if any (PQcancel).  The statement fails with 57014.
+  void cancel_running() noexcept;
 
   // Runs `s` with `p`, binary results; throws Error unless the result is
   // `expected`.
@@ -90,9 +97,14 @@ class Connection {
                                   const std::vector<Call>& prepare_first);
   bool drain_notifications();
 
+  // Swaps conn_'s cancel handle; conn_ itself belongs to the calling thread.
+  void set_cancel(PGcancel* cancel) noexcept;
+
   std::string conninfo_;
   StatementMode mode_;
   ConnPtr conn_;
+  std::mutex cancel_mutex_;
+  PGcancel* cancel_ = nullptr;                // for conn_, under cancel_mutex_
   std::unordered_set<std::string> prepared_;  // prepared_name()s prepared (or found) on this connection
   std::vector<std::string> channels_;
 };

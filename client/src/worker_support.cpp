@@ -36,9 +36,27 @@ void WorkerLog::operator()(const std::string& message) const noexcept {
   }
 }
 
+// Only the owning thread makes, unmakes and uses the client; the mutex
+// keeps interrupt_waits (another thread) off a client being unmade.  The
+// connection is made outside it, so an interrupt never waits for a connect.
 Client& LazyClient::get() {
-  if (!client_) client_.emplace(options_);
+  if (client_) return *client_;
+  Client made(options_);
+  std::lock_guard<std::mutex> lock(mutex_);
+  client_.emplace(std::move(made));
+  if (interrupted_) client_->interrupt_waits();
   return *client_;
+}
+
+void LazyClient::reset() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  client_.reset();
+}
+
+void LazyClient::interrupt_waits() noexcept {
+  std::lock_guard<std::mutex> lock(mutex_);
+  interrupted_ = true;
+  if (client_) client_->interrupt_waits();
 }
 
 StoppableThread::StoppableThread(std::function<void(StopToken&)> body, std::function<void()> interrupt)

@@ -52,11 +52,16 @@ class LazyClient {
   explicit LazyClient(ClientOptions options) : options_(std::move(options)) {}
   Client& get();
   // Forget the connection, e.g. after a failure left its session in doubt.
-  void reset() { client_.reset(); }
+  void reset();
+  // From another thread: Client::interrupt_waits() on the client, now and
+  // on any made later.
+  void interrupt_waits() noexcept;
 
  private:
   ClientOptions options_;
+  std::mutex mutex_;  // around client_'s making and unmaking, for interrupt_waits
   std::optional<Client> client_;
+  bool interrupted_ = false;
 };
 
 // Stops a background thread (heartbeat, waiter): a flag plus a condition

@@ -57,8 +57,13 @@ WorkWaiter::WorkWaiter(ClientOptions client, IdleState& idle, const Wakeup& wake
       wakeup_(wakeup),
       log_(log),
       settings_(settings),
-      // A stop must also end a wait for the claim loop to go idle.
-      thread_([this](StopToken& stop) { thread_main(stop); }, [this] { idle_.interrupt(); }) {}
+      // A stop must also end a wait for the claim loop to go idle, and a
+      // wait_for_work in progress (up to a slice, 500 ms, otherwise).
+      thread_([this](StopToken& stop) { thread_main(stop); },
+              [this] {
+                idle_.interrupt();
+                client_.interrupt_waits();
+              }) {}
 
 void WorkWaiter::thread_main(StopToken& stop) {
   std::uint64_t from = 1;               // wait while idle at this step or a later one

@@ -80,6 +80,19 @@ TEST_P(ClientWaitTest, ACommittedDueExecutionWakesAWaiterWellBeforeItsTimeout) {
   EXPECT_LT(ms(out.returned - committed), 3000) << "woken by the commit, not by the 5 s timeout";
 }
 
+// A worker stopping ends its waiter's wait at once (a cancel request), not
+// when the wait's slice runs out; later waits return false without waiting.
+TEST_P(ClientWaitTest, InterruptWaitsEndsAWaitInProgressAndEveryLaterOne) {
+  auto wait = wait_async(30000ms);
+  until_waiting();
+  const auto asked = Clock::now();
+  waiter.interrupt_waits();
+  const WaitOutcome out = wait.get();
+  EXPECT_FALSE(out.due);
+  EXPECT_LT(ms(out.returned - asked), 15000) << "ended by the interrupt, not by the 30 s timeout";
+  EXPECT_FALSE(waiter.wait_for_work(30000ms));
+}
+
 TEST_P(ClientWaitTest, AnUncommittedOrRolledBackInsertDoesNotWakeAWaiter) {
   Session writer;
   writer.run("BEGIN");

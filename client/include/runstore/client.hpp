@@ -252,6 +252,12 @@ class Client {
   // (DataError 22023 otherwise).  Retried: a retry waits for what is left of
   // `timeout` (the procedure looks for due work before it sleeps).
   bool wait_for_work(std::chrono::milliseconds timeout);
+  // From any other thread (the only Client method that may be): ends a
+  // wait_for_work in progress at once (a cancel request to the server) and
+  // makes every later one return false without waiting.  For stopping a
+  // thread that waits; the Client is then good for nothing but waits that
+  // return false.
+  void interrupt_waits() noexcept;
 
   // ---- notifications, for applications that LISTEN themselves ----
   //

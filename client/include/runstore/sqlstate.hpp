@@ -28,6 +28,7 @@ inline constexpr char kInvalidTextRepresentation[] = "22P02";
 
 // Class 23, integrity constraint violation (executions' CHECK constraints).
 inline constexpr char kNotNullViolation[] = "23502";
+inline constexpr char kUniqueViolation[] = "23505";
 inline constexpr char kCheckViolation[] = "23514";
 
 // Class 39: runstore's trigger functions called other than as triggers.
