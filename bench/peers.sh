@@ -33,7 +33,8 @@
 #   DRAIN_CONTENDERS   (runstore:default graphile:docs graphile:perf pgboss:perf; add runstore:tuned,
 #                       pgboss:poll)
 #   PICKUP_CONTENDERS  (runstore:default graphile:docs graphile:perf pgboss:perf)
-#   ENQUEUE_CONTENDERS (runstore:default graphile:docs pgboss:docs pgboss:perf)
+#   ENQUEUE_CONTENDERS (runstore:default runstore:plain graphile:docs pgboss:docs pgboss:perf;
+#                       runstore:plain is the hand-written INSERT … FROM unnest yardstick)
 # pg-boss's docs profile drains 1 job every 2 s per worker, so it is not in
 # the drain or pickup lists (see bench/peers/pgboss.mjs).
 # PEERS_ONLY=drain,pickup,enqueue-bulk,enqueue-single runs some workloads only.
@@ -53,7 +54,7 @@ concurrencies=${CONCURRENCIES:-4,8}
 only=${PEERS_ONLY:-drain,pickup,enqueue-bulk,enqueue-single}
 read -r -a drain_contenders <<<"${DRAIN_CONTENDERS:-runstore:default graphile:docs graphile:perf pgboss:perf}"
 read -r -a pickup_contenders <<<"${PICKUP_CONTENDERS:-runstore:default graphile:docs graphile:perf pgboss:perf}"
-read -r -a enqueue_contenders <<<"${ENQUEUE_CONTENDERS:-runstore:default graphile:docs pgboss:docs pgboss:perf}"
+read -r -a enqueue_contenders <<<"${ENQUEUE_CONTENDERS:-runstore:default runstore:plain graphile:docs pgboss:docs pgboss:perf}"
 tuned_batch=${RUNSTORE_TUNED_BATCH:-100}
 build=${BENCH_BUILD_DIR:-build/bench}
 peers=${PEERS_BUILD_DIR:-build/peers}

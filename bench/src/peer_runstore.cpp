@@ -4,7 +4,10 @@
 //
 // One runstore::Worker with slots = concurrency and every other WorkerOptions
 // field at its default (profile "default", the headline), or additionally
-// batch_size = --batch-size (profile "tuned"; default 100).
+// batch_size = --batch-size (profile "tuned"; default 100).  For the enqueue
+// workloads, profile "plain" is the hand-written yardstick: a prepared
+// INSERT … SELECT … FROM unnest($1::jsonb[]) (bulk) or INSERT … VALUES
+// (single) into the same table, ids made by the server.
 // Jobs are enqueued through runstore::Client::enqueue; the handler is a no-op
 // returning success.  Each run starts from an empty queue: TRUNCATE, VACUUM
 // ANALYZE, (the jobs,) VACUUM ANALYZE, CHECKPOINT, then the timed part.
@@ -280,13 +283,51 @@ void enqueue(const Options& o, bool bulk) {
   std::vector<runstore::NewExecution> batch;
   batch.reserve(static_cast<std::size_t>(o.jobs));
   for (long n = 1; n <= o.jobs; ++n) batch.push_back(job(n));
-  const auto t0 = Clock::now();
-  if (bulk) {
-    producer.enqueue(batch);
+  double seconds = 0;
+  if (o.profile == "plain") {
+    // The yardstick: what a program in any language writes by hand, the
+    // server making the ids.  Bulk: one INSERT … SELECT … FROM unnest of
+    // the payloads (text form); single: one INSERT … VALUES per job.  Both
+    // prepared, into the same table with its triggers.
+    bench::Conn c = bench::connect(o.conninfo);
+    bench::exec(c.get(),
+                "PREPARE plain_bulk(jsonb[]) AS INSERT INTO runstore.executions (workspace_id, payload)"
+                " SELECT 1, p FROM unnest($1) AS p");
+    bench::exec(c.get(),
+                "PREPARE plain_one(jsonb) AS INSERT INTO runstore.executions (workspace_id, payload) VALUES (1, $1)");
+    const auto t0 = Clock::now();
+    if (bulk) {
+      std::string array = "{";
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (i > 0) array += ',';
+        array += '"';
+        for (char ch : *batch[i].payload) {
+          if (ch == '"' || ch == '\\') array += '\\';
+          array += ch;
+        }
+        array += '"';
+      }
+      array += '}';
+      const char* values[] = {array.c_str()};
+      bench::Result r(PQexecPrepared(c.get(), "plain_bulk", 1, values, nullptr, nullptr, 0), &PQclear);
+      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) throw std::runtime_error(PQresultErrorMessage(r.get()));
+    } else {
+      for (const auto& e : batch) {
+        const char* values[] = {e.payload->c_str()};
+        bench::Result r(PQexecPrepared(c.get(), "plain_one", 1, values, nullptr, nullptr, 0), &PQclear);
+        if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) throw std::runtime_error(PQresultErrorMessage(r.get()));
+      }
+    }
+    seconds = bench::ms_since(t0) / 1000.0;
   } else {
-    for (const auto& e : batch) producer.enqueue(e);
+    const auto t0 = Clock::now();
+    if (bulk) {
+      producer.enqueue(batch);
+    } else {
+      for (const auto& e : batch) producer.enqueue(e);
+    }
+    seconds = bench::ms_since(t0) / 1000.0;
   }
-  const double seconds = bench::ms_since(t0) / 1000.0;
 
   const long queued = scalar(admin.get(), "SELECT count(*) FROM runstore.executions WHERE status = 'queued'");
   if (queued != o.jobs) {
@@ -318,7 +359,8 @@ Options parse(int argc, char** argv) {
     else
       throw std::runtime_error("unknown option " + a);
   }
-  if (o.profile != "default" && o.profile != "tuned") throw std::runtime_error("--profile: default or tuned");
+  if (o.profile != "default" && o.profile != "tuned" && o.profile != "plain")
+    throw std::runtime_error("--profile: default, tuned or plain (enqueue only)");
   if (o.concurrency < 1) throw std::runtime_error("--concurrency: at least 1");
   if (o.jobs < 1) throw std::runtime_error("--jobs: at least 1");
   if (o.batch_size < 1) throw std::runtime_error("--batch-size: at least 1");

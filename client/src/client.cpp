@@ -11,6 +11,7 @@
 
 #include "binary_reader.hpp"
 #include "connection.hpp"
+#include "enqueue_statement.hpp"
 #include "execution_decoder.hpp"
 #include "json_text.hpp"
 #include "params.hpp"
@@ -111,6 +112,7 @@ struct Client::Impl {
   detail::Connection conn;
   std::uint64_t retries = 0;
   detail::StateCache states;
+  detail::EnqueueStatements enqueues;
   // runstore.complete_many and fail_many exist (until a call finds not).
   bool batch_outcomes = true;
   std::atomic<bool> waits_interrupted{false};  // interrupt_waits() was called
@@ -200,48 +202,77 @@ Uuid Client::enqueue(const NewExecution& execution) { return enqueue(std::vector
 std::vector<Uuid> Client::enqueue(const std::vector<NewExecution>& executions) {
   std::vector<Uuid> ids;
   if (executions.empty()) return ids;
-  // Parallel arrays, one element per execution (see statements::kEnqueue).
-  std::vector<std::optional<std::string>> id_col, workspace_col, workflow_col, user_col, tags_col, payload_col,
-      priority_col, max_attempts_col, run_after_col;
+  // Only the columns some execution sets are sent (enqueue_statement.hpp).
+  detail::EnqueueShape shape;
+  shape.one_workspace = true;
+  for (const NewExecution& e : executions) {
+    shape.one_workspace = shape.one_workspace && e.workspace_id == executions.front().workspace_id;
+    shape.workflow = shape.workflow || e.workflow_id.has_value();
+    shape.user = shape.user || e.user_id.has_value();
+    shape.tags = shape.tags || !e.tags.empty();
+    shape.payload = shape.payload || e.payload.has_value();
+    shape.priority = shape.priority || e.priority.has_value();
+    shape.max_attempts = shape.max_attempts || e.max_attempts.has_value();
+    shape.run_after = shape.run_after || e.run_after.has_value();
+  }
+  // Parallel arrays, one element per execution, in the statement's order.
+  using Column = std::vector<std::optional<std::string>>;
+  Column id_col, workspace_col, workflow_col, user_col, tags_col, payload_col, priority_col, max_attempts_col,
+      run_after_col;
   ids.reserve(executions.size());
   for (const NewExecution& e : executions) {
     const Uuid id = e.id ? *e.id : Uuid::v7();
     ids.push_back(id);
     id_col.emplace_back(std::string(reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size()));
-    workspace_col.emplace_back(detail::binary_int8(e.workspace_id));
-    workflow_col.push_back(
-        optional_binary(e.workflow_id.has_value(), e.workflow_id ? detail::binary_int8(*e.workflow_id) : ""));
-    user_col.push_back(e.user_id);
-    tags_col.push_back(e.tags.empty()
-                           ? std::nullopt
-                           : std::optional<std::string>(detail::binary_jsonb(detail::json_string_array(e.tags))));
-    payload_col.push_back(optional_binary(e.payload.has_value(), e.payload ? detail::binary_jsonb(*e.payload) : ""));
-    priority_col.push_back(optional_binary(e.priority.has_value(), e.priority ? detail::binary_int4(*e.priority) : ""));
-    max_attempts_col.push_back(
-        optional_binary(e.max_attempts.has_value(), e.max_attempts ? detail::binary_int4(*e.max_attempts) : ""));
-    run_after_col.push_back(
-        optional_binary(e.run_after.has_value(), e.run_after ? detail::binary_timestamptz(*e.run_after) : ""));
+    if (!shape.one_workspace) workspace_col.emplace_back(detail::binary_int8(e.workspace_id));
+    if (shape.workflow)
+      workflow_col.push_back(
+          optional_binary(e.workflow_id.has_value(), e.workflow_id ? detail::binary_int8(*e.workflow_id) : ""));
+    if (shape.user) user_col.push_back(e.user_id);
+    if (shape.tags)
+      tags_col.push_back(optional_binary(
+          !e.tags.empty(), e.tags.empty() ? "" : detail::binary_jsonb(detail::json_string_array(e.tags))));
+    if (shape.payload)
+      payload_col.push_back(optional_binary(e.payload.has_value(), e.payload ? detail::binary_jsonb(*e.payload) : ""));
+    if (shape.priority)
+      priority_col.push_back(
+          optional_binary(e.priority.has_value(), e.priority ? detail::binary_int4(*e.priority) : ""));
+    if (shape.max_attempts)
+      max_attempts_col.push_back(
+          optional_binary(e.max_attempts.has_value(), e.max_attempts ? detail::binary_int4(*e.max_attempts) : ""));
+    if (shape.run_after)
+      run_after_col.push_back(
+          optional_binary(e.run_after.has_value(), e.run_after ? detail::binary_timestamptz(*e.run_after) : ""));
   }
   Params p;
-  p.array(oid::kUuidArray, oid::kUuid, id_col)
-      .array(oid::kInt8Array, oid::kInt8, workspace_col)
-      .array(oid::kInt8Array, oid::kInt8, workflow_col)
-      .array(oid::kTextArray, oid::kText, user_col)
-      .array(oid::kJsonbArray, oid::kJsonb, tags_col)
-      .array(oid::kJsonbArray, oid::kJsonb, payload_col)
-      .array(oid::kInt4Array, oid::kInt4, priority_col)
-      .array(oid::kInt4Array, oid::kInt4, max_attempts_col)
-      .array(oid::kTimestamptzArray, oid::kTimestamptz, run_after_col);
-  // A retry after a lost reply inserts nothing new: the ids are already
-  // there, and it skips them.  So does a batch that meets an id already
-  // stored (23505 rolled its first try back whole).
+  p.array(oid::kUuidArray, oid::kUuid, id_col);
+  if (shape.one_workspace) {
+    p.int8(executions.front().workspace_id);
+  } else {
+    p.array(oid::kInt8Array, oid::kInt8, workspace_col);
+  }
+  if (shape.workflow) p.array(oid::kInt8Array, oid::kInt8, workflow_col);
+  if (shape.user) p.array(oid::kTextArray, oid::kText, user_col);
+  if (shape.tags) p.array(oid::kJsonbArray, oid::kJsonb, tags_col);
+  if (shape.payload) p.array(oid::kJsonbArray, oid::kJsonb, payload_col);
+  if (shape.priority) p.array(oid::kInt4Array, oid::kInt4, priority_col);
+  if (shape.max_attempts) p.array(oid::kInt4Array, oid::kInt4, max_attempts_col);
+  if (shape.run_after) p.array(oid::kTimestamptzArray, oid::kTimestamptz, run_after_col);
+  detail::EnqueueShape skipping = shape;
+  skipping.skip_stored = true;
+  const detail::Statement& plain = impl_->enqueues.get(shape);
+  const detail::Statement& skip_stored = impl_->enqueues.get(skipping);
+  // The first try is a plain INSERT.  A retry after a lost reply inserts
+  // nothing new: the ids are already there, and it skips them.  So does a
+  // batch that meets an id already stored (23505 rolled its first try back
+  // whole).
   impl_->call([&](bool reply_lost) {
-    if (reply_lost) return impl_->conn.run(st::kEnqueueSkippingStored, p, PGRES_COMMAND_OK);
+    if (reply_lost) return impl_->conn.run(skip_stored, p, PGRES_COMMAND_OK);
     try {
-      return impl_->conn.run(st::kEnqueue, p, PGRES_COMMAND_OK);
+      return impl_->conn.run(plain, p, PGRES_COMMAND_OK);
     } catch (const IntegrityConstraintError& e) {
       if (e.sqlstate() != sqlstate::kUniqueViolation) throw;
-      return impl_->conn.run(st::kEnqueueSkippingStored, p, PGRES_COMMAND_OK);
+      return impl_->conn.run(skip_stored, p, PGRES_COMMAND_OK);
     }
   });
   return ids;

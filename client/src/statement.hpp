@@ -35,28 +35,7 @@ inline constexpr Statement kDeleteByTag{"runstore_delete_by_tag_v1",
 // are made by the client, so a second try finds them stored.  No conflict
 // target: the key is (workspace_id, id) from 0.3.0 on and (id) before, and
 // Citus runs the statement on each shard as written.
-// An execution without tags is sent a NULL there: no per-row subquery.  The
-// first try is a plain INSERT; ON CONFLICT DO NOTHING (a speculative
-// insertion per row, which costs) only once a try met an id already stored:
-// a retry after a lost reply, or ids given twice.
-#define RUNSTORE_ENQUEUE_SQL(conflict)                                                                   \
-  "INSERT INTO runstore.executions"                                                                      \
-  " (id, workspace_id, workflow_id, user_id, tags, payload, priority, max_attempts, run_after)"         \
-  " SELECT n.id, n.workspace_id, n.workflow_id, n.user_id,"                                             \
-  "  CASE WHEN n.tags IS NULL THEN '{}'::pg_catalog.text[]"                                              \
-  "   ELSE ARRAY(SELECT pg_catalog.jsonb_array_elements_text(n.tags)) END,"                              \
-  "  n.payload, COALESCE(n.priority, 0), COALESCE(n.max_attempts, 3),"                                  \
-  "  COALESCE(n.run_after, pg_catalog.now())"                                                           \
-  " FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.uuid[]), pg_catalog.unnest($2::pg_catalog.int8[]),"  \
-  "  pg_catalog.unnest($3::pg_catalog.int8[]), pg_catalog.unnest($4::pg_catalog.text[]),"               \
-  "  pg_catalog.unnest($5::pg_catalog.jsonb[]), pg_catalog.unnest($6::pg_catalog.jsonb[]),"             \
-  "  pg_catalog.unnest($7::pg_catalog.int4[]), pg_catalog.unnest($8::pg_catalog.int4[]),"               \
-  "  pg_catalog.unnest($9::pg_catalog.timestamptz[]))"                                                  \
-  "  AS n(id, workspace_id, workflow_id, user_id, tags, payload, priority, max_attempts, run_after)" conflict
-inline constexpr Statement kEnqueue{"runstore_enqueue_v2", RUNSTORE_ENQUEUE_SQL("")};
-inline constexpr Statement kEnqueueSkippingStored{"runstore_enqueue_skipping_v2",
-                                                  RUNSTORE_ENQUEUE_SQL(" ON CONFLICT DO NOTHING")};
-#undef RUNSTORE_ENQUEUE_SQL
+// Enqueue's INSERT depends on the batch: enqueue_statement.hpp.
 // dequeue, heartbeat, complete and fail are built per Client, in the schema
 // ClientOptions::queue_function_schema names (client.cpp, QueueStatements).
 inline constexpr Statement kCancel{"runstore_cancel_v1", "SELECT c FROM runstore.cancel($1, $2) AS c"};

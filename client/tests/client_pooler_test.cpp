@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "connection.hpp"
+#include "enqueue_statement.hpp"
 #include "params.hpp"
 #include "row_decoders.hpp"
 #include "runstore/client.hpp"
@@ -93,9 +94,13 @@ TEST(PreparedNames, FitPostgresIdentifiers) {
   // Longer than 63 bytes, PostgreSQL would cut the hash off.
   const Params none;
   for (const auto* s : {&st::kGetByIds, &st::kGetStatesByIds, &st::kRecentWorkflows, &st::kDeleteMany,
-                        &st::kDeleteByTag, &st::kEnqueue, &st::kCancel, &st::kBackendPid}) {
+                        &st::kDeleteByTag, &st::kCancel, &st::kBackendPid}) {
     EXPECT_LE(prepared_name(*s, none).size(), 63U) << s->name;
   }
+  // Enqueue's, whatever the batch's shape (all columns sent, skipping stored ids).
+  runstore::detail::EnqueueStatements enqueues;
+  runstore::detail::EnqueueShape widest{false, true, true, true, true, true, true, true, true};
+  EXPECT_LE(prepared_name(enqueues.get(widest), none).size(), 63U);
 }
 
 TEST(SharedSession, ANameAnotherClientPreparedIsTakenAsThisStatement) {

@@ -95,6 +95,38 @@ TEST_P(ClientQueueTest, EnqueueStoresEveryFieldAndReturnsIdsInOrder) {
   EXPECT_EQ(ids[0].bytes()[6] >> 4, 7) << "ids are version-7 UUIDs made by the client";
 }
 
+// A batch sends only the columns some execution sets (each shape its own
+// statement): here two workspaces, a priority and tags on one execution
+// only, the rest at the table's defaults.
+TEST_P(ClientQueueTest, EnqueueOfMixedExecutionsKeepsEachOnesFieldsAndDefaults) {
+  const auto ws = fresh_workspace();
+  NewExecution tagged = job(ws + 1000, 5);
+  tagged.tags = {"a"};
+  NewExecution bare;
+  bare.workspace_id = ws;
+  const auto ids = client.enqueue(std::vector<NewExecution>{bare, tagged, bare});
+  const auto rows = client.get_executions_by_ids(ids);
+  ASSERT_EQ(rows.size(), 3U);
+  EXPECT_EQ(rows[0].workspace_id, ws);
+  EXPECT_EQ(rows[1].workspace_id, ws + 1000);
+  EXPECT_EQ(rows[1].priority, 5);
+  EXPECT_EQ(rows[1].tags, std::vector<std::string>{"a"});
+  for (int i : {0, 2}) {
+    EXPECT_EQ(rows[i].priority, 0);
+    EXPECT_TRUE(rows[i].tags.empty());
+    EXPECT_EQ(rows[i].max_attempts, 3);
+    EXPECT_EQ(rows[i].run_after, rows[i].created_at);
+  }
+  // One workspace, payloads only: the narrowest shape.
+  NewExecution with_payload = job(ws);
+  with_payload.payload = R"({"k": [1, 2]})";
+  const auto one = client.enqueue(std::vector<NewExecution>{with_payload, with_payload});
+  const auto stored = client.get_executions_by_ids(one);
+  ASSERT_EQ(stored.size(), 2U);
+  EXPECT_EQ(stored[1].payload, R"({"k": [1, 2]})");
+  EXPECT_EQ(stored[1].workspace_id, ws);
+}
+
 TEST_P(ClientQueueTest, EnqueueOfAnIdAlreadyStoredInsertsNothing) {
   const auto ws = fresh_workspace();
   NewExecution e = job(ws);
