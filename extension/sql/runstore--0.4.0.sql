@@ -47,8 +47,10 @@ COMMENT ON TABLE runstore.executions IS
 -- workspace_id): one probe, on a single node and on every shard.
 CREATE INDEX executions_id_idx ON runstore.executions (id);
 
--- delete_by_tag finds tagged executions through this index.
-CREATE INDEX executions_tags_idx ON runstore.executions USING gin (tags);
+-- delete_by_tag finds tagged executions through this index.  Partial:
+-- an untagged run (most queue jobs) has no entry, so its claim and its
+-- completion, each a new row version, write nothing here.
+CREATE INDEX executions_tags_idx ON runstore.executions USING gin (tags) WHERE tags <> '{}'::text[];
 
 -- Batch functions (C++).  Non-STRICT so the optional workspace_id may be NULL;
 -- a NULL or empty ids array returns no rows.

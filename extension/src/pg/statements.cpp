@@ -46,12 +46,15 @@ KeptPlan delete_by_ids_in_workspace = {RUNSTORE_DELETE_BY_IDS_SQL(" AND x.worksp
  * was deleted, as one row with a NULL id).  No FOR UPDATE: it would demand
  * UPDATE privilege, and delete_by_tag must ask for exactly what a plain DELETE
  * asks for.  The DELETE re-checks the tag (and workspace), so a row whose tags
- * changed concurrently is not deleted.
+ * changed concurrently is not deleted.  `tags <> '{}'` is the predicate of
+ * the partial GIN index on tags (a run with the tag is never untagged): it
+ * lets the planner use that index.
  */
 #define RUNSTORE_DELETE_BY_TAG_SQL(condition)                                                       \
 	"WITH chosen AS MATERIALIZED ("                                                                 \
 	"  SELECT e.id FROM runstore.executions e"                                                      \
-	"  WHERE e.tags OPERATOR(pg_catalog.@>) ARRAY[$1]::pg_catalog.text[]" condition("e")             \
+	"  WHERE e.tags OPERATOR(pg_catalog.@>) ARRAY[$1]::pg_catalog.text[]"                            \
+	"  AND e.tags OPERATOR(pg_catalog.<>) '{}'::pg_catalog.text[]" condition("e")                    \
 	"  ORDER BY e.created_at, e.id LIMIT $2),"                                                      \
 	" deleted AS ("                                                                                 \
 	"  DELETE FROM runstore.executions x"                                                           \
