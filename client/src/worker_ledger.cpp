@@ -48,6 +48,13 @@ std::size_t Ledger::size() const {
   return entries_.size();
 }
 
+std::size_t Ledger::running() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::size_t n = 0;
+  for (const auto& [k, e] : entries_) n += e.phase == Phase::running ? 1 : 0;
+  return n;
+}
+
 bool Ledger::mark_lost(const HeldLease& lease) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = entries_.find(key(lease));

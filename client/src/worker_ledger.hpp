@@ -50,6 +50,8 @@ class Ledger {
   // Forgets a claim whose outcome was written or dropped.
   void erase(const HeldLease& lease);
   [[nodiscard]] std::size_t size() const;
+  // Claims whose handler is running now.
+  [[nodiscard]] std::size_t running() const;
   [[nodiscard]] bool empty() const { return size() == 0; }
 
   // Fencing: the database no longer lets us hold this claim.  Tells its

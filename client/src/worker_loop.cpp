@@ -493,11 +493,6 @@ void ClaimLoop::shut_down() {
   const auto deadline = Clock::now() + options_.shutdown_deadline;
   // Steps on their way come back first: what they claimed is handed back below.
   drain_lanes();
-  // Said only when there is something to wait for: a worker stopping idle
-  // (or run until empty) stops silently.
-  if (ledger_.size() > 0)
-    log_("stopping: no new claims; waiting up to " + std::to_string(options_.shutdown_deadline.count()) + " ms for " +
-         std::to_string(ledger_.size()) + " claimed execution(s)");
   ledger_.request_stop_all();
   // Claims that never started (claimed ahead, or waiting for an older claim
   // of their id) have nothing to finish: hand them back now, in one call,
@@ -508,6 +503,12 @@ void ClaimLoop::shut_down() {
   for (const auto& lease : unstarted) ledger_.set_phase(lease, Ledger::Phase::released);
   release_unstarted(unstarted);
   for (const auto& lease : unstarted) ledger_.erase(lease);
+  // Said only when there is something to wait for: a worker stopping idle
+  // (or run until empty) stops silently, and outcomes merely waiting to be
+  // written are no handler to wait for.
+  if (const std::size_t running = ledger_.running(); running > 0)
+    log_("stopping: no new claims; waiting up to " + std::to_string(options_.shutdown_deadline.count()) + " ms for " +
+         std::to_string(running) + " claimed execution(s) whose handlers run");
   // Let running handlers finish, writing outcomes as they come.
   for (;;) {
     const bool ok = settle();

@@ -621,7 +621,7 @@ TEST(Worker, AStopWithHandlersRunningSaysWhatItWaitsFor) {
   ASSERT_TRUE(eventually([&] { return running.load(); }));
   w.stop();
   EXPECT_TRUE(log.contains("stopping: no new claims; waiting up to")) << log.all();
-  EXPECT_TRUE(log.contains("for 1 claimed execution(s)")) << log.all();
+  EXPECT_TRUE(log.contains("for 1 claimed execution(s) whose handlers run")) << log.all();
   EXPECT_EQ(count_status("succeeded"), 1);
 }
 
