@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-charts=(recent_read batch queue_throughput)
+charts=(recent_read batch queue_throughput queue_peers)
 dir=bench/charts
 
 render_only=false

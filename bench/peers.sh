@@ -212,6 +212,27 @@ for cell in "${cells[@]}"; do
   done
 done
 
+# The drain medians as a chart's series (bench/charts/queue_peers.gp):
+# contender, then jobs/s at each concurrency.
+if wants drain; then
+  csv_dir=${BENCH_RESULTS_DIR:-build/bench-results}
+  mkdir -p "$csv_dir"
+  {
+    echo "# peers.sh: drain of ${DRAIN_JOBS:-20000} no-op jobs, medians of $rounds rounds, TCP loopback, synchronous_commit on"
+    printf 'contender'
+    for c in "${cs[@]}"; do printf ',c%s' "$c"; done
+    echo
+    for c in "${drain_contenders[@]}"; do
+      printf '%s' "$c"
+      for k in "${cs[@]}"; do
+        printf ',%.0f' "$(awk -F'\t' -v c="$c" -v k="$k" '$2 == c && $1 ~ "^drain:" k ":" { print $4 }' "$results" | median)"
+      done
+      echo
+    done
+  } >"$csv_dir/queue_peers.csv"
+  echo "(drain medians written to $csv_dir/queue_peers.csv)"
+fi
+
 for db in peers_runstore peers_graphile peers_pgboss; do
   psql -qX -c "DROP DATABASE $db" >/dev/null
 done
