@@ -87,6 +87,10 @@ SELECT runstore.complete(u(11), 'w', '{"stolen": true}', 1) AS complete_attempt,
        runstore.complete(u(11), 'w') AS complete_name;
 SELECT runstore.fail(u(12), 'w', 'stolen', true, 1) AS fail_retry,
        runstore.fail(u(12), 'w', 'stolen', false) AS fail_final;
+-- Their batch forms likewise change nothing and return nothing.
+SELECT * FROM runstore.complete_many('w', ARRAY[u(11)], ARRAY[1], ARRAY['{"stolen": true}']::jsonb[]) AS completed;
+SELECT * FROM runstore.fail_many('w', ARRAY[u(12)], ARRAY[1], ARRAY['stolen']);
+SELECT * FROM runstore.release_many('w', ARRAY[u(11), u(12)], ARRAY[1, 1]) AS released;
 -- cancel: only workspace 1's.
 SELECT * FROM runstore.cancel(ARRAY[u(11), u(1), u(13), u(14)]);
 SELECT * FROM runstore.cancel(ARRAY[u(14), u(2)], workspace_id => 2);
@@ -146,6 +150,9 @@ SELECT id, workspace_id, attempt FROM runstore_worker.dequeue('w', 10, '1 hour')
 SELECT * FROM runstore_worker.heartbeat('w', ARRAY[u(11), u(12), u(21)], '1 hour', ARRAY[1, 1, 1]);
 SELECT runstore_worker.complete(u(11), 'w', NULL, 1) AS not_its_workspace;
 SELECT runstore_worker.fail(u(12), 'w', 'x', false, 1) AS not_its_workspace;
+SELECT * FROM runstore_worker.complete_many('w', ARRAY[u(11)], ARRAY[1]) AS not_its_workspace;
+SELECT * FROM runstore_worker.fail_many('w', ARRAY[u(12)], ARRAY[1], ARRAY['x']) AS not_its_workspace;
+SELECT * FROM runstore_worker.release_many('w', ARRAY[u(11)], ARRAY[1]) AS not_its_workspace;
 SELECT runstore_worker.complete(u(21), 'w', '{"done": 1}', 1) AS its_own;
 SELECT runstore_worker.fail(u(22), 'w', 'broken', false, 1) AS its_own;
 RESET app.workspace_id;
