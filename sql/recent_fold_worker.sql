@@ -80,7 +80,12 @@ SELECT count(*) AS worker_kept FROM pg_stat_activity WHERE backend_type = 'runst
 COMMIT;
 SELECT wait_until($$NOT EXISTS (SELECT FROM pg_stat_activity WHERE backend_type = 'runstore fold worker')$$)
   AS worker_left_after_the_commit;
+-- Cleanup without the worker (it serves the database, not this session: one
+-- started here would go on folding the next test files' writes), and none
+-- left behind.
+RESET runstore.background_fold;
 DELETE FROM runstore.executions WHERE workspace_id IN (900, 901, 902, 903);
 SELECT runstore.fold_recent_workflows() >= 0 AS folded;
+SELECT wait_until($$NOT EXISTS (SELECT FROM pg_stat_activity WHERE backend_type = 'runstore fold worker')$$)
+  AS no_worker_left_behind;
 DROP FUNCTION wait_until(text);
-RESET runstore.background_fold;
