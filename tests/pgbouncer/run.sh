@@ -114,6 +114,7 @@ excluded=(
   'ClientWaitTest\.ACommitBeforeTheWaiterRegistersIsSeenAtOnce'
   'ClientWaitTest\.HoldsNoSnapshotWhileItWaits'
   'ClientWaitTest\.AWaitWhoseBackendIsKilledIsRetried'
+  'ClientWaitTest\.InterruptWaitsEndsAWaitInProgressAndEveryLaterOne'
   # LISTEN holds a session.
   'ClientQueueTest\.OneEnqueueWakesAListenerWhenTheEnqueuerTurnsNotifyOn'
   # They set session settings in the startup packet (options=-c ...), which
