@@ -6,13 +6,15 @@
 //           pattern), both through the client, prepared, binary; N in
 //           {10, 100, 500}.
 //   worker  a prefilled queue drained by W runstore::Worker instances with a
-//           no-op handler (slots = batch = B) against W raw SQL workers
-//           running queue_bench's step (report the held batch and claim the
-//           next in one pipeline, bench/src/queue_steps.cpp); jobs/s.
+//           no-op handler (slots = B, every other option at its default;
+//           --worker-batch B' sets batch_size by hand, a diagnostic) against
+//           W raw SQL workers running queue_bench's step with batches of B
+//           (report the held batch and claim the next in one pipeline,
+//           bench/src/queue_steps.cpp); jobs/s.
 //
 // Usage: client_bench --conninfo STR [--only status|worker] [--rounds N]
 //                     [--status-rounds N]
-//                     [--rows N] [--jobs N] [--workers W] [--batch B]
+//                     [--rows N] [--jobs N] [--workers W] [--batch B] [--worker-batch B']
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -43,6 +45,7 @@ struct Options {
   long jobs = 20000;
   int workers = 4;
   int batch = 10;
+  int worker_batch = 0;  // the Worker's batch_size: 0 = its default (automatic)
 };
 
 long scalar(PGconn* c, const std::string& sql) { return std::stol(PQgetvalue(bench::exec(c, sql).get(), 0, 0)); }
@@ -150,7 +153,7 @@ double drain_worker(const Options& o) {
     wo.conninfo = o.conninfo;
     wo.name = "worker-" + std::to_string(i);
     wo.slots = o.batch;
-    wo.batch_size = o.batch;
+    wo.batch_size = o.worker_batch;
     wo.poll_interval = std::chrono::milliseconds(1000);
     workers.push_back(
         std::make_unique<runstore::Worker>(wo, [&handled](const runstore::Execution&, runstore::JobContext&) {
@@ -170,9 +173,10 @@ double drain_worker(const Options& o) {
 void worker(const Options& o) {
   bench::Conn admin = bench::connect(o.conninfo);
   std::printf(
-      "== worker runtime: drain %ld prefilled jobs, %d workers, batch %d, no-op handler, jobs/s"
-      " (%d rounds, A B A B)\n",
-      o.jobs, o.workers, o.batch, o.rounds);
+      "== worker runtime: drain %ld prefilled jobs, %d workers of %d slots (Worker batch_size %s),"
+      " raw steps of %d, no-op handler, jobs/s (%d rounds, A B A B)\n",
+      o.jobs, o.workers, o.batch, o.worker_batch == 0 ? "automatic" : std::to_string(o.worker_batch).c_str(), o.batch,
+      o.rounds);
   std::vector<double> raw_rate, worker_rate;
   for (int round = 0; round < o.rounds * 2; ++round) {
     const bool worker_turn = (round % 2 == 0) == (round / 2 % 2 == 0);
@@ -214,6 +218,8 @@ Options parse(int argc, char** argv) {
       o.workers = std::stoi(next());
     else if (a == "--batch")
       o.batch = std::stoi(next());
+    else if (a == "--worker-batch")
+      o.worker_batch = std::stoi(next());
     else
       throw std::runtime_error("unknown option " + a);
   }
