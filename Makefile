@@ -24,14 +24,17 @@ installcheck: export PGOPTIONS := $(PGOPTIONS) -c runstore.background_fold=off
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 INCLUDEDIR_SERVER := $(shell $(PG_CONFIG) --includedir-server)
+INCLUDEDIR_LIBPQ  := $(shell $(PG_CONFIG) --includedir)
 
 CXX_STD     = -std=c++17
 # -isystem: PostgreSQL's headers use `register` and have unused parameters; keep
 # our own warnings meaningful.  -MMD -MP: PGXS here does not track header deps.
-PG_CPPFLAGS = -Iextension/include -isystem $(INCLUDEDIR_SERVER)
+PG_CPPFLAGS = -Iextension/include -isystem $(INCLUDEDIR_SERVER) -isystem $(INCLUDEDIR_LIBPQ)
 PG_CXXFLAGS = $(CXX_STD) -Wall -Wextra -Wno-register -MMD -MP
-# Linked by gcc, so libstdc++ must be named explicitly.
-SHLIB_LINK  = -lstdc++
+# Linked by gcc, so libstdc++ must be named explicitly.  libpq: on a Citus
+# cluster an idle worker's wait also waits on the other nodes
+# (extension/src/queue/remote_waits.cpp), as postgres_fdw and dblink connect.
+SHLIB_LINK  = -lstdc++ -lpq
 
 EXTRA_CLEAN = $(SRCS:.cpp=.d) results output_iso regression.diffs regression.out
 

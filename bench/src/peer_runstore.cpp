@@ -31,6 +31,7 @@
 //
 // Usage: peer_runstore --conninfo STR --workload drain|pickup|enqueue-bulk|enqueue-single
 //                      --concurrency C --jobs N [--profile default|tuned] [--batch-size B]
+//                      [--workspaces K]  (jobs spread over workspaces 1..K; default 1)
 // Prints one line:
 //   RESULT system=runstore profile=default workload=drain concurrency=4 jobs=20000 seconds=... jobs_per_s=...
 #include <algorithm>
@@ -63,6 +64,7 @@ struct Options {
   int concurrency = 1;
   long jobs = 0;
   int batch_size = 100;  // profile tuned only
+  long workspaces = 1;   // jobs spread over workspaces 1..K (on Citus: over the shards)
 };
 
 // How long a run may take before it is declared stuck.
@@ -83,9 +85,11 @@ void settle(PGconn* admin) {
   bench::exec(admin, "CHECKPOINT");
 }
 
+long workspaces = 1;
+
 runstore::NewExecution job(long n) {
   runstore::NewExecution e;
-  e.workspace_id = 1;
+  e.workspace_id = 1 + n % workspaces;
   e.payload = "{\"n\": " + std::to_string(n) + "}";
   return e;
 }
@@ -354,6 +358,8 @@ Options parse(int argc, char** argv) {
       o.concurrency = std::stoi(next());
     else if (a == "--jobs")
       o.jobs = std::stol(next());
+    else if (a == "--workspaces")
+      o.workspaces = std::stol(next());
     else if (a == "--batch-size")
       o.batch_size = std::stoi(next());
     else
@@ -371,6 +377,7 @@ Options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) try {
   const Options o = parse(argc, argv);
+  workspaces = o.workspaces;
   if (o.workload == "drain")
     drain(o);
   else if (o.workload == "pickup")

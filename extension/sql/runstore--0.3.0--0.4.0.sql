@@ -137,3 +137,95 @@ COMMENT ON FUNCTION runstore.release_many(text, uuid[], integer[]) IS
 -- write nothing to it.  Rebuilt here (it reads the table once).
 DROP INDEX runstore.executions_tags_idx;
 CREATE INDEX executions_tags_idx ON runstore.executions USING gin (tags) WHERE tags <> '{}'::text[];
+
+-- The queue on a Citus cluster: dequeue claims on each node's shards, and
+-- wait_for_work waits on every node holding them.
+-- On a Citus cluster, the part of dequeue that runs on each node: claims
+-- from that node's executions shards.  runstore.distribute() distributes it
+-- by anchor with force_delegation, so dequeue's call naming a workspace id
+-- that hashes into a node's shard runs on that node, in dequeue's transaction.
+CREATE FUNCTION runstore._claim_on_node(anchor bigint, worker text, max_jobs integer, lease interval)
+  RETURNS SETOF runstore.executions
+  AS 'MODULE_PATHNAME', 'runstore_claim_on_node'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10;
+COMMENT ON FUNCTION runstore._claim_on_node(bigint, text, integer, interval) IS
+  'Internal: dequeue''s claim on the node holding the shard of workspace anchor (Citus)';
+
+-- On a Citus cluster, what wait_for_work on one node sends to each other
+-- node holding executions shards: the same wait, for that node's shards only.
+CREATE PROCEDURE runstore._wait_on_node(timeout_ms integer, OUT work_due boolean)
+  AS 'MODULE_PATHNAME', 'runstore_wait_on_node'
+  LANGUAGE C;
+COMMENT ON PROCEDURE runstore._wait_on_node(integer) IS
+  'Internal: wait_for_work for this node''s executions shards only (Citus)';
+
+CREATE OR REPLACE FUNCTION runstore.distribute(shard_count integer DEFAULT NULL) RETURNS void
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  t regclass;
+BEGIN
+  PERFORM runstore._require_distribution_rights('distribute');
+  IF runstore.is_distributed() THEN
+    RAISE EXCEPTION 'runstore.executions is already distributed'
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = 'runstore.undistribute() brings the tables back to the coordinator.';
+  END IF;
+  IF shard_count IS NOT NULL AND shard_count < 1 THEN
+    RAISE EXCEPTION 'shard_count must be at least 1, not %', shard_count
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  -- No writer in between: every run is copied to its shard once.
+  LOCK TABLE runstore.executions IN EXCLUSIVE MODE;
+  -- The summaries are rebuilt on the shards at the end: the workers cannot
+  -- see the new shards' metadata while this transaction copies runs into
+  -- them, so their triggers leave those runs to the rebuild.
+  TRUNCATE runstore.recent_workflow_pending, runstore.workspace_recent_workflow_folded,
+           runstore.user_recent_workflow_folded;
+  -- Citus creates the executions triggers on every shard only with this on.
+  PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+  -- The summary tables first: copying runs into the executions shards fires
+  -- the shards' triggers, which write the co-located summary shards.
+  FOREACH t IN ARRAY ARRAY['runstore.recent_workflow_pending', 'runstore.workspace_recent_workflow_folded',
+                           'runstore.user_recent_workflow_folded', 'runstore.executions']::regclass[]
+  LOOP
+    IF t = 'runstore.recent_workflow_pending'::regclass THEN
+      IF shard_count IS NULL THEN
+        PERFORM pg_catalog.create_distributed_table(t, 'workspace_id', colocate_with := 'none');
+      ELSE
+        PERFORM pg_catalog.create_distributed_table(t, 'workspace_id', colocate_with := 'none',
+                                                    shard_count := shard_count);
+      END IF;
+    ELSE
+      PERFORM pg_catalog.create_distributed_table(t, 'workspace_id',
+                                                  colocate_with := 'runstore.recent_workflow_pending');
+    END IF;
+    -- The coordinator's copy is a shell from now on.
+    PERFORM pg_catalog.truncate_local_data_after_distributing_table(t);
+  END LOOP;
+  -- A call of recent_workflows(ws, ...) is sent whole to the node holding
+  -- the workspace, which reads its shards directly (one round trip, no
+  -- distributed statement planned on each call).
+  PERFORM pg_catalog.create_distributed_function('runstore.recent_workflows(bigint,integer,text)', 'workspace_id',
+                                                 colocate_with := 'runstore.recent_workflow_pending');
+  -- dequeue claims on each node through this one, inside its own transaction.
+  PERFORM pg_catalog.create_distributed_function('runstore._claim_on_node(bigint,text,integer,interval)', 'anchor',
+                                                 colocate_with := 'runstore.recent_workflow_pending',
+                                                 force_delegation := true);
+  PERFORM runstore.rebuild_recent_workflows();
+END
+$$;
+-- A cluster distributed before this version: distribute its claim function too.
+DO $$
+BEGIN
+  -- Nested: without Citus, citus_is_coordinator() does not exist to be parsed.
+  IF runstore.is_distributed() THEN
+    IF pg_catalog.citus_is_coordinator() THEN
+      PERFORM pg_catalog.create_distributed_function('runstore._claim_on_node(bigint,text,integer,interval)',
+                                                     'anchor', colocate_with := 'runstore.recent_workflow_pending',
+                                                     force_delegation := true);
+    END IF;
+  END IF;
+END
+$$;

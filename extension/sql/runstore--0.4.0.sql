@@ -442,6 +442,17 @@ CREATE FUNCTION runstore.dequeue(worker text, max_jobs integer DEFAULT 1, lease 
 COMMENT ON FUNCTION runstore.dequeue(text, integer, interval) IS
   'Claims up to max_jobs due executions (queued, or running with an expired lease) by priority then age, skipping locked ones';
 
+-- On a Citus cluster, the part of dequeue that runs on each node: claims
+-- from that node's executions shards.  runstore.distribute() distributes it
+-- by anchor with force_delegation, so dequeue's call naming a workspace id
+-- that hashes into a node's shard runs on that node, in dequeue's transaction.
+CREATE FUNCTION runstore._claim_on_node(anchor bigint, worker text, max_jobs integer, lease interval)
+  RETURNS SETOF runstore.executions
+  AS 'MODULE_PATHNAME', 'runstore_claim_on_node'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10;
+COMMENT ON FUNCTION runstore._claim_on_node(bigint, text, integer, interval) IS
+  'Internal: dequeue''s claim on the node holding the shard of workspace anchor (Citus)';
+
 CREATE FUNCTION runstore.heartbeat(worker text, ids uuid[], lease interval DEFAULT NULL, attempts integer[] DEFAULT NULL)
   RETURNS SETOF uuid
   AS 'MODULE_PATHNAME', 'runstore_heartbeat'
@@ -501,6 +512,14 @@ CREATE PROCEDURE runstore.wait_for_work(timeout_ms integer, OUT work_due boolean
   LANGUAGE C;
 COMMENT ON PROCEDURE runstore.wait_for_work(integer) IS
   'Returns once an execution is due (work_due true) or after timeout_ms (false); CALL runstore.wait_for_work(1000, NULL)';
+
+-- On a Citus cluster, what wait_for_work on one node sends to each other
+-- node holding executions shards: the same wait, for that node's shards only.
+CREATE PROCEDURE runstore._wait_on_node(timeout_ms integer, OUT work_due boolean)
+  AS 'MODULE_PATHNAME', 'runstore_wait_on_node'
+  LANGUAGE C;
+COMMENT ON PROCEDURE runstore._wait_on_node(integer) IS
+  'Internal: wait_for_work for this node''s executions shards only (Citus)';
 
 -- The live queue at a glance, for operators and dashboards: per status
 -- (queued, running) and priority, how many executions there are, how many
@@ -671,6 +690,10 @@ BEGIN
   -- distributed statement planned on each call).
   PERFORM pg_catalog.create_distributed_function('runstore.recent_workflows(bigint,integer,text)', 'workspace_id',
                                                  colocate_with := 'runstore.recent_workflow_pending');
+  -- dequeue claims on each node through this one, inside its own transaction.
+  PERFORM pg_catalog.create_distributed_function('runstore._claim_on_node(bigint,text,integer,interval)', 'anchor',
+                                                 colocate_with := 'runstore.recent_workflow_pending',
+                                                 force_delegation := true);
   PERFORM runstore.rebuild_recent_workflows();
 END
 $$;

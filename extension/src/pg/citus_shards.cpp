@@ -537,6 +537,19 @@ LocalRecentShards(Datum workspace_id, RecentReadPlans *plans)
 	return true;
 }
 
+uint64
+CitusMetadataGeneration()
+{
+	return metadata_generation;
+}
+
+char *
+ExecutionsShardStatement(const char *sql, int64 shard_id)
+{
+	const int64 table_shards[kTableCount] = {shard_id, -1, -1, -1};
+	return ShardStatement(sql, table_shards);
+}
+
 bool
 DistributedByCitus(Oid relid)
 {

@@ -35,6 +35,8 @@ extern "C" {
 
 #include "runstore/pg/citus_shards.hpp"
 #include "runstore/queue/claim_frontier.hpp"
+#include "runstore/queue/claimed_rows.hpp"
+#include "runstore/queue/cluster_claim.hpp"
 #include "runstore/pg/guc.hpp"
 #include "runstore/queue/priority_registry.hpp"
 #include "runstore/queue/queue_arguments.hpp"
@@ -60,47 +62,6 @@ ReadClasses(int32 *classes)
 		classes[i] = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 	}
 	return static_cast<int>(SPI_processed);
-}
-
-/* The claimed rows in SPI_tuptable: the table's columns, then claimed_from and delivered. */
-struct ClaimedColumns {
-	int priority;     /* 1-based */
-	int claimed_from; /* 1-based */
-	int delivered;    /* 1-based */
-};
-
-ClaimedColumns
-FindClaimedColumns(TupleDesc desc)
-{
-	return ClaimedColumns{SPI_fnumber(desc, "priority"), desc->natts - 1, desc->natts};
-}
-
-/* Appends the table's columns of the delivered rows to the call's result. */
-void
-AppendDelivered(ReturnSetInfo *rsinfo, const ClaimedColumns &cols)
-{
-	TupleDesc in = SPI_tuptable->tupdesc;
-	const int table_columns = in->natts - 2;
-	TupleDesc head = CreateTemplateTupleDesc(table_columns);
-	for (int i = 1; i <= table_columns; ++i)
-		TupleDescCopyEntry(head, i, in, i);
-	ResultRows rows = BeginResultRows(rsinfo, head);
-	/* The first table_columns of each deformed row are the row itself: a virtual slot of `head` over them. */
-	TupleTableSlot *row = MakeSingleTupleTableSlot(head, &TTSOpsVirtual);
-	Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * in->natts));
-	bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * in->natts));
-	for (uint64 i = 0; i < SPI_processed; ++i) {
-		heap_deform_tuple(SPI_tuptable->vals[i], in, values, nulls);
-		if (nulls[cols.delivered - 1] || !DatumGetBool(values[cols.delivered - 1]))
-			continue;
-		ExecClearTuple(row);
-		std::memcpy(row->tts_values, values, sizeof(Datum) * table_columns);
-		std::memcpy(row->tts_isnull, nulls, sizeof(bool) * table_columns);
-		ExecStoreVirtualTuple(row);
-		PutResultRow(&rows, row);
-	}
-	ExecDropSingleTupleTableSlot(row);
-	EndResultRows(&rows);
 }
 
 /*
@@ -162,17 +123,13 @@ RUNSTORE_FUNCTION(runstore_dequeue)
 		elog(ERROR, "runstore: SPI_connect failed");
 	const Oid relid = RunstoreRelation("executions");
 	const TimestampTz started = GetCurrentStatementStartTimestamp();
-	/*
-	 * Citus runs a locking read (FOR UPDATE SKIP LOCKED) only when it is
-	 * routed to one shard: a claim across the shards needs a design of its
-	 * own (docs/citus.md).  Say so in runstore's words, not the planner's.
-	 */
-	if (OidIsValid(relid) && runstore::pg::DistributedByCitus(relid))
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-		                errmsg("runstore.dequeue() cannot claim from a runstore.executions distributed by Citus"),
-		                errdetail("Citus runs FOR UPDATE SKIP LOCKED only on a single shard."),
-		                errhint("Run the queue's workers against a single-node runstore; the other functions, "
-		                        "including heartbeat, complete, fail and cancel, work on a distributed one.")));
+	/* On a Citus cluster, claims are made on each node's shards (cluster_claim.hpp). */
+	if (OidIsValid(relid) && runstore::pg::DistributedByCitus(relid)) {
+		runstore::pg::ClaimAcrossCluster(reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo), worker, max_jobs,
+		                                 lease);
+		SPI_finish();
+		return (Datum)0;
+	}
 
 	/*
 	 * A frontier describes rows every caller sees with a fresh snapshot:

@@ -19,10 +19,12 @@ extern "C" {
 #include "runstore/queue/worker_wakeups.hpp"
 
 namespace {
-constexpr int kMaxTimeoutMs = 3600 * 1000;
-}
 
-RUNSTORE_FUNCTION(runstore_wait_for_work)
+constexpr int kMaxTimeoutMs = 3600 * 1000;
+
+/* The body of both procedures: validates timeout_ms, waits, returns the one OUT parameter. */
+Datum
+WaitProcedure(FunctionCallInfo fcinfo, bool this_node_only)
 {
 	if (PG_ARGISNULL(0))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("timeout_ms must not be NULL")));
@@ -33,12 +35,29 @@ RUNSTORE_FUNCTION(runstore_wait_for_work)
 	TupleDesc desc = nullptr;
 	if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE || desc->natts != 1)
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_SRF_PROTOCOL_VIOLATED),
-		                errmsg("runstore.wait_for_work must return one OUT parameter")));
+		                errmsg("a runstore wait procedure must return one OUT parameter")));
 	desc = BlessTupleDesc(desc);
 	/* CALL at top level outside a transaction block is the only non-atomic context. */
 	const bool atomic = fcinfo->context == nullptr || !IsA(fcinfo->context, CallContext) ||
 	                    castNode(CallContext, fcinfo->context)->atomic;
-	Datum due = BoolGetDatum(runstore::pg::WaitForWork(timeout_ms, atomic));
+	Datum due = BoolGetDatum(runstore::pg::WaitForWork(timeout_ms, atomic, this_node_only));
 	bool isnull = false;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, &due, &isnull)));
+}
+
+} // namespace
+
+RUNSTORE_FUNCTION(runstore_wait_for_work)
+{
+	return WaitProcedure(fcinfo, false);
+}
+
+/*
+ * CALL runstore._wait_on_node(timeout_ms, NULL): the same wait, for this
+ * node's shards only; what wait_for_work on another node of a Citus cluster
+ * sends here (remote_waits.hpp).
+ */
+RUNSTORE_FUNCTION(runstore_wait_on_node)
+{
+	return WaitProcedure(fcinfo, true);
 }

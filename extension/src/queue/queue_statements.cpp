@@ -135,6 +135,19 @@ KeptPlan register_priorities = {
     1, kArgTypes<INT4ARRAYOID>, nullptr};
 
 /* Every class listed (the first time a backend registers, it learns what is there). */
+/*
+ * Whether a claimable execution is due: per priority class, the head of
+ * the claim index's range (the same index range dequeue reads).  By the
+ * clock, not the statement's start: an idle worker's wait checks again and
+ * again inside one statement.
+ */
+KeptPlan work_due = {"SELECT EXISTS (SELECT FROM runstore.queue_priorities q CROSS JOIN LATERAL ("
+                     "  SELECT FROM runstore.executions c"
+                     "  WHERE c.status" EQ LIVE_STATUSES
+                     "  AND c.run_after OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp()"
+                     "  AND c.priority" EQ "q.priority LIMIT 1) x)",
+                     0, nullptr, nullptr};
+
 KeptPlan listed_priorities = {"SELECT DISTINCT q.priority FROM runstore.queue_priorities q", 0, nullptr, nullptr};
 
 /*

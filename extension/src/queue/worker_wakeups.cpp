@@ -20,7 +20,12 @@ extern "C" {
 }
 
 #include "runstore/pg/advisory_keys.hpp"
+#include "runstore/pg/citus_shards.hpp"
+#include "runstore/pg/runstore_relations.hpp"
 #include "runstore/pg/spi_plan.hpp"
+#include "runstore/pg/statements.hpp"
+#include "runstore/queue/cluster_claim.hpp"
+#include "runstore/queue/remote_waits.hpp"
 #include "runstore/queue/worker_wakeups.hpp"
 
 namespace runstore::pg {
@@ -77,13 +82,18 @@ OnTransactionEnd(XactEvent event, void * /*arg*/)
 			WakeWaiters();
 		}
 		break;
-	case XACT_EVENT_ABORT:
 	case XACT_EVENT_PREPARE:
-	case XACT_EVENT_PARALLEL_ABORT:
 		/*
-		 * A prepared transaction commits later, in another session: its rows
-		 * are found at the waiters' next poll.
+		 * A prepared transaction's rows become visible at its COMMIT
+		 * PREPARED.  Citus, which prepares the shards' part of a multi-shard
+		 * write, sends that next on the same connection, where it commits as
+		 * a transaction of its own: the mark stays for that commit.  Should
+		 * the session commit something else first, the waiters wake early,
+		 * find nothing yet, and the work is found by their next poll.
 		 */
+		break;
+	case XACT_EVENT_ABORT:
+	case XACT_EVENT_PARALLEL_ABORT:
 		work_made_due = false;
 		break;
 	default:
@@ -91,22 +101,11 @@ OnTransactionEnd(XactEvent event, void * /*arg*/)
 	}
 }
 
-/*
- * Whether a claimable execution is due: per priority class, the head of
- * the claim index's range (the same index range dequeue reads).
- */
-KeptPlan work_due = {"SELECT EXISTS (SELECT FROM runstore.queue_priorities q CROSS JOIN LATERAL ("
-                     "  SELECT FROM runstore.executions c"
-                     "  WHERE c.status OPERATOR(pg_catalog.=) ANY ('{queued,running}'::runstore.execution_status[])"
-                     "  AND c.run_after OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp()"
-                     "  AND c.priority OPERATOR(pg_catalog.=) q.priority LIMIT 1) x)",
-                     0, nullptr, nullptr};
-
 bool
 WorkIsDue()
 {
 	/* Not read-only: SPI then takes a new snapshot (READ COMMITTED), after the waiter registered. */
-	const int rc = SPI_execute_plan(GetKeptPlan(&work_due), nullptr, nullptr, false, 1);
+	const int rc = SPI_execute_plan(GetKeptPlan(&statements::work_due), nullptr, nullptr, false, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "runstore: the due-work check returned %d", rc);
 	bool isnull = false;
@@ -135,13 +134,13 @@ NoteWorkMadeDue()
 }
 
 bool
-WaitForWork(int timeout_ms, bool atomic)
+WaitForWork(int timeout_ms, bool atomic, bool this_node_only)
 {
 	LOCKTAG tag;
 	WaitersLockTag(&tag);
 	(void)LockAcquire(&tag, ShareLock, true, false);
 	bool due = false;
-	/* A session lock outlives an ERROR (a cancel, say): release it on every exit. */
+	/* A session lock outlives an ERROR (a cancel, say): release it, and end the remote waits, on every exit. */
 	PG_TRY();
 	{
 		const TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
@@ -156,10 +155,14 @@ WaitForWork(int timeout_ms, bool atomic)
 		 */
 		if (!atomic)
 			SPI_commit();
+		/* On a Citus cluster the rows are in the shards: this node's, and the other nodes' (remote_waits.hpp). */
+		const Oid relid = RunstoreRelation("executions");
+		const bool cluster = OidIsValid(relid) && DistributedByCitus(relid);
+		const bool remote = cluster && !this_node_only && StartRemoteWaits(timeout_ms) > 0;
 		for (;;) {
 			/* Reset before the check: a set after it ends the sleep at once. */
 			ResetLatch(MyLatch);
-			due = WorkIsDue();
+			due = cluster ? LocalShardsHaveDueWork() : WorkIsDue();
 			if (due)
 				break;
 			const long remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
@@ -174,13 +177,21 @@ WaitForWork(int timeout_ms, bool atomic)
 				ForgetPortalSnapshots();
 				InvalidateCatalogSnapshot();
 			}
-			(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, remaining, PG_WAIT_EXTENSION);
+			if (remote) {
+				due = WaitLatchOrRemoteWork(remaining);
+				if (due)
+					break;
+			} else {
+				(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, remaining,
+				                PG_WAIT_EXTENSION);
+			}
 			CHECK_FOR_INTERRUPTS();
 		}
 		SPI_finish();
 	}
 	PG_FINALLY();
 	{
+		EndRemoteWaits();
 		LockRelease(&tag, ShareLock, true);
 	}
 	PG_END_TRY();

@@ -26,6 +26,16 @@ namespace runstore::pg {
 /* Whether Citus lists `relid` in pg_dist_partition (its local relation is then a shell). */
 bool DistributedByCitus(Oid relid);
 
+/*
+ * Bumped by every relation cache invalidation, which Citus causes whenever
+ * it creates, moves or splits shards or changes placements: what is cached
+ * from Citus's metadata is good for one generation.
+ */
+uint64 CitusMetadataGeneration();
+
+/* `sql` with runstore.executions named as its shard `shard_id`, in TopMemoryContext. */
+char *ExecutionsShardStatement(const char *sql, int64 shard_id);
+
 /* The statements of the recent-workflow upkeep, as run against one set of relations. */
 struct RecentPlans {
 	KeptPlan *append_inserted;

@@ -66,6 +66,8 @@ extern KeptPlan dequeue_from_frontiers;
 extern KeptPlan queue_priorities;
 extern KeptPlan register_priorities;
 extern KeptPlan listed_priorities;
+/* whether a claimable execution is due now: one bool */
+extern KeptPlan work_due;
 extern KeptPlan heartbeat;
 extern KeptPlan heartbeat_attempts;
 extern KeptPlan complete;

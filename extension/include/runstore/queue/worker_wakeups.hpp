@@ -37,8 +37,10 @@ void WaitersLockTag(LOCKTAG *tag);
 /*
  * Waits up to timeout_ms for due work; true if some is due.  In a
  * non-atomic context (CALL outside a transaction block) it commits before
- * sleeping, so an idle worker holds no snapshot back.
+ * sleeping, so an idle worker holds no snapshot back.  On a Citus cluster
+ * it waits for this node's shards and, unless this_node_only, for the other
+ * nodes' (remote_waits.hpp).
  */
-bool WaitForWork(int timeout_ms, bool atomic);
+bool WaitForWork(int timeout_ms, bool atomic, bool this_node_only);
 
 } // namespace runstore::pg
