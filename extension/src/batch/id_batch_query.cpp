@@ -16,6 +16,7 @@ extern "C" {
 #include "runstore/batch/id_array.hpp"
 #include "runstore/batch/id_batch_query.hpp"
 #include "runstore/batch/ordered_receiver.hpp"
+#include "runstore/pg/citus_shards.hpp"
 
 namespace runstore::pg {
 
@@ -68,7 +69,9 @@ RunIdStatement(FunctionCallInfo fcinfo, const IdBatch &batch, KeptPlan *plan, Pa
 	options.params = params;
 	options.read_only = read_only;
 	options.dest = dest;
+	const int nest_level = OneConnectionPerNode();
 	const int rc = SPI_execute_plan_extended(GetKeptPlan(plan), &options);
+	RestoreConnectionsPerNode(nest_level);
 	if (rc != SPI_OK_SELECT && rc != SPI_OK_DELETE_RETURNING && rc != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "runstore: batch statement returned %s", SPI_result_code_string(rc));
 

@@ -20,6 +20,7 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -548,6 +549,26 @@ ExecutionsShardStatement(const char *sql, int64 shard_id)
 {
 	const int64 table_shards[kTableCount] = {shard_id, -1, -1, -1};
 	return ShardStatement(sql, table_shards);
+}
+
+int
+OneConnectionPerNode()
+{
+	const Oid relid = RunstoreRelation("executions");
+	if (!OidIsValid(relid) || !DistributedByCitus(relid) ||
+	    GetConfigOption("citus.max_adaptive_executor_pool_size", true, false) == nullptr)
+		return -1;
+	const int level = NewGUCNestLevel();
+	(void)set_config_option("citus.max_adaptive_executor_pool_size", "1", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+	                        true, 0, false);
+	return level;
+}
+
+void
+RestoreConnectionsPerNode(int nest_level)
+{
+	if (nest_level >= 0)
+		AtEOXact_GUC(true, nest_level);
 }
 
 bool

@@ -26,6 +26,7 @@ extern "C" {
 }
 
 #include "runstore/queue/queue_arguments.hpp"
+#include "runstore/pg/citus_shards.hpp"
 #include "runstore/pg/guc.hpp"
 #include "runstore/pg/spi_run.hpp"
 #include "runstore/pg/statements.hpp"
@@ -59,9 +60,11 @@ RUNSTORE_FUNCTION(runstore_complete)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
+	const int nest_level = runstore::pg::OneConnectionPerNode();
 	runstore::pg::RunKeptPlan(fenced ? &runstore::pg::statements::complete_attempt
 	                                 : &runstore::pg::statements::complete,
 	                          params, SPI_OK_UPDATE_RETURNING);
+	runstore::pg::RestoreConnectionsPerNode(nest_level);
 	const bool completed = SPI_processed > 0;
 	SPI_finish();
 	PG_RETURN_BOOL(completed);
@@ -98,8 +101,10 @@ RUNSTORE_FUNCTION(runstore_fail)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
+	const int nest_level = runstore::pg::OneConnectionPerNode();
 	runstore::pg::RunKeptPlan(fenced ? &runstore::pg::statements::fail_attempt : &runstore::pg::statements::fail,
 	                          params, SPI_OK_UPDATE_RETURNING);
+	runstore::pg::RestoreConnectionsPerNode(nest_level);
 	bool refused = SPI_processed == 0;
 	Datum status = (Datum)0;
 	if (!refused) {

@@ -33,6 +33,20 @@ bool DistributedByCitus(Oid relid);
  */
 uint64 CitusMetadataGeneration();
 
+/*
+ * A statement over every shard of executions (an UPDATE or SELECT by id
+ * without a workspace) runs, by Citus's default, on as many connections per
+ * node as it has shards there, and Citus keeps one per node cached after the
+ * transaction: a queue step then opens and closes backends on every node.
+ * Between these two calls such statements use one connection per node
+ * (citus.max_adaptive_executor_pool_size = 1), the shards of a node one
+ * after the other, as a single node would.  Returns the GUC nest level to
+ * restore, or -1 when executions is not distributed.  An ERROR in between
+ * is fine: the transaction's abort restores the setting.
+ */
+int OneConnectionPerNode();
+void RestoreConnectionsPerNode(int nest_level);
+
 /* `sql` with runstore.executions named as its shard `shard_id`, in TopMemoryContext. */
 char *ExecutionsShardStatement(const char *sql, int64 shard_id);
 
