@@ -45,22 +45,34 @@ RunIdBatchStatement(FunctionCallInfo fcinfo, const IdBatch &batch, KeptPlan *uns
 	RunIdStatement(fcinfo, batch, in_workspace ? scoped : unscoped, params, read_only);
 }
 
-void
-RunIdStatement(FunctionCallInfo fcinfo, const IdBatch &batch, KeptPlan *plan, ParamListInfo params, bool read_only)
+DestReceiver *
+BeginOrderedRows(const IdBatch &batch)
 {
 	auto *table = static_cast<core::IdPosition *>(palloc(sizeof(core::IdPosition) * batch.count));
 	const std::size_t distinct =
 	    core::DistinctIdPositions(batch.ids, batch.nulls, static_cast<std::size_t>(batch.count), table);
 	if (distinct == 0)
-		return; /* only NULLs */
-
+		return nullptr; /* only NULLs */
 	/*
 	 * Rows go from the executor into the receiver, not into an SPI_tuptable;
 	 * it copies them into this call's memory, which SPI_finish leaves alone.
 	 */
-	DestReceiver *dest =
-	    CreateOrderedReceiver(table, distinct, static_cast<std::size_t>(batch.count), CurrentMemoryContext);
+	return CreateOrderedReceiver(table, distinct, static_cast<std::size_t>(batch.count), CurrentMemoryContext);
+}
 
+void
+EndOrderedRows(FunctionCallInfo fcinfo, DestReceiver *dest)
+{
+	EmitInRequestOrder(dest, reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo));
+	dest->rDestroy(dest);
+}
+
+void
+RunIdStatement(FunctionCallInfo fcinfo, const IdBatch &batch, KeptPlan *plan, ParamListInfo params, bool read_only)
+{
+	DestReceiver *dest = BeginOrderedRows(batch);
+	if (dest == nullptr)
+		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
 
@@ -76,9 +88,7 @@ RunIdStatement(FunctionCallInfo fcinfo, const IdBatch &batch, KeptPlan *plan, Pa
 		elog(ERROR, "runstore: batch statement returned %s", SPI_result_code_string(rc));
 
 	SPI_finish();
-
-	EmitInRequestOrder(dest, reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo));
-	dest->rDestroy(dest);
+	EndOrderedRows(fcinfo, dest);
 }
 
 } // namespace runstore::pg

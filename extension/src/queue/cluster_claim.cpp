@@ -20,10 +20,6 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
-#include <cstdio>
-#include <cstring>
-#include <initializer_list>
-
 #include "runstore/pg/citus_shards.hpp"
 #include "runstore/pg/runstore_relations.hpp"
 #include "runstore/pg/spi_plan.hpp"
@@ -31,61 +27,11 @@ extern "C" {
 #include "runstore/pg/statements.hpp"
 #include "runstore/queue/claimed_rows.hpp"
 #include "runstore/queue/cluster_claim.hpp"
+#include "runstore/queue/cluster_map.hpp"
 
 namespace runstore::pg {
 
 namespace {
-
-struct ClusterShard {
-	int64 shard_id;
-	int32 group; /* the node group holding its placement */
-	int32 min_hash;
-	int32 max_hash;
-	int64 anchor;         /* a workspace id whose hash falls in this shard's range */
-	bool placed_here;     /* Citus places it on this node */
-	bool local;           /* placed here, and its table is here */
-	TimestampTz empty_at; /* when a claim last found nothing due in it; 0: not since */
-	KeptPlan claim;       /* local shards: statements::dequeue against this shard */
-	KeptPlan due;         /* local shards: statements::work_due against this shard */
-};
-
-struct ClusterNodeEntry {
-	int32 group;
-	int64 anchor; /* of its first shard: routes runstore._claim_on_node to it */
-	bool local;
-	TimestampTz empty_at;
-};
-
-/* Where executions' shards are, as this node sees them; built once per metadata generation. */
-struct ClusterMap {
-	uint64 generation; /* 0: never built */
-	int shard_count;
-	ClusterShard *shards; /* TopMemoryContext, sorted by min_hash */
-	int local_count;
-	int *local_shards; /* indexes into shards */
-	int node_count;
-	ClusterNodeEntry *nodes; /* sorted by group */
-	uint32 node_cursor;      /* where the next call starts */
-	uint32 shard_cursor;
-};
-
-ClusterMap cluster = {0, 0, nullptr, 0, nullptr, 0, nullptr, 0, 0};
-
-/*
- * Each shard of executions with the group holding its placement (the first,
- * should a shard have several), whether that is this node's group, and its
- * hash range.  $1: runstore.executions.
- */
-KeptPlan shard_rows = {
-    "SELECT s.shardid, p.groupid, p.groupid OPERATOR(pg_catalog.=) (SELECT l.groupid FROM"
-    "  pg_catalog.pg_dist_local_group l),"
-    " s.shardminvalue::pg_catalog.int4, s.shardmaxvalue::pg_catalog.int4"
-    " FROM pg_catalog.pg_dist_shard s CROSS JOIN LATERAL ("
-    "  SELECT p.groupid FROM pg_catalog.pg_dist_placement p"
-    "  WHERE p.shardid OPERATOR(pg_catalog.=) s.shardid ORDER BY p.groupid LIMIT 1) p"
-    " WHERE s.logicalrelid::pg_catalog.oid OPERATOR(pg_catalog.=) $1"
-    " ORDER BY 4",
-    1, kArgTypes<OIDOID>, nullptr};
 
 /* The active primary nodes, other than this one, holding a shard of $1. */
 KeptPlan other_nodes = {
@@ -97,139 +43,6 @@ KeptPlan other_nodes = {
     " AND p.groupid OPERATOR(pg_catalog.<>) (SELECT l.groupid FROM pg_catalog.pg_dist_local_group l)"
     " ORDER BY 1, 2",
     1, kArgTypes<OIDOID>, nullptr};
-
-int32
-WorkspaceHash(int64 workspace_id)
-{
-	return DatumGetInt32(DirectFunctionCall1(hashint8, Int64GetDatum(workspace_id)));
-}
-
-/* The smallest workspace id >= 0 that Citus places in the range [min_hash, max_hash]. */
-int64
-FindAnchor(int32 min_hash, int32 max_hash)
-{
-	constexpr int64 kTries = 100000000;
-	for (int64 v = 0; v < kTries; ++v) {
-		const int32 h = WorkspaceHash(v);
-		if (h >= min_hash && h <= max_hash)
-			return v;
-	}
-	ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-	                errmsg("runstore: no workspace id below " INT64_FORMAT " hashes into the shard range [%d, %d]",
-	                       kTries, min_hash, max_hash)));
-	return -1; /* not reached */
-}
-
-void
-ForgetMap()
-{
-	for (int i = 0; i < cluster.shard_count; ++i) {
-		ClusterShard &shard = cluster.shards[i];
-		for (KeptPlan *plan : {&shard.claim, &shard.due}) {
-			if (plan->plan != nullptr)
-				SPI_freeplan(plan->plan);
-			if (plan->sql != nullptr)
-				pfree(const_cast<char *>(plan->sql));
-		}
-	}
-	if (cluster.shards != nullptr)
-		pfree(cluster.shards);
-	if (cluster.local_shards != nullptr)
-		pfree(cluster.local_shards);
-	if (cluster.nodes != nullptr)
-		pfree(cluster.nodes);
-	cluster.shards = nullptr;
-	cluster.local_shards = nullptr;
-	cluster.nodes = nullptr;
-	cluster.shard_count = cluster.local_count = cluster.node_count = 0;
-	cluster.generation = 0;
-}
-
-/* Rebuilds `cluster` from Citus's metadata (inside an SPI connection). */
-void
-BuildMap(Oid relid)
-{
-	Datum arg = ObjectIdGetDatum(relid);
-	const int rc = SPI_execute_plan(GetKeptPlan(&shard_rows), &arg, nullptr, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "runstore: reading Citus's shard metadata returned %s", SPI_result_code_string(rc));
-	const int rows = static_cast<int>(SPI_processed);
-
-	/* Built in this call's memory (the lookups below may raise an ERROR), then copied whole. */
-	auto *made = static_cast<ClusterShard *>(palloc0(sizeof(ClusterShard) * (rows + 1)));
-	const Oid schema = get_namespace_oid("runstore", false);
-	for (int r = 0; r < rows; ++r) {
-		HeapTuple tuple = SPI_tuptable->vals[r];
-		TupleDesc desc = SPI_tuptable->tupdesc;
-		bool isnull = false;
-		ClusterShard &shard = made[r];
-		shard.shard_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
-		shard.group = DatumGetInt32(SPI_getbinval(tuple, desc, 2, &isnull));
-		shard.placed_here = DatumGetBool(SPI_getbinval(tuple, desc, 3, &isnull));
-		shard.min_hash = DatumGetInt32(SPI_getbinval(tuple, desc, 4, &isnull));
-		shard.max_hash = DatumGetInt32(SPI_getbinval(tuple, desc, 5, &isnull));
-		char name[NAMEDATALEN + 24];
-		snprintf(name, sizeof(name), "executions_" INT64_FORMAT, shard.shard_id);
-		shard.local = shard.placed_here && OidIsValid(get_relname_relid(name, schema));
-	}
-	SPI_freetuptable(SPI_tuptable);
-	for (int r = 0; r < rows; ++r)
-		made[r].anchor = FindAnchor(made[r].min_hash, made[r].max_hash);
-
-	/* The nodes, by group, each routed by the anchor of its first shard. */
-	auto *nodes = static_cast<ClusterNodeEntry *>(palloc0(sizeof(ClusterNodeEntry) * (rows + 1)));
-	int node_count = 0;
-	for (int r = 0; r < rows; ++r) {
-		int at = 0;
-		while (at < node_count && nodes[at].group < made[r].group)
-			++at;
-		if (at < node_count && nodes[at].group == made[r].group)
-			continue;
-		std::memmove(&nodes[at + 1], &nodes[at], sizeof(ClusterNodeEntry) * (node_count - at));
-		nodes[at] = ClusterNodeEntry{made[r].group, made[r].anchor, made[r].placed_here, 0};
-		++node_count;
-	}
-
-	/* Nothing below raises an ERROR but running out of memory. */
-	ForgetMap();
-	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-	cluster.shards = static_cast<ClusterShard *>(palloc(sizeof(ClusterShard) * (rows + 1)));
-	std::memcpy(cluster.shards, made, sizeof(ClusterShard) * rows);
-	cluster.nodes = static_cast<ClusterNodeEntry *>(palloc(sizeof(ClusterNodeEntry) * (node_count + 1)));
-	std::memcpy(cluster.nodes, nodes, sizeof(ClusterNodeEntry) * node_count);
-	cluster.local_shards = static_cast<int *>(palloc(sizeof(int) * (rows + 1)));
-	MemoryContextSwitchTo(old);
-	cluster.shard_count = rows;
-	cluster.node_count = node_count;
-	cluster.local_count = 0;
-	for (int r = 0; r < rows; ++r) {
-		ClusterShard &shard = cluster.shards[r];
-		shard.claim = KeptPlan{nullptr, 0, nullptr, nullptr};
-		shard.due = KeptPlan{nullptr, 0, nullptr, nullptr};
-		if (!shard.local)
-			continue;
-		shard.claim = statements::dequeue;
-		shard.claim.sql = ExecutionsShardStatement(statements::dequeue.sql, shard.shard_id);
-		shard.claim.plan = nullptr;
-		shard.due = statements::work_due;
-		shard.due.sql = ExecutionsShardStatement(statements::work_due.sql, shard.shard_id);
-		shard.due.plan = nullptr;
-		cluster.local_shards[cluster.local_count++] = r;
-	}
-	if (cluster.generation == 0 && cluster.node_cursor == 0) {
-		/* Concurrent workers start at different places. */
-		cluster.node_cursor = static_cast<uint32>(MyProcPid);
-		cluster.shard_cursor = static_cast<uint32>(MyProcPid);
-	}
-	cluster.generation = CitusMetadataGeneration();
-}
-
-void
-EnsureMap(Oid relid)
-{
-	if (cluster.generation != CitusMetadataGeneration() || cluster.generation == 0)
-		BuildMap(relid);
-}
 
 bool
 RecentlyEmpty(TimestampTz empty_at, TimestampTz now)
@@ -245,7 +58,7 @@ ClaimFromShard(ClusterShard &shard, ReturnSetInfo *rsinfo, Datum worker, int32 w
 	params->params[0] = ParamExternData{worker, false, PARAM_FLAG_CONST, TEXTOID};
 	params->params[1] = ParamExternData{Int32GetDatum(want), false, PARAM_FLAG_CONST, INT4OID};
 	params->params[2] = ParamExternData{lease, false, PARAM_FLAG_CONST, INTERVALOID};
-	RunKeptPlan(&shard.claim, params, SPI_OK_SELECT);
+	RunKeptPlan(&shard.statements[kShardClaim], params, SPI_OK_SELECT);
 	const uint64 read = SPI_processed;
 	const uint64 delivered = AppendDelivered(rsinfo, FindClaimedColumns(SPI_tuptable->tupdesc));
 	SPI_freetuptable(SPI_tuptable);
@@ -255,7 +68,7 @@ ClaimFromShard(ClusterShard &shard, ReturnSetInfo *rsinfo, Datum worker, int32 w
 
 /* Claims up to `want` from this node's shards, from one further on each call; returns how many. */
 uint64
-ClaimLocal(ReturnSetInfo *rsinfo, Datum worker, int32 want, Datum lease)
+ClaimLocal(ClusterMap &cluster, ReturnSetInfo *rsinfo, Datum worker, int32 want, Datum lease)
 {
 	const int n = cluster.local_count;
 	if (n == 0)
@@ -306,7 +119,7 @@ ClaimRemote(const ClusterNodeEntry &node, ReturnSetInfo *rsinfo, Datum worker, i
 void
 ClaimAcrossCluster(ReturnSetInfo *rsinfo, Datum worker, int32 max_jobs, Datum lease)
 {
-	EnsureMap(RunstoreRelation("executions"));
+	ClusterMap &cluster = CurrentClusterMap();
 	const int n = cluster.node_count;
 	if (n == 0)
 		return;
@@ -320,7 +133,7 @@ ClaimAcrossCluster(ReturnSetInfo *rsinfo, Datum worker, int32 max_jobs, Datum le
 			if (RecentlyEmpty(node.empty_at, now) != (pass == 1))
 				continue;
 			const int32 want = max_jobs - static_cast<int32>(delivered);
-			const uint64 got = node.local ? ClaimLocal(rsinfo, worker, want, lease)
+			const uint64 got = node.local ? ClaimLocal(cluster, rsinfo, worker, want, lease)
 			                              : ClaimRemote(node, rsinfo, worker, want, lease);
 			node.empty_at = got == 0 ? now : 0;
 			delivered += got;
@@ -337,14 +150,9 @@ ClaimOnThisNode(ReturnSetInfo *rsinfo, Datum anchor, Datum worker, int32 max_job
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 		                errmsg("runstore._claim_on_node() needs a runstore.executions distributed by Citus"),
 		                errhint("Call runstore.dequeue(); this function is the part of it that runs on each node.")));
-	EnsureMap(relid);
-	const int32 hash = WorkspaceHash(DatumGetInt64(anchor));
-	bool here = false;
-	for (int i = 0; i < cluster.shard_count && !here; ++i) {
-		const ClusterShard &shard = cluster.shards[i];
-		here = shard.local && hash >= shard.min_hash && hash <= shard.max_hash;
-	}
-	if (!here)
+	ClusterMap &cluster = CurrentClusterMap();
+	const int shard = ShardOfWorkspace(cluster, DatumGetInt64(anchor));
+	if (shard < 0 || !cluster.shards[shard].local)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 		                errmsg("runstore._claim_on_node() ran on a node that does not hold the shard of workspace "
 		                       INT64_FORMAT, DatumGetInt64(anchor)),
@@ -352,15 +160,15 @@ ClaimOnThisNode(ReturnSetInfo *rsinfo, Datum anchor, Datum worker, int32 max_job
 		                          "cannot claim from that node."),
 		                errhint("Citus delegates calls only to nodes whose metadata is synced "
 		                        "(citus_activate_node); check pg_dist_node.metadatasynced.")));
-	(void)ClaimLocal(rsinfo, worker, max_jobs, lease);
+	(void)ClaimLocal(cluster, rsinfo, worker, max_jobs, lease);
 }
 
 bool
 LocalShardsHaveDueWork()
 {
-	EnsureMap(RunstoreRelation("executions"));
+	ClusterMap &cluster = CurrentClusterMap();
 	for (int i = 0; i < cluster.local_count; ++i)
-		if (DatumGetBool(SelectOneValue(&cluster.shards[cluster.local_shards[i]].due, false)))
+		if (DatumGetBool(SelectOneValue(&cluster.shards[cluster.local_shards[i]].statements[kShardWorkDue], false)))
 			return true;
 	return false;
 }

@@ -13,6 +13,7 @@ extern "C" {
 
 extern "C" {
 #include "nodes/params.h"
+#include "tcop/dest.h"
 }
 
 namespace runstore::pg {
@@ -47,5 +48,16 @@ void RunIdBatchStatement(FunctionCallInfo fcinfo, const IdBatch &batch, KeptPlan
  */
 void RunIdStatement(FunctionCallInfo fcinfo, const IdBatch &batch, KeptPlan *plan, ParamListInfo params,
                     bool read_only);
+
+/*
+ * RunIdStatement in parts, for a batch that runs as several statements (on
+ * a Citus cluster, one per shard or node): a receiver to pass as every
+ * statement's DestReceiver (nullptr when the batch holds only NULLs), then
+ * the rows it received appended to the call's result in request order.
+ * Every statement must return the same columns, a uuid column named id
+ * among them.
+ */
+DestReceiver *BeginOrderedRows(const IdBatch &batch);
+void EndOrderedRows(FunctionCallInfo fcinfo, DestReceiver *dest);
 
 } // namespace runstore::pg
