@@ -95,48 +95,49 @@ CREATE FUNCTION runstore_worker.fail(id uuid, worker text, error text, retryable
   AS $$ SELECT runstore.fail($1, $2, $3, $4, $5) $$;
 
 CREATE FUNCTION runstore_worker.complete_many(worker text, ids uuid[], attempts integer[],
-                                              results jsonb[] DEFAULT NULL)
+                                              results jsonb[] DEFAULT NULL, workspace_ids bigint[] DEFAULT NULL)
   RETURNS SETOF uuid
   LANGUAGE sql VOLATILE SECURITY DEFINER ROWS 100
   SET search_path = pg_catalog, pg_temp
-  AS $$ SELECT c FROM runstore.complete_many($1, $2, $3, $4) AS c $$;
+  AS $$ SELECT c FROM runstore.complete_many($1, $2, $3, $4, $5) AS c $$;
 
 CREATE FUNCTION runstore_worker.fail_many(worker text, ids uuid[], attempts integer[], errors text[],
-                                          retryable boolean[] DEFAULT NULL)
+                                          retryable boolean[] DEFAULT NULL, workspace_ids bigint[] DEFAULT NULL)
   RETURNS TABLE (id uuid, status runstore.execution_status)
   LANGUAGE sql VOLATILE SECURITY DEFINER ROWS 100
   SET search_path = pg_catalog, pg_temp
-  AS $$ SELECT f.id, f.status FROM runstore.fail_many($1, $2, $3, $4, $5) AS f $$;
+  AS $$ SELECT f.id, f.status FROM runstore.fail_many($1, $2, $3, $4, $5, $6) AS f $$;
 
-CREATE FUNCTION runstore_worker.release_many(worker text, ids uuid[], attempts integer[])
+CREATE FUNCTION runstore_worker.release_many(worker text, ids uuid[], attempts integer[],
+                                             workspace_ids bigint[] DEFAULT NULL)
   RETURNS SETOF uuid
   LANGUAGE sql VOLATILE SECURITY DEFINER ROWS 100
   SET search_path = pg_catalog, pg_temp
-  AS $$ SELECT r FROM runstore.release_many($1, $2, $3) AS r $$;
+  AS $$ SELECT r FROM runstore.release_many($1, $2, $3, $4) AS r $$;
 
 REVOKE ALL ON FUNCTION runstore_worker.dequeue(text, integer, interval),
                        runstore_worker.heartbeat(text, uuid[], interval, integer[]),
                        runstore_worker.complete(uuid, text, jsonb, integer),
                        runstore_worker.fail(uuid, text, text, boolean, integer),
-                       runstore_worker.complete_many(text, uuid[], integer[], jsonb[]),
-                       runstore_worker.fail_many(text, uuid[], integer[], text[], boolean[]),
-                       runstore_worker.release_many(text, uuid[], integer[])
+                       runstore_worker.complete_many(text, uuid[], integer[], jsonb[], bigint[]),
+                       runstore_worker.fail_many(text, uuid[], integer[], text[], boolean[], bigint[]),
+                       runstore_worker.release_many(text, uuid[], integer[], bigint[])
   FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION runstore_worker.dequeue(text, integer, interval),
                           runstore_worker.heartbeat(text, uuid[], interval, integer[]),
                           runstore_worker.complete(uuid, text, jsonb, integer),
                           runstore_worker.fail(uuid, text, text, boolean, integer),
-                          runstore_worker.complete_many(text, uuid[], integer[], jsonb[]),
-                          runstore_worker.fail_many(text, uuid[], integer[], text[], boolean[]),
-                          runstore_worker.release_many(text, uuid[], integer[])
+                          runstore_worker.complete_many(text, uuid[], integer[], jsonb[], bigint[]),
+                          runstore_worker.fail_many(text, uuid[], integer[], text[], boolean[], bigint[]),
+                          runstore_worker.release_many(text, uuid[], integer[], bigint[])
   TO runstore_worker;
 ALTER FUNCTION runstore_worker.dequeue(text, integer, interval) OWNER TO runstore_queue_definer;
 ALTER FUNCTION runstore_worker.heartbeat(text, uuid[], interval, integer[]) OWNER TO runstore_queue_definer;
 ALTER FUNCTION runstore_worker.complete(uuid, text, jsonb, integer) OWNER TO runstore_queue_definer;
 ALTER FUNCTION runstore_worker.fail(uuid, text, text, boolean, integer) OWNER TO runstore_queue_definer;
-ALTER FUNCTION runstore_worker.complete_many(text, uuid[], integer[], jsonb[]) OWNER TO runstore_queue_definer;
-ALTER FUNCTION runstore_worker.fail_many(text, uuid[], integer[], text[], boolean[]) OWNER TO runstore_queue_definer;
-ALTER FUNCTION runstore_worker.release_many(text, uuid[], integer[]) OWNER TO runstore_queue_definer;
+ALTER FUNCTION runstore_worker.complete_many(text, uuid[], integer[], jsonb[], bigint[]) OWNER TO runstore_queue_definer;
+ALTER FUNCTION runstore_worker.fail_many(text, uuid[], integer[], text[], boolean[], bigint[]) OWNER TO runstore_queue_definer;
+ALTER FUNCTION runstore_worker.release_many(text, uuid[], integer[], bigint[]) OWNER TO runstore_queue_definer;
 
 -- 3. Admin: every table privilege on the runs (enqueue, cancel, delete,
 --    TRUNCATE), reads of the summaries, the operator's functions, and the

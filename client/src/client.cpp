@@ -72,9 +72,9 @@ class QueueStatements {
         heartbeat_(make(schema, "heartbeat", "SELECT h FROM %s.heartbeat($1, $2, $3, $4) AS h")),
         complete_(make(schema, "complete", "SELECT %s.complete($1, $2, $3, $4)")),
         fail_(make(schema, "fail", "SELECT %s.fail($1, $2, $3, $4, $5)")),
-        complete_many_(make(schema, "complete_many", "SELECT c FROM %s.complete_many($1, $2, $3, $4) AS c")),
-        fail_many_(make(schema, "fail_many", "SELECT f.id, f.status FROM %s.fail_many($1, $2, $3, $4, $5) AS f")),
-        release_many_(make(schema, "release_many", "SELECT r FROM %s.release_many($1, $2, $3) AS r")),
+        complete_many_(make(schema, "complete_many", "SELECT c FROM %s.complete_many($1, $2, $3, $4, $5) AS c")),
+        fail_many_(make(schema, "fail_many", "SELECT f.id, f.status FROM %s.fail_many($1, $2, $3, $4, $5, $6) AS f")),
+        release_many_(make(schema, "release_many", "SELECT r FROM %s.release_many($1, $2, $3, $4) AS r")),
         wait_for_work_(make(schema, "wait_for_work", "CALL %s.wait_for_work($1, NULL)")) {}
 
   const detail::Statement& dequeue() const { return dequeue_.statement; }
@@ -326,7 +326,7 @@ bool completed_by(const Execution& e, const std::string& worker, std::int32_t at
 }  // namespace
 
 bool Client::complete(const std::string& worker, const HeldLease& lease, const std::optional<std::string>& result) {
-  return complete_many(worker, {Completion{lease.id, lease.attempt, result}}).front();
+  return complete_many(worker, {Completion{lease.id, lease.attempt, result, lease.workspace_id}}).front();
 }
 
 std::vector<bool> Client::complete_many(const std::string& worker, const std::vector<Completion>& completions) {
@@ -372,26 +372,32 @@ Client::Reported Client::report_and_dequeue(const std::string& worker, const std
     std::vector<Uuid> ids;
     std::vector<std::int32_t> attempts;
     std::vector<std::optional<std::string>> results;
+    std::vector<std::optional<std::int64_t>> workspaces;
     for (const Completion& c : completions) {
       ids.push_back(c.id);
       attempts.push_back(c.attempt);
       results.push_back(optional_binary(c.result.has_value(), c.result ? detail::binary_jsonb(*c.result) : ""));
+      workspaces.push_back(c.workspace_id);
     }
     done.text(worker).uuid_array(ids).int4_array(attempts).array(oid::kJsonbArray, oid::kJsonb, results);
+    done.int8_array_or_null(workspaces);
     calls.push_back({&impl_->queue.complete_many(), &done});
   }
   if (!failures.empty()) {
     std::vector<Uuid> ids;
     std::vector<std::int32_t> attempts;
     std::vector<std::optional<std::string>> errors, retryable;
+    std::vector<std::optional<std::int64_t>> workspaces;
     for (const Failure& f : failures) {
       ids.push_back(f.id);
       attempts.push_back(f.attempt);
       errors.emplace_back(f.error);  // text's binary form is its bytes
       retryable.emplace_back(std::string(1, f.retryable ? '\1' : '\0'));
+      workspaces.push_back(f.workspace_id);
     }
     failed.text(worker).uuid_array(ids).int4_array(attempts);
     failed.array(oid::kTextArray, oid::kText, errors).array(oid::kBoolArray, oid::kBool, retryable);
+    failed.int8_array_or_null(workspaces);
     calls.push_back({&impl_->queue.fail_many(), &failed});
   }
   if (max_jobs > 0) {
@@ -480,7 +486,7 @@ Client::Reported Client::report_call_by_call(const std::string& worker, const st
                                              std::optional<std::chrono::milliseconds> lease) {
   Reported out;
   for (const Failure& f : failures)
-    out.failed.push_back(fail(worker, HeldLease{f.id, f.attempt}, f.error, f.retryable));
+    out.failed.push_back(fail(worker, HeldLease{f.id, f.attempt, f.workspace_id}, f.error, f.retryable));
   std::vector<Params> params;
   params.reserve(completions.size() + 1);
   for (const Completion& c : completions) params.push_back(complete_params(worker, c.id, c.attempt, c.result));
@@ -560,12 +566,14 @@ std::vector<Uuid> Client::release(const std::string& worker, const std::vector<H
   if (leases.empty()) return {};
   std::vector<Uuid> ids;
   std::vector<std::int32_t> attempts;
+  std::vector<std::optional<std::int64_t>> workspaces;
   for (const HeldLease& l : leases) {
     ids.push_back(l.id);
     attempts.push_back(l.attempt);
+    workspaces.push_back(l.workspace_id);
   }
   Params p;
-  p.text(worker).uuid_array(ids).int4_array(attempts);
+  p.text(worker).uuid_array(ids).int4_array(attempts).int8_array_or_null(workspaces);
   return impl_->call([&](bool reply_lost) {
     std::vector<Uuid> released = detail::decode_uuid_column(impl_->conn.run(impl_->queue.release_many(), p).get());
     if (reply_lost && released.size() < leases.size()) {

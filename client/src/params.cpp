@@ -99,6 +99,18 @@ Params& Params::int4_array(const std::vector<std::int32_t>& v) {
   return array(oid::kInt4Array, oid::kInt4, elements);
 }
 
+Params& Params::int8_array_or_null(const std::vector<std::optional<std::int64_t>>& v) {
+  std::vector<std::optional<std::string>> elements;
+  elements.reserve(v.size());
+  bool any = false;
+  for (const auto& x : v) {
+    any = any || x.has_value();
+    elements.push_back(x ? std::optional<std::string>(binary_int8(*x)) : std::nullopt);
+  }
+  if (!any) return null(oid::kInt8Array);
+  return array(oid::kInt8Array, oid::kInt8, elements);
+}
+
 Params& Params::array(unsigned array_type, unsigned element_type,
                       const std::vector<std::optional<std::string>>& elements) {
   // array_recv's format: ndim, has-nulls flag, element type, then per

@@ -36,6 +36,8 @@ class Params {
   Params& interval(std::chrono::microseconds v);
   Params& uuid_array(const std::vector<Uuid>& v);
   Params& int4_array(const std::vector<std::int32_t>& v);
+  // An int8[] with NULL for each missing value; NULL itself when none has one.
+  Params& int8_array_or_null(const std::vector<std::optional<std::int64_t>>& v);
 
   // A one-dimensional array of `element_type`, each element already in its
   // binary form (nullopt = SQL NULL).

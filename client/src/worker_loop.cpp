@@ -122,7 +122,7 @@ void ClaimLoop::serve() {
 bool ClaimLoop::accept_claims(std::vector<Execution>& rows, int n) {
   counters_.claimed.fetch_add(rows.size());
   for (auto& e : rows) {
-    const HeldLease lease{e.id, e.attempt};
+    const HeldLease lease{e.id, e.attempt, e.workspace_id};
     // We hold an older claim of this id: its lease ended (heartbeats failed
     // while the server was away) and the database gave the execution out
     // again, to us.  The older run is fenced off.
@@ -338,7 +338,8 @@ std::vector<Completion> ClaimLoop::completions_of(const std::vector<Pending>& su
   std::vector<Completion> out;
   out.reserve(successes.size());
   for (const auto& p : successes) {
-    out.push_back(Completion{p.outcome.lease.id, p.outcome.lease.attempt, p.outcome.result.result});
+    out.push_back(
+        Completion{p.outcome.lease.id, p.outcome.lease.attempt, p.outcome.result.result, p.outcome.lease.workspace_id});
   }
   return out;
 }
@@ -348,7 +349,7 @@ std::vector<Failure> ClaimLoop::failures_of(const std::vector<Pending>& failures
   out.reserve(failures.size());
   for (const auto& p : failures) {
     const HandlerResult& r = p.outcome.result;
-    out.push_back(Failure{p.outcome.lease.id, p.outcome.lease.attempt, r.error, r.retryable});
+    out.push_back(Failure{p.outcome.lease.id, p.outcome.lease.attempt, r.error, r.retryable, p.outcome.lease.workspace_id});
   }
   return out;
 }

@@ -474,26 +474,41 @@ CREATE FUNCTION runstore.fail(id uuid, worker text, error text, retryable boolea
 COMMENT ON FUNCTION runstore.fail(uuid, text, text, boolean, integer) IS
   'Records a failure: queued again with backoff while retryable and attempts remain, else failed; NULL if the worker no longer holds it';
 
-CREATE FUNCTION runstore.complete_many(worker text, ids uuid[], attempts integer[], results jsonb[] DEFAULT NULL)
+CREATE FUNCTION runstore.complete_many(worker text, ids uuid[], attempts integer[], results jsonb[] DEFAULT NULL,
+                                       workspace_ids bigint[] DEFAULT NULL)
   RETURNS SETOF uuid
   AS 'MODULE_PATHNAME', 'runstore_complete_many'
   LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100;
-COMMENT ON FUNCTION runstore.complete_many(text, uuid[], integer[], jsonb[]) IS
+COMMENT ON FUNCTION runstore.complete_many(text, uuid[], integer[], jsonb[], bigint[]) IS
   'complete for a batch in one statement: marks succeeded those of ids the worker holds at the given attempts; returns their ids in the order given';
 
-CREATE FUNCTION runstore.fail_many(worker text, ids uuid[], attempts integer[], errors text[], retryable boolean[] DEFAULT NULL)
+CREATE FUNCTION runstore.fail_many(worker text, ids uuid[], attempts integer[], errors text[], retryable boolean[] DEFAULT NULL,
+                                   workspace_ids bigint[] DEFAULT NULL)
   RETURNS TABLE (id uuid, status runstore.execution_status)
   AS 'MODULE_PATHNAME', 'runstore_fail_many'
   LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100;
-COMMENT ON FUNCTION runstore.fail_many(text, uuid[], integer[], text[], boolean[]) IS
+COMMENT ON FUNCTION runstore.fail_many(text, uuid[], integer[], text[], boolean[], bigint[]) IS
   'fail for a batch in one statement: records the failures of those of ids the worker holds at the given attempts; returns their ids and new status in the order given';
 
-CREATE FUNCTION runstore.release_many(worker text, ids uuid[], attempts integer[])
+CREATE FUNCTION runstore.release_many(worker text, ids uuid[], attempts integer[], workspace_ids bigint[] DEFAULT NULL)
   RETURNS SETOF uuid
   AS 'MODULE_PATHNAME', 'runstore_release_many'
   LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100;
-COMMENT ON FUNCTION runstore.release_many(text, uuid[], integer[]) IS
+COMMENT ON FUNCTION runstore.release_many(text, uuid[], integer[], bigint[]) IS
   'Hands back claims the worker holds at the given attempts and never started: queued again, due now, the attempt given back; returns their ids in the order given';
+
+-- On a Citus cluster, the part of complete_many, fail_many or release_many
+-- that runs on each node: the batch against that node's executions shards.
+-- runstore.distribute() distributes it by anchor with force_delegation, as
+-- _claim_on_node.  Its column list says what the kind returns.
+CREATE FUNCTION runstore._outcomes_on_node(anchor bigint, kind text, worker text, ids uuid[], attempts integer[],
+                                           results jsonb[], errors text[], retryable boolean[],
+                                           workspace_ids bigint[])
+  RETURNS SETOF record
+  AS 'MODULE_PATHNAME', 'runstore_outcomes_on_node'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100;
+COMMENT ON FUNCTION runstore._outcomes_on_node(bigint, text, text, uuid[], integer[], jsonb[], text[], boolean[], bigint[]) IS
+  'Internal: a batch of outcomes on the node holding the shard of workspace anchor (Citus)';
 
 CREATE FUNCTION runstore.cancel(ids uuid[], workspace_id bigint DEFAULT NULL)
   RETURNS SETOF uuid
@@ -690,10 +705,14 @@ BEGIN
   -- distributed statement planned on each call).
   PERFORM pg_catalog.create_distributed_function('runstore.recent_workflows(bigint,integer,text)', 'workspace_id',
                                                  colocate_with := 'runstore.recent_workflow_pending');
-  -- dequeue claims on each node through this one, inside its own transaction.
+  -- dequeue claims, and the batch outcomes run, on each node through these,
+  -- inside the caller's transaction.
   PERFORM pg_catalog.create_distributed_function('runstore._claim_on_node(bigint,text,integer,interval)', 'anchor',
                                                  colocate_with := 'runstore.recent_workflow_pending',
                                                  force_delegation := true);
+  PERFORM pg_catalog.create_distributed_function(
+    'runstore._outcomes_on_node(bigint,text,text,uuid[],integer[],jsonb[],text[],boolean[],bigint[])', 'anchor',
+    colocate_with := 'runstore.recent_workflow_pending', force_delegation := true);
   PERFORM runstore.rebuild_recent_workflows();
 END
 $$;

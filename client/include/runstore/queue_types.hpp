@@ -31,9 +31,12 @@ struct NewExecution {
 // A lease a worker holds: the execution and the attempt it was claimed at.
 // The attempt is the fencing token: once the execution is claimed again its
 // attempt moves on, and calls carrying the old one change nothing.
+// workspace_id, when known (dequeue returns it), lets a Citus cluster route
+// the call to the node holding the execution.
 struct HeldLease {
   Uuid id;
   std::int32_t attempt = 0;
+  std::optional<std::int64_t> workspace_id = std::nullopt;
 };
 
 // One completion in a batch (Client::complete_many).
@@ -41,6 +44,7 @@ struct Completion {
   Uuid id;
   std::int32_t attempt = 0;
   std::optional<std::string> result;  // JSON text
+  std::optional<std::int64_t> workspace_id = std::nullopt;  // as HeldLease's
 };
 
 // One failure in a batch (Client::report_and_dequeue).
@@ -49,6 +53,7 @@ struct Failure {
   std::int32_t attempt = 0;
   std::string error;
   bool retryable = true;
+  std::optional<std::int64_t> workspace_id = std::nullopt;  // as HeldLease's
 };
 
 // What runstore.fail did.

@@ -13,6 +13,7 @@ extern "C" {
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/params.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
@@ -123,7 +124,15 @@ ClaimAcrossCluster(ReturnSetInfo *rsinfo, Datum worker, int32 max_jobs, Datum le
 	const int n = cluster.node_count;
 	if (n == 0)
 		return;
-	const uint32 start = cluster.node_cursor++;
+	uint32 start = cluster.node_cursor++;
+	/*
+	 * A transaction that has written to a node (a worker's step completing
+	 * what that node handed out) claims there first, so that it commits on
+	 * one node without two-phase commit; every kRotateEvery-th call still
+	 * starts at the rotation, so no node waits on another's endless work.
+	 */
+	if (cluster.written_lxid == MyProc->lxid && cluster.written_node >= 0 && start % kRotateEvery != 0)
+		start = static_cast<uint32>(cluster.written_node);
 	const TimestampTz now = GetCurrentTimestamp();
 	uint64 delivered = 0;
 	/* First the nodes not found empty lately; then those, if the call is not full. */
@@ -143,24 +152,30 @@ ClaimAcrossCluster(ReturnSetInfo *rsinfo, Datum worker, int32 max_jobs, Datum le
 }
 
 void
-ClaimOnThisNode(ReturnSetInfo *rsinfo, Datum anchor, Datum worker, int32 max_jobs, Datum lease)
+RequireLocalAnchor(Datum anchor, const char *function)
 {
 	const Oid relid = RunstoreRelation("executions");
 	if (!OidIsValid(relid) || !DistributedByCitus(relid))
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("runstore._claim_on_node() needs a runstore.executions distributed by Citus"),
-		                errhint("Call runstore.dequeue(); this function is the part of it that runs on each node.")));
-	ClusterMap &cluster = CurrentClusterMap();
+		                errmsg("%s needs a runstore.executions distributed by Citus", function),
+		                errhint("It is the part of dequeue, complete_many, fail_many or release_many that runs on "
+		                        "each node; call those.")));
+	const ClusterMap &cluster = CurrentClusterMap();
 	const int shard = ShardOfWorkspace(cluster, DatumGetInt64(anchor));
 	if (shard < 0 || !cluster.shards[shard].local)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-		                errmsg("runstore._claim_on_node() ran on a node that does not hold the shard of workspace "
-		                       INT64_FORMAT, DatumGetInt64(anchor)),
-		                errdetail("Citus did not delegate the call to the node holding that shard, so dequeue "
-		                          "cannot claim from that node."),
+		                errmsg("%s ran on a node that does not hold the shard of workspace " INT64_FORMAT, function,
+		                       DatumGetInt64(anchor)),
+		                errdetail("Citus did not delegate the call to the node holding that shard."),
 		                errhint("Citus delegates calls only to nodes whose metadata is synced "
 		                        "(citus_activate_node); check pg_dist_node.metadatasynced.")));
-	(void)ClaimLocal(cluster, rsinfo, worker, max_jobs, lease);
+}
+
+void
+ClaimOnThisNode(ReturnSetInfo *rsinfo, Datum anchor, Datum worker, int32 max_jobs, Datum lease)
+{
+	RequireLocalAnchor(anchor, "runstore._claim_on_node()");
+	(void)ClaimLocal(CurrentClusterMap(), rsinfo, worker, max_jobs, lease);
 }
 
 bool

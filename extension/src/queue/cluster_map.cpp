@@ -11,6 +11,7 @@ extern "C" {
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -33,7 +34,7 @@ KeptPlan *const kBaseStatements[kShardStatementCount] = {&statements::dequeue, &
                                                          &statements::complete_many, &statements::fail_many,
                                                          &statements::release_many};
 
-ClusterMap cluster = {0, 0, nullptr, 0, nullptr, 0, nullptr, 0, 0};
+ClusterMap cluster = {0, 0, nullptr, 0, nullptr, 0, nullptr, 0, 0, InvalidLocalTransactionId, -1};
 
 /*
  * Each shard of executions with the group holding its placement (the first,
@@ -95,6 +96,7 @@ ForgetMap()
 	cluster.local_shards = nullptr;
 	cluster.nodes = nullptr;
 	cluster.shard_count = cluster.local_count = cluster.node_count = 0;
+	cluster.written_node = -1;
 	cluster.generation = 0;
 }
 
@@ -210,6 +212,13 @@ ShardOfWorkspace(const ClusterMap &map, int64 workspace_id)
 			return mid;
 	}
 	return -1;
+}
+
+void
+NoteNodeWritten(ClusterMap &map, int node)
+{
+	map.written_lxid = MyProc->lxid;
+	map.written_node = node;
 }
 
 int

@@ -17,43 +17,101 @@
  * As fail does (fn_complete_fail.cpp), fail_many binds the statement's
  * timestamp and one uniform draw per execution rather than calling
  * runstore._retry_delay() in the statement, so that it can run on Citus.
+ *
+ * Each takes workspace_ids last (optional, aligned with the ids): the
+ * workspace of each execution, as dequeue returned it.  An execution not in
+ * the workspace given for it is left alone; on a Citus cluster they route
+ * each outcome to the node holding it (outcome_batch.hpp).
  */
 extern "C" {
 #include "postgres.h"
 
 #include "catalog/pg_type_d.h"
-#include "common/pg_prng.h"
+#include "executor/spi.h"
 #include "funcapi.h"
-#include "nodes/params.h"
+#include "utils/builtins.h"
 #include "utils/array.h"
-#include "utils/timestamp.h"
 }
 
-#include "runstore/batch/id_batch_query.hpp"
-#include "runstore/pg/guc.hpp"
-#include "runstore/pg/statements.hpp"
 #include "runstore/pg_boundary.hpp"
+#include "runstore/queue/cluster_claim.hpp"
+#include "runstore/queue/outcome_batch.hpp"
 #include "runstore/queue/queue_arguments.hpp"
 
 namespace {
 
+using runstore::pg::OutcomeKind;
+
 constexpr const char *kAttemptsHint = "Pass the attempt dequeue returned for each id: it fences the outcome.";
 
-/* attempts (argument 2): required, aligned with the ids, no NULLs. */
-ArrayType *
-ReadAttempts(FunctionCallInfo fcinfo, int id_count)
+/* The arguments common to the three, and each one's own; read and checked before anything runs. */
+struct OutcomeArguments {
+	Datum worker;
+	runstore::pg::IdBatch ids;
+	bool any_ids;
+	ArrayType *attempts;
+	ArrayType *values;    /* results (complete), errors (fail) */
+	ArrayType *retryable; /* fail */
+	ArrayType *workspace_ids;
+};
+
+/* Where a function takes its arguments: worker, ids and attempts from `first` on, then the others (-1: none). */
+struct ArgumentPositions {
+	int first;
+	int values;
+	int retryable;
+	int workspace_ids;
+};
+
+constexpr ArgumentPositions kPublicPositions[] = {{0, 3, -1, 4}, {0, 3, 4, 5}, {0, -1, -1, 3}};
+/* runstore._outcomes_on_node(anchor, kind, worker, ids, attempts, results, errors, retryable, workspace_ids) */
+constexpr ArgumentPositions kNodePositions[] = {{2, 5, -1, 8}, {2, 6, 7, 8}, {2, -1, -1, 8}};
+
+OutcomeArguments
+ReadOutcomeArguments(FunctionCallInfo fcinfo, OutcomeKind kind, const ArgumentPositions &at)
 {
-	return runstore::pg::ReadAlignedArray(fcinfo, 2, "attempts", id_count, false, kAttemptsHint);
+	OutcomeArguments args{};
+	args.worker = runstore::pg::ReadWorker(fcinfo, at.first);
+	args.any_ids = runstore::pg::ReadIdBatch(fcinfo, at.first + 1, "ids", &args.ids);
+	const int count = args.any_ids ? args.ids.count : 0;
+	args.attempts = runstore::pg::ReadAlignedArray(fcinfo, at.first + 2, "attempts", count, false, kAttemptsHint);
+	if (kind == OutcomeKind::kComplete) {
+		/* results: NULL means no result for any; a NULL element, none for that one. */
+		args.values = PG_ARGISNULL(at.values) ? nullptr
+		                                      : runstore::pg::ReadAlignedArray(fcinfo, at.values, "results", count,
+		                                                                       true, "Pass one result (or NULL) per id.");
+	}
+	if (kind == OutcomeKind::kFail) {
+		args.values = runstore::pg::ReadAlignedArray(fcinfo, at.values, "errors", count, false,
+		                                             "Pass one error message per id.");
+		/* retryable: NULL means every failure may be retried (fail's default). */
+		args.retryable = PG_ARGISNULL(at.retryable)
+		                     ? nullptr
+		                     : runstore::pg::ReadAlignedArray(fcinfo, at.retryable, "retryable", count, false,
+		                                                      "Pass true or false per id, or NULL: all retryable.");
+	}
+	args.workspace_ids = PG_NARGS() <= at.workspace_ids || PG_ARGISNULL(at.workspace_ids)
+	                         ? nullptr
+	                         : runstore::pg::ReadAlignedArray(fcinfo, at.workspace_ids, "workspace_ids", count, true,
+	                                                          "Pass the workspace_id dequeue returned for each id.");
+	return args;
 }
 
-/* One uniform draw from [0, 1) per execution, as runstore._retry_delay draws. */
-ArrayType *
-DrawFractions(int count)
+Datum
+RunOutcomeFunction(FunctionCallInfo fcinfo, OutcomeKind kind, bool this_node_only)
 {
-	auto *values = static_cast<Datum *>(palloc(sizeof(Datum) * (count > 0 ? count : 1)));
-	for (int i = 0; i < count; ++i)
-		values[i] = Float8GetDatum(pg_prng_double(&pg_global_prng_state));
-	return construct_array(values, count, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	const int k = static_cast<int>(kind);
+	const OutcomeArguments args =
+	    ReadOutcomeArguments(fcinfo, kind, this_node_only ? kNodePositions[k] : kPublicPositions[k]);
+	if (!args.any_ids)
+		return (Datum)0;
+	const runstore::pg::OutcomeBatch batch = runstore::pg::MakeOutcomeBatch(
+	    kind, args.ids, args.worker, args.attempts, args.values, args.retryable, args.workspace_ids);
+	if (this_node_only)
+		runstore::pg::RunOutcomesOnThisNode(fcinfo, batch);
+	else
+		runstore::pg::RunOutcomes(fcinfo, batch);
+	return (Datum)0;
 }
 
 } // namespace
@@ -61,78 +119,37 @@ DrawFractions(int count)
 RUNSTORE_FUNCTION(runstore_complete_many)
 {
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); /* SETOF uuid: a scalar result */
-	const Datum worker = runstore::pg::ReadWorker(fcinfo, 0);
-	runstore::pg::IdBatch batch;
-	const bool any_ids = runstore::pg::ReadIdBatch(fcinfo, 1, "ids", &batch);
-	const int count = any_ids ? batch.count : 0;
-	ArrayType *attempts = ReadAttempts(fcinfo, count);
-	/* results: NULL means no result for any; a NULL element, none for that one. */
-	ArrayType *results = PG_ARGISNULL(3) ? nullptr
-	                                     : runstore::pg::ReadAlignedArray(fcinfo, 3, "results", count, true,
-	                                                                      "Pass one result (or NULL) per id.");
-	if (!any_ids)
-		return (Datum)0;
-
-	ParamListInfo params = makeParamList(4);
-	params->params[0] = ParamExternData{worker, false, PARAM_FLAG_CONST, TEXTOID};
-	params->params[1] = ParamExternData{PointerGetDatum(batch.array), false, PARAM_FLAG_CONST, UUIDARRAYOID};
-	params->params[2] = ParamExternData{PointerGetDatum(attempts), false, PARAM_FLAG_CONST, INT4ARRAYOID};
-	params->params[3] = ParamExternData{PointerGetDatum(results), results == nullptr, PARAM_FLAG_CONST, JSONBARRAYOID};
-	runstore::pg::RunIdStatement(fcinfo, batch, &runstore::pg::statements::complete_many, params, false);
-	return (Datum)0;
+	return RunOutcomeFunction(fcinfo, OutcomeKind::kComplete, false);
 }
 
 RUNSTORE_FUNCTION(runstore_fail_many)
 {
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); /* TABLE (id uuid, status) */
-	const Datum worker = runstore::pg::ReadWorker(fcinfo, 0);
-	runstore::pg::IdBatch batch;
-	const bool any_ids = runstore::pg::ReadIdBatch(fcinfo, 1, "ids", &batch);
-	const int count = any_ids ? batch.count : 0;
-	ArrayType *attempts = ReadAttempts(fcinfo, count);
-	ArrayType *errors =
-	    runstore::pg::ReadAlignedArray(fcinfo, 3, "errors", count, false, "Pass one error message per id.");
-	/* retryable: NULL means every failure may be retried (fail's default). */
-	ArrayType *retryable = PG_ARGISNULL(4)
-	                           ? nullptr
-	                           : runstore::pg::ReadAlignedArray(fcinfo, 4, "retryable", count, false,
-	                                                            "Pass true or false per id, or NULL: all retryable.");
-	if (!any_ids)
-		return (Datum)0;
-
-	ParamListInfo params = makeParamList(9);
-	params->params[0] = ParamExternData{worker, false, PARAM_FLAG_CONST, TEXTOID};
-	params->params[1] = ParamExternData{PointerGetDatum(batch.array), false, PARAM_FLAG_CONST, UUIDARRAYOID};
-	params->params[2] = ParamExternData{PointerGetDatum(attempts), false, PARAM_FLAG_CONST, INT4ARRAYOID};
-	params->params[3] = ParamExternData{PointerGetDatum(errors), false, PARAM_FLAG_CONST, TEXTARRAYOID};
-	params->params[4] =
-	    ParamExternData{PointerGetDatum(retryable), retryable == nullptr, PARAM_FLAG_CONST, BOOLARRAYOID};
-	/* What statement_timestamp() returns, and the backoff settings (FAIL_SET, queue_statements.cpp). */
-	params->params[5] = ParamExternData{TimestampTzGetDatum(GetCurrentStatementStartTimestamp()), false,
-	                                    PARAM_FLAG_CONST, TIMESTAMPTZOID};
-	params->params[6] = ParamExternData{PointerGetDatum(DrawFractions(count)), false, PARAM_FLAG_CONST, FLOAT8ARRAYOID};
-	params->params[7] =
-	    ParamExternData{Float8GetDatum(runstore::pg::retry_backoff_base_ms), false, PARAM_FLAG_CONST, FLOAT8OID};
-	params->params[8] =
-	    ParamExternData{Float8GetDatum(runstore::pg::retry_backoff_cap_ms), false, PARAM_FLAG_CONST, FLOAT8OID};
-	runstore::pg::RunIdStatement(fcinfo, batch, &runstore::pg::statements::fail_many, params, false);
-	return (Datum)0;
+	return RunOutcomeFunction(fcinfo, OutcomeKind::kFail, false);
 }
 
 RUNSTORE_FUNCTION(runstore_release_many)
 {
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC); /* SETOF uuid: a scalar result */
-	const Datum worker = runstore::pg::ReadWorker(fcinfo, 0);
-	runstore::pg::IdBatch batch;
-	const bool any_ids = runstore::pg::ReadIdBatch(fcinfo, 1, "ids", &batch);
-	ArrayType *attempts = ReadAttempts(fcinfo, any_ids ? batch.count : 0);
-	if (!any_ids)
-		return (Datum)0;
+	return RunOutcomeFunction(fcinfo, OutcomeKind::kRelease, false);
+}
 
-	ParamListInfo params = makeParamList(3);
-	params->params[0] = ParamExternData{worker, false, PARAM_FLAG_CONST, TEXTOID};
-	params->params[1] = ParamExternData{PointerGetDatum(batch.array), false, PARAM_FLAG_CONST, UUIDARRAYOID};
-	params->params[2] = ParamExternData{PointerGetDatum(attempts), false, PARAM_FLAG_CONST, INT4ARRAYOID};
-	runstore::pg::RunIdStatement(fcinfo, batch, &runstore::pg::statements::release_many, params, false);
-	return (Datum)0;
+/*
+ * runstore._outcomes_on_node(anchor, kind, worker, ids, attempts, results,
+ * errors, retryable, workspace_ids) RETURNS SETOF record: a batch's part on
+ * the node holding the shard of workspace `anchor`, delegated there by
+ * Citus (outcome_batch.hpp).  The caller's column list says what the kind
+ * returns: (id uuid), or (id uuid, status) for fail.
+ */
+RUNSTORE_FUNCTION(runstore_outcomes_on_node)
+{
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("anchor and kind must not be NULL")));
+	const OutcomeKind kind = runstore::pg::OutcomeKindNamed(text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "runstore: SPI_connect failed");
+	runstore::pg::RequireLocalAnchor(PG_GETARG_DATUM(0), "runstore._outcomes_on_node()");
+	SPI_finish();
+	return RunOutcomeFunction(fcinfo, kind, true);
 }

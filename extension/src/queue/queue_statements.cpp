@@ -179,6 +179,8 @@ const PlannerSetting kBatchJoin[] = {
 	" x.status OPERATOR(pg_catalog.<>) ALL ('{queued,succeeded,failed,cancelled}'::runstore.execution_status[])" \
 	" AND x.lease_owner" EQ worker
 #define BATCH_ROWS(alias) " WHERE x.id" EQ "ANY ($2::pg_catalog.uuid[]) AND x.id" EQ alias ".id AND x.attempt" EQ alias ".attempt AND"
+/* The row's workspace, where the caller gave one (on Citus it routes the row to its shard's node). */
+#define BATCH_IN_WORKSPACE(alias) " (" alias ".workspace_id IS NULL OR x.workspace_id" EQ alias ".workspace_id) AND"
 
 /*
  * Extends the leases worker $1 still holds among ids $2 by $3 from now.
@@ -271,33 +273,38 @@ KeptPlan fail = {FAIL_SQL("", "$5", "$6", "$7", "$8"), 8,
 KeptPlan fail_attempt = {FAIL_SQL(" AND x.attempt" EQ "$5", "$6", "$7", "$8", "$9"), 9,
     kArgTypes<UUIDOID, TEXTOID, TEXTOID, BOOLOID, INT4OID, TIMESTAMPTZOID, FLOAT8OID, FLOAT8OID, FLOAT8OID>, nullptr};
 
-/* complete_many: $1 worker, $2 uuid[] ids, $3 int4[] attempts, $4 jsonb[] results. */
+/* complete_many: $1 worker, $2 uuid[] ids, $3 int4[] attempts, $4 jsonb[] results, $5 int8[] workspace_ids. */
 KeptPlan complete_many = {
     "UPDATE runstore.executions x SET status = " STATUS("succeeded") ", result = c.result,"
     " lease_expires_at = NULL, finished_at = " NOW ", updated_at = " NOW
     " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.uuid[]), pg_catalog.unnest($3::pg_catalog.int4[]),"
-    "   pg_catalog.unnest($4::pg_catalog.jsonb[])) AS c(id, attempt, result)"
-    BATCH_ROWS("c") BATCH_HELD_BY("$1")
+    "   pg_catalog.unnest($4::pg_catalog.jsonb[]), pg_catalog.unnest($5::pg_catalog.int8[]))"
+    "   AS c(id, attempt, result, workspace_id)"
+    BATCH_ROWS("c") BATCH_IN_WORKSPACE("c") BATCH_HELD_BY("$1")
     " RETURNING x.id",
-    4, kArgTypes<TEXTOID, UUIDARRAYOID, INT4ARRAYOID, JSONBARRAYOID>, nullptr, CURSOR_OPT_GENERIC_PLAN, kBatchJoin};
+    5, kArgTypes<TEXTOID, UUIDARRAYOID, INT4ARRAYOID, JSONBARRAYOID, INT8ARRAYOID>, nullptr, CURSOR_OPT_GENERIC_PLAN,
+    kBatchJoin};
 
 /*
  * fail_many: $1 worker, $2 uuid[] ids, $3 int4[] attempts, $4 text[] errors,
  * $5 bool[] retryable (NULL: all), then $6 now, $7 float8[] fractions (one
- * draw per execution, so a batch's retries spread), $8 base, $9 cap.
+ * draw per execution, so a batch's retries spread), $8 base, $9 cap, and
+ * $10 int8[] workspace_ids.
  */
 KeptPlan fail_many = {
     FAIL_SET("COALESCE(f.retryable, true)", "f.error", "$6", "f.fraction", "$8", "$9")
     " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.uuid[]), pg_catalog.unnest($3::pg_catalog.int4[]),"
     "   pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.bool[]),"
-    "   pg_catalog.unnest($7::pg_catalog.float8[])) AS f(id, attempt, error, retryable, fraction)"
-    BATCH_ROWS("f") BATCH_HELD_BY("$1")
+    "   pg_catalog.unnest($7::pg_catalog.float8[]), pg_catalog.unnest($10::pg_catalog.int8[]))"
+    "   AS f(id, attempt, error, retryable, fraction, workspace_id)"
+    BATCH_ROWS("f") BATCH_IN_WORKSPACE("f") BATCH_HELD_BY("$1")
     " RETURNING x.id, x.status",
-    9, kArgTypes<TEXTOID, UUIDARRAYOID, INT4ARRAYOID, TEXTARRAYOID, BOOLARRAYOID, TIMESTAMPTZOID, FLOAT8ARRAYOID,
-                 FLOAT8OID, FLOAT8OID>, nullptr, CURSOR_OPT_GENERIC_PLAN, kBatchJoin};
+    10, kArgTypes<TEXTOID, UUIDARRAYOID, INT4ARRAYOID, TEXTARRAYOID, BOOLARRAYOID, TIMESTAMPTZOID, FLOAT8ARRAYOID,
+                  FLOAT8OID, FLOAT8OID, INT8ARRAYOID>, nullptr, CURSOR_OPT_GENERIC_PLAN, kBatchJoin};
 
 /*
- * release_many: $1 worker, $2 uuid[] ids, $3 int4[] attempts.  Hands back
+ * release_many: $1 worker, $2 uuid[] ids, $3 int4[] attempts, $4 int8[]
+ * workspace_ids.  Hands back
  * claims whose handler never started (a worker's claimed-ahead buffer, at
  * shutdown): queued again, due at once, and the attempt the claim took
  * given back, so a release costs the execution none of its max_attempts
@@ -310,11 +317,11 @@ KeptPlan release_many = {
     " attempt = x.attempt OPERATOR(pg_catalog.-) 1, lease_owner = NULL, lease_expires_at = NULL,"
     " run_after = " NOW ", updated_at = " NOW ","
     " started_at = CASE WHEN x.attempt" EQ "1 THEN NULL ELSE x.started_at END"
-    " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.uuid[]), pg_catalog.unnest($3::pg_catalog.int4[]))"
-    "   AS r(id, attempt)"
-    BATCH_ROWS("r") BATCH_HELD_BY("$1")
+    " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.uuid[]), pg_catalog.unnest($3::pg_catalog.int4[]),"
+    "   pg_catalog.unnest($4::pg_catalog.int8[])) AS r(id, attempt, workspace_id)"
+    BATCH_ROWS("r") BATCH_IN_WORKSPACE("r") BATCH_HELD_BY("$1")
     " RETURNING x.id",
-    3, kArgTypes<TEXTOID, UUIDARRAYOID, INT4ARRAYOID>, nullptr, CURSOR_OPT_GENERIC_PLAN, kBatchJoin};
+    4, kArgTypes<TEXTOID, UUIDARRAYOID, INT4ARRAYOID, INT8ARRAYOID>, nullptr, CURSOR_OPT_GENERIC_PLAN, kBatchJoin};
 
 /* Cancels those of ids $1 (in workspace $2) that are queued or running. */
 #define CANCEL_SQL(condition)                                                                        \

@@ -37,6 +37,9 @@ namespace runstore::pg {
 /* How long a shard or node found with nothing due is passed over while others fill a call. */
 constexpr int kEmptyRecheckMs = 50;
 
+/* A transaction that wrote to a node claims there first, but every kRotateEvery-th call starts at the rotation. */
+constexpr uint32 kRotateEvery = 8;
+
 /*
  * dequeue on a distributed runstore.executions: claims up to max_jobs for
  * `worker` (text) with `lease` (interval) across the cluster, appending the
@@ -50,6 +53,13 @@ void ClaimAcrossCluster(ReturnSetInfo *rsinfo, Datum worker, int32 max_jobs, Dat
  * not delegated to the node it names.  Inside an SPI connection.
  */
 void ClaimOnThisNode(ReturnSetInfo *rsinfo, Datum anchor, Datum worker, int32 max_jobs, Datum lease);
+
+/*
+ * ERRORs unless executions is distributed and this node holds the shard of
+ * workspace `anchor`: a function Citus should have delegated here (named
+ * `function` in the message) was not.  Inside an SPI connection.
+ */
+void RequireLocalAnchor(Datum anchor, const char *function);
 
 /* Whether a claimable execution is due in this node's executions shards.  Inside an SPI connection. */
 bool LocalShardsHaveDueWork();

@@ -15,6 +15,7 @@
 extern "C" {
 #include "postgres.h"
 
+#include "storage/proc.h"
 #include "utils/timestamp.h"
 }
 
@@ -61,6 +62,8 @@ struct ClusterMap {
 	ClusterNodeEntry *nodes; /* sorted by group */
 	uint32 node_cursor;      /* where the next claim starts (cluster_claim.hpp) */
 	uint32 shard_cursor;
+	LocalTransactionId written_lxid; /* the transaction that last wrote outcomes on a node */
+	int written_node;                /* that node's index in nodes */
 };
 
 /* The map of a distributed runstore.executions, rebuilt first if the metadata changed.  Inside SPI. */
@@ -71,6 +74,9 @@ int32 WorkspaceHash(int64 workspace_id);
 
 /* The index in map.shards of the shard holding workspace_id, or -1. */
 int ShardOfWorkspace(const ClusterMap &map, int64 workspace_id);
+
+/* This transaction wrote outcomes on map.nodes[node]: its next claim starts there. */
+void NoteNodeWritten(ClusterMap &map, int node);
 
 /* The index in map.nodes of group `group`, or -1. */
 int NodeOfGroup(const ClusterMap &map, int32 group);
