@@ -164,14 +164,14 @@ SET enable_seqscan = off;
 SET enable_nestloop = off;
 DO $$
 BEGIN
-  EXECUTE format('PREPARE settle_ok(text, uuid[], integer[], jsonb[]) AS %s',
+  EXECUTE format('PREPARE settle_ok(text, uuid[], integer[], jsonb[], bigint[]) AS %s',
                  runstore._statement_text('complete_many'));
   EXECUTE format('PREPARE settle_failed(text, uuid[], integer[], text[], boolean[], timestamptz, float8[],'
-                 ' float8, float8) AS %s', runstore._statement_text('fail_many'));
+                 ' float8, float8, bigint[]) AS %s', runstore._statement_text('fail_many'));
 END
 $$;
-EXPLAIN (COSTS OFF) EXECUTE settle_ok('w', '{}', '{}', NULL);
-EXPLAIN (COSTS OFF) EXECUTE settle_failed('w', '{}', '{}', '{}', NULL, now(), '{}', 1000, 60000);
+EXPLAIN (COSTS OFF) EXECUTE settle_ok('w', '{}', '{}', NULL, NULL);
+EXPLAIN (COSTS OFF) EXECUTE settle_failed('w', '{}', '{}', '{}', NULL, now(), '{}', 1000, 60000, NULL);
 RESET enable_seqscan;
 RESET enable_nestloop;
 

@@ -104,6 +104,25 @@ SELECT * FROM runstore.complete_many('w2', ARRAY[u(7)], ARRAY[1], ARRAY['{not js
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM outcomes WHERE n = 7;
 
+-- workspace_ids (last, optional, aligned with the ids): each execution's
+-- workspace as dequeue returned it.  An execution is changed only in the
+-- workspace given for it; a NULL element means any.  (On a Citus cluster
+-- they route each outcome to the node holding it: tests/citus.)
+INSERT INTO runstore.executions (id, workspace_id) VALUES (u(21), 1), (u(22), 2), (u(23), 2);
+SELECT count(*) AS claimed FROM runstore.dequeue('w3', 3);
+SELECT right(c::text, 4)::int AS completed
+FROM runstore.complete_many('w3', ARRAY[u(21), u(22), u(23)], ARRAY[1, 1, 1], NULL, ARRAY[2, 2, NULL]::bigint[]) c;
+SELECT right(f.id::text, 4)::int AS failed, f.status
+FROM runstore.fail_many('w3', ARRAY[u(21)], ARRAY[1], ARRAY['e'], ARRAY[false], ARRAY[3]::bigint[]) f;
+SELECT right(r::text, 4)::int AS released
+FROM runstore.release_many('w3', ARRAY[u(21)], ARRAY[1], ARRAY[1]::bigint[]) r;
+SELECT * FROM outcomes WHERE n > 20;
+-- Misaligned: 22023, nothing changed.
+SELECT * FROM runstore.complete_many('w3', ARRAY[u(21)], ARRAY[1], NULL, ARRAY[1, 1]::bigint[]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore.release_many('w3', ARRAY[u(21)], ARRAY[1], ARRAY[[1]]::bigint[]);
+\echo :LAST_ERROR_SQLSTATE
+
 -- The batch runs as one statement: the summaries' triggers and the queue's
 -- bookkeeping stay exact.
 SELECT count(*) AS groups_wrong FROM runstore.verify_recent_workflows();
