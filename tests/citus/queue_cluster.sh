@@ -78,4 +78,6 @@ while kill -0 "$loadpid" 2>/dev/null; do
 done
 wait "$loadpid" || failed=1
 settings reset
+# The next suites start from an empty table.
+psql -qX -c "TRUNCATE runstore.executions" || failed=1
 exit "$failed"

@@ -2,12 +2,14 @@
 # tests/citus/run.sh: runstore on a real Citus cluster (a coordinator and two
 # workers on this machine, tests/citus/cluster.sh), built from source when
 # Citus is not installed (tests/citus/install_citus.sh).  Runs:
-#   1. pg_regress citus_distribute citus_functions: distributing a table that
-#      holds runs, every function's answers and errors, every write kind
-#      checked against the definition;
+#   1. pg_regress citus_distribute citus_functions citus_queue: distributing
+#      a table that holds runs, every function's answers and errors, every
+#      write kind checked against the definition, the queue across shards;
 #   2. the randomized concurrent exactness test (recent_workflows_random.sh);
 #   3. a shard group moved under a worker's open session (shard_move.sh);
-#   4. pg_regress citus_undistribute citus_drop: every run back, no shard
+#   4. dequeuers on every node, also across a worker node's kill -9
+#      (queue_cluster.sh);
+#   5. pg_regress citus_undistribute citus_drop: every run back, no shard
 #      left on any node after DROP EXTENSION.
 # Without Citus and without its source it says so and exits 0 (skipped).
 # Needs runstore installed (make install).  Ports: RUNSTORE_CITUS_PORT..+2.
@@ -40,14 +42,17 @@ run_regress() {
   fi
 }
 
-echo "== Citus: pg_regress (distribute, every function)"
-run_regress citus_distribute citus_functions
+echo "== Citus: pg_regress (distribute, every function, the queue)"
+run_regress citus_distribute citus_functions citus_queue
 
 echo "== Citus: randomized concurrent writes (tests/citus/recent_workflows_random.sh)"
 tests/citus/recent_workflows_random.sh || failed=1
 
 echo "== Citus: a shard group moves under a worker's open session (tests/citus/shard_move.sh)"
 tests/citus/shard_move.sh 3 || failed=1
+
+echo "== Citus: the queue under concurrent dequeuers on every node and a worker node's kill -9 (tests/citus/queue_cluster.sh)"
+tests/citus/queue_cluster.sh || failed=1
 
 echo "== Citus: pg_regress (undistribute, DROP EXTENSION)"
 run_regress citus_undistribute citus_drop

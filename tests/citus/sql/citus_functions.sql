@@ -101,11 +101,9 @@ SELECT count(*) FROM runstore.delete_by_tag('t1', 0);
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) AS differing FROM runstore.verify_recent_workflows();
 
--- The queue: executions leased by hand (dequeue does not run on a
--- distributed table), then heartbeat, complete and fail, which name no
--- workspace and so run on every shard (through executions_id_idx).
-SELECT count(*) FROM runstore.dequeue('w1', 2);
-\echo :LAST_ERROR_SQLSTATE
+-- The queue: executions leased by hand (dequeue and the batch outcomes on
+-- the cluster: citus_queue), then heartbeat, complete and fail, which name
+-- no workspace and so run on every shard (through executions_id_idx).
 UPDATE runstore.executions SET status = 'running', lease_owner = 'w1', attempt = 1,
        lease_expires_at = now() + interval '1 minute', run_after = now() + interval '1 minute'
 WHERE id IN (u(201), u(202), u(203), u(204)) AND workspace_id IN (1, 2, 3, 4);
