@@ -123,6 +123,18 @@ SELECT * FROM runstore.complete_many('w3', ARRAY[u(21)], ARRAY[1], NULL, ARRAY[1
 SELECT * FROM runstore.release_many('w3', ARRAY[u(21)], ARRAY[1], ARRAY[[1]]::bigint[]);
 \echo :LAST_ERROR_SQLSTATE
 
+-- The functions each node of a Citus cluster runs for dequeue and the
+-- batch outcomes (tests/citus) refuse on a single node: 55000.  A NULL
+-- anchor or kind: 22004.
+SELECT * FROM runstore._claim_on_node(1, 'w1', 1, NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore._outcomes_on_node(1, 'complete', 'w1', ARRAY[u(1)], ARRAY[1], NULL, NULL, NULL, NULL)
+  AS o(id uuid);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore._outcomes_on_node(NULL, 'complete', 'w1', ARRAY[u(1)], ARRAY[1], NULL, NULL, NULL, NULL)
+  AS o(id uuid);
+\echo :LAST_ERROR_SQLSTATE
+
 -- The batch runs as one statement: the summaries' triggers and the queue's
 -- bookkeeping stay exact.
 SELECT count(*) AS groups_wrong FROM runstore.verify_recent_workflows();

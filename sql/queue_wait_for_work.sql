@@ -86,5 +86,11 @@ RESET ROLE;
 DROP OWNED BY runstore_wait_probe;
 DROP ROLE runstore_wait_probe;
 
+-- runstore._wait_on_node is what wait_for_work on a Citus node sends each
+-- other node holding shards; on a single node it is the same wait.
+CALL runstore._wait_on_node(0, NULL);
+CALL runstore._wait_on_node(-1, NULL);
+\echo :LAST_ERROR_SQLSTATE
+
 DROP VIEW waiter_locks;
 TRUNCATE runstore.executions;
