@@ -255,7 +255,7 @@ void pickup(const Options& o) {
     for (long n = 1; n <= o.jobs; ++n) {
       std::this_thread::sleep_for(std::chrono::milliseconds(gaps.next_ms()));
       runstore::NewExecution e;
-      e.workspace_id = 1;
+      e.workspace_id = 1 + n % workspaces;
       e.payload = "{\"n\": " + std::to_string(n) + ", \"t\": " + std::to_string(now_ns()) + "}";
       producer.enqueue(e);
     }

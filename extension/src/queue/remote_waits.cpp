@@ -36,7 +36,8 @@ constexpr long kDrainMs = 2000;
 struct RemoteWait {
 	ClusterNode node;
 	PGconn *conn;
-	bool running; /* a CALL sent, its reply not read yet */
+	bool running;     /* a CALL sent, its reply not read yet */
+	PGconn *control;  /* to the same node: ends a wait there (opened on first need) */
 };
 
 RemoteWait waits[kMaxNodes];
@@ -47,7 +48,10 @@ Drop(RemoteWait &wait)
 {
 	if (wait.conn != nullptr)
 		PQfinish(wait.conn);
+	if (wait.control != nullptr)
+		PQfinish(wait.control);
 	wait.conn = nullptr;
+	wait.control = nullptr;
 	wait.running = false;
 }
 
@@ -156,7 +160,7 @@ StartRemoteWaits(int timeout_ms)
 	}
 	wait_count = 0;
 	for (int j = 0; j < count; ++j) {
-		RemoteWait wait{nodes[j], nullptr, false};
+		RemoteWait wait{nodes[j], nullptr, false, nullptr};
 		for (int i = 0; i < kept_count; ++i)
 			if (kept[i].node.port == nodes[j].port && std::strcmp(kept[i].node.host, nodes[j].host) == 0)
 				wait = kept[i];
@@ -222,11 +226,38 @@ EndRemoteWaits()
 		RemoteWait &wait = waits[i];
 		if (!wait.running)
 			continue;
-		char error[256];
-		PGcancel *cancel = PQgetCancel(wait.conn);
-		const bool sent = cancel != nullptr && PQcancel(cancel, error, sizeof(error)) != 0;
-		if (cancel != nullptr)
-			PQfreeCancel(cancel);
+		/* Ended by itself meanwhile? */
+		if (PQconsumeInput(wait.conn) != 0 && PQisBusy(wait.conn) == 0) {
+			(void)ReadReply(wait);
+			continue;
+		}
+		/*
+		 * Cancelled from the node's control connection: one round trip on an
+		 * open connection.  A cancel request (PQcancel) would have the node's
+		 * postmaster start a process for it, which costs tens of
+		 * milliseconds, paid before the caller learns of its work.
+		 */
+		if (wait.control != nullptr && PQstatus(wait.control) != CONNECTION_OK) {
+			PQfinish(wait.control);
+			wait.control = nullptr;
+		}
+		if (wait.control == nullptr)
+			wait.control = Connect(wait.node);
+		bool sent = false;
+		if (wait.control != nullptr) {
+			char sql[64];
+			snprintf(sql, sizeof(sql), "SELECT pg_catalog.pg_cancel_backend(%d)", PQbackendPID(wait.conn));
+			PGresult *res = PQexec(wait.control, sql);
+			sent = PQresultStatus(res) == PGRES_TUPLES_OK;
+			PQclear(res);
+		}
+		if (!sent) {
+			char error[256];
+			PGcancel *cancel = PQgetCancel(wait.conn);
+			sent = cancel != nullptr && PQcancel(cancel, error, sizeof(error)) != 0;
+			if (cancel != nullptr)
+				PQfreeCancel(cancel);
+		}
 		/* A connection whose wait does not end soon is dropped rather than waited for. */
 		if (!sent || !AwaitReply(wait, kDrainMs))
 			Drop(wait);
