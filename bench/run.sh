@@ -14,6 +14,8 @@
 #   bench/run.sh stats           # `runstore stats` and runstore.queue_stats() vs GROUP BY over the
 #                                # table, on BENCH_ROWS mostly finished runs (bench/stats.sh)
 #   bench/run.sh citus           # a Citus coordinator + 2 workers vs a single node (bench/citus.sh)
+#   bench/run.sh citus-queue     # the queue on that cluster vs a single node: drain, pickup, spread
+#                                # over shards (bench/citus_queue.sh; ROUNDS, JOBS, PICKUP_JOBS)
 #   bench/run.sh peers           # runstore::Worker vs Graphile Worker and pg-boss (bench/peers.sh;
 #                                # Node.js and npm; ROUNDS, DRAIN_JOBS, CONCURRENCIES, PEERS_ONLY)
 #   bench/run.sh insert-production  # INSERT cost vs a plain copy of the table on 1.85M runs
@@ -32,8 +34,9 @@ cd "$(dirname "$0")/.."
 which=${1:-all}
 case "$which" in all | batch | recent | queue | client | stats | insert-production | charts) ;;
   citus) exec bench/citus.sh ;;
+  citus-queue) exec bench/citus_queue.sh ;;
   peers) exec bench/peers.sh ;;
-  *) echo "usage: $0 [all|batch|recent|queue|client|stats|citus|peers|insert-production|charts]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|batch|recent|queue|client|stats|citus|citus-queue|peers|insert-production|charts]" >&2; exit 2 ;;
 esac
 rows=${BENCH_ROWS:-1000000}
 export RUNSTORE_PGPORT=${RUNSTORE_BENCH_PGPORT:-54339}

@@ -124,16 +124,25 @@ ClaimAcrossCluster(ReturnSetInfo *rsinfo, Datum worker, int32 max_jobs, Datum le
 	const int n = cluster.node_count;
 	if (n == 0)
 		return;
-	uint32 start = cluster.node_cursor++;
 	/*
 	 * A transaction that has written to a node (a worker's step completing
 	 * what that node handed out) claims there first, so that it commits on
-	 * one node without two-phase commit; every kRotateEvery-th call still
-	 * starts at the rotation, so no node waits on another's endless work.
+	 * one node without two-phase commit; but a backend stays on one node
+	 * for at most kStayMs, then starts at the next in the rotation, so that
+	 * the nodes drain evenly and no node waits on another's endless work.
 	 */
-	if (cluster.written_lxid == MyProc->lxid && cluster.written_node >= 0 && start % kRotateEvery != 0)
-		start = static_cast<uint32>(cluster.written_node);
 	const TimestampTz now = GetCurrentTimestamp();
+	const bool wrote = cluster.written_lxid == MyProc->lxid && cluster.written_node >= 0;
+	uint32 start = 0;
+	if (wrote && cluster.written_node == cluster.stay_node &&
+	    !TimestampDifferenceExceeds(cluster.stay_since, now, kStayMs))
+		start = static_cast<uint32>(cluster.written_node);
+	else
+		start = cluster.node_cursor++;
+	if (static_cast<int>(start % n) != cluster.stay_node) {
+		cluster.stay_node = static_cast<int>(start % n);
+		cluster.stay_since = now;
+	}
 	uint64 delivered = 0;
 	/* First the nodes not found empty lately; then those, if the call is not full. */
 	for (int pass = 0; pass < 2; ++pass)

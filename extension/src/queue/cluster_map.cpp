@@ -34,7 +34,7 @@ KeptPlan *const kBaseStatements[kShardStatementCount] = {&statements::dequeue, &
                                                          &statements::complete_many, &statements::fail_many,
                                                          &statements::release_many};
 
-ClusterMap cluster = {0, 0, nullptr, 0, nullptr, 0, nullptr, 0, 0, InvalidLocalTransactionId, -1};
+ClusterMap cluster = {0, 0, nullptr, 0, nullptr, 0, nullptr, 0, 0, InvalidLocalTransactionId, -1, -1, 0};
 
 /*
  * Each shard of executions with the group holding its placement (the first,
@@ -97,6 +97,7 @@ ForgetMap()
 	cluster.nodes = nullptr;
 	cluster.shard_count = cluster.local_count = cluster.node_count = 0;
 	cluster.written_node = -1;
+	cluster.stay_node = -1;
 	cluster.generation = 0;
 }
 

@@ -37,8 +37,8 @@ namespace runstore::pg {
 /* How long a shard or node found with nothing due is passed over while others fill a call. */
 constexpr int kEmptyRecheckMs = 50;
 
-/* A transaction that wrote to a node claims there first, but every kRotateEvery-th call starts at the rotation. */
-constexpr uint32 kRotateEvery = 8;
+/* A transaction that wrote to a node claims there first, for at most this long per stay on a node. */
+constexpr int kStayMs = 50;
 
 /*
  * dequeue on a distributed runstore.executions: claims up to max_jobs for

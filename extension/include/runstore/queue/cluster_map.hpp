@@ -64,6 +64,8 @@ struct ClusterMap {
 	uint32 shard_cursor;
 	LocalTransactionId written_lxid; /* the transaction that last wrote outcomes on a node */
 	int written_node;                /* that node's index in nodes */
+	int stay_node;                   /* the node claims last started at, and since when */
+	TimestampTz stay_since;
 };
 
 /* The map of a distributed runstore.executions, rebuilt first if the metadata changed.  Inside SPI. */
