@@ -5,7 +5,9 @@
 #   1. pg_regress citus_distribute citus_functions citus_queue: distributing
 #      a table that holds runs, every function's answers and errors, every
 #      write kind checked against the definition, the queue across shards;
-#   2. the randomized concurrent exactness test (recent_workflows_random.sh);
+#   2. isolation: concurrent claims through the coordinator
+#      (isolation/specs/citus_queue_claims.spec), then the randomized
+#      concurrent exactness test (recent_workflows_random.sh);
 #   3. a shard group moved under a worker's open session (shard_move.sh);
 #   4. dequeuers on every node, also across a worker node's kill -9
 #      (queue_cluster.sh);
@@ -44,6 +46,14 @@ run_regress() {
 
 echo "== Citus: pg_regress (distribute, every function, the queue)"
 run_regress citus_distribute citus_functions citus_queue
+
+echo "== Citus: isolation (concurrent claims through the coordinator)"
+isolation="$(dirname "$(pg_config --pgxs)")/../test/isolation/pg_isolation_regress"
+if ! "$isolation" --inputdir=tests/citus/isolation --outputdir=build/citus-isolation --use-existing \
+     --dbname=postgres citus_queue_claims; then
+  failed=1
+  [ -f build/citus-isolation/regression.diffs ] && cat build/citus-isolation/regression.diffs
+fi
 
 echo "== Citus: randomized concurrent writes (tests/citus/recent_workflows_random.sh)"
 tests/citus/recent_workflows_random.sh || failed=1
