@@ -5,7 +5,9 @@
 # acknowledged completion stored, every execution succeeded).
 #   1. dequeuers connected to the coordinator and to both workers (two each)
 #      drain 3,000 executions in 200 workspaces, spread over every shard;
-#   2. the same with 20,000, while worker 1's postmaster is killed (kill -9)
+#   2. two `runstore worker` processes (the CLI over the client's Worker)
+#      against the coordinator, with no option of their own, run 2,000;
+#   3. the drain of 1. with 20,000, while worker 1's postmaster is killed (kill -9)
 #      and restarted; the prepared transactions Citus left are recovered
 #      (recover_prepared_transactions() on every node, as its maintenance
 #      daemon would do within citus.recover_2pc_interval).
@@ -31,6 +33,33 @@ failed=0
 echo "-- queue: 6 dequeuers on 3 nodes, 3,000 executions in 200 workspaces"
 "$load" "${nodes[@]}" --threads 2 --executions 3000 --workspaces 200 || failed=1
 
+# The CLI, and through it the client's Worker, against the coordinator with
+# no option of its own: 2,000 executions enqueued, run by 2 workers of 4
+# slots until nothing is due; each once, at attempt 1, with no error logged.
+runstore=${RUNSTORE_CLI:-build/client/cli/runstore}
+if [ -x "$runstore" ]; then
+  echo "-- queue: 2 \`runstore worker\` processes against the coordinator, 2,000 executions"
+  psql -qX -c "TRUNCATE runstore.executions"
+  export RUNSTORE_DSN="host=127.0.0.1 port=$port dbname=$PGDATABASE user=$PGUSER"
+  python3 -c "import sys; sys.stdout.write(''.join('{\"workspace_id\": %d}\n' % (i % 97) for i in range(2000)))" |
+    "$runstore" enqueue --stdin >/dev/null || { echo "FAIL - enqueue through the coordinator"; failed=1; }
+  pids=()
+  for i in 1 2; do
+    "$runstore" worker --name "cli-$i" --slots 4 --quiet --until-empty -- true 2>"build/citus-cli-worker-$i.err" &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || { echo "FAIL - a worker exited with status $?"; failed=1; }; done
+  once=$(psql -qXAt -c "SELECT count(*) FROM runstore.executions WHERE status = 'succeeded' AND attempt = 1")
+  [ "$once" = 2000 ] || { echo "FAIL - $once of 2000 succeeded at attempt 1"; failed=1; }
+  if grep -v -E ': (started: |stopped: claimed )' build/citus-cli-worker-*.err; then
+    echo "FAIL - a worker logged the lines above"
+    failed=1
+  fi
+  [ "$once" = 2000 ] && echo "2000 executions run once each at attempt 1 by 2 CLI workers through the coordinator"
+else
+  echo "-- queue: the CLI worker part skipped: no $runstore (build the client first)"
+fi
+
 echo "-- queue: worker 1 killed (kill -9 of its postmaster) and restarted under 20,000 executions"
 # Durable for this part: the suites' cluster runs with synchronous_commit
 # off, under which a commit acknowledged just before the kill is lost by
@@ -49,9 +78,16 @@ settings() { # on|reset
 }
 settings on
 data=$RUNSTORE_CITUS_DIR/worker1/data
-"$load" "${nodes[@]}" --threads 2 --executions 20000 --workspaces 200 --lease-seconds 2 &
+ready=$(mktemp -u /tmp/runstore-queue-load.XXXXXX)
+"$load" "${nodes[@]}" --threads 2 --executions 20000 --workspaces 200 --lease-seconds 2 --ready-file "$ready" &
 loadpid=$!
-sleep 1.5
+# Killed while claims and completions are in flight: a second into the drain.
+for _ in $(seq 1 600); do
+  [ -e "$ready" ] && break
+  sleep 0.1
+done
+rm -f "$ready"
+sleep 1
 pm=$(head -1 "$data/postmaster.pid")
 children=$(ps -o pid= --ppid "$pm" | tr '\n' ' ')
 kill -9 "$pm"

@@ -21,6 +21,7 @@
 //
 // Usage: queue_load --node CONNINFO [--node CONNINFO ...] [--threads N]
 //                   [--executions N] [--workspaces N] [--lease-seconds S] [--deadline-seconds S]
+//                   [--ready-file PATH]  (created once loaded, as the dequeuers start)
 // The first --node must be the coordinator (it loads and checks).
 #include <libpq-fe.h>
 
@@ -49,6 +50,7 @@ struct Options {
   long workspaces = 200;
   int lease_seconds = 3;
   int deadline_seconds = 180;
+  std::string ready_file;  // created once the executions are loaded and the dequeuers start
 };
 
 struct PgResultDeleter {
@@ -183,6 +185,8 @@ Options parse(int argc, char** argv) {
       o.lease_seconds = std::atoi(v.c_str());
     else if (k == "--deadline-seconds")
       o.deadline_seconds = std::atoi(v.c_str());
+    else if (k == "--ready-file")
+      o.ready_file = v;
     else {
       std::fprintf(stderr, "queue_load: unknown option %s\n", k.c_str());
       std::exit(2);
@@ -214,6 +218,10 @@ int main(int argc, char** argv) {
          " SELECT g % " + std::to_string(o.workspaces) + ", g % 7, 'u' || g % 3, 100 FROM generate_series(1, " +
              std::to_string(o.executions) + ") g RETURNING 1) SELECT count(*) FROM i");
 
+  if (!o.ready_file.empty()) {
+    FILE* ready = std::fopen(o.ready_file.c_str(), "w");
+    if (ready != nullptr) std::fclose(ready);
+  }
   std::atomic<bool> stop{false};
   std::vector<std::unique_ptr<Seen>> seen;
   std::vector<std::thread> threads;
