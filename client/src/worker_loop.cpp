@@ -349,7 +349,8 @@ std::vector<Failure> ClaimLoop::failures_of(const std::vector<Pending>& failures
   out.reserve(failures.size());
   for (const auto& p : failures) {
     const HandlerResult& r = p.outcome.result;
-    out.push_back(Failure{p.outcome.lease.id, p.outcome.lease.attempt, r.error, r.retryable, p.outcome.lease.workspace_id});
+    out.push_back(
+        Failure{p.outcome.lease.id, p.outcome.lease.attempt, r.error, r.retryable, p.outcome.lease.workspace_id});
   }
   return out;
 }

@@ -43,7 +43,7 @@ struct HeldLease {
 struct Completion {
   Uuid id;
   std::int32_t attempt = 0;
-  std::optional<std::string> result;  // JSON text
+  std::optional<std::string> result;                        // JSON text
   std::optional<std::int64_t> workspace_id = std::nullopt;  // as HeldLease's
 };
 

@@ -41,16 +41,15 @@ ClusterMap cluster = {0, 0, nullptr, 0, nullptr, 0, nullptr, 0, 0, InvalidLocalT
  * should a shard have several), whether that is this node's group, and its
  * hash range.  $1: runstore.executions.
  */
-KeptPlan shard_rows = {
-    "SELECT s.shardid, p.groupid, p.groupid OPERATOR(pg_catalog.=) (SELECT l.groupid FROM"
-    "  pg_catalog.pg_dist_local_group l),"
-    " s.shardminvalue::pg_catalog.int4, s.shardmaxvalue::pg_catalog.int4"
-    " FROM pg_catalog.pg_dist_shard s CROSS JOIN LATERAL ("
-    "  SELECT p.groupid FROM pg_catalog.pg_dist_placement p"
-    "  WHERE p.shardid OPERATOR(pg_catalog.=) s.shardid ORDER BY p.groupid LIMIT 1) p"
-    " WHERE s.logicalrelid::pg_catalog.oid OPERATOR(pg_catalog.=) $1"
-    " ORDER BY 4",
-    1, kArgTypes<OIDOID>, nullptr};
+KeptPlan shard_rows = {"SELECT s.shardid, p.groupid, p.groupid OPERATOR(pg_catalog.=) (SELECT l.groupid FROM"
+                       "  pg_catalog.pg_dist_local_group l),"
+                       " s.shardminvalue::pg_catalog.int4, s.shardmaxvalue::pg_catalog.int4"
+                       " FROM pg_catalog.pg_dist_shard s CROSS JOIN LATERAL ("
+                       "  SELECT p.groupid FROM pg_catalog.pg_dist_placement p"
+                       "  WHERE p.shardid OPERATOR(pg_catalog.=) s.shardid ORDER BY p.groupid LIMIT 1) p"
+                       " WHERE s.logicalrelid::pg_catalog.oid OPERATOR(pg_catalog.=) $1"
+                       " ORDER BY 4",
+                       1, kArgTypes<OIDOID>, nullptr};
 
 int32
 WorkspaceHashOf(int64 workspace_id)
@@ -178,7 +177,6 @@ BuildMap(Oid relid)
 	}
 	cluster.generation = CitusMetadataGeneration();
 }
-
 
 } // namespace
 

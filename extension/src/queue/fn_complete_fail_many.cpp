@@ -77,13 +77,14 @@ ReadOutcomeArguments(FunctionCallInfo fcinfo, OutcomeKind kind, const ArgumentPo
 	args.attempts = runstore::pg::ReadAlignedArray(fcinfo, at.first + 2, "attempts", count, false, kAttemptsHint);
 	if (kind == OutcomeKind::kComplete) {
 		/* results: NULL means no result for any; a NULL element, none for that one. */
-		args.values = PG_ARGISNULL(at.values) ? nullptr
-		                                      : runstore::pg::ReadAlignedArray(fcinfo, at.values, "results", count,
-		                                                                       true, "Pass one result (or NULL) per id.");
+		args.values = PG_ARGISNULL(at.values)
+		                  ? nullptr
+		                  : runstore::pg::ReadAlignedArray(fcinfo, at.values, "results", count, true,
+		                                                   "Pass one result (or NULL) per id.");
 	}
 	if (kind == OutcomeKind::kFail) {
-		args.values = runstore::pg::ReadAlignedArray(fcinfo, at.values, "errors", count, false,
-		                                             "Pass one error message per id.");
+		args.values =
+		    runstore::pg::ReadAlignedArray(fcinfo, at.values, "errors", count, false, "Pass one error message per id.");
 		/* retryable: NULL means every failure may be retried (fail's default). */
 		args.retryable = PG_ARGISNULL(at.retryable)
 		                     ? nullptr

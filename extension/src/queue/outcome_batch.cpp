@@ -46,7 +46,12 @@ struct OutcomeShape {
 
 const OutcomeShape kShapes[] = {
     {"complete", &statements::complete_many, kShardCompleteMany, 5, {1, 2, 3, 4, -1, -1}, 4, "id pg_catalog.uuid"},
-    {"fail", &statements::fail_many, kShardFailMany, 10, {1, 2, 3, 4, 6, 9}, 9,
+    {"fail",
+     &statements::fail_many,
+     kShardFailMany,
+     10,
+     {1, 2, 3, 4, 6, 9},
+     9,
      "id pg_catalog.uuid, status runstore.execution_status"},
     {"release", &statements::release_many, kShardReleaseMany, 4, {1, 2, 3, -1, -1, -1}, 3, "id pg_catalog.uuid"},
 };
@@ -293,8 +298,7 @@ MakeOutcomeBatch(OutcomeKind kind, const IdBatch &ids, Datum worker, ArrayType *
 		params->params[5] = ParamExternData{TimestampTzGetDatum(GetCurrentStatementStartTimestamp()), false,
 		                                    PARAM_FLAG_CONST, TIMESTAMPTZOID};
 		params->params[6] = ArrayParam(DrawFractions(ids.count), FLOAT8ARRAYOID);
-		params->params[7] =
-		    ParamExternData{Float8GetDatum(retry_backoff_base_ms), false, PARAM_FLAG_CONST, FLOAT8OID};
+		params->params[7] = ParamExternData{Float8GetDatum(retry_backoff_base_ms), false, PARAM_FLAG_CONST, FLOAT8OID};
 		params->params[8] = ParamExternData{Float8GetDatum(retry_backoff_cap_ms), false, PARAM_FLAG_CONST, FLOAT8OID};
 	}
 	return OutcomeBatch{kind, ids, params};

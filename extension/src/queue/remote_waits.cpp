@@ -36,8 +36,8 @@ constexpr long kDrainMs = 2000;
 struct RemoteWait {
 	ClusterNode node;
 	PGconn *conn;
-	bool running;     /* a CALL sent, its reply not read yet */
-	PGconn *control;  /* to the same node: ends a wait there (opened on first need) */
+	bool running;    /* a CALL sent, its reply not read yet */
+	PGconn *control; /* to the same node: ends a wait there (opened on first need) */
 };
 
 RemoteWait waits[kMaxNodes];

@@ -182,8 +182,7 @@ WaitForWork(int timeout_ms, bool atomic, bool this_node_only)
 				if (due)
 					break;
 			} else {
-				(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, remaining,
-				                PG_WAIT_EXTENSION);
+				(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, remaining, PG_WAIT_EXTENSION);
 			}
 			CHECK_FOR_INTERRUPTS();
 		}

@@ -38,10 +38,10 @@ struct ClusterShard {
 	int32 group; /* the node group holding its placement */
 	int32 min_hash;
 	int32 max_hash;
-	int64 anchor;         /* a workspace id whose hash falls in this shard's range */
-	bool placed_here;     /* Citus places it on this node */
-	bool local;           /* placed here, and its table is here */
-	TimestampTz empty_at; /* when a claim last found nothing due in it; 0: not since */
+	int64 anchor;                              /* a workspace id whose hash falls in this shard's range */
+	bool placed_here;                          /* Citus places it on this node */
+	bool local;                                /* placed here, and its table is here */
+	TimestampTz empty_at;                      /* when a claim last found nothing due in it; 0: not since */
 	KeptPlan statements[kShardStatementCount]; /* local shards only */
 };
 
