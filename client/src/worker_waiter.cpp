@@ -1,6 +1,8 @@
 // worker_waiter.cpp: see worker_waiter.hpp.
 #include "worker_waiter.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <exception>
 #include <string>
 
@@ -15,6 +17,8 @@ namespace {
 // first, or the claim loop's step was already under way when the bell rang
 // (the ring then makes it look again at once).
 constexpr int kFruitlessRingsBeforeBackoff = 2;
+// The first backoff after them, doubled per fruitless ring up to the poll interval.
+constexpr std::chrono::milliseconds kFirstBackoff{10};
 
 // Class 42: the procedure is missing (an extension older than 0.2.0, or a
 // queue_function_schema without it, such as docs/roles.sql's
@@ -80,11 +84,15 @@ void WorkWaiter::thread_main(StopToken& stop) {
       rang.reset();
       // Work is due that this worker's claims do not get (rows another
       // transaction holds locked, say), so wait_for_work keeps returning at
-      // once: ask no faster than the claim loop polls (and only if it is
-      // still idle then).
+      // once: back off, doubling from 10 ms up to the claim loop's poll
+      // interval.  Not the whole interval at once: a ring also comes up
+      // empty when a step already under way claimed the work the ring was
+      // for, more often where steps take longer (a Citus coordinator), and
+      // the next job would then wait out the interval.
       if (fruitless >= kFruitlessRingsBeforeBackoff) {
-        if (stop.sleep_for(settings_.poll_interval)) return;
-        continue;
+        const int doublings = std::min(fruitless - kFruitlessRingsBeforeBackoff, 10);
+        const auto backoff = std::min(settings_.poll_interval, kFirstBackoff * (1 << doublings));
+        if (stop.sleep_for(backoff)) return;
       }
     }
     bool due = false;

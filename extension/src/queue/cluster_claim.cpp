@@ -13,7 +13,9 @@ extern "C" {
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/params.h"
+#include "access/xact.h"
 #include "storage/proc.h"
+#include "utils/guc.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
@@ -105,7 +107,24 @@ ClaimRemote(const ClusterNodeEntry &node, ReturnSetInfo *rsinfo, Datum worker, i
 	                 "%s::pg_catalog.interval)",
 	                 node.anchor, quote_literal_cstr(TextDatumGetCString(worker)), want,
 	                 quote_literal_cstr(DatumGetCString(DirectFunctionCall1(interval_out, lease))));
+	/*
+	 * Outside a transaction block the claim commits on its node as the call
+	 * returns, as a single node's dequeue commits at its statement's end:
+	 * with citus.function_opens_transaction_block off for the call, Citus
+	 * delegates it as a read, outside a coordinated transaction, so a
+	 * dequeue that found nothing on one node and claimed on another commits
+	 * without two-phase commit.  (Should a later node then fail, what the
+	 * call claimed before is left to its leases, as after a lost reply.)
+	 * Inside a block (a worker's step, with its outcomes) the claim is part
+	 * of the caller's transaction.
+	 */
+	const int nest_level = IsTransactionBlock() ? -1 : NewGUCNestLevel();
+	if (nest_level >= 0)
+		(void)set_config_option("citus.function_opens_transaction_block", "off", PGC_USERSET, PGC_S_SESSION,
+		                        GUC_ACTION_SAVE, true, 0, false);
 	const int rc = SPI_execute(sql.data, false, 0);
+	if (nest_level >= 0)
+		AtEOXact_GUC(true, nest_level);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "runstore: claiming on node group %d returned %s", node.group, SPI_result_code_string(rc));
 	const uint64 delivered = SPI_processed;

@@ -5,6 +5,15 @@
  * connections live in static storage for the backend's life; an ERROR
  * between StartRemoteWaits and EndRemoteWaits is caught by the caller,
  * which calls EndRemoteWaits in its PG_FINALLY.
+ *
+ * A remote wait that is no longer needed (another node had work first) is
+ * not cancelled: it goes on, and the next call adopts it as its wait on that
+ * node, since it has watched the node since before that call began (had it
+ * answered meanwhile, its answer is read and dropped, and a new wait sent).
+ * So at most one wait runs per node, and no signal is needed: cancelling
+ * (a signal to the node's backend) races with that backend's next wait, as
+ * a cancel arriving just after a wait ended by itself ends the next one at
+ * once, and the node goes unheard for the rest of it.
  */
 extern "C" {
 #include "postgres.h"
@@ -19,6 +28,7 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -30,29 +40,37 @@ namespace runstore::pg {
 namespace {
 
 constexpr int kMaxNodes = 64;
-/* How long a cancelled remote wait may take to answer before its connection is dropped. */
-constexpr long kDrainMs = 2000;
+/* The longest wait sent to a node; sent again while the caller still waits. */
+constexpr int kRemoteSliceMs = 1000;
+constexpr int kGaveUp = -2;
+
+struct Line {
+	PGconn *conn;
+	bool running; /* a CALL sent, its answer not read yet */
+};
 
 struct RemoteWait {
 	ClusterNode node;
-	PGconn *conn;
-	bool running;    /* a CALL sent, its reply not read yet */
-	PGconn *control; /* to the same node: ends a wait there (opened on first need) */
+	Line line;
+	int active; /* 0: this call waits on `line`; -1 not (yet); kGaveUp: the node cannot be waited on in this call */
 };
 
 RemoteWait waits[kMaxNodes];
 int wait_count = 0;
 
 void
-Drop(RemoteWait &wait)
+DropLine(Line &line)
 {
-	if (wait.conn != nullptr)
-		PQfinish(wait.conn);
-	if (wait.control != nullptr)
-		PQfinish(wait.control);
-	wait.conn = nullptr;
-	wait.control = nullptr;
-	wait.running = false;
+	if (line.conn != nullptr)
+		PQfinish(line.conn);
+	line = Line{nullptr, false};
+}
+
+void
+DropNode(RemoteWait &wait)
+{
+	DropLine(wait.line);
+	wait.active = -1;
 }
 
 /* A connection to `node` as Citus's own would be made; nullptr (logged) if it fails. */
@@ -102,41 +120,68 @@ Connect(const ClusterNode &node)
 	return conn;
 }
 
-/* Reads what a finished remote wait sent; true if it says work is due. */
+/* Reads a finished wait's answer; true if it says work is due.  A broken connection is dropped. */
 bool
-ReadReply(RemoteWait &wait)
+ReadAnswer(Line &line)
 {
 	bool due = false;
-	bool failed = false;
-	for (PGresult *res = PQgetResult(wait.conn); res != nullptr; res = PQgetResult(wait.conn)) {
+	for (PGresult *res = PQgetResult(line.conn); res != nullptr; res = PQgetResult(line.conn)) {
 		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) == 1)
 			due = due || std::strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-		else if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			failed = true;
 		PQclear(res);
 	}
-	wait.running = false;
-	if (failed && PQstatus(wait.conn) != CONNECTION_OK)
-		Drop(wait);
+	line.running = false;
+	if (PQstatus(line.conn) != CONNECTION_OK)
+		DropLine(line);
 	return due;
 }
 
-/* Waits up to `timeout_ms` for `wait`'s reply, without interrupts; false if none came. */
+/* Reads what has arrived for a running line; true once its wait has ended (its answer dropped). */
 bool
-AwaitReply(RemoteWait &wait, long timeout_ms)
+Reap(Line &line)
 {
-	const TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
-	for (;;) {
-		if (PQconsumeInput(wait.conn) == 0)
-			return false;
-		if (PQisBusy(wait.conn) == 0)
-			return true;
-		const long remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
-		if (remaining <= 0)
-			return false;
-		(void)WaitLatchOrSocket(nullptr, WL_SOCKET_READABLE | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, PQsocket(wait.conn),
-		                        remaining, PG_WAIT_EXTENSION);
+	if (!line.running)
+		return true;
+	if (PQconsumeInput(line.conn) == 0) {
+		DropLine(line);
+		return true;
 	}
+	if (PQisBusy(line.conn) != 0)
+		return false;
+	(void)ReadAnswer(line);
+	return true;
+}
+
+/* Makes `wait` this call's wait on its node: the one still running, or a new one of up to timeout_ms. */
+bool
+SendWait(RemoteWait &wait, int timeout_ms)
+{
+	Line &line = wait.line;
+	if (line.running && !Reap(line)) {
+		wait.active = 0;
+		return true;
+	}
+	if (line.conn == nullptr)
+		line.conn = Connect(wait.node);
+	if (line.conn == nullptr)
+		return false;
+	char sql[96];
+	snprintf(sql, sizeof(sql), "CALL runstore._wait_on_node(%d, NULL)", std::min(timeout_ms, kRemoteSliceMs));
+	if (PQsendQuery(line.conn, sql) == 0) {
+		ereport(LOG, (errmsg("runstore: wait_for_work could not wait on node %s:%d: %s", wait.node.host,
+		                     wait.node.port, PQerrorMessage(line.conn))));
+		DropLine(line);
+		return false;
+	}
+	line.running = true;
+	wait.active = 0;
+	return true;
+}
+
+bool
+SameNode(const ClusterNode &a, const ClusterNode &b)
+{
+	return a.port == b.port && std::strcmp(a.host, b.host) == 0;
 }
 
 } // namespace
@@ -146,46 +191,33 @@ StartRemoteWaits(int timeout_ms)
 {
 	ClusterNode nodes[kMaxNodes];
 	const int count = OtherShardNodes(nodes, kMaxNodes);
-	/* Keep the connections to nodes still listed; drop the others. */
+	/* Keep the lines to nodes still listed; drop the others. */
 	RemoteWait kept[kMaxNodes];
 	int kept_count = 0;
 	for (int i = 0; i < wait_count; ++i) {
 		bool listed = false;
 		for (int j = 0; j < count && !listed; ++j)
-			listed = waits[i].node.port == nodes[j].port && std::strcmp(waits[i].node.host, nodes[j].host) == 0;
+			listed = SameNode(waits[i].node, nodes[j]);
 		if (listed)
 			kept[kept_count++] = waits[i];
 		else
-			Drop(waits[i]);
+			DropNode(waits[i]);
 	}
 	wait_count = 0;
 	for (int j = 0; j < count; ++j) {
-		RemoteWait wait{nodes[j], nullptr, false, nullptr};
+		RemoteWait wait{nodes[j], {nullptr, false}, -1};
 		for (int i = 0; i < kept_count; ++i)
-			if (kept[i].node.port == nodes[j].port && std::strcmp(kept[i].node.host, nodes[j].host) == 0)
+			if (SameNode(kept[i].node, nodes[j]))
 				wait = kept[i];
+		wait.active = -1;
 		waits[wait_count++] = wait;
 	}
-
-	char sql[96];
-	snprintf(sql, sizeof(sql), "CALL runstore._wait_on_node(%d, NULL)", timeout_ms);
 	int running = 0;
 	for (int i = 0; i < wait_count; ++i) {
-		RemoteWait &wait = waits[i];
-		if (wait.conn != nullptr && PQstatus(wait.conn) != CONNECTION_OK)
-			Drop(wait);
-		if (wait.conn == nullptr)
-			wait.conn = Connect(wait.node);
-		if (wait.conn == nullptr)
-			continue;
-		if (PQsendQuery(wait.conn, sql) == 0) {
-			ereport(LOG, (errmsg("runstore: wait_for_work could not wait on node %s:%d: %s", wait.node.host,
-			                     wait.node.port, PQerrorMessage(wait.conn))));
-			Drop(wait);
-			continue;
-		}
-		wait.running = true;
-		++running;
+		if (SendWait(waits[i], timeout_ms))
+			++running;
+		else
+			waits[i].active = kGaveUp;
 	}
 	return running;
 }
@@ -193,12 +225,16 @@ StartRemoteWaits(int timeout_ms)
 bool
 WaitLatchOrRemoteWork(long timeout_ms)
 {
+	/* A node whose wait ended with nothing due (its slice) waits again, for what is left. */
+	for (int i = 0; i < wait_count; ++i)
+		if (waits[i].active == -1 && timeout_ms > 0 && !SendWait(waits[i], static_cast<int>(timeout_ms)))
+			waits[i].active = kGaveUp;
 	WaitEventSet *set = CreateWaitEventSet(CurrentMemoryContext, wait_count + 2);
 	(void)AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
 	(void)AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
 	for (int i = 0; i < wait_count; ++i)
-		if (waits[i].running)
-			(void)AddWaitEventToSet(set, WL_SOCKET_READABLE, PQsocket(waits[i].conn), nullptr, &waits[i]);
+		if (waits[i].active >= 0)
+			(void)AddWaitEventToSet(set, WL_SOCKET_READABLE, PQsocket(waits[i].line.conn), nullptr, &waits[i]);
 	WaitEvent events[kMaxNodes + 2];
 	const int fired = WaitEventSetWait(set, timeout_ms, events, kMaxNodes + 2, PG_WAIT_EXTENSION);
 	FreeWaitEventSet(set);
@@ -207,14 +243,18 @@ WaitLatchOrRemoteWork(long timeout_ms)
 		if ((events[e].events & WL_SOCKET_READABLE) == 0)
 			continue;
 		RemoteWait &wait = *static_cast<RemoteWait *>(events[e].user_data);
-		if (PQconsumeInput(wait.conn) == 0) {
+		Line &line = wait.line;
+		if (PQconsumeInput(line.conn) == 0) {
 			ereport(LOG, (errmsg("runstore: the wait on node %s:%d ended: %s", wait.node.host, wait.node.port,
-			                     PQerrorMessage(wait.conn))));
-			Drop(wait);
+			                     PQerrorMessage(line.conn))));
+			DropLine(line);
+			wait.active = -1;
 			continue;
 		}
-		if (PQisBusy(wait.conn) == 0)
-			due = ReadReply(wait) || due;
+		if (PQisBusy(line.conn) == 0) {
+			due = ReadAnswer(line) || due;
+			wait.active = -1;
+		}
 	}
 	return due;
 }
@@ -222,48 +262,9 @@ WaitLatchOrRemoteWork(long timeout_ms)
 void
 EndRemoteWaits()
 {
-	for (int i = 0; i < wait_count; ++i) {
-		RemoteWait &wait = waits[i];
-		if (!wait.running)
-			continue;
-		/* Ended by itself meanwhile? */
-		if (PQconsumeInput(wait.conn) != 0 && PQisBusy(wait.conn) == 0) {
-			(void)ReadReply(wait);
-			continue;
-		}
-		/*
-		 * Cancelled from the node's control connection: one round trip on an
-		 * open connection.  A cancel request (PQcancel) would have the node's
-		 * postmaster start a process for it, which costs tens of
-		 * milliseconds, paid before the caller learns of its work.
-		 */
-		if (wait.control != nullptr && PQstatus(wait.control) != CONNECTION_OK) {
-			PQfinish(wait.control);
-			wait.control = nullptr;
-		}
-		if (wait.control == nullptr)
-			wait.control = Connect(wait.node);
-		bool sent = false;
-		if (wait.control != nullptr) {
-			char sql[64];
-			snprintf(sql, sizeof(sql), "SELECT pg_catalog.pg_cancel_backend(%d)", PQbackendPID(wait.conn));
-			PGresult *res = PQexec(wait.control, sql);
-			sent = PQresultStatus(res) == PGRES_TUPLES_OK;
-			PQclear(res);
-		}
-		if (!sent) {
-			char error[256];
-			PGcancel *cancel = PQgetCancel(wait.conn);
-			sent = cancel != nullptr && PQcancel(cancel, error, sizeof(error)) != 0;
-			if (cancel != nullptr)
-				PQfreeCancel(cancel);
-		}
-		/* A connection whose wait does not end soon is dropped rather than waited for. */
-		if (!sent || !AwaitReply(wait, kDrainMs))
-			Drop(wait);
-		else
-			(void)ReadReply(wait);
-	}
+	/* The waits still running go on; the next call adopts them, or reads and drops their answers. */
+	for (int i = 0; i < wait_count; ++i)
+		waits[i].active = -1;
 }
 
 } // namespace runstore::pg

@@ -9,9 +9,11 @@
  * wait_for_work sends CALL runstore._wait_on_node(...) to every other node
  * holding executions shards, over libpq connections of its own (kept for the
  * backend's life, like Citus's), and returns as soon as any of them, or its
- * own node, has work due.  The remote waits that are still running are then
- * cancelled.  A node that cannot be reached is logged and left out of this
- * wait: its work is found by the worker's next dequeue.
+ * own node, has work due.  Remote waits run for at most a second and are
+ * sent again while the caller still waits; one no longer needed is left to
+ * end by itself, on one of two connections per node, rather than cancelled
+ * (remote_waits.cpp says why).  A node that cannot be reached is logged and
+ * left out of this wait: its work is found by the worker's next dequeue.
  *
  * The connections use the node names and ports in pg_dist_node, this
  * database, the current user and citus.node_conninfo: what Citus's own
