@@ -168,8 +168,8 @@ SendWait(RemoteWait &wait, int timeout_ms)
 	char sql[96];
 	snprintf(sql, sizeof(sql), "CALL runstore._wait_on_node(%d, NULL)", std::min(timeout_ms, kRemoteSliceMs));
 	if (PQsendQuery(line.conn, sql) == 0) {
-		ereport(LOG, (errmsg("runstore: wait_for_work could not wait on node %s:%d: %s", wait.node.host,
-		                     wait.node.port, PQerrorMessage(line.conn))));
+		ereport(LOG, (errmsg("runstore: wait_for_work could not wait on node %s:%d: %s", wait.node.host, wait.node.port,
+		                     PQerrorMessage(line.conn))));
 		DropLine(line);
 		return false;
 	}
