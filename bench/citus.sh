@@ -34,16 +34,8 @@ chmod 777 "$work"
 cmake -S bench -B build/bench -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/bench --target scoped_batch_bench -j"$(nproc)" >/dev/null
 
-export RUNSTORE_CITUS_PORT=${RUNSTORE_CITUS_BENCH_PORT:-54365}
-export RUNSTORE_CITUS_DIR=/tmp/runstore-citus-bench-$RUNSTORE_CITUS_PORT
-export RUNSTORE_PGPORT=${RUNSTORE_BENCH_PGPORT:-54339}
-tests/citus/cluster.sh start bench
-tests/scripts/cluster.sh start bench
-trap 'tests/citus/cluster.sh stop; tests/scripts/cluster.sh stop; rm -rf "$work"' EXIT
-citus_env=$(tests/citus/cluster.sh env)
-single_env=$(tests/scripts/cluster.sh env)
-on_citus() { (eval "$citus_env"; "$@"); }
-on_single() { (eval "$single_env"; "$@"); }
+. bench/citus_clusters.sh
+start_citus_and_single 'rm -rf "$work"'
 
 # The data: RUNS runs over WORKSPACES workspaces, 30 workflows and 20 users
 # each; ids computable from (workspace, n), so a benchmark names 100 ids of a

@@ -34,16 +34,8 @@ cmake -S bench -B build/bench -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/bench --target peer_runstore -j"$(nproc)" >/dev/null
 runner=build/bench/peer_runstore
 
-export RUNSTORE_CITUS_PORT=${RUNSTORE_CITUS_BENCH_PORT:-54365}
-export RUNSTORE_CITUS_DIR=/tmp/runstore-citus-bench-$RUNSTORE_CITUS_PORT
-export RUNSTORE_PGPORT=${RUNSTORE_BENCH_PGPORT:-54339}
-tests/citus/cluster.sh start bench
-tests/scripts/cluster.sh start bench
-trap 'tests/citus/cluster.sh stop; tests/scripts/cluster.sh stop' EXIT
-citus_env=$(tests/citus/cluster.sh env)
-single_env=$(tests/scripts/cluster.sh env)
-on_citus() { (eval "$citus_env"; "$@"); }
-on_single() { (eval "$single_env"; "$@"); }
+. bench/citus_clusters.sh
+start_citus_and_single
 
 for on in on_single on_citus; do
   $on psql -qX -d postgres -c "DROP EXTENSION IF EXISTS runstore CASCADE" -c "CREATE EXTENSION runstore"
