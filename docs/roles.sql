@@ -74,11 +74,11 @@ CREATE FUNCTION runstore_worker.dequeue(worker text, max_jobs integer DEFAULT 1,
   AS $$ SELECT d FROM runstore.dequeue($1, $2, $3) AS d $$;
 
 CREATE FUNCTION runstore_worker.heartbeat(worker text, ids uuid[], lease interval DEFAULT NULL,
-                                          attempts integer[] DEFAULT NULL)
+                                          attempts integer[] DEFAULT NULL, workspace_ids bigint[] DEFAULT NULL)
   RETURNS SETOF uuid
   LANGUAGE sql VOLATILE SECURITY DEFINER ROWS 10
   SET search_path = pg_catalog, pg_temp
-  AS $$ SELECT h FROM runstore.heartbeat($1, $2, $3, $4) AS h $$;
+  AS $$ SELECT h FROM runstore.heartbeat($1, $2, $3, $4, $5) AS h $$;
 
 CREATE FUNCTION runstore_worker.complete(id uuid, worker text, result jsonb DEFAULT NULL,
                                          attempt integer DEFAULT NULL)
@@ -116,7 +116,7 @@ CREATE FUNCTION runstore_worker.release_many(worker text, ids uuid[], attempts i
   AS $$ SELECT r FROM runstore.release_many($1, $2, $3, $4) AS r $$;
 
 REVOKE ALL ON FUNCTION runstore_worker.dequeue(text, integer, interval),
-                       runstore_worker.heartbeat(text, uuid[], interval, integer[]),
+                       runstore_worker.heartbeat(text, uuid[], interval, integer[], bigint[]),
                        runstore_worker.complete(uuid, text, jsonb, integer),
                        runstore_worker.fail(uuid, text, text, boolean, integer),
                        runstore_worker.complete_many(text, uuid[], integer[], jsonb[], bigint[]),
@@ -124,7 +124,7 @@ REVOKE ALL ON FUNCTION runstore_worker.dequeue(text, integer, interval),
                        runstore_worker.release_many(text, uuid[], integer[], bigint[])
   FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION runstore_worker.dequeue(text, integer, interval),
-                          runstore_worker.heartbeat(text, uuid[], interval, integer[]),
+                          runstore_worker.heartbeat(text, uuid[], interval, integer[], bigint[]),
                           runstore_worker.complete(uuid, text, jsonb, integer),
                           runstore_worker.fail(uuid, text, text, boolean, integer),
                           runstore_worker.complete_many(text, uuid[], integer[], jsonb[], bigint[]),
@@ -132,7 +132,7 @@ GRANT EXECUTE ON FUNCTION runstore_worker.dequeue(text, integer, interval),
                           runstore_worker.release_many(text, uuid[], integer[], bigint[])
   TO runstore_worker;
 ALTER FUNCTION runstore_worker.dequeue(text, integer, interval) OWNER TO runstore_queue_definer;
-ALTER FUNCTION runstore_worker.heartbeat(text, uuid[], interval, integer[]) OWNER TO runstore_queue_definer;
+ALTER FUNCTION runstore_worker.heartbeat(text, uuid[], interval, integer[], bigint[]) OWNER TO runstore_queue_definer;
 ALTER FUNCTION runstore_worker.complete(uuid, text, jsonb, integer) OWNER TO runstore_queue_definer;
 ALTER FUNCTION runstore_worker.fail(uuid, text, text, boolean, integer) OWNER TO runstore_queue_definer;
 ALTER FUNCTION runstore_worker.complete_many(text, uuid[], integer[], jsonb[], bigint[]) OWNER TO runstore_queue_definer;

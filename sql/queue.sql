@@ -207,6 +207,14 @@ SELECT count(*) AS queued_not_extended FROM runstore.heartbeat('w1', ARRAY[u(14)
 SELECT right(h::text, 4)::int AS n
   FROM runstore.heartbeat('w2', ARRAY[u(5), u(7), NULL, u(3), u(5)], '3 minutes', ARRAY[1, 1, 7, 2, 1]) h;
 SELECT n, owner, lease FROM queue WHERE owner = 'w2';
+-- workspace_ids (with attempts, aligned with ids, as dequeue returned them):
+-- an execution only in the workspace given (a NULL element: any); on Citus
+-- they route each to its node (tests/citus).
+SELECT right(h::text, 4)::int AS n
+  FROM runstore.heartbeat('w2', ARRAY[u(5), u(7)], '3 minutes', ARRAY[1, 1],
+                          ARRAY[(SELECT workspace_id FROM runstore.executions WHERE id = u(5)), -1]) h;
+SELECT right(h::text, 4)::int AS n
+  FROM runstore.heartbeat('w2', ARRAY[u(7)], '3 minutes', ARRAY[1], ARRAY[NULL]::bigint[]) h;
 -- NULL, empty and all-NULL ids: no rows (attempts, if any, as long as ids).
 SELECT count(*) AS null_ids FROM runstore.heartbeat('w1', NULL);
 SELECT count(*) AS empty_ids FROM runstore.heartbeat('w1', '{}');
@@ -239,6 +247,11 @@ SELECT * FROM runstore.heartbeat('w1', ARRAY[u(2), u(4)], NULL, ARRAY[[1, 1]]);
 SELECT * FROM runstore.heartbeat('w1', ARRAY[u(2), u(4)], NULL, ARRAY[1, NULL]);
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM runstore.heartbeat('w1', NULL, NULL, ARRAY[1]);
+\echo :LAST_ERROR_SQLSTATE
+-- workspace_ids without attempts, or not as long as ids: 22023.
+SELECT * FROM runstore.heartbeat('w1', ARRAY[u(2)], NULL, NULL, ARRAY[1]::bigint[]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM runstore.heartbeat('w1', ARRAY[u(2)], NULL, ARRAY[1], ARRAY[1, 2]::bigint[]);
 \echo :LAST_ERROR_SQLSTATE
 SELECT n, owner, lease FROM queue WHERE owner = 'w1';
 SELECT * FROM broken;

@@ -70,6 +70,7 @@ class QueueStatements {
   explicit QueueStatements(const std::string& schema)
       : dequeue_(make(schema, "dequeue", "SELECT * FROM %s.dequeue($1, $2, $3)")),
         heartbeat_(make(schema, "heartbeat", "SELECT h FROM %s.heartbeat($1, $2, $3, $4) AS h")),
+        heartbeat_routed_(make(schema, "heartbeat_routed", "SELECT h FROM %s.heartbeat($1, $2, $3, $4, $5) AS h")),
         complete_(make(schema, "complete", "SELECT %s.complete($1, $2, $3, $4)")),
         fail_(make(schema, "fail", "SELECT %s.fail($1, $2, $3, $4, $5)")),
         complete_many_(make(schema, "complete_many", "SELECT c FROM %s.complete_many($1, $2, $3, $4, $5) AS c")),
@@ -79,6 +80,8 @@ class QueueStatements {
 
   const detail::Statement& dequeue() const { return dequeue_.statement; }
   const detail::Statement& heartbeat() const { return heartbeat_.statement; }
+  // With workspace_ids (0.4.0 and later): routed to each execution's node on Citus.
+  const detail::Statement& heartbeat_routed() const { return heartbeat_routed_.statement; }
   const detail::Statement& complete() const { return complete_.statement; }
   const detail::Statement& fail() const { return fail_.statement; }
   const detail::Statement& complete_many() const { return complete_many_.statement; }
@@ -103,7 +106,8 @@ class QueueStatements {
     std::string name = "runstore_" + std::string(function) + "_v1";
     return Owned(std::move(name), std::move(sql));
   }
-  Owned dequeue_, heartbeat_, complete_, fail_, complete_many_, fail_many_, release_many_, wait_for_work_;
+  Owned dequeue_, heartbeat_, heartbeat_routed_, complete_, fail_, complete_many_, fail_many_, release_many_,
+      wait_for_work_;
 };
 
 struct Client::Impl {
@@ -115,6 +119,8 @@ struct Client::Impl {
   detail::EnqueueStatements enqueues;
   // runstore.complete_many and fail_many exist (until a call finds not).
   bool batch_outcomes = true;
+  // Whether heartbeat takes workspace_ids (0.4.0 and later); learned from a 42883.
+  bool routed_heartbeat = true;
   std::atomic<bool> waits_interrupted{false};  // interrupt_waits() was called
 
   explicit Impl(ClientOptions o)
@@ -290,15 +296,32 @@ std::vector<Uuid> Client::heartbeat(const std::string& worker, const std::vector
   if (leases.empty()) return {};
   std::vector<Uuid> ids;
   std::vector<std::int32_t> attempts;
+  std::vector<std::optional<std::int64_t>> workspaces;
   ids.reserve(leases.size());
   attempts.reserve(leases.size());
+  bool any_workspace = false;
   for (const HeldLease& l : leases) {
     ids.push_back(l.id);
     attempts.push_back(l.attempt);
+    workspaces.push_back(l.workspace_id);
+    any_workspace = any_workspace || l.workspace_id.has_value();
   }
   Params p;
   p.text(worker).uuid_array(ids);
   optional_lease(p, lease).int4_array(attempts);
+  if (any_workspace && impl_->routed_heartbeat) {
+    Params routed = p;
+    routed.int8_array_or_null(workspaces);
+    try {
+      return impl_->call([&](bool) {
+        return detail::decode_uuid_column(impl_->conn.run(impl_->queue.heartbeat_routed(), routed).get());
+      });
+    } catch (const Error& e) {
+      // An extension older than heartbeat's workspace_ids: without them from now on.
+      if (e.sqlstate() != sqlstate::kUndefinedFunction) throw;
+      impl_->routed_heartbeat = false;
+    }
+  }
   return impl_->call(
       [&](bool) { return detail::decode_uuid_column(impl_->conn.run(impl_->queue.heartbeat(), p).get()); });
 }

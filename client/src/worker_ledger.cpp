@@ -78,7 +78,7 @@ std::vector<HeldLease> Ledger::supersede(const HeldLease& lease) {
     if (it->second.lost) continue;
     it->second.lost = true;
     it->second.ctx->mark_lost();
-    out.push_back(HeldLease{it->first.first, it->first.second});
+    out.push_back(held(it->first, it->second));
   }
   return out;
 }
@@ -93,7 +93,7 @@ std::vector<HeldLease> Ledger::live_leases() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<HeldLease> out;
   for (const auto& [k, e] : entries_) {
-    if (!e.lost && e.phase != Phase::released) out.push_back(HeldLease{k.first, k.second});
+    if (!e.lost && e.phase != Phase::released) out.push_back(held(k, e));
   }
   return out;
 }
@@ -146,7 +146,7 @@ std::vector<HeldLease> Ledger::release_unfinished() {
     if (e.lost || (e.phase != Phase::running && e.phase != Phase::waiting && e.phase != Phase::buffered)) continue;
     e.phase = Phase::released;
     e.ctx->mark_stopping();
-    out.push_back(HeldLease{k.first, k.second});
+    out.push_back(held(k, e));
   }
   return out;
 }

@@ -94,6 +94,10 @@ class Ledger {
   };
   using Key = std::pair<Uuid, std::int32_t>;
   static Key key(const HeldLease& l) { return {l.id, l.attempt}; }
+  // The lease an entry stands for, with its workspace when the claim gave one.
+  static HeldLease held(const Key& k, const Entry& e) {
+    return e.ctx != nullptr ? e.ctx->lease() : HeldLease{k.first, k.second};
+  }
 
   mutable std::mutex mutex_;
   std::map<Key, Entry> entries_;

@@ -143,16 +143,17 @@ CREATE INDEX executions_tags_idx ON runstore.executions USING gin (tags) WHERE t
 -- The queue on a Citus cluster: dequeue claims on each node's shards, and
 -- wait_for_work waits on every node holding them.
 -- On a Citus cluster, the part of complete_many, fail_many or release_many
--- that runs on each node: the batch against that node's executions shards.
+-- (or heartbeat's, with attempts) that runs on each node: the batch against
+-- that node's executions shards.
 -- runstore.distribute() distributes it by anchor with force_delegation, as
 -- _claim_on_node.  Its column list says what the kind returns.
 CREATE FUNCTION runstore._outcomes_on_node(anchor bigint, kind text, worker text, ids uuid[], attempts integer[],
                                            results jsonb[], errors text[], retryable boolean[],
-                                           workspace_ids bigint[])
+                                           workspace_ids bigint[], lease interval DEFAULT NULL)
   RETURNS SETOF record
   AS 'MODULE_PATHNAME', 'runstore_outcomes_on_node'
   LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100;
-COMMENT ON FUNCTION runstore._outcomes_on_node(bigint, text, text, uuid[], integer[], jsonb[], text[], boolean[], bigint[]) IS
+COMMENT ON FUNCTION runstore._outcomes_on_node(bigint, text, text, uuid[], integer[], jsonb[], text[], boolean[], bigint[], interval) IS
   'Internal: a batch of outcomes on the node holding the shard of workspace anchor (Citus)';
 
 -- On a Citus cluster, the part of dequeue that runs on each node: claims
@@ -230,7 +231,7 @@ BEGIN
                                                  colocate_with := 'runstore.recent_workflow_pending',
                                                  force_delegation := true);
   PERFORM pg_catalog.create_distributed_function(
-    'runstore._outcomes_on_node(bigint,text,text,uuid[],integer[],jsonb[],text[],boolean[],bigint[])', 'anchor',
+    'runstore._outcomes_on_node(bigint,text,text,uuid[],integer[],jsonb[],text[],boolean[],bigint[],interval)', 'anchor',
     colocate_with := 'runstore.recent_workflow_pending', force_delegation := true);
   PERFORM runstore.rebuild_recent_workflows();
 END
@@ -245,9 +246,21 @@ BEGIN
                                                      'anchor', colocate_with := 'runstore.recent_workflow_pending',
                                                      force_delegation := true);
       PERFORM pg_catalog.create_distributed_function(
-        'runstore._outcomes_on_node(bigint,text,text,uuid[],integer[],jsonb[],text[],boolean[],bigint[])', 'anchor',
+        'runstore._outcomes_on_node(bigint,text,text,uuid[],integer[],jsonb[],text[],boolean[],bigint[],interval)', 'anchor',
         colocate_with := 'runstore.recent_workflow_pending', force_delegation := true);
     END IF;
   END IF;
 END
 $$;
+
+-- heartbeat takes workspace_ids (with attempts), which route it on Citus.
+-- A signature of its own: dropped and created again (SQL-language wrappers
+-- calling it by position, like docs/roles.sql's, go on working).
+DROP FUNCTION runstore.heartbeat(text, uuid[], interval, integer[]);
+CREATE FUNCTION runstore.heartbeat(worker text, ids uuid[], lease interval DEFAULT NULL, attempts integer[] DEFAULT NULL,
+                                   workspace_ids bigint[] DEFAULT NULL)
+  RETURNS SETOF uuid
+  AS 'MODULE_PATHNAME', 'runstore_heartbeat'
+  LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10;
+COMMENT ON FUNCTION runstore.heartbeat(text, uuid[], interval, integer[], bigint[]) IS
+  'Extends the leases worker still holds among ids (with attempts: only those attempts); returns those ids';

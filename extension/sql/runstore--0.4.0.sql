@@ -453,11 +453,12 @@ CREATE FUNCTION runstore._claim_on_node(anchor bigint, worker text, max_jobs int
 COMMENT ON FUNCTION runstore._claim_on_node(bigint, text, integer, interval) IS
   'Internal: dequeue''s claim on the node holding the shard of workspace anchor (Citus)';
 
-CREATE FUNCTION runstore.heartbeat(worker text, ids uuid[], lease interval DEFAULT NULL, attempts integer[] DEFAULT NULL)
+CREATE FUNCTION runstore.heartbeat(worker text, ids uuid[], lease interval DEFAULT NULL, attempts integer[] DEFAULT NULL,
+                                   workspace_ids bigint[] DEFAULT NULL)
   RETURNS SETOF uuid
   AS 'MODULE_PATHNAME', 'runstore_heartbeat'
   LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10;
-COMMENT ON FUNCTION runstore.heartbeat(text, uuid[], interval, integer[]) IS
+COMMENT ON FUNCTION runstore.heartbeat(text, uuid[], interval, integer[], bigint[]) IS
   'Extends the leases worker still holds among ids (with attempts: only those attempts); returns those ids';
 
 CREATE FUNCTION runstore.complete(id uuid, worker text, result jsonb DEFAULT NULL, attempt integer DEFAULT NULL)
@@ -498,16 +499,17 @@ COMMENT ON FUNCTION runstore.release_many(text, uuid[], integer[], bigint[]) IS
   'Hands back claims the worker holds at the given attempts and never started: queued again, due now, the attempt given back; returns their ids in the order given';
 
 -- On a Citus cluster, the part of complete_many, fail_many or release_many
--- that runs on each node: the batch against that node's executions shards.
+-- (or heartbeat's, with attempts) that runs on each node: the batch against
+-- that node's executions shards.
 -- runstore.distribute() distributes it by anchor with force_delegation, as
 -- _claim_on_node.  Its column list says what the kind returns.
 CREATE FUNCTION runstore._outcomes_on_node(anchor bigint, kind text, worker text, ids uuid[], attempts integer[],
                                            results jsonb[], errors text[], retryable boolean[],
-                                           workspace_ids bigint[])
+                                           workspace_ids bigint[], lease interval DEFAULT NULL)
   RETURNS SETOF record
   AS 'MODULE_PATHNAME', 'runstore_outcomes_on_node'
   LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100;
-COMMENT ON FUNCTION runstore._outcomes_on_node(bigint, text, text, uuid[], integer[], jsonb[], text[], boolean[], bigint[]) IS
+COMMENT ON FUNCTION runstore._outcomes_on_node(bigint, text, text, uuid[], integer[], jsonb[], text[], boolean[], bigint[], interval) IS
   'Internal: a batch of outcomes on the node holding the shard of workspace anchor (Citus)';
 
 CREATE FUNCTION runstore.cancel(ids uuid[], workspace_id bigint DEFAULT NULL)
@@ -711,7 +713,7 @@ BEGIN
                                                  colocate_with := 'runstore.recent_workflow_pending',
                                                  force_delegation := true);
   PERFORM pg_catalog.create_distributed_function(
-    'runstore._outcomes_on_node(bigint,text,text,uuid[],integer[],jsonb[],text[],boolean[],bigint[])', 'anchor',
+    'runstore._outcomes_on_node(bigint,text,text,uuid[],integer[],jsonb[],text[],boolean[],bigint[],interval)', 'anchor',
     colocate_with := 'runstore.recent_workflow_pending', force_delegation := true);
   PERFORM runstore.rebuild_recent_workflows();
 END

@@ -30,9 +30,9 @@ namespace runstore::pg {
 namespace {
 
 /* The statements each local shard keeps a copy of, in ShardStatementKind order. */
-KeptPlan *const kBaseStatements[kShardStatementCount] = {&statements::dequeue, &statements::work_due,
+KeptPlan *const kBaseStatements[kShardStatementCount] = {&statements::dequeue,       &statements::work_due,
                                                          &statements::complete_many, &statements::fail_many,
-                                                         &statements::release_many};
+                                                         &statements::release_many,  &statements::heartbeat_attempts};
 
 ClusterMap cluster = {0, 0, nullptr, 0, nullptr, 0, nullptr, 0, 0, InvalidLocalTransactionId, -1, -1, 0};
 

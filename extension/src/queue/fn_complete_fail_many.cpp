@@ -63,9 +63,14 @@ struct ArgumentPositions {
 	int workspace_ids;
 };
 
-constexpr ArgumentPositions kPublicPositions[] = {{0, 3, -1, 4}, {0, 3, 4, 5}, {0, -1, -1, 3}};
-/* runstore._outcomes_on_node(anchor, kind, worker, ids, attempts, results, errors, retryable, workspace_ids) */
-constexpr ArgumentPositions kNodePositions[] = {{2, 5, -1, 8}, {2, 6, 7, 8}, {2, -1, -1, 8}};
+/* In OutcomeKind order; heartbeat's public form reads its own (fn_heartbeat.cpp). */
+constexpr ArgumentPositions kPublicPositions[] = {{0, 3, -1, 4}, {0, 3, 4, 5}, {0, -1, -1, 3}, {-1, -1, -1, -1}};
+/*
+ * runstore._outcomes_on_node(anchor, kind, worker, ids, attempts, results,
+ * errors, retryable, workspace_ids, lease): heartbeat's lease is argument 9.
+ */
+constexpr ArgumentPositions kNodePositions[] = {{2, 5, -1, 8}, {2, 6, 7, 8}, {2, -1, -1, 8}, {2, -1, -1, 8}};
+constexpr int kNodeLease = 9;
 
 OutcomeArguments
 ReadOutcomeArguments(FunctionCallInfo fcinfo, OutcomeKind kind, const ArgumentPositions &at)
@@ -106,8 +111,9 @@ RunOutcomeFunction(FunctionCallInfo fcinfo, OutcomeKind kind, bool this_node_onl
 	    ReadOutcomeArguments(fcinfo, kind, this_node_only ? kNodePositions[k] : kPublicPositions[k]);
 	if (!args.any_ids)
 		return (Datum)0;
+	const Datum lease = kind == OutcomeKind::kHeartbeat ? runstore::pg::ReadLease(fcinfo, kNodeLease) : (Datum)0;
 	const runstore::pg::OutcomeBatch batch = runstore::pg::MakeOutcomeBatch(
-	    kind, args.ids, args.worker, args.attempts, args.values, args.retryable, args.workspace_ids);
+	    kind, args.ids, args.worker, args.attempts, args.values, args.retryable, args.workspace_ids, lease);
 	if (this_node_only)
 		runstore::pg::RunOutcomesOnThisNode(fcinfo, batch);
 	else
@@ -137,7 +143,7 @@ RUNSTORE_FUNCTION(runstore_release_many)
 
 /*
  * runstore._outcomes_on_node(anchor, kind, worker, ids, attempts, results,
- * errors, retryable, workspace_ids) RETURNS SETOF record: a batch's part on
+ * errors, retryable, workspace_ids, lease) RETURNS SETOF record: a batch's part on
  * the node holding the shard of workspace `anchor`, delegated there by
  * Citus (outcome_batch.hpp).  The caller's column list says what the kind
  * returns: (id uuid), or (id uuid, status) for fail.

@@ -7,6 +7,9 @@
  * hold locked.  Runs as the caller: UPDATE privilege and row-level security
  * apply.
  *
+ * On a Citus cluster the claim is made on each node's shards instead
+ * (cluster_claim.hpp).
+ *
  * Where the reading starts: each priority class from this backend's
  * frontier (claim_frontier.hpp), or from its head when rows were announced
  * late, when the periodic full read is due, when the frontier cannot be

@@ -39,22 +39,34 @@ struct OutcomeShape {
 	KeptPlan *statement;
 	ShardStatementKind shard_statement;
 	int nparams;
+	int attempts;   /* the attempts parameter */
 	int aligned[6]; /* the parameters that are arrays aligned with the ids; -1 ends */
 	int workspace_ids;
 	const char *remote_columns; /* what the statement returns, as runstore._outcomes_on_node's column list */
 };
 
+/* In OutcomeKind order. */
 const OutcomeShape kShapes[] = {
-    {"complete", &statements::complete_many, kShardCompleteMany, 5, {1, 2, 3, 4, -1, -1}, 4, "id pg_catalog.uuid"},
+    {"complete", &statements::complete_many, kShardCompleteMany, 5, 2, {1, 2, 3, 4, -1, -1}, 4, "id pg_catalog.uuid"},
     {"fail",
      &statements::fail_many,
      kShardFailMany,
      10,
+     2,
      {1, 2, 3, 4, 6, 9},
      9,
      "id pg_catalog.uuid, status runstore.execution_status"},
-    {"release", &statements::release_many, kShardReleaseMany, 4, {1, 2, 3, -1, -1, -1}, 3, "id pg_catalog.uuid"},
+    {"release", &statements::release_many, kShardReleaseMany, 4, 2, {1, 2, 3, -1, -1, -1}, 3, "id pg_catalog.uuid"},
+    {"heartbeat",
+     &statements::heartbeat_attempts,
+     kShardHeartbeat,
+     5,
+     3,
+     {1, 3, 4, -1, -1, -1},
+     4,
+     "id pg_catalog.uuid"},
 };
+constexpr int kKinds = sizeof(kShapes) / sizeof(kShapes[0]);
 
 const OutcomeShape &
 ShapeOf(OutcomeKind kind)
@@ -149,7 +161,7 @@ RunOnShard(ClusterShard &shard, const OutcomeShape &shape, ParamListInfo params,
 	options.dest = dest;
 	const int rc = SPI_execute_plan_extended(GetKeptPlan(plan), &options);
 	if (rc != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "runstore: %s_many on shard " INT64_FORMAT " returned %s", shape.name, shard.shard_id,
+		elog(ERROR, "runstore: %s on shard " INT64_FORMAT " returned %s", shape.name, shard.shard_id,
 		     SPI_result_code_string(rc));
 }
 
@@ -176,14 +188,15 @@ RunOnNode(const ClusterNodeEntry &node, const OutcomeShape &shape, OutcomeKind k
           DestReceiver *dest)
 {
 	const ParamExternData none{(Datum)0, true, 0, InvalidOid};
-	const ParamExternData &values = kind == OutcomeKind::kRelease ? none : params->params[3];
+	const bool has_values = kind == OutcomeKind::kComplete || kind == OutcomeKind::kFail;
+	const ParamExternData &values = has_values ? params->params[3] : none;
 	StringInfoData sql;
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT o.* FROM runstore._outcomes_on_node(" INT64_FORMAT "::pg_catalog.int8, '%s', %s, ",
 	                 node.anchor, shape.name, quote_literal_cstr(TextDatumGetCString(params->params[0].value)));
 	AppendArrayLiteral(&sql, params->params[1], "pg_catalog.uuid[]");
 	appendStringInfoString(&sql, ", ");
-	AppendArrayLiteral(&sql, params->params[2], "pg_catalog.int4[]");
+	AppendArrayLiteral(&sql, params->params[shape.attempts], "pg_catalog.int4[]");
 	appendStringInfoString(&sql, ", ");
 	AppendArrayLiteral(&sql, kind == OutcomeKind::kComplete ? values : none, "pg_catalog.jsonb[]");
 	appendStringInfoString(&sql, ", ");
@@ -192,14 +205,20 @@ RunOnNode(const ClusterNodeEntry &node, const OutcomeShape &shape, OutcomeKind k
 	AppendArrayLiteral(&sql, kind == OutcomeKind::kFail ? params->params[4] : none, "pg_catalog.bool[]");
 	appendStringInfoString(&sql, ", ");
 	AppendArrayLiteral(&sql, params->params[shape.workspace_ids], "pg_catalog.int8[]");
+	if (kind == OutcomeKind::kHeartbeat) {
+		Oid output = InvalidOid;
+		bool varlena = false;
+		getTypeOutputInfo(INTERVALOID, &output, &varlena);
+		appendStringInfo(&sql, ", %s::pg_catalog.interval",
+		                 quote_literal_cstr(OidOutputFunctionCall(output, params->params[2].value)));
+	}
 	appendStringInfo(&sql, ") AS o(%s)", shape.remote_columns);
 	SPIExecuteOptions options = {};
 	options.read_only = false;
 	options.dest = dest;
 	const int rc = SPI_execute_extended(sql.data, &options);
 	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "runstore: %s_many on node group %d returned %s", shape.name, node.group,
-		     SPI_result_code_string(rc));
+		elog(ERROR, "runstore: %s on node group %d returned %s", shape.name, node.group, SPI_result_code_string(rc));
 	pfree(sql.data);
 }
 
@@ -281,13 +300,15 @@ RunOnCluster(FunctionCallInfo fcinfo, const OutcomeBatch &batch, bool this_node_
 
 OutcomeBatch
 MakeOutcomeBatch(OutcomeKind kind, const IdBatch &ids, Datum worker, ArrayType *attempts, ArrayType *values,
-                 ArrayType *retryable, ArrayType *workspace_ids)
+                 ArrayType *retryable, ArrayType *workspace_ids, Datum lease)
 {
 	const OutcomeShape &shape = ShapeOf(kind);
 	ParamListInfo params = makeParamList(shape.nparams);
 	params->params[0] = ParamExternData{worker, false, PARAM_FLAG_CONST, TEXTOID};
 	params->params[1] = ArrayParam(ids.array, UUIDARRAYOID);
-	params->params[2] = ArrayParam(attempts, INT4ARRAYOID);
+	params->params[shape.attempts] = ArrayParam(attempts, INT4ARRAYOID);
+	if (kind == OutcomeKind::kHeartbeat)
+		params->params[2] = ParamExternData{lease, false, PARAM_FLAG_CONST, INTERVALOID};
 	params->params[shape.workspace_ids] = ArrayParam(workspace_ids, INT8ARRAYOID);
 	if (kind == OutcomeKind::kComplete)
 		params->params[3] = ArrayParam(values, JSONBARRAYOID);
@@ -323,11 +344,11 @@ RunOutcomesOnThisNode(FunctionCallInfo fcinfo, const OutcomeBatch &batch)
 OutcomeKind
 OutcomeKindNamed(const char *name)
 {
-	for (int k = 0; k < 3; ++k)
+	for (int k = 0; k < kKinds; ++k)
 		if (std::strcmp(kShapes[k].name, name) == 0)
 			return static_cast<OutcomeKind>(k);
 	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-	                errmsg("kind must be complete, fail or release, not \"%s\"", name)));
+	                errmsg("kind must be complete, fail, release or heartbeat, not \"%s\"", name)));
 	return OutcomeKind::kComplete; /* not reached */
 }
 

@@ -197,11 +197,16 @@ const PlannerSetting kBatchJoin[] = {
 KeptPlan heartbeat = {HEARTBEAT_SET " WHERE x.id" EQ "ANY ($2::pg_catalog.uuid[]) AND" HELD_BY("$1")
                       " RETURNING x.id",
                       3, kArgTypes<TEXTOID, UUIDARRAYOID, INTERVALOID>, nullptr};
-/* With attempts: a batch statement like complete_many below (BATCH_ROWS), for the same reasons. */
+/*
+ * With attempts: a batch statement like complete_many below (BATCH_ROWS,
+ * BATCH_IN_WORKSPACE), for the same reasons; $5 int8[] workspace_ids.
+ */
 KeptPlan heartbeat_attempts = {
-    HEARTBEAT_SET " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.uuid[]), pg_catalog.unnest($4::pg_catalog.int4[]))"
-                  " AS h(id, attempt)" BATCH_ROWS("h") BATCH_HELD_BY("$1") " RETURNING x.id",
-    4, kArgTypes<TEXTOID, UUIDARRAYOID, INTERVALOID, INT4ARRAYOID>, nullptr, CURSOR_OPT_GENERIC_PLAN, kBatchJoin};
+    HEARTBEAT_SET " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.uuid[]), pg_catalog.unnest($4::pg_catalog.int4[]),"
+                  " pg_catalog.unnest($5::pg_catalog.int8[])) AS h(id, attempt, workspace_id)"
+                  BATCH_ROWS("h") BATCH_IN_WORKSPACE("h") BATCH_HELD_BY("$1") " RETURNING x.id",
+    5, kArgTypes<TEXTOID, UUIDARRAYOID, INTERVALOID, INT4ARRAYOID, INT8ARRAYOID>, nullptr, CURSOR_OPT_GENERIC_PLAN,
+    kBatchJoin};
 
 /* Marks execution $1 succeeded with result $3 if worker $2 (attempt $4) holds it. */
 #define COMPLETE_SQL(condition)                                                                      \

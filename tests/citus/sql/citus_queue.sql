@@ -73,9 +73,18 @@ SELECT count(*) AS late FROM runstore.complete_many('w1', (SELECT array_agg(id) 
                                                      (SELECT array_agg(attempt) FROM first_claim), NULL,
                                                      (SELECT array_agg(workspace_id) FROM first_claim));
 SELECT runstore.complete((SELECT id FROM first_claim ORDER BY id LIMIT 1), 'w1', NULL, 1) AS late_single;
--- heartbeat keeps w4's leases alive on every node ...
+-- heartbeat keeps w4's leases alive on every node, routed by workspace or
+-- sent to every node ...
+SELECT count(*) AS kept FROM runstore.heartbeat('w4', (SELECT array_agg(id) FROM reclaimed), interval '1 second',
+                                                (SELECT array_agg(attempt) FROM reclaimed),
+                                                (SELECT array_agg(workspace_id) FROM reclaimed));
 SELECT count(*) AS kept FROM runstore.heartbeat('w4', (SELECT array_agg(id) FROM reclaimed), interval '1 second',
                                                 (SELECT array_agg(attempt) FROM reclaimed));
+-- ... and a wrong workspace extends nothing.
+SELECT count(*) AS wrong_workspace FROM runstore.heartbeat('w4', (SELECT array_agg(id) FROM reclaimed),
+                                                           interval '1 second',
+                                                           (SELECT array_agg(attempt) FROM reclaimed),
+                                                           (SELECT array_agg(workspace_id + 1000) FROM reclaimed));
 -- ... until they end on the last attempt (max_attempts 2): the next claim
 -- fails them with the reason instead of handing them out.
 SELECT pg_sleep(1.2);
@@ -107,11 +116,11 @@ SELECT count(*) AS claimed FROM runstore.dequeue('w7', 5);
 WITH c AS MATERIALIZED (SELECT * FROM runstore._claim_on_node(1, 'w8', 1, NULL)) SELECT count(*) FROM c;
 \echo :LAST_ERROR_SQLSTATE
 WITH o AS MATERIALIZED (SELECT * FROM runstore._outcomes_on_node(1, 'complete', 'w8', ARRAY[u(1)], ARRAY[1], NULL,
-                                                                NULL, NULL, NULL) AS o(id uuid))
+                                                                NULL, NULL, NULL, NULL) AS o(id uuid))
 SELECT count(*) FROM o;
 \echo :LAST_ERROR_SQLSTATE
 -- An unknown kind: 22023.
-SELECT * FROM runstore._outcomes_on_node(1, 'finish', 'w8', ARRAY[u(1)], ARRAY[1], NULL, NULL, NULL, NULL)
+SELECT * FROM runstore._outcomes_on_node(1, 'finish', 'w8', ARRAY[u(1)], ARRAY[1], NULL, NULL, NULL, NULL, NULL)
   AS o(id uuid);
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) AS differing FROM runstore.verify_recent_workflows();

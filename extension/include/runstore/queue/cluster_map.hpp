@@ -30,6 +30,7 @@ enum ShardStatementKind {
 	kShardCompleteMany, /* statements::complete_many */
 	kShardFailMany,     /* statements::fail_many */
 	kShardReleaseMany,  /* statements::release_many */
+	kShardHeartbeat,    /* statements::heartbeat_attempts */
 	kShardStatementCount
 };
 

@@ -28,7 +28,8 @@ extern "C" {
 
 namespace runstore::pg {
 
-enum class OutcomeKind { kComplete, kFail, kRelease };
+/* heartbeat with attempts is a batch of the same shape: its leases extended. */
+enum class OutcomeKind { kComplete, kFail, kRelease, kHeartbeat };
 
 struct OutcomeBatch {
 	OutcomeKind kind;
@@ -39,11 +40,12 @@ struct OutcomeBatch {
 /*
  * The batch from its parts, read and checked by the caller (nullptr: an
  * array passed as NULL).  `values` are the results (complete) or the errors
- * (fail); `retryable` is fail's.  fail's timestamp and backoff draws are
- * made here.
+ * (fail); `retryable` is fail's, `lease` heartbeat's.  fail's timestamp
+ * and backoff draws are made here.
  */
 OutcomeBatch MakeOutcomeBatch(OutcomeKind kind, const IdBatch &ids, Datum worker, ArrayType *attempts,
-                              ArrayType *values, ArrayType *retryable, ArrayType *workspace_ids);
+                              ArrayType *values, ArrayType *retryable, ArrayType *workspace_ids,
+                              Datum lease = (Datum)0);
 
 /* Runs the batch: the ids that changed go to the call's materialized result, in request order. */
 void RunOutcomes(FunctionCallInfo fcinfo, const OutcomeBatch &batch);
@@ -51,7 +53,7 @@ void RunOutcomes(FunctionCallInfo fcinfo, const OutcomeBatch &batch);
 /* runstore._outcomes_on_node: the same, on this node's shards only. */
 void RunOutcomesOnThisNode(FunctionCallInfo fcinfo, const OutcomeBatch &batch);
 
-/* "complete", "fail" or "release"; ERRORs (22023) otherwise. */
+/* "complete", "fail", "release" or "heartbeat"; ERRORs (22023) otherwise. */
 OutcomeKind OutcomeKindNamed(const char *name);
 
 } // namespace runstore::pg

@@ -10,6 +10,12 @@
  * transactions keep group commit, which NOTIFY (a database-wide lock held
  * from pre-commit through the commit's WAL flush) takes away.
  *
+ * A transaction prepared for two-phase commit (a Citus shard's part of a
+ * multi-shard write) keeps its mark and wakes the waiters at its session's
+ * next commit, which is Citus's COMMIT PREPARED of it.  On a Citus cluster
+ * the waiter checks this node's shards and waits on the other nodes too
+ * (remote_waits.hpp).
+ *
  * No wake-up is lost: the waiter takes the lock, starts a transaction (from
  * then on, to the end of its sleep, the writers' lookup sees it), reads
  * whether work is due with a new snapshot, drops the snapshot and sleeps.  A
