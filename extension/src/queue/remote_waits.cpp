@@ -43,6 +43,8 @@ constexpr int kMaxNodes = 64;
 /* The longest wait sent to a node; sent again while the caller still waits. */
 constexpr int kRemoteSliceMs = 1000;
 constexpr int kGaveUp = -2;
+/* After a failed connection, how long the calls leave the node out before trying it again. */
+constexpr int kRetryConnectMs = 5000;
 
 struct Line {
 	PGconn *conn;
@@ -53,6 +55,8 @@ struct RemoteWait {
 	ClusterNode node;
 	Line line;
 	int active; /* 0: this call waits on `line`; -1 not (yet); kGaveUp: the node cannot be waited on in this call */
+	TimestampTz unreachable_since; /* the first failed connection of a run of them; 0: none */
+	TimestampTz last_try;          /* the last failed connection */
 };
 
 RemoteWait waits[kMaxNodes];
@@ -73,9 +77,9 @@ DropNode(RemoteWait &wait)
 	wait.active = -1;
 }
 
-/* A connection to `node` as Citus's own would be made; nullptr (logged) if it fails. */
+/* A connection to `node` as Citus's own would be made; nullptr (logged if `report`) if it fails. */
 PGconn *
-Connect(const ClusterNode &node)
+Connect(const ClusterNode &node, bool report)
 {
 	const char *keywords[40];
 	const char *values[40];
@@ -110,9 +114,11 @@ Connect(const ClusterNode &node)
 	if (extra != nullptr)
 		PQconninfoFree(extra);
 	if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
-		ereport(LOG, (errmsg("runstore: wait_for_work could not connect to node %s:%d to wait there: %s", node.host,
-		                     node.port, conn != nullptr ? PQerrorMessage(conn) : "out of memory"),
-		              errdetail("Work made due on that node is found by the worker's next dequeue.")));
+		if (report)
+			ereport(LOG, (errmsg("runstore: wait_for_work could not connect to node %s:%d to wait there: %s", node.host,
+			                     node.port, conn != nullptr ? PQerrorMessage(conn) : "out of memory"),
+			              errdetail("Work made due on that node is found by the worker's next dequeue.  The waits try "
+			                        "it again every 5 s, and say nothing more until it answers.")));
 		if (conn != nullptr)
 			PQfinish(conn);
 		return nullptr;
@@ -161,10 +167,23 @@ SendWait(RemoteWait &wait, int timeout_ms)
 		wait.active = 0;
 		return true;
 	}
-	if (line.conn == nullptr)
-		line.conn = Connect(wait.node);
-	if (line.conn == nullptr)
-		return false;
+	if (line.conn == nullptr) {
+		/*
+		 * A node found down is left out for kRetryConnectMs: a worker waiting
+		 * in slices would otherwise try (and log) a connection every slice.
+		 */
+		const TimestampTz now = GetCurrentTimestamp();
+		if (wait.unreachable_since != 0 && !TimestampDifferenceExceeds(wait.last_try, now, kRetryConnectMs))
+			return false;
+		line.conn = Connect(wait.node, wait.unreachable_since == 0);
+		if (line.conn == nullptr) {
+			if (wait.unreachable_since == 0)
+				wait.unreachable_since = now;
+			wait.last_try = now;
+			return false;
+		}
+		wait.unreachable_since = 0;
+	}
 	char sql[96];
 	snprintf(sql, sizeof(sql), "CALL runstore._wait_on_node(%d, NULL)", std::min(timeout_ms, kRemoteSliceMs));
 	if (PQsendQuery(line.conn, sql) == 0) {
@@ -205,7 +224,7 @@ StartRemoteWaits(int timeout_ms)
 	}
 	wait_count = 0;
 	for (int j = 0; j < count; ++j) {
-		RemoteWait wait{nodes[j], {nullptr, false}, -1};
+		RemoteWait wait{nodes[j], {nullptr, false}, -1, 0, 0};
 		for (int i = 0; i < kept_count; ++i)
 			if (SameNode(kept[i].node, nodes[j]))
 				wait = kept[i];

@@ -12,8 +12,9 @@
  * own node, has work due.  Remote waits run for at most a second and are
  * sent again while the caller still waits; one no longer needed is left to
  * end by itself, on one of two connections per node, rather than cancelled
- * (remote_waits.cpp says why).  A node that cannot be reached is logged and
- * left out of this wait: its work is found by the worker's next dequeue.
+ * (remote_waits.cpp says why).  A node that cannot be reached is logged once
+ * and left out of the waits, tried again every 5 s: its work is found by the
+ * worker's next dequeue.
  *
  * The connections use the node names and ports in pg_dist_node, this
  * database, the current user and citus.node_conninfo: what Citus's own
