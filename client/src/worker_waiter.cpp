@@ -114,6 +114,8 @@ void WorkWaiter::thread_main(StopToken& stop) {
         due = true;  // back after a failure: have the claim loop look now
       }
     } catch (const std::exception& e) {
+      // A stop ends a wait in progress with a cancel (interrupt_waits): not a failure.
+      if (stop.requested()) return;
       if (cannot_wait(e)) {
         log_("cannot wait for work in the database (" + describe(e) + "); finding new work by polling every " +
              std::to_string(settings_.poll_interval.count()) + " ms");
