@@ -11,6 +11,7 @@
 
 #include "binary_reader.hpp"
 #include "connection.hpp"
+#include "enqueue_copy.hpp"
 #include "enqueue_statement.hpp"
 #include "execution_decoder.hpp"
 #include "json_text.hpp"
@@ -44,11 +45,6 @@ Params& optional_workspace(Params& p, std::optional<std::int64_t> workspace_id) 
 
 Params& optional_lease(Params& p, std::optional<std::chrono::milliseconds> lease) {
   return lease ? p.interval(std::chrono::duration_cast<std::chrono::microseconds>(*lease)) : p.null(oid::kInterval);
-}
-
-std::optional<std::string> optional_binary(bool present, std::string value) {
-  if (!present) return std::nullopt;
-  return value;
 }
 
 }  // namespace
@@ -119,6 +115,8 @@ struct Client::Impl {
   detail::EnqueueStatements enqueues;
   // runstore.complete_many and fail_many exist (until a call finds not).
   bool batch_outcomes = true;
+  // Large enqueues go by COPY (enqueue_copy.hpp), until the server refuses it.
+  bool copy_enqueue = true;
   // Whether heartbeat takes workspace_ids (0.4.0 and later); learned from a 42883.
   bool routed_heartbeat = true;
   std::atomic<bool> waits_interrupted{false};  // interrupt_waits() was called
@@ -221,64 +219,40 @@ std::vector<Uuid> Client::enqueue(const std::vector<NewExecution>& executions) {
     shape.max_attempts = shape.max_attempts || e.max_attempts.has_value();
     shape.run_after = shape.run_after || e.run_after.has_value();
   }
-  // Parallel arrays, one element per execution, in the statement's order.
-  using Column = std::vector<std::optional<std::string>>;
-  Column id_col, workspace_col, workflow_col, user_col, tags_col, payload_col, priority_col, max_attempts_col,
-      run_after_col;
   ids.reserve(executions.size());
-  for (const NewExecution& e : executions) {
-    const Uuid id = e.id ? *e.id : Uuid::v7();
-    ids.push_back(id);
-    id_col.emplace_back(std::string(reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size()));
-    if (!shape.one_workspace) workspace_col.emplace_back(detail::binary_int8(e.workspace_id));
-    if (shape.workflow)
-      workflow_col.push_back(
-          optional_binary(e.workflow_id.has_value(), e.workflow_id ? detail::binary_int8(*e.workflow_id) : ""));
-    if (shape.user) user_col.push_back(e.user_id);
-    if (shape.tags)
-      tags_col.push_back(optional_binary(
-          !e.tags.empty(), e.tags.empty() ? "" : detail::binary_jsonb(detail::json_string_array(e.tags))));
-    if (shape.payload)
-      payload_col.push_back(optional_binary(e.payload.has_value(), e.payload ? detail::binary_jsonb(*e.payload) : ""));
-    if (shape.priority)
-      priority_col.push_back(
-          optional_binary(e.priority.has_value(), e.priority ? detail::binary_int4(*e.priority) : ""));
-    if (shape.max_attempts)
-      max_attempts_col.push_back(
-          optional_binary(e.max_attempts.has_value(), e.max_attempts ? detail::binary_int4(*e.max_attempts) : ""));
-    if (shape.run_after)
-      run_after_col.push_back(
-          optional_binary(e.run_after.has_value(), e.run_after ? detail::binary_timestamptz(*e.run_after) : ""));
-  }
-  Params p;
-  p.array(oid::kUuidArray, oid::kUuid, id_col);
-  if (shape.one_workspace) {
-    p.int8(executions.front().workspace_id);
-  } else {
-    p.array(oid::kInt8Array, oid::kInt8, workspace_col);
-  }
-  if (shape.workflow) p.array(oid::kInt8Array, oid::kInt8, workflow_col);
-  if (shape.user) p.array(oid::kTextArray, oid::kText, user_col);
-  if (shape.tags) p.array(oid::kJsonbArray, oid::kJsonb, tags_col);
-  if (shape.payload) p.array(oid::kJsonbArray, oid::kJsonb, payload_col);
-  if (shape.priority) p.array(oid::kInt4Array, oid::kInt4, priority_col);
-  if (shape.max_attempts) p.array(oid::kInt4Array, oid::kInt4, max_attempts_col);
-  if (shape.run_after) p.array(oid::kTimestamptzArray, oid::kTimestamptz, run_after_col);
+  for (const NewExecution& e : executions) ids.push_back(e.id ? *e.id : Uuid::v7());
+  shape.single = executions.size() == 1;
   detail::EnqueueShape skipping = shape;
   skipping.skip_stored = true;
   const detail::Statement& plain = impl_->enqueues.get(shape);
   const detail::Statement& skip_stored = impl_->enqueues.get(skipping);
-  // The first try is a plain INSERT.  A retry after a lost reply inserts
-  // nothing new: the ids are already there, and it skips them.  So does a
-  // batch that meets an id already stored (23505 rolled its first try back
-  // whole).
+  // The INSERT's parameters, made only if the INSERT runs.
+  std::optional<Params> insert_params;
+  const auto params = [&]() -> const Params& {
+    if (!insert_params) insert_params = detail::enqueue_params(shape, executions, ids);
+    return *insert_params;
+  };
+  const bool by_copy = impl_->copy_enqueue && detail::copy_can_send(shape, executions);
+  // The first try is a plain INSERT (a large batch: a COPY).  A retry after
+  // a lost reply inserts nothing new: the ids are already there, and it
+  // skips them.  So does a batch that meets an id already stored (23505
+  // rolled its first try back whole).
   impl_->call([&](bool reply_lost) {
-    if (reply_lost) return impl_->conn.run(skip_stored, p, PGRES_COMMAND_OK);
+    if (reply_lost) return impl_->conn.run(skip_stored, params(), PGRES_COMMAND_OK);
     try {
-      return impl_->conn.run(plain, p, PGRES_COMMAND_OK);
+      if (by_copy && impl_->copy_enqueue) {
+        try {
+          return impl_->conn.copy_in(detail::copy_sql(shape), detail::copy_data(shape, executions, ids));
+        } catch (const Error& e) {
+          // Row-level security on the table: COPY FROM is refused, INSERT is not.
+          if (e.sqlstate() != sqlstate::kFeatureNotSupported) throw;
+          impl_->copy_enqueue = false;
+        }
+      }
+      return impl_->conn.run(plain, params(), PGRES_COMMAND_OK);
     } catch (const IntegrityConstraintError& e) {
       if (e.sqlstate() != sqlstate::kUniqueViolation) throw;
-      return impl_->conn.run(skip_stored, p, PGRES_COMMAND_OK);
+      return impl_->conn.run(skip_stored, params(), PGRES_COMMAND_OK);
     }
   });
   return ids;
@@ -399,7 +373,7 @@ Client::Reported Client::report_and_dequeue(const std::string& worker, const std
     for (const Completion& c : completions) {
       ids.push_back(c.id);
       attempts.push_back(c.attempt);
-      results.push_back(optional_binary(c.result.has_value(), c.result ? detail::binary_jsonb(*c.result) : ""));
+      results.push_back(detail::optional_binary(c.result.has_value(), c.result ? detail::binary_jsonb(*c.result) : ""));
       workspaces.push_back(c.workspace_id);
     }
     done.text(worker).uuid_array(ids).int4_array(attempts).array(oid::kJsonbArray, oid::kJsonb, results);

@@ -3,6 +3,7 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -128,6 +129,26 @@ ResultPtr Connection::run(const Statement& s, const Params& p, ExecStatusType ex
     }
   }
   check_result(r.get(), conn_.get(), expected);
+  return r;
+}
+
+ResultPtr Connection::copy_in(const std::string& copy_from_stdin, const std::string& data) {
+  if (!ok()) throw ConnectionError("not connected");
+  PGconn* c = conn_.get();
+  ResultPtr r(PQexec(c, copy_from_stdin.c_str()));
+  check_result(r.get(), c, PGRES_COPY_IN);
+  // In pieces, so that no single message is larger than it need be.
+  constexpr std::size_t kPiece = 1 << 20;
+  bool sent = true;
+  for (std::size_t at = 0; sent && at < data.size(); at += kPiece) {
+    const std::size_t n = std::min(kPiece, data.size() - at);
+    sent = PQputCopyData(c, data.data() + at, static_cast<int>(n)) == 1;
+  }
+  if (!sent || PQputCopyEnd(c, nullptr) != 1) throw ConnectionError(trimmed(PQerrorMessage(c)));
+  r.reset(PQgetResult(c));
+  // The COPY's own result, then the end of the query.
+  while (PGresult* more = PQgetResult(c)) PQclear(more);
+  check_result(r.get(), c, PGRES_COMMAND_OK);
   return r;
 }
 

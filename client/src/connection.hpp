@@ -62,6 +62,11 @@ class Connection {
   // `expected`.
   ResultPtr run(const Statement& s, const Params& p, ExecStatusType expected = PGRES_TUPLES_OK);
 
+  // Runs `copy_from_stdin` (a COPY … FROM STDIN) and sends `data` as its
+  // input; throws Error unless it completes.  A simple query: nothing is
+  // prepared, so it runs the same behind a transaction pooler.
+  ResultPtr copy_in(const std::string& copy_from_stdin, const std::string& data);
+
   // One statement of a pipeline.
   struct Call {
     const Statement* statement;

@@ -2,16 +2,21 @@
 // batch.
 //
 // A batch sends only the columns some execution in it sets: an array per
-// column (ROWS FROM over unnest), and the workspace once when every
+// column (unnested in a SELECT list), and the workspace once when every
 // execution has the same one.  The columns it leaves out take the table's
 // defaults.  Each shape is its own statement (prepared under a name that
-// says the shape); there are at most 2^9 of them, and a program uses few.
+// says the shape); there are at most 2^10 of them, and a program uses few.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <string>
 
+#include <vector>
+
+#include "params.hpp"
+#include "runstore/queue_types.hpp"
+#include "runstore/uuid.hpp"
 #include "statement.hpp"
 
 namespace runstore::detail {
@@ -23,14 +28,22 @@ struct EnqueueShape {
   // ON CONFLICT DO NOTHING: skips ids already stored (a retry after a lost
   // reply, ids given twice); a speculative insertion per row, so only then.
   bool skip_stored = false;
+  // One execution: INSERT … VALUES with one parameter per column, no arrays.
+  bool single = false;
 
   [[nodiscard]] unsigned key() const;
 };
 
 // The statement's text.  Parameters: $1 uuid[] ids, $2 the workspace
 // (int8, or int8[] unless one_workspace), then one array per column the
-// shape sends, in the order of the fields above.
+// shape sends, in the order of the fields above; `single`: the same, each a
+// value instead of an array (tags a text[]).
 std::string enqueue_sql(const EnqueueShape& shape);
+
+// The statement's parameters for `executions` (ids[i] for executions[i]):
+// parallel arrays, one element per execution, in the statement's order.
+Params enqueue_params(const EnqueueShape& shape, const std::vector<NewExecution>& executions,
+                      const std::vector<Uuid>& ids);
 
 // The statements of the shapes met so far, made on first use.
 class EnqueueStatements {

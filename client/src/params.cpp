@@ -6,15 +6,15 @@
 
 namespace runstore::detail {
 
-namespace {
-
-constexpr std::int64_t kPgEpochUnixMicros = 946684800LL * 1000000LL;  // 2000-01-01
-
 void append_be(std::string& out, std::uint64_t v, int bytes) {
   for (int shift = (bytes - 1) * 8; shift >= 0; shift -= 8) {
     out.push_back(static_cast<char>((v >> shift) & 0xFF));
   }
 }
+
+namespace {
+
+constexpr std::int64_t kPgEpochUnixMicros = 946684800LL * 1000000LL;  // 2000-01-01
 
 std::int32_t checked_length(std::size_t n, const char* what) {
   if (n > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
@@ -75,6 +75,8 @@ Params& Params::uuid(const Uuid& v) {
   return add(oid::kUuid, std::string(reinterpret_cast<const char*>(v.bytes().data()), v.bytes().size()));
 }
 
+Params& Params::timestamptz(TimePoint t) { return add(oid::kTimestamptz, binary_timestamptz(t)); }
+
 Params& Params::interval(std::chrono::microseconds v) {
   std::string s;
   append_be(s, static_cast<std::uint64_t>(v.count()), 8);  // time part, microseconds
@@ -111,8 +113,12 @@ Params& Params::int8_array_or_null(const std::vector<std::optional<std::int64_t>
   return array(oid::kInt8Array, oid::kInt8, elements);
 }
 
-Params& Params::array(unsigned array_type, unsigned element_type,
-                      const std::vector<std::optional<std::string>>& elements) {
+std::optional<std::string> optional_binary(bool present, std::string value) {
+  if (!present) return std::nullopt;
+  return value;
+}
+
+std::string binary_array(unsigned element_type, const std::vector<std::optional<std::string>>& elements) {
   // array_recv's format: ndim, has-nulls flag, element type, then per
   // dimension (length, lower bound), then each element as length + bytes
   // (length -1 for NULL).  An empty array has no dimensions.
@@ -135,7 +141,12 @@ Params& Params::array(unsigned array_type, unsigned element_type,
     append_be(s, static_cast<std::uint32_t>(checked_length(e->size(), "array element")), 4);
     s.append(*e);
   }
-  return add(array_type, std::move(s));
+  return s;
+}
+
+Params& Params::array(unsigned array_type, unsigned element_type,
+                      const std::vector<std::optional<std::string>>& elements) {
+  return add(array_type, binary_array(element_type, elements));
 }
 
 std::vector<const char*> Params::values() const {

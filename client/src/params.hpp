@@ -34,6 +34,7 @@ class Params {
   Params& jsonb(std::string_view json_text);
   Params& uuid(const Uuid& v);
   Params& interval(std::chrono::microseconds v);
+  Params& timestamptz(TimePoint t);
   Params& uuid_array(const std::vector<Uuid>& v);
   Params& int4_array(const std::vector<std::int32_t>& v);
   // An int8[] with NULL for each missing value; NULL itself when none has one.
@@ -59,10 +60,17 @@ class Params {
   std::vector<int> formats_;
 };
 
+// Appends the low `bytes` bytes of `v`, most significant first (network order).
+void append_be(std::string& out, std::uint64_t v, int bytes);
+
 // Binary forms of single values, for array elements.
 std::string binary_int4(std::int32_t v);
 std::string binary_int8(std::int64_t v);
 std::string binary_timestamptz(TimePoint t);
 std::string binary_jsonb(std::string_view json_text);
+// `value` if `present`, else SQL NULL (nullopt): an array element.
+std::optional<std::string> optional_binary(bool present, std::string value);
+// A one-dimensional array in array_recv's binary form (as Params::array sends it).
+std::string binary_array(unsigned element_type, const std::vector<std::optional<std::string>>& elements);
 
 }  // namespace runstore::detail

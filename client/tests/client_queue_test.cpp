@@ -2,6 +2,7 @@
 // delete_by_tag through runstore::Client, in both statement modes, against
 // the real server.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <string>
@@ -143,6 +144,119 @@ TEST_P(ClientQueueTest, ABadPayloadRefusesTheWholeBatch) {
   expect_sqlstate([&] { client.enqueue(std::vector<NewExecution>{job(ws), bad}); }, "22P02");
   EXPECT_EQ(exec_sql("SELECT count(*) FROM runstore.executions WHERE workspace_id = " + std::to_string(ws)), "0");
   EXPECT_TRUE(client.enqueue(std::vector<NewExecution>{}).empty());
+}
+
+// A large batch goes by COPY (enqueue_copy.hpp) when each of priority,
+// max_attempts and run_after is set by all of it or by none: every field
+// and every default must come out as the INSERT stores them.
+constexpr std::size_t kLargeBatch = 150;
+
+TEST_P(ClientQueueTest, ALargeBatchStoresEveryFieldAndEveryDefault) {
+  const auto ws = fresh_workspace();
+  const runstore::TimePoint later(std::chrono::microseconds(4102444800000000LL));  // 2100-01-01
+  std::vector<NewExecution> all_set, none_set;
+  for (std::size_t i = 0; i < kLargeBatch; ++i) {
+    NewExecution e = job(ws, static_cast<std::int32_t>(i % 5));
+    e.max_attempts = 9;
+    e.run_after = later;
+    // Every third leaves the nullable columns and the tags unset.
+    if (i % 3 != 0) {
+      e.workflow_id = static_cast<std::int64_t>(i);
+      e.user_id = "user " + std::to_string(i);
+      e.tags = {"t" + std::to_string(i), "with \"quotes\", and ]"};
+      e.payload = R"({"n": )" + std::to_string(i) + "}";
+    }
+    all_set.push_back(e);
+    NewExecution bare;
+    bare.workspace_id = ws + 1 + static_cast<std::int64_t>(i % 2);
+    none_set.push_back(bare);
+  }
+  const auto ids = client.enqueue(all_set);
+  ASSERT_EQ(ids.size(), kLargeBatch);
+  const auto rows = client.get_executions_by_ids(ids);
+  ASSERT_EQ(rows.size(), kLargeBatch);
+  for (std::size_t i = 0; i < kLargeBatch; ++i) {
+    EXPECT_EQ(rows[i].id, ids[i]);
+    EXPECT_EQ(rows[i].priority, all_set[i].priority);
+    EXPECT_EQ(rows[i].max_attempts, 9);
+    EXPECT_EQ(rows[i].run_after, later);
+    EXPECT_EQ(rows[i].workflow_id, all_set[i].workflow_id);
+    EXPECT_EQ(rows[i].user_id, all_set[i].user_id);
+    EXPECT_EQ(rows[i].tags, all_set[i].tags);
+    EXPECT_EQ(rows[i].payload, all_set[i].payload);
+    EXPECT_EQ(rows[i].status, Status::queued);
+  }
+  const auto bare_ids = client.enqueue(none_set);
+  const auto bare_rows = client.get_executions_by_ids(bare_ids);
+  ASSERT_EQ(bare_rows.size(), kLargeBatch);
+  for (std::size_t i = 0; i < kLargeBatch; ++i) {
+    EXPECT_EQ(bare_rows[i].workspace_id, none_set[i].workspace_id);
+    EXPECT_EQ(bare_rows[i].priority, 0);
+    EXPECT_EQ(bare_rows[i].max_attempts, 3);
+    EXPECT_TRUE(bare_rows[i].tags.empty());
+    EXPECT_FALSE(bare_rows[i].payload.has_value());
+    EXPECT_EQ(bare_rows[i].run_after, bare_rows[i].created_at) << "due from the insert's own instant";
+  }
+  // A priority on some only: each of the others takes the default.
+  std::vector<NewExecution> mixed(kLargeBatch, job(ws));
+  for (std::size_t i = 0; i < kLargeBatch; i += 2) mixed[i].priority.reset();
+  const auto mixed_rows = client.get_executions_by_ids(client.enqueue(mixed));
+  ASSERT_EQ(mixed_rows.size(), kLargeBatch);
+  for (const auto& r : mixed_rows) {
+    EXPECT_EQ(r.priority, 0);
+    EXPECT_EQ(r.run_after, r.created_at);
+  }
+}
+
+TEST_P(ClientQueueTest, ALargeBatchMeetingAStoredIdStoresTheRestOnce) {
+  const auto ws = fresh_workspace();
+  std::vector<NewExecution> batch(kLargeBatch, job(ws));
+  for (auto& e : batch) e.id = Uuid::v7();
+  EXPECT_EQ(client.enqueue(batch[kLargeBatch / 2]), *batch[kLargeBatch / 2].id);
+  const auto ids = client.enqueue(batch);
+  ASSERT_EQ(ids.size(), kLargeBatch);
+  EXPECT_EQ(ids.back(), *batch.back().id);
+  EXPECT_EQ(exec_sql("SELECT count(*) FROM runstore.executions WHERE workspace_id = " + std::to_string(ws)),
+            std::to_string(kLargeBatch));
+  // Again, whole: nothing new.
+  (void)client.enqueue(batch);
+  EXPECT_EQ(exec_sql("SELECT count(*) FROM runstore.executions WHERE workspace_id = " + std::to_string(ws)),
+            std::to_string(kLargeBatch));
+}
+
+TEST_P(ClientQueueTest, ABadPayloadRefusesAWholeLargeBatch) {
+  const auto ws = fresh_workspace();
+  std::vector<NewExecution> batch(kLargeBatch, job(ws));
+  batch[kLargeBatch - 1].payload = "{not json";
+  expect_sqlstate([&] { client.enqueue(batch); }, "22P02");
+  EXPECT_EQ(exec_sql("SELECT count(*) FROM runstore.executions WHERE workspace_id = " + std::to_string(ws)), "0");
+}
+
+// PostgreSQL refuses COPY FROM into a table under row-level security
+// (0A000); the client's large enqueues then insert as small ones do.
+TEST_P(ClientQueueTest, ALargeBatchUnderRowLevelSecurityIsInsertedAllTheSame) {
+  const auto ws = fresh_workspace();
+  const std::string role = "runstore_client_rls_" + std::to_string(getpid());
+  exec_sql("DROP ROLE IF EXISTS " + role);
+  exec_sql("CREATE ROLE " + role + " LOGIN");
+  exec_sql("GRANT USAGE ON SCHEMA runstore TO " + role);
+  exec_sql("GRANT SELECT, INSERT ON runstore.executions TO " + role);
+  exec_sql("ALTER TABLE runstore.executions ENABLE ROW LEVEL SECURITY");
+  exec_sql("CREATE POLICY runstore_client_rls ON runstore.executions TO " + role +
+           " USING (workspace_id = " + std::to_string(ws) + ")");
+  {
+    Client tenant(ClientOptions{test_conninfo() + " user=" + role, GetParam(), {}});
+    const auto ids = tenant.enqueue(std::vector<NewExecution>(kLargeBatch, job(ws)));
+    EXPECT_EQ(tenant.get_executions_by_ids(ids).size(), kLargeBatch);
+    expect_sqlstate([&] { tenant.enqueue(std::vector<NewExecution>(kLargeBatch, job(ws + 1))); }, "42501");
+    EXPECT_EQ(tenant.enqueue(std::vector<NewExecution>(kLargeBatch, job(ws))).size(), kLargeBatch);
+  }
+  exec_sql("DROP POLICY runstore_client_rls ON runstore.executions");
+  exec_sql("ALTER TABLE runstore.executions DISABLE ROW LEVEL SECURITY");
+  exec_sql("DROP OWNED BY " + role);
+  exec_sql("DROP ROLE " + role);
+  EXPECT_EQ(exec_sql("SELECT count(*) FROM runstore.executions WHERE workspace_id = " + std::to_string(ws)),
+            std::to_string(2 * kLargeBatch));
 }
 
 // For applications that LISTEN themselves: the enqueuing session turns

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "retrying.hpp"
 #include "runstore/client.hpp"
@@ -86,6 +87,27 @@ TEST(ClientRetry, ABackendKilledMidCallIsRetriedToSuccess) {
   EXPECT_EQ(rows[0].id, id);
   EXPECT_GE(client.retries(), 1U);
   EXPECT_NE(client.backend_pid(), pid);
+}
+
+TEST(ClientRetry, ALargeEnqueueWhoseBackendDiedIsStoredOnceByTheRetry) {
+  // A batch this large goes by COPY; the retry after the broken connection
+  // inserts what is not stored yet, skipping any id that is.
+  Client client(test_conninfo());
+  const std::int64_t ws = 800010;
+  std::vector<NewExecution> batch(500, job_in(ws));
+  Session holder;
+  holder.run("BEGIN");
+  holder.run("LOCK TABLE runstore.executions IN ACCESS EXCLUSIVE MODE");
+  const int pid = client.backend_pid();
+  auto call = std::async(std::launch::async, [&] { return client.enqueue(batch); });
+  terminate_when_waiting(holder, pid);
+  holder.run("COMMIT");
+  const auto ids = call.get();
+  ASSERT_EQ(ids.size(), batch.size());
+  EXPECT_GE(client.retries(), 1U);
+  EXPECT_EQ(exec_sql("SELECT count(DISTINCT id) FROM runstore.executions WHERE workspace_id = " + std::to_string(ws)),
+            "500");
+  EXPECT_EQ(client.get_executions_by_ids(ids).size(), batch.size());
 }
 
 TEST(ClientRetry, ACompletionWhoseReplyWasLostIsReadBackAsDone) {

@@ -101,6 +101,7 @@ excluded=(
   # terminate it, or watch it in pg_stat_activity); behind a pooler that is
   # a number PgBouncer made up.
   'ClientRetry\.ABackendKilledMidCallIsRetriedToSuccess'
+  'ClientRetry\.ALargeEnqueueWhoseBackendDiedIsStoredOnceByTheRetry'
   'ClientRetry\.ACompletionWhoseReplyWasLostIsReadBackAsDone'
   'ClientRetry\.ACompletionFencedOffAfterALostReplyStaysRefused'
   'ClientRetry\.AFailureWhoseReplyWasLostIsReadBack'

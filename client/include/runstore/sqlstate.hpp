@@ -21,6 +21,10 @@ inline constexpr char kConnectionDoesNotExist[] = "08003";
 inline constexpr char kConnectionFailure[] = "08006";
 inline constexpr char kProtocolViolation[] = "08P01";
 
+// Class 0A, feature not supported (COPY FROM into a table under row-level
+// security, which the client's large enqueues then avoid).
+inline constexpr char kFeatureNotSupported[] = "0A000";
+
 // Class 22, data exception: an argument the server refuses.
 inline constexpr char kNullValueNotAllowed[] = "22004";
 inline constexpr char kInvalidParameterValue[] = "22023";
