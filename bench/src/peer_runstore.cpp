@@ -37,6 +37,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -109,8 +110,17 @@ class Ledger {
     std::lock_guard<std::mutex> lock(m_);
     if (!seen_.insert(id).second) duplicate_ = true;
     handled_.store(static_cast<long>(seen_.size()));
+    if (static_cast<long>(seen_.size()) == target_) reached_.notify_all();
   }
   [[nodiscard]] long handled() const { return handled_.load(); }
+  // Waits until `jobs` are handled or `until`; true if they were.  Woken by
+  // the handler that reaches it, as the .mjs peers' promise is: no polling
+  // beside the worker.
+  bool wait_until_handled(long jobs, Clock::time_point until) {
+    std::unique_lock<std::mutex> lock(m_);
+    target_ = jobs;
+    return reached_.wait_until(lock, until, [&] { return static_cast<long>(seen_.size()) >= jobs; });
+  }
   void check(long jobs) const {
     std::lock_guard<std::mutex> lock(m_);
     if (duplicate_) throw std::runtime_error("a job was handled twice");
@@ -124,15 +134,14 @@ class Ledger {
   std::unordered_set<runstore::Uuid> seen_;
   std::atomic<long> handled_{0};
   bool duplicate_ = false;
+  long target_ = -1;
+  std::condition_variable reached_;
 };
 
-void wait_for(const Ledger& ledger, long jobs, Clock::time_point since) {
-  while (ledger.handled() < jobs) {
-    if (Clock::now() - since > kDeadline) {
-      throw std::runtime_error("stuck: " + std::to_string(ledger.handled()) + " of " + std::to_string(jobs) +
-                               " handled after " + std::to_string(kDeadline.count()) + " s");
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
+void wait_for(Ledger& ledger, long jobs, Clock::time_point since) {
+  if (!ledger.wait_until_handled(jobs, since + kDeadline)) {
+    throw std::runtime_error("stuck: " + std::to_string(ledger.handled()) + " of " + std::to_string(jobs) +
+                             " handled after " + std::to_string(kDeadline.count()) + " s");
   }
 }
 

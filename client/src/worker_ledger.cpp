@@ -115,11 +115,18 @@ std::vector<HeldLease> Ledger::apply_heartbeat(const std::vector<HeldLease>& sen
   return newly_lost;
 }
 
-void Ledger::finish(Outcome outcome) {
+Ledger::Finished Ledger::finish(Outcome outcome) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = entries_.find(key(outcome.lease));
   if (it != entries_.end() && it->second.phase == Phase::running) it->second.phase = Phase::finished;
+  bool claim_waits = false;
+  // Keys sort by id first: the claims of one id are adjacent.
+  for (auto w = entries_.lower_bound({outcome.lease.id, INT32_MIN});
+       w != entries_.end() && w->first.first == outcome.lease.id; ++w) {
+    claim_waits = claim_waits || w->second.phase == Phase::waiting;
+  }
   outcomes_.push_back(std::move(outcome));
+  return Finished{outcomes_.size(), claim_waits};
 }
 
 std::vector<Outcome> Ledger::take_outcomes() {

@@ -73,7 +73,12 @@ class Ledger {
   std::vector<HeldLease> apply_heartbeat(const std::vector<HeldLease>& sent, const std::vector<Uuid>& kept);
 
   // Handler threads report here; the outcome is queued for the claim loop.
-  void finish(Outcome outcome);
+  // Returns what the claim loop may want to hear of at once.
+  struct Finished {
+    std::size_t outcomes_waiting;  // queued for the claim loop, this one included
+    bool claim_waits;              // a newer claim of the same id waits for this handler
+  };
+  Finished finish(Outcome outcome);
   std::vector<Outcome> take_outcomes();
   [[nodiscard]] bool has_outcomes() const;
 

@@ -121,6 +121,8 @@ void ClaimLoop::serve() {
 
 bool ClaimLoop::accept_claims(std::vector<Execution>& rows, int n) {
   counters_.claimed.fetch_add(rows.size());
+  std::vector<HandlerPool::Job> buffered;
+  buffered.reserve(rows.size());
   for (auto& e : rows) {
     const HeldLease lease{e.id, e.attempt, e.workspace_id};
     // We hold an older claim of this id: its lease ended (heartbeats failed
@@ -142,9 +144,10 @@ bool ClaimLoop::accept_claims(std::vector<Execution>& rows, int n) {
       waiting_[e.id] = Waiting{std::move(e), std::move(ctx)};
     } else {
       auto ctx = ledger_.add(lease, Ledger::Phase::buffered);
-      pool_->submit(std::move(e), std::move(ctx));
+      buffered.push_back(HandlerPool::Job{std::move(e), std::move(ctx)});
     }
   }
+  pool_->submit(std::move(buffered));
   return static_cast<int>(rows.size()) == n;
 }
 
@@ -224,6 +227,7 @@ bool ClaimLoop::settle_and_claim(bool claim) {
   const int capacity = options_.slots + claim_ahead_limit();
   const int free = std::max(0, capacity - held);
   const int batch = options_.batch_size > 0 ? std::min(options_.batch_size, report_limit_) : report_limit_;
+  pool_->set_batch(static_cast<std::size_t>(batch));
   // Outcomes wait to be written together (one statement per kind, one
   // commit) until a batch's worth is ready, the oldest has waited
   // report_delay, or nothing else runs (no reason to wait then).  A claim

@@ -6,7 +6,7 @@
 namespace runstore::detail {
 
 HandlerPool::HandlerPool(int threads, const Handler& handler, Ledger& ledger, const Wakeup& wakeup)
-    : handler_(handler), ledger_(ledger), wakeup_(wakeup) {
+    : handler_(handler), ledger_(ledger), wakeup_(wakeup), thread_count_(static_cast<std::size_t>(threads)) {
   try {
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { thread_main(); });
   } catch (...) {
@@ -21,14 +21,27 @@ void HandlerPool::submit(Execution execution, std::shared_ptr<JobContext> ctx) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     queue_.push_back(Job{std::move(execution), std::move(ctx)});
+    queued_.store(queue_.size());
   }
   cv_.notify_one();
 }
 
-std::size_t HandlerPool::queued() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return queue_.size();
+void HandlerPool::submit(std::vector<Job> jobs) {
+  if (jobs.empty()) return;
+  const bool several = jobs.size() > 1;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (Job& job : jobs) queue_.push_back(std::move(job));
+    queued_.store(queue_.size());
+  }
+  if (several) {
+    cv_.notify_all();
+  } else {
+    cv_.notify_one();
+  }
 }
+
+std::size_t HandlerPool::queued() const { return queued_.load(); }
 
 std::vector<HeldLease> HandlerPool::take_queued() {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -36,6 +49,7 @@ std::vector<HeldLease> HandlerPool::take_queued() {
   out.reserve(queue_.size());
   for (const Job& job : queue_) out.push_back(job.ctx->lease());
   queue_.clear();
+  queued_.store(0);
   return out;
 }
 
@@ -60,6 +74,7 @@ void HandlerPool::thread_main() {
       if (queue_.empty()) return;  // stopping, and nothing left to run
       job = std::move(queue_.front());
       queue_.pop_front();
+      queued_.store(queue_.size());
     }
     // Lost (or released) while it waited in the buffer: it must not run.
     // Reported all the same, so the claim loop drops the claim and frees
@@ -67,8 +82,10 @@ void HandlerPool::thread_main() {
     HandlerResult result = ledger_.start(job.ctx->lease())
                                ? call_handler(job)
                                : HandlerResult::failure("lease lost before the handler started", true);
-    ledger_.finish(Outcome{job.ctx->lease(), std::move(result)});
-    wakeup_.ring();
+    const Ledger::Finished f = ledger_.finish(Outcome{job.ctx->lease(), std::move(result)});
+    if (f.outcomes_waiting == 1 || f.outcomes_waiting >= batch_.load() || f.claim_waits || queued() < thread_count_) {
+      wakeup_.ring();
+    }
   }
 }
 
