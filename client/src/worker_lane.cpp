@@ -1,6 +1,8 @@
 // worker_lane.cpp: see worker_lane.hpp.
 #include "worker_lane.hpp"
 
+#include <stdexcept>
+
 namespace runstore::detail {
 
 StepLane::StepLane(ClientOptions client, std::string worker, std::chrono::milliseconds lease, const Wakeup& wakeup)
@@ -37,6 +39,11 @@ std::optional<StepLane::Answer> StepLane::take() {
   answer_.reset();
   busy_ = false;
   return out;
+}
+
+Client& StepLane::idle_client() {
+  if (busy()) throw std::logic_error("StepLane::idle_client while a step is on its way");
+  return client_.get();
 }
 
 void StepLane::thread_main(StopToken& stop) {

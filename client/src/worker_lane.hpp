@@ -46,6 +46,10 @@ class StepLane {
   void send(Request request);
   // The answer, once it is in (the lane is then free again).
   std::optional<Answer> take();
+  // The lane's connection, for the loop's own calls while the lane is not
+  // busy (at shutdown, once every step came back): already open and warm,
+  // where a connection opened then would cost the stop a backend's start.
+  Client& idle_client();
 
  private:
   void thread_main(StopToken& stop);

@@ -41,6 +41,11 @@ ClaimLoop::ClaimLoop(const WorkerOptions& options, const Handler& handler, const
       lanes_{StepLane(client_options(), options_.name, options_.lease, wakeup_),
              StepLane(client_options(), options_.name, options_.lease, wakeup_)} {}
 
+Client& ClaimLoop::shutdown_client() {
+  StepLane& lane = lanes_.front();
+  return lane.busy() ? client_.get() : lane.idle_client();
+}
+
 ClientOptions ClaimLoop::client_options() const {
   return ClientOptions{options_.conninfo, options_.statement_mode, options_.retry, options_.queue_function_schema};
 }
@@ -160,8 +165,8 @@ bool ClaimLoop::settle() {
   try {
     Client::Reported step;
     try {
-      step = client_.get().report_and_dequeue(options_.name, completions_of(successes), failures_of(failures), 0,
-                                              options_.lease);
+      step = shutdown_client().report_and_dequeue(options_.name, completions_of(successes), failures_of(failures), 0,
+                                                  options_.lease);
     } catch (...) {
       mark_tried(successes, failures);
       throw;
@@ -545,7 +550,7 @@ void ClaimLoop::shut_down() {
 void ClaimLoop::release_unstarted(const std::vector<HeldLease>& leases) {
   if (leases.empty()) return;
   try {
-    const auto released = client_.get().release(options_.name, leases);
+    const auto released = shutdown_client().release(options_.name, leases);
     counters_.released.fetch_add(released.size());
     if (released.size() < leases.size()) {
       log_(std::to_string(leases.size() - released.size()) +
@@ -560,7 +565,7 @@ void ClaimLoop::release_unstarted(const std::vector<HeldLease>& leases) {
 void ClaimLoop::release(const HeldLease& lease) {
   try {
     const FailOutcome r =
-        client_.get().fail(options_.name, lease, "released: worker " + options_.name + " shutting down", true);
+        shutdown_client().fail(options_.name, lease, "released: worker " + options_.name + " shutting down", true);
     if (r == FailOutcome::refused) {
       on_refused(lease, "release");
     } else {

@@ -95,6 +95,8 @@ class ClaimLoop {
   // Sleeps until `until` or request_stop(); true if stop was requested.
   bool sleep_until(std::chrono::steady_clock::time_point until);
   [[nodiscard]] ClientOptions client_options() const;
+  // Shutdown's calls (once the lanes are quiet): on a lane's open connection.
+  Client& shutdown_client();
 
   const WorkerOptions& options_;
   const Handler& handler_;
