@@ -24,7 +24,8 @@
 #                   p50 and p95 ms
 #   enqueue-bulk    BULK_JOBS (20,000) jobs in one call; jobs/s
 #   enqueue-single  SINGLE_JOBS (2,000) jobs one call at a time; jobs/s
-# ROUNDS (3) rounds; in each, the workloads and the contenders within each
+# First, WARMUP_JOBS (2,000; 0: none) drained once per system and profile, not
+# counted.  Then ROUNDS (3) rounds; in each, the workloads and the contenders within each
 # workload run in an order rotated from round to round (A B C D, B C D A, ...).
 # At the end: medians over rounds and, per round, runstore / the best peer
 # configuration of that round.
@@ -50,6 +51,7 @@ drain_jobs=${DRAIN_JOBS:-20000}
 pickup_jobs=${PICKUP_JOBS:-200}
 bulk_jobs=${BULK_JOBS:-20000}
 single_jobs=${SINGLE_JOBS:-2000}
+warmup_jobs=${WARMUP_JOBS:-2000}
 concurrencies=${CONCURRENCIES:-4,8}
 only=${PEERS_ONLY:-drain,pickup,enqueue-bulk,enqueue-single}
 read -r -a drain_contenders <<<"${DRAIN_CONTENDERS:-runstore:default graphile:docs graphile:perf pgboss:perf}"
@@ -115,6 +117,7 @@ measure() {
   local line
   line=$(grep '^RESULT ' <<<"$out") || { echo "peers.sh: no RESULT line from $6 $workload" >&2; exit 1; }
   echo "  $line"
+  [ "$round" -gt 0 ] || return 0 # a warm-up run: not counted
   local metric p95=""
   if [ "$workload" = pickup ]; then
     metric=$(sed -n 's/.* p50_ms=\([^ ]*\).*/\1/p' <<<"$line")
@@ -148,7 +151,18 @@ label_of() { # drain:4:20000 -> "drain c=4", pickup:1:200 -> "pickup"
   if [ "$w" = drain ]; then echo "drain c=${rest%%:*}"; else echo "$w"; fi
 }
 
-# (e) the rounds
+# (e) one uncounted drain per contender first: the first run on a new
+# cluster and database (cold caches, the first backends) would otherwise
+# be slower for whoever the rotation puts first
+if [ "$warmup_jobs" -gt 0 ]; then
+  echo "== warm-up, not counted: a drain of $warmup_jobs jobs per contender"
+  # (the drain and pickup contenders: every system's database, and only
+  # profiles that drain; pg-boss's docs profile takes a job every 2 s)
+  read -r -a all <<<"$(printf '%s\n' "${drain_contenders[@]}" "${pickup_contenders[@]}" | sort -u | tr '\n' ' ')"
+  for c in "${all[@]}"; do measure warmup 0 drain 4 "$warmup_jobs" "$c"; done
+fi
+
+# (f) the rounds
 for ((r = 1; r <= rounds; r++)); do
   echo "== round $r of $rounds"
   for ((i = 0; i < ${#cells[@]}; i++)); do
