@@ -244,8 +244,11 @@ std::vector<Uuid> Client::enqueue(const std::vector<NewExecution>& executions) {
         try {
           return impl_->conn.copy_in(detail::copy_sql(shape), detail::copy_data(shape, executions, ids));
         } catch (const Error& e) {
-          // Row-level security on the table: COPY FROM is refused, INSERT is not.
-          if (e.sqlstate() != sqlstate::kFeatureNotSupported) throw;
+          // Row-level security on the table (COPY FROM is refused, INSERT is
+          // not), or a column whose type was changed (COPY's binary values
+          // are of the shipped types; INSERT converts): insert from now on.
+          if (e.sqlstate() != sqlstate::kFeatureNotSupported && e.sqlstate() != sqlstate::kInvalidBinaryRepresentation)
+            throw;
           impl_->copy_enqueue = false;
         }
       }

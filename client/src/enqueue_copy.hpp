@@ -15,8 +15,10 @@
 //   has; workflow, user and payload are NULL when unset, as their default);
 // - skip ids already stored (ON CONFLICT DO NOTHING): a retry after a lost
 //   reply, and a batch that meets a stored id, go by the INSERT that skips;
-// - run under row-level security (the server refuses COPY FROM with 0A000):
-//   the client then uses the INSERT for the rest of its life.
+// - run under row-level security (the server refuses COPY FROM with 0A000),
+//   or convert a value into a column whose type was changed (binary COPY
+//   reads each field as the column's own type: 22P03): the client then uses
+//   the INSERT for the rest of its life.
 // An execution's run_after, unset, is the table's default: the statement's
 // start, which for COPY (its own transaction) is also created_at's now().
 #pragma once

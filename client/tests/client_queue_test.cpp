@@ -232,6 +232,22 @@ TEST_P(ClientQueueTest, ABadPayloadRefusesAWholeLargeBatch) {
   EXPECT_EQ(exec_sql("SELECT count(*) FROM runstore.executions WHERE workspace_id = " + std::to_string(ws)), "0");
 }
 
+// Binary COPY reads each field as the column's own type: into a column
+// whose type was changed it fails (22P03), and the client inserts instead,
+// which converts as an INSERT would.
+TEST_P(ClientQueueTest, ALargeBatchIntoAColumnOfAnotherTypeIsInsertedAllTheSame) {
+  const auto ws = fresh_workspace();
+  exec_sql("ALTER TABLE runstore.executions ALTER COLUMN max_attempts TYPE smallint");
+  std::vector<NewExecution> batch(kLargeBatch, job(ws));
+  for (auto& e : batch) e.max_attempts = 7;
+  EXPECT_EQ(client.enqueue(batch).size(), kLargeBatch);
+  const std::string stored =
+      "SELECT count(*) FROM runstore.executions WHERE max_attempts = 7 AND workspace_id = " + std::to_string(ws);
+  EXPECT_EQ(exec_sql(stored), std::to_string(kLargeBatch));
+  EXPECT_EQ(client.enqueue(batch).size(), kLargeBatch) << "and after: by INSERT from the start";
+  EXPECT_EQ(exec_sql(stored), std::to_string(2 * kLargeBatch));
+}
+
 // PostgreSQL refuses COPY FROM into a table under row-level security
 // (0A000); the client's large enqueues then insert as small ones do.
 TEST_P(ClientQueueTest, ALargeBatchUnderRowLevelSecurityIsInsertedAllTheSame) {

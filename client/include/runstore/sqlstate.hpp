@@ -29,6 +29,10 @@ inline constexpr char kFeatureNotSupported[] = "0A000";
 inline constexpr char kNullValueNotAllowed[] = "22004";
 inline constexpr char kInvalidParameterValue[] = "22023";
 inline constexpr char kInvalidTextRepresentation[] = "22P02";
+// A binary value the server cannot read as the column's type (a large
+// enqueue's COPY into a column whose type was changed; the client then
+// inserts, which converts).
+inline constexpr char kInvalidBinaryRepresentation[] = "22P03";
 
 // Class 23, integrity constraint violation (executions' CHECK constraints).
 inline constexpr char kNotNullViolation[] = "23502";
