@@ -38,21 +38,8 @@ void bytes_field(std::string& out, const void* data, std::size_t n) {
   out.append(static_cast<const char*>(data), n);
 }
 
-void int8_field(std::string& out, std::int64_t v) {
-  append_be(out, 8, 4);
-  append_be(out, static_cast<std::uint64_t>(v), 8);
-}
-
-void int4_field(std::string& out, std::int32_t v) {
-  append_be(out, 4, 4);
-  append_be(out, static_cast<std::uint32_t>(v), 4);
-}
-
-void jsonb_field(std::string& out, const std::string& json_text) {
-  field_length(out, json_text.size() + 1);
-  out.push_back('\1');  // jsonb binary format version
-  out.append(json_text);
-}
+// A value already in its binary form (params.hpp's binary_*).
+void value_field(std::string& out, const std::string& binary) { bytes_field(out, binary.data(), binary.size()); }
 
 }  // namespace
 
@@ -87,10 +74,10 @@ std::string copy_data(const EnqueueShape& shape, const std::vector<NewExecution>
     const NewExecution& e = executions[i];
     append_be(out, static_cast<std::uint32_t>(fields), 2);
     bytes_field(out, ids[i].bytes().data(), ids[i].bytes().size());
-    int8_field(out, e.workspace_id);
+    value_field(out, binary_int8(e.workspace_id));
     if (shape.workflow) {
       if (e.workflow_id)
-        int8_field(out, *e.workflow_id);
+        value_field(out, binary_int8(*e.workflow_id));
       else
         null_field(out);
     }
@@ -102,22 +89,18 @@ std::string copy_data(const EnqueueShape& shape, const std::vector<NewExecution>
     }
     if (shape.tags) {
       std::vector<std::optional<std::string>> tags(e.tags.begin(), e.tags.end());
-      const std::string array = binary_array(oid::kText, tags);
-      bytes_field(out, array.data(), array.size());
+      value_field(out, binary_array(oid::kText, tags));
     }
     if (shape.payload) {
       if (e.payload)
-        jsonb_field(out, *e.payload);
+        value_field(out, binary_jsonb(*e.payload));
       else
         null_field(out);
     }
     // copy_can_send: each of these is set by every execution.
-    if (shape.priority) int4_field(out, *e.priority);
-    if (shape.max_attempts) int4_field(out, *e.max_attempts);
-    if (shape.run_after) {
-      const std::string t = binary_timestamptz(*e.run_after);
-      bytes_field(out, t.data(), t.size());
-    }
+    if (shape.priority) value_field(out, binary_int4(*e.priority));
+    if (shape.max_attempts) value_field(out, binary_int4(*e.max_attempts));
+    if (shape.run_after) value_field(out, binary_timestamptz(*e.run_after));
   }
   append_be(out, 0xFFFF, 2);  // trailer: a field count of -1
   return out;
