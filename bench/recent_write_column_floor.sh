@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# recent_write_column_floor.sh: a floor build, not part of runstore. What the
+# writes of recent_write.sh would cost if a run recorded its pending state in
+# its own row (recorded_xid and one more index entry, see
+# recent_write_column_floor.sql) and a fold every 100 ms merged the runs past
+# a watermark into both folded tables, next to the untracked table and to
+# runstore as shipped, on the same database.
+#   plain          bench_plain.executions: same columns and indexes, no triggers
+#   column-floor   the floor build's writers, with its fold running beside them
+#   runstore       runstore.executions as shipped
+# Workloads: spread and hot (8 pgbench clients, single-row inserts,
+# FLOOR_SECONDS (10) per run) and bulk (one INSERT ... SELECT of FLOOR_BULK_ROWS
+# (500,000) runs, timed by psql); FLOOR_REPS (5) rounds in rotated order, each
+# run after a TRUNCATE and a CHECKPOINT, none while runstore's fold worker or
+# the floor's fold is still folding. Prints each run and the median over rounds
+# of each contender's ratio to plain within its round (bulk: plain ms / ms).
+# The time the floor's fold takes for a bulk load, after the statement, is
+# printed beside it (runstore's fold worker takes about as long).
+# Expects the PG* environment of a running server with recent_write.sh's
+# database $1 (default runstore_write) in place.
+set -euo pipefail
+db=${1:-runstore_write}
+reps=${FLOOR_REPS:-5}
+seconds=${FLOOR_SECONDS:-10}
+bulk_rows=${FLOOR_BULK_ROWS:-500000}
+workloads=${FLOOR_WORKLOADS:-spread hot bulk}
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/recent_write_workloads.sh
+. "$here/recent_write_workloads.sh" # median, pgbench_script, bulk_insert_sql
+names=(plain column-floor runstore)
+tmp=$(mktemp -d)
+fold_pid=
+cleanup() {
+  [ -z "$fold_pid" ] || kill "$fold_pid" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+q() { psql -qX -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+
+PGOPTIONS="-c client_min_messages=warning" psql -qX -v ON_ERROR_STOP=1 -d "$db" -f "$here/recent_write_column_floor.sql"
+worker="(SELECT FROM pg_stat_activity WHERE backend_type = 'runstore fold worker' AND datname = current_database())"
+settle() { until [ "$(q -c "SELECT NOT EXISTS $worker")" = t ]; do sleep 0.05; done; }
+table_of() {
+  case "$1" in
+    plain) echo bench_plain.executions ;;
+    column-floor) echo bench_column_floor.executions ;;
+    runstore) echo runstore.executions ;;
+  esac
+}
+
+run() {  # $1 workload, $2 contender; prints tps (bulk: ms)
+  local table note=
+  table=$(table_of "$2")
+  if [ "$1" = bulk ]; then
+    q -c '\timing on' -c "$(bulk_insert_sql "$table" "$bulk_rows")" | awk '/^Time/ {print $2}'
+    if [ "$2" = column-floor ]; then
+      note=$(q -c 'SET jit = off' -c 'SET enable_seqscan = off' -c '\timing on' -c 'SELECT bench_column_floor.fold()' | awk '/^Time/ {print $2}')
+      echo "fold of the load: $note ms" >&2
+    fi
+    return
+  fi
+  pgbench_script "$1" "$table" >"$tmp/script.sql"
+  if [ "$2" = column-floor ]; then
+    q -c "CALL bench_column_floor.fold_for($seconds + 0.5)" 2>"$tmp/fold.log" &
+    fold_pid=$!
+  fi
+  pgbench -n -d "$db" -f "$tmp/script.sql" -c 8 -j 2 -T "$seconds" 2>/dev/null | awk '/^tps/ {print $3}'
+  if [ -n "$fold_pid" ]; then
+    wait "$fold_pid"
+    fold_pid=
+    sed -n 's/.*NOTICE: *//p' "$tmp/fold.log" >&2
+  fi
+}
+
+for w in $workloads; do
+  echo "== $w: ${reps} rounds, rotated$([ "$w" = bulk ] && echo ", $bulk_rows runs" || echo ", 8 clients, ${seconds}s")"
+  for rep in $(seq 1 "$reps"); do
+    for j in $(seq 0 $((${#names[@]} - 1))); do
+      n=${names[$(( (j + rep) % ${#names[@]} ))]}
+      q -c "TRUNCATE runstore.executions, bench_plain.executions" -c "CALL bench_column_floor.reset()" -c "CHECKPOINT" >/dev/null
+      settle
+      v=$(run "$w" "$n" 2>"$tmp/note")
+      settle
+      echo "$v" >>"$tmp/$w.$n"
+      printf '  round %d %-13s %10.1f %s  %s\n' "$rep" "$n" "$v" "$([ "$w" = bulk ] && echo ms || echo tps)" "$(tr '\n' ' ' <"$tmp/note")"
+    done
+  done
+done
+echo "== median over rounds of each contender's throughput / plain's in the same round"
+for w in $workloads; do
+  for n in column-floor runstore; do
+    if [ "$w" = bulk ]; then
+      r=$(paste "$tmp/$w.plain" "$tmp/$w.$n" | awk '{ print $1 / $2 }' | median)
+    else
+      r=$(paste "$tmp/$w.$n" "$tmp/$w.plain" | awk '{ print $1 / $2 }' | median)
+    fi
+    printf '  %-7s %-13s %.2fx\n' "$w" "$n" "$r"
+  done
+done
