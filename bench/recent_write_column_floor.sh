@@ -8,6 +8,9 @@
 #   plain          bench_plain.executions: same columns and indexes, no triggers
 #   column-floor   the floor build's writers, with its fold running beside them
 #   runstore       runstore.executions as shipped
+#   one-table-floor  (not by default) the floor build folding both scopes into
+#                  one table
+# FLOOR_CONTENDERS (default "plain column-floor runstore", plain first) picks them.
 # Workloads: spread and hot (8 pgbench clients, single-row inserts,
 # FLOOR_SECONDS (10) per run) and bulk (one INSERT ... SELECT of FLOOR_BULK_ROWS
 # (500,000) runs, timed by psql); FLOOR_REPS (5) rounds in rotated order, each
@@ -27,7 +30,7 @@ workloads=${FLOOR_WORKLOADS:-spread hot bulk}
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/recent_write_workloads.sh
 . "$here/recent_write_workloads.sh" # median, pgbench_script, bulk_insert_sql
-names=(plain column-floor runstore)
+read -r -a names <<<"${FLOOR_CONTENDERS:-plain column-floor runstore}"
 tmp=$(mktemp -d)
 fold_pid=
 cleanup() {
@@ -43,7 +46,7 @@ settle() { until [ "$(q -c "SELECT NOT EXISTS $worker")" = t ]; do sleep 0.05; d
 table_of() {
   case "$1" in
     plain) echo bench_plain.executions ;;
-    column-floor) echo bench_column_floor.executions ;;
+    column-floor | one-table-floor) echo bench_column_floor.executions ;;
     runstore) echo runstore.executions ;;
   esac
 }
@@ -53,15 +56,16 @@ run() {  # $1 workload, $2 contender; prints tps (bulk: ms)
   table=$(table_of "$2")
   if [ "$1" = bulk ]; then
     q -c '\timing on' -c "$(bulk_insert_sql "$table" "$bulk_rows")" | awk '/^Time/ {print $2}'
-    if [ "$2" = column-floor ]; then
-      note=$(q -c 'SET jit = off' -c 'SET enable_seqscan = off' -c '\timing on' -c 'SELECT bench_column_floor.fold()' | awk '/^Time/ {print $2}')
+    if [ "$2" != plain ] && [ "$2" != runstore ]; then
+      note=$(q -c 'SET jit = off' -c 'SET enable_seqscan = off' -c '\timing on' \
+        -c "SELECT bench_column_floor.fold($([ "$2" = one-table-floor ] && echo true || echo false))" | awk '/^Time/ {print $2}')
       echo "fold of the load: $note ms" >&2
     fi
     return
   fi
   pgbench_script "$1" "$table" >"$tmp/script.sql"
-  if [ "$2" = column-floor ]; then
-    q -c "CALL bench_column_floor.fold_for($seconds + 0.5)" 2>"$tmp/fold.log" &
+  if [ "$2" != plain ] && [ "$2" != runstore ]; then
+    q -c "CALL bench_column_floor.fold_for($seconds + 0.5, $([ "$2" = one-table-floor ] && echo true || echo false))" 2>"$tmp/fold.log" &
     fold_pid=$!
   fi
   pgbench -n -d "$db" -f "$tmp/script.sql" -c 8 -j 2 -T "$seconds" 2>/dev/null | awk '/^tps/ {print $3}'
@@ -88,7 +92,7 @@ for w in $workloads; do
 done
 echo "== median over rounds of each contender's throughput / plain's in the same round"
 for w in $workloads; do
-  for n in column-floor runstore; do
+  for n in "${names[@]:1}"; do
     if [ "$w" = bulk ]; then
       r=$(paste "$tmp/$w.plain" "$tmp/$w.$n" | awk '{ print $1 / $2 }' | median)
     else

@@ -10,6 +10,9 @@
 --     snapshot's xmin: a run that a fold did not see belongs to a transaction
 --     that was running at the fold or began after it, so its xid is at least
 --     that xmin and the next read or fold finds it.
+-- With one_table, the fold keeps both scopes in one table instead, a row per
+-- (workspace, user, workflow) with an index per scope's reading order (the
+-- workspace scope would read it skipping a workflow's other users).
 -- Nothing here handles deletes, updates or reads; it prices the writes only.
 \set ON_ERROR_STOP on
 DROP SCHEMA IF EXISTS bench_column_floor CASCADE;
@@ -28,16 +31,22 @@ CREATE TABLE bench_column_floor.user_folded (
   workspace_id bigint, user_id text, workflow_id bigint, last_used_at timestamptz NOT NULL,
   last_execution_id uuid NOT NULL, PRIMARY KEY (workspace_id, user_id, workflow_id));
 CREATE INDEX ON bench_column_floor.user_folded (workspace_id, user_id, last_used_at DESC, workflow_id DESC, last_execution_id DESC);
+CREATE TABLE bench_column_floor.group_folded (
+  workspace_id bigint, user_id text, workflow_id bigint, last_used_at timestamptz NOT NULL,
+  last_execution_id uuid NOT NULL, PRIMARY KEY (workspace_id, user_id, workflow_id));
+CREATE INDEX ON bench_column_floor.group_folded (workspace_id, last_used_at DESC, workflow_id DESC, last_execution_id DESC);
+CREATE INDEX ON bench_column_floor.group_folded (workspace_id, user_id, last_used_at DESC, workflow_id DESC, last_execution_id DESC);
 
 -- Empties the table and the folded part; the watermark starts now.
 CREATE PROCEDURE bench_column_floor.reset() LANGUAGE sql AS $$
-  TRUNCATE bench_column_floor.executions, bench_column_floor.workspace_folded, bench_column_floor.user_folded;
+  TRUNCATE bench_column_floor.executions, bench_column_floor.workspace_folded, bench_column_floor.user_folded,
+    bench_column_floor.group_folded;
   UPDATE bench_column_floor.fold_state SET watermark = pg_snapshot_xmin(pg_current_snapshot());
 $$;
 
 -- One fold; returns the upserts it made. Bounds are PL/pgSQL variables so
 -- that they are index conditions.
-CREATE FUNCTION bench_column_floor.fold() RETURNS bigint LANGUAGE plpgsql AS $$
+CREATE FUNCTION bench_column_floor.fold(one_table boolean DEFAULT false) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
   snap pg_snapshot := pg_current_snapshot();
   low xid8;
@@ -53,6 +62,7 @@ BEGIN
   workspace_scope AS (
     INSERT INTO bench_column_floor.workspace_folded AS f
     SELECT DISTINCT ON (workspace_id, workflow_id) workspace_id, workflow_id, created_at, id FROM runs
+    WHERE NOT one_table
     ORDER BY workspace_id, workflow_id, created_at DESC, id DESC
     ON CONFLICT (workspace_id, workflow_id) DO UPDATE
       SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id
@@ -61,13 +71,24 @@ BEGIN
   user_scope AS (
     INSERT INTO bench_column_floor.user_folded AS f
     SELECT DISTINCT ON (workspace_id, user_id, workflow_id) workspace_id, user_id, workflow_id, created_at, id
-    FROM runs WHERE user_id IS NOT NULL
+    FROM runs WHERE user_id IS NOT NULL AND NOT one_table
+    ORDER BY workspace_id, user_id, workflow_id, created_at DESC, id DESC
+    ON CONFLICT (workspace_id, user_id, workflow_id) DO UPDATE
+      SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id
+      WHERE (excluded.last_used_at, excluded.last_execution_id) > (f.last_used_at, f.last_execution_id)
+    RETURNING 1),
+  group_scope AS (
+    INSERT INTO bench_column_floor.group_folded AS f
+    SELECT DISTINCT ON (workspace_id, user_id, workflow_id)
+           workspace_id, coalesce(user_id, ''), workflow_id, created_at, id
+    FROM runs WHERE one_table
     ORDER BY workspace_id, user_id, workflow_id, created_at DESC, id DESC
     ON CONFLICT (workspace_id, user_id, workflow_id) DO UPDATE
       SET last_used_at = excluded.last_used_at, last_execution_id = excluded.last_execution_id
       WHERE (excluded.last_used_at, excluded.last_execution_id) > (f.last_used_at, f.last_execution_id)
     RETURNING 1)
-  SELECT (SELECT count(*) FROM workspace_scope) + (SELECT count(*) FROM user_scope) INTO n;
+  SELECT (SELECT count(*) FROM workspace_scope) + (SELECT count(*) FROM user_scope)
+         + (SELECT count(*) FROM group_scope) INTO n;
   UPDATE bench_column_floor.fold_state SET watermark = pg_snapshot_xmin(snap);
   RETURN n;
 END $$;
@@ -75,7 +96,7 @@ END $$;
 -- The fold worker's cadence: a fold in its own transaction every 100 ms for
 -- $1 seconds, with runstore's planner settings for its fold (no JIT, no
 -- sequential scans). Reports the time spent folding.
-CREATE PROCEDURE bench_column_floor.fold_for(seconds float8) LANGUAGE plpgsql AS $$
+CREATE PROCEDURE bench_column_floor.fold_for(seconds float8, one_table boolean DEFAULT false) LANGUAGE plpgsql AS $$
 DECLARE
   started timestamptz := clock_timestamp();
   t timestamptz;
@@ -87,7 +108,7 @@ BEGIN
     SET LOCAL jit = off;
     SET LOCAL enable_seqscan = off;
     t := clock_timestamp();
-    upserts := upserts + bench_column_floor.fold();
+    upserts := upserts + bench_column_floor.fold(one_table);
     COMMIT;
     busy := busy + (clock_timestamp() - t);
     folds := folds + 1;
