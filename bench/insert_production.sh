@@ -176,21 +176,8 @@ if [ "$has_wait" = 0 ]; then
 fi
 
 # --- the workloads --------------------------------------------------------
-# One row per transaction, every other column from its default (status
-# 'queued', id runstore.uuid_v7(), created_at now(), ...).
-write_script() {  # $1 workload, $2 table
-  case "$1" in
-    hot)
-      echo "INSERT INTO $2 (workspace_id, workflow_id, user_id) VALUES (5, 1, 'u1');" ;;
-    new-group)
-      printf '\\set ws random(1, 5000)\n\\set wf random(1, 200)\n\\set u random(0, 39)\n'
-      echo "INSERT INTO $2 (workspace_id, workflow_id, user_id) VALUES (:ws, :wf, 'u' || :u);" ;;
-    existing-group)
-      printf '\\set ws random(100, 3099)\n\\set k random(0, 29)\n\\set wf :ws - 100 + 3000 * :k\n\\set u random(0, 39)\n'
-      echo "INSERT INTO $2 (workspace_id, workflow_id, user_id) VALUES (:ws, :wf, 'u' || :u);" ;;
-    *) echo "unknown workload $1" >&2; exit 2 ;;
-  esac
-}
+# shellcheck source=bench/insert_production_workloads.sh
+. "$(cd "$(dirname "$0")" && pwd)/insert_production_workloads.sh" # write_script
 
 # runstore's consumer, an idle worker: one psql session that CALLs
 # runstore.wait_for_work(1000) and then claims what is due with

@@ -26,13 +26,13 @@ seconds=${DURATION:-8}
 workloads=${WORKLOADS:-hot new-group existing-group}
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
-fold_pid=
-cleanup() {
-  [ -z "$fold_pid" ] || kill "$fold_pid" 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+plain_table=public.plain_executions
 q() { psql -qX -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+# shellcheck source=bench/column_floor_common.sh
+. "$here/column_floor_common.sh" # table_of, settle, start_fold, finish_fold
+# shellcheck source=bench/insert_production_workloads.sh
+. "$here/insert_production_workloads.sh" # write_script
+trap floor_cleanup EXIT
 median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
 if ! q -c "SELECT 1 FROM public.insert_production_meta" >/dev/null 2>&1; then
@@ -59,26 +59,6 @@ fi
 q -c "UPDATE bench_column_floor.fold_state SET watermark = pg_snapshot_xmin(pg_current_snapshot())"
 
 read -r -a names <<<"${FLOOR_CONTENDERS:-plain column-floor runstore}"
-table_of() {
-  case "$1" in
-    plain) echo public.plain_executions ;;
-    column-floor | one-table-floor) echo bench_column_floor.executions ;;
-    runstore) echo runstore.executions ;;
-  esac
-}
-write_script() {  # $1 workload, $2 table: as insert_production.sh writes them
-  case "$1" in
-    hot) echo "INSERT INTO $2 (workspace_id, workflow_id, user_id) VALUES (5, 1, 'u1');" ;;
-    new-group)
-      printf '\\set ws random(1, 5000)\n\\set wf random(1, 200)\n\\set u random(0, 39)\n'
-      echo "INSERT INTO $2 (workspace_id, workflow_id, user_id) VALUES (:ws, :wf, 'u' || :u);" ;;
-    existing-group)
-      printf '\\set ws random(100, 3099)\n\\set k random(0, 29)\n\\set wf :ws - 100 + 3000 * :k\n\\set u random(0, 39)\n'
-      echo "INSERT INTO $2 (workspace_id, workflow_id, user_id) VALUES (:ws, :wf, 'u' || :u);" ;;
-  esac
-}
-worker="(SELECT FROM pg_stat_activity WHERE backend_type = 'runstore fold worker' AND datname = current_database())"
-settle() { until [ "$(q -c "SELECT NOT EXISTS $worker")" = t ]; do sleep 0.05; done; }
 vacuum_all() {
   q -c "SELECT format('VACUUM %s;', c.oid::regclass) FROM pg_class c
         WHERE c.relnamespace IN ('runstore'::regnamespace, 'bench_column_floor'::regnamespace) AND c.relkind = 'r'
@@ -93,19 +73,11 @@ for w in $workloads; do
       write_script "$w" "$(table_of "$n")" >"$tmp/script.sql"
       settle
       q -c "CHECKPOINT" >/dev/null
-      if [ "$n" != plain ] && [ "$n" != runstore ]; then
-        q -c "CALL bench_column_floor.fold_for($seconds + 0.5, $([ "$n" = one-table-floor ] && echo true || echo false))" 2>"$tmp/fold.log" &
-        fold_pid=$!
-      fi
+      start_fold "$n" "$seconds"
       tps=$(pgbench -n -M prepared -c 8 -j 2 -T "$seconds" -f "$tmp/script.sql" "$db" 2>/dev/null | awk '/^tps/ {print $3}')
-      note=
-      if [ -n "$fold_pid" ]; then
-        wait "$fold_pid"
-        fold_pid=
-        note=$(sed -n 's/.*NOTICE: *//p' "$tmp/fold.log")
-      fi
+      finish_fold
       echo "$tps" >>"$tmp/$w.$n"
-      printf '  round %d %-13s %8.0f tps  %s\n' "$rep" "$n" "$tps" "$note"
+      printf '  round %d %-15s %8.0f tps  %s\n' "$rep" "$n" "$tps" "$fold_report"
     done
   done
   settle
@@ -119,6 +91,6 @@ done
 echo "== median over rounds of each contender's tps / plain's tps in the same round"
 for w in $workloads; do
   for n in "${names[@]:1}"; do
-    printf '  %-15s %-13s %.2fx\n' "$w" "$n" "$(paste "$tmp/$w.$n" "$tmp/$w.plain" | awk '{ print $1 / $2 }' | median)"
+    printf '  %-15s %-15s %.2fx\n' "$w" "$n" "$(paste "$tmp/$w.$n" "$tmp/$w.plain" | awk '{ print $1 / $2 }' | median)"
   done
 done

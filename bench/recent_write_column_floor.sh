@@ -32,24 +32,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/recent_write_workloads.sh" # median, pgbench_script, bulk_insert_sql
 read -r -a names <<<"${FLOOR_CONTENDERS:-plain column-floor runstore}"
 tmp=$(mktemp -d)
-fold_pid=
-cleanup() {
-  [ -z "$fold_pid" ] || kill "$fold_pid" 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+plain_table=bench_plain.executions
 q() { psql -qX -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+# shellcheck source=bench/column_floor_common.sh
+. "$here/column_floor_common.sh" # table_of, one_table_of, settle, start_fold, finish_fold
+trap floor_cleanup EXIT
 
 PGOPTIONS="-c client_min_messages=warning" psql -qX -v ON_ERROR_STOP=1 -d "$db" -f "$here/recent_write_column_floor.sql"
-worker="(SELECT FROM pg_stat_activity WHERE backend_type = 'runstore fold worker' AND datname = current_database())"
-settle() { until [ "$(q -c "SELECT NOT EXISTS $worker")" = t ]; do sleep 0.05; done; }
-table_of() {
-  case "$1" in
-    plain) echo bench_plain.executions ;;
-    column-floor | one-table-floor) echo bench_column_floor.executions ;;
-    runstore) echo runstore.executions ;;
-  esac
-}
 
 run() {  # $1 workload, $2 contender; prints tps (bulk: ms)
   local table note=
@@ -58,22 +47,16 @@ run() {  # $1 workload, $2 contender; prints tps (bulk: ms)
     q -c '\timing on' -c "$(bulk_insert_sql "$table" "$bulk_rows")" | awk '/^Time/ {print $2}'
     if [ "$2" != plain ] && [ "$2" != runstore ]; then
       note=$(q -c 'SET jit = off' -c 'SET enable_seqscan = off' -c '\timing on' \
-        -c "SELECT bench_column_floor.fold($([ "$2" = one-table-floor ] && echo true || echo false))" | awk '/^Time/ {print $2}')
+        -c "SELECT bench_column_floor.fold($(one_table_of "$2"))" | awk '/^Time/ {print $2}')
       echo "fold of the load: $note ms" >&2
     fi
     return
   fi
   pgbench_script "$1" "$table" >"$tmp/script.sql"
-  if [ "$2" != plain ] && [ "$2" != runstore ]; then
-    q -c "CALL bench_column_floor.fold_for($seconds + 0.5, $([ "$2" = one-table-floor ] && echo true || echo false))" 2>"$tmp/fold.log" &
-    fold_pid=$!
-  fi
+  start_fold "$2" "$seconds"
   pgbench -n -d "$db" -f "$tmp/script.sql" -c 8 -j 2 -T "$seconds" 2>/dev/null | awk '/^tps/ {print $3}'
-  if [ -n "$fold_pid" ]; then
-    wait "$fold_pid"
-    fold_pid=
-    sed -n 's/.*NOTICE: *//p' "$tmp/fold.log" >&2
-  fi
+  finish_fold
+  [ -z "$fold_report" ] || echo "$fold_report" >&2
 }
 
 for w in $workloads; do
@@ -86,7 +69,7 @@ for w in $workloads; do
       v=$(run "$w" "$n" 2>"$tmp/note")
       settle
       echo "$v" >>"$tmp/$w.$n"
-      printf '  round %d %-13s %10.1f %s  %s\n' "$rep" "$n" "$v" "$([ "$w" = bulk ] && echo ms || echo tps)" "$(tr '\n' ' ' <"$tmp/note")"
+      printf '  round %d %-15s %10.1f %s  %s\n' "$rep" "$n" "$v" "$([ "$w" = bulk ] && echo ms || echo tps)" "$(tr '\n' ' ' <"$tmp/note")"
     done
   done
 done
@@ -98,6 +81,6 @@ for w in $workloads; do
     else
       r=$(paste "$tmp/$w.$n" "$tmp/$w.plain" | awk '{ print $1 / $2 }' | median)
     fi
-    printf '  %-7s %-13s %.2fx\n' "$w" "$n" "$r"
+    printf '  %-7s %-15s %.2fx\n' "$w" "$n" "$r"
   done
 done
