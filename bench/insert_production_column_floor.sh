@@ -11,14 +11,16 @@
 # Expects the PG* environment of the running server insert_production.sh used
 # (shared_buffers = 512MB, see bench/README.md) and its database, which it
 # keeps.  Copies the load into bench_column_floor.executions (same columns,
-# indexes and rows, plus recorded_xid and its index), folds it once, then runs
-# each workload of insert_production.sh (pgbench -M prepared, 8 clients, one
-# row per transaction, no consumer) for FLOOR_REPS (5) rounds of plain,
-# column-floor and runstore in rotated order, DURATION (8) s each after a
-# CHECKPOINT (FLOOR_CONTENDERS, default "plain column-floor runstore", plain
-# first; one-table-floor folds both scopes into one table); after a workload the rows it inserted are deleted from the three
-# tables and they are vacuumed.  Prints each run and the median over rounds of
-# each contender's tps / plain's tps in the same round.
+# indexes and rows, plus recorded_xid and its index) and folds it once, into
+# two folded tables and into one.  Then runs each workload of
+# insert_production.sh (pgbench -M prepared, 8 clients, one row per
+# transaction, no consumer) for FLOOR_REPS (5) rounds of the contenders in
+# rotated order, DURATION (8) s each after a CHECKPOINT.  FLOOR_CONTENDERS
+# picks them (default "plain column-floor runstore", plain first;
+# one-table-floor folds both scopes into one table).  After a workload the
+# rows it inserted are deleted from the three tables and they are vacuumed.
+# Prints each run and the median over rounds of each contender's tps /
+# plain's tps in the same round.
 set -euo pipefail
 db=${1:-runstore_insert_production}
 reps=${FLOOR_REPS:-5}

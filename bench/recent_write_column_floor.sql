@@ -45,7 +45,10 @@ CREATE PROCEDURE bench_column_floor.reset() LANGUAGE sql AS $$
 $$;
 
 -- One fold; returns the upserts it made. Bounds are PL/pgSQL variables so
--- that they are index conditions.
+-- that they are index conditions. Under READ COMMITTED the scan takes a
+-- snapshot of its own after snap: it sees at least what snap saw, so moving
+-- the watermark to snap's xmin (at most the scan's) keeps every run the scan
+-- missed at or past it, and runs past snap's xmax wait for the next fold.
 CREATE FUNCTION bench_column_floor.fold(one_table boolean DEFAULT false) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
   snap pg_snapshot := pg_current_snapshot();
