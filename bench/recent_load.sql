@@ -38,7 +38,7 @@ FROM generate_series(1, (100000 * :scale)::int) g, LATERAL (SELECT '2025-01-01':
 -- Whatever the last writes left pending, folded, as a writer would have by
 -- the time anyone reads.
 SELECT runstore.fold_recent_workflows() AS pending_rows_folded;
-VACUUM (ANALYZE) runstore.executions, runstore.workspace_recent_workflow_folded, runstore.user_recent_workflow_folded,
+VACUUM (ANALYZE) runstore.executions, runstore.recent_workflow_folded,
                  runstore.recent_workflow_pending;
 SELECT workspace_id, count(*) AS runs, count(DISTINCT workflow_id) AS workflows
 FROM runstore.executions WHERE workspace_id <= 5 GROUP BY 1 ORDER BY 1;

@@ -36,13 +36,12 @@ CREATE ROLE runstore_queue_definer NOLOGIN;  -- owns the worker wrappers; never 
 REVOKE EXECUTE ON FUNCTION runstore.verify_recent_workflows() FROM PUBLIC;
 
 -- 1. Dashboard: SELECT only.  get_executions_by_ids needs SELECT on
---    executions; recent_workflows needs SELECT on the two folded tables and
+--    executions; recent_workflows needs SELECT on the folded table and
 --    the pending table (and on executions, where a group's latest run must
 --    be read again after a deletion).
 GRANT USAGE ON SCHEMA runstore TO runstore_dashboard;
 GRANT SELECT ON runstore.executions,
-                runstore.workspace_recent_workflow_folded, runstore.user_recent_workflow_folded,
-                runstore.recent_workflow_pending,
+                runstore.recent_workflow_folded, runstore.recent_workflow_pending,
                 runstore.workspace_recent_workflow, runstore.user_recent_workflow
   TO runstore_dashboard;
 
@@ -146,8 +145,7 @@ ALTER FUNCTION runstore_worker.release_many(text, uuid[], integer[], bigint[]) O
 --    nobody, the admin included, needs to write the pending or folded tables.
 GRANT USAGE ON SCHEMA runstore TO runstore_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON runstore.executions TO runstore_admin;
-GRANT SELECT ON runstore.workspace_recent_workflow_folded, runstore.user_recent_workflow_folded,
-                runstore.recent_workflow_pending,
+GRANT SELECT ON runstore.recent_workflow_folded, runstore.recent_workflow_pending,
                 runstore.workspace_recent_workflow, runstore.user_recent_workflow
   TO runstore_admin;
 GRANT EXECUTE ON FUNCTION runstore.rebuild_recent_workflows(bigint),

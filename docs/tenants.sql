@@ -19,7 +19,7 @@
 -- maintenance (the trigger's appends to the pending table, and the fold)
 -- runs as the extension's owner, a superuser, so it still counts every run
 -- whoever writes it.  recent_workflows() and the views read the folded
--- tables, the pending table and, for a group whose latest run was deleted
+-- table, the pending table and, for a group whose latest run was deleted
 -- since the last fold, executions: all three as the caller, so all three
 -- need the policy.
 --
@@ -31,8 +31,7 @@
 BEGIN;
 
 ALTER TABLE runstore.executions ENABLE ROW LEVEL SECURITY;
-ALTER TABLE runstore.workspace_recent_workflow_folded ENABLE ROW LEVEL SECURITY;
-ALTER TABLE runstore.user_recent_workflow_folded ENABLE ROW LEVEL SECURITY;
+ALTER TABLE runstore.recent_workflow_folded ENABLE ROW LEVEL SECURITY;
 ALTER TABLE runstore.recent_workflow_pending ENABLE ROW LEVEL SECURITY;
 
 -- FOR ALL with USING only: the same test is the WITH CHECK, so a tenant can
@@ -41,21 +40,18 @@ ALTER TABLE runstore.recent_workflow_pending ENABLE ROW LEVEL SECURITY;
 CREATE POLICY workspace_tenant ON runstore.executions
   USING (workspace_id = nullif(pg_catalog.current_setting('app.workspace_id', true), '')::bigint);
 -- The summary tables: read only (nobody but runstore writes them).
-CREATE POLICY workspace_tenant ON runstore.workspace_recent_workflow_folded FOR SELECT
-  USING (workspace_id = nullif(pg_catalog.current_setting('app.workspace_id', true), '')::bigint);
-CREATE POLICY workspace_tenant ON runstore.user_recent_workflow_folded FOR SELECT
+CREATE POLICY workspace_tenant ON runstore.recent_workflow_folded FOR SELECT
   USING (workspace_id = nullif(pg_catalog.current_setting('app.workspace_id', true), '')::bigint);
 CREATE POLICY workspace_tenant ON runstore.recent_workflow_pending FOR SELECT
   USING (workspace_id = nullif(pg_catalog.current_setting('app.workspace_id', true), '')::bigint);
 
 -- The admin works across workspaces.
 CREATE POLICY admin_all ON runstore.executions TO runstore_admin USING (true) WITH CHECK (true);
-CREATE POLICY admin_all ON runstore.workspace_recent_workflow_folded FOR SELECT TO runstore_admin USING (true);
-CREATE POLICY admin_all ON runstore.user_recent_workflow_folded FOR SELECT TO runstore_admin USING (true);
+CREATE POLICY admin_all ON runstore.recent_workflow_folded FOR SELECT TO runstore_admin USING (true);
 CREATE POLICY admin_all ON runstore.recent_workflow_pending FOR SELECT TO runstore_admin USING (true);
 
 -- The views runstore.workspace_recent_workflow and user_recent_workflow
--- are security_invoker: the policies of the folded tables, the pending
+-- are security_invoker: the policies of the folded table, the pending
 -- table and executions apply through them.
 
 COMMIT;

@@ -55,8 +55,8 @@ CREATE FUNCTION differences() RETURNS bigint LANGUAGE sql STABLE AS $$
     SELECT DISTINCT s.workspace_id, s.user_id FROM (
       SELECT e.workspace_id, NULL::text AS user_id FROM runstore.executions e
       UNION ALL SELECT e.workspace_id, e.user_id::text FROM runstore.executions e WHERE e.user_id IS NOT NULL
-      UNION ALL SELECT f.workspace_id, NULL FROM runstore.workspace_recent_workflow_folded f
-      UNION ALL SELECT f.workspace_id, f.user_id FROM runstore.user_recent_workflow_folded f
+      UNION ALL SELECT f.workspace_id, NULL FROM runstore.recent_workflow_folded f
+      UNION ALL SELECT f.workspace_id, f.user_id FROM runstore.recent_workflow_folded f WHERE f.user_id IS NOT NULL
       UNION ALL SELECT p.workspace_id, NULL FROM runstore.recent_workflow_pending p
       UNION ALL SELECT p.workspace_id, p.user_id FROM runstore.recent_workflow_pending p WHERE p.user_id IS NOT NULL) s),
   stored AS (

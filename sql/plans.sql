@@ -13,8 +13,7 @@ SELECT n % 10, n % 500, 'u' || (n % 7), ARRAY['t' || (n % 100)] FROM generate_se
 -- recent-workflow reads have rows in both parts.
 INSERT INTO runstore.executions (workspace_id, workflow_id, user_id, tags)
 SELECT n % 10, n % 500, 'u' || (n % 7), ARRAY['t' || (n % 100)] FROM generate_series(1, 20) n;
-ANALYZE runstore.executions, runstore.workspace_recent_workflow_folded, runstore.user_recent_workflow_folded,
-        runstore.recent_workflow_pending;
+ANALYZE runstore.executions, runstore.recent_workflow_folded, runstore.recent_workflow_pending;
 SET plan_cache_mode = force_generic_plan;
 
 DO $$
@@ -86,11 +85,11 @@ EXPLAIN (COSTS OFF) EXECUTE latest_user(1, 1, 'u1');
 
 -- The fold runs with enable_seqscan off wherever it runs (the trigger, the
 -- fold worker, fold_recent_workflows()): its plan is kept for the backend's
--- life, and a sequential scan of the folded tables chosen while they are
--- small would stay as they grow.  It deletes the pending rows (all of them:
+-- life, and a sequential scan of the folded table chosen while it is
+-- small would stay as it grows.  It deletes the pending rows (all of them:
 -- a scan of the table), probes executions for the groups with a recheck
 -- mark through the recent indexes, and reaches the folded rows through
--- their primary keys (ON CONFLICT, and the deletes of groups left without
+-- their group key (ON CONFLICT, and the deletes of groups left without
 -- runs).  Its table scans and modified tables:
 CREATE FUNCTION plan_lines(query text, pattern text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE

@@ -1,6 +1,6 @@
 -- Recent workflows: the summaries kept by the C++ triggers on every write
 -- path (appends to runstore.recent_workflow_pending), the fold into the
--- folded tables, recent_workflows() and the views (folded + pending merged,
+-- folded table, recent_workflows() and the views (folded + pending merged,
 -- recheck marks read from executions), verify_recent_workflows(),
 -- rebuild_recent_workflows(), fold_recent_workflows() and their errors.
 \set VERBOSITY default
@@ -26,17 +26,13 @@ CREATE VIEW pending AS
   SELECT workspace_id, workflow_id, user_id, right(last_execution_id::text, 4)::int AS run, last_used_at
   FROM runstore.recent_workflow_pending
   ORDER BY workspace_id, workflow_id, user_id NULLS FIRST, last_used_at NULLS FIRST, run;
--- The folded rows of both scopes: each group's latest run as of the last fold.
+-- The folded rows, one per (workspace, workflow, user) group, user NULL for
+-- runs with no user: each group's latest run as of the last fold.
 CREATE VIEW folded AS
-  SELECT 'ws' AS scope, workspace_id, NULL AS user_id, workflow_id,
-         right(last_execution_id::text, 4)::int AS run, last_used_at
-  FROM runstore.workspace_recent_workflow_folded
-  UNION ALL
-  SELECT 'user', workspace_id, user_id, workflow_id,
-         right(last_execution_id::text, 4)::int, last_used_at
-  FROM runstore.user_recent_workflow_folded
-  ORDER BY 1 DESC, 2, 3, 4;
--- Rows this transaction wrote to the pending table and to the folded tables
+  SELECT workspace_id, workflow_id, user_id, right(last_execution_id::text, 4)::int AS run, last_used_at
+  FROM runstore.recent_workflow_folded
+  ORDER BY workspace_id, workflow_id, user_id NULLS FIRST;
+-- Rows this transaction wrote to the pending table and to the folded table
 -- (pg_stat_xact_user_tables also counts earlier transactions' writes not yet
 -- flushed: flush() before the transaction).
 CREATE FUNCTION flush() RETURNS void LANGUAGE sql RETURN pg_stat_force_next_flush();
@@ -104,7 +100,7 @@ SELECT count(*) AS workflow_40_rows FROM summary WHERE workflow_id = 40;
 SELECT * FROM inconsistencies;
 
 -- The fold: one statement deletes every pending row it sees and merges them
--- into the folded tables (a recheck mark makes it recompute the group from
+-- into the folded table (a recheck mark makes it recompute the group from
 -- executions); it returns how many pending rows it folded.  The summaries
 -- read the same before and after.
 SELECT md5(string_agg(s::text, ',' ORDER BY s::text)) AS summary_before FROM summary s \gset
@@ -278,7 +274,7 @@ SELECT 14, g, t(g) FROM generate_series(1, 63) g;
 SELECT count(*) AS pending_after_63 FROM runstore.recent_workflow_pending;
 INSERT INTO runstore.executions (workspace_id, workflow_id, created_at) VALUES (14, 64, t(64));
 SELECT count(*) AS pending_after_64 FROM runstore.recent_workflow_pending;
-SELECT count(*) AS workspace_14_folded FROM runstore.workspace_recent_workflow_folded WHERE workspace_id = 14;
+SELECT count(DISTINCT workflow_id) AS workspace_14_folded FROM runstore.recent_workflow_folded WHERE workspace_id = 14;
 -- Under REPEATABLE READ a writer does not fold (its snapshot may predate a
 -- fold committed since; the rows stay for a later fold) ...
 BEGIN ISOLATION LEVEL REPEATABLE READ;
@@ -297,16 +293,16 @@ SELECT * FROM inconsistencies;
 -- deleting statement folds them itself.
 DELETE FROM runstore.executions WHERE workspace_id IN (14, 15);
 SELECT count(*) AS pending_after_delete FROM runstore.recent_workflow_pending;
-SELECT count(*) AS workspace_14_15_folded FROM runstore.workspace_recent_workflow_folded WHERE workspace_id IN (14, 15);
+SELECT count(*) AS workspace_14_15_folded FROM runstore.recent_workflow_folded WHERE workspace_id IN (14, 15);
 
 -- verify_recent_workflows names what differs; rebuild_recent_workflows
 -- repairs, and clears the workspace's pending rows too.  Corrupted by hand:
--- a folded row made older, a user's folded rows deleted, a folded row and a
--- pending row for runs that do not exist.
+-- a workflow's folded rows made older, a user's folded rows deleted, a
+-- folded row and a pending row for runs that do not exist.
 SELECT runstore.fold_recent_workflows() AS folded_rows;
-UPDATE runstore.workspace_recent_workflow_folded SET last_used_at = t(0) WHERE workspace_id = 7 AND workflow_id = 1;
-DELETE FROM runstore.user_recent_workflow_folded WHERE workspace_id = 7 AND user_id = 'u0';
-INSERT INTO runstore.workspace_recent_workflow_folded VALUES (8, 1, t(1), u(99));
+UPDATE runstore.recent_workflow_folded SET last_used_at = t(0) WHERE workspace_id = 7 AND workflow_id = 1;
+DELETE FROM runstore.recent_workflow_folded WHERE workspace_id = 7 AND user_id = 'u0';
+INSERT INTO runstore.recent_workflow_folded VALUES (8, 1, NULL, t(1), u(99));
 INSERT INTO runstore.recent_workflow_pending VALUES (7, 5, 'u0', t(1), u(98)), (8, 2, NULL, t(2), u(97));
 SELECT scope, workspace_id, user_id, workflow_id, stored_last_used_at, expected_last_used_at
   FROM runstore.verify_recent_workflows();
@@ -321,12 +317,46 @@ SELECT * FROM inconsistencies;
 SELECT * FROM summary WHERE workspace_id = 1;
 SELECT * FROM folded WHERE workspace_id = 1;
 
+-- The folded row of a workflow's runs with no user (user NULL) holds a run
+-- at least as new as each of them: when the fold recomputes any group of the
+-- workflow, it sets that row to the workflow's latest run of any user.
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES
+  (u(81), 17, 1, NULL, t(1)), (u(82), 17, 1, 'ann', t(3)), (u(83), 17, 1, 'bob', t(2)), (u(84), 17, 2, 'bob', t(4));
+SELECT runstore.fold_recent_workflows() > 0 AS folded;
+SELECT * FROM folded WHERE workspace_id = 17;
+-- bob's run of workflow 1 deleted: bob's group goes, the NULL row takes ann's
+-- run (the workflow's latest); workflow 2 has no NULL row and gets none.
+DELETE FROM runstore.executions WHERE id = u(83);
+SELECT runstore.fold_recent_workflows() AS folded_rows;
+SELECT * FROM folded WHERE workspace_id = 17;
+-- ann's deleted too: the NULL row is back at the run with no user.
+DELETE FROM runstore.executions WHERE id = u(82);
+SELECT runstore.fold_recent_workflows() AS folded_rows;
+SELECT * FROM folded WHERE workspace_id = 17;
+SELECT workflow_id, right(last_execution_id::text, 4)::int AS run FROM runstore.recent_workflows(17);
+-- And the last run of the workflow deleted: no row left for it.
+DELETE FROM runstore.executions WHERE id = u(81);
+SELECT runstore.fold_recent_workflows() AS folded_rows;
+SELECT * FROM folded WHERE workspace_id = 17;
+SELECT * FROM inconsistencies;
+
 -- TRUNCATE empties both summaries, folded and pending.
 INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at) VALUES (u(76), 16, 1, 'ann', t(1));
 TRUNCATE runstore.executions;
-SELECT (SELECT count(*) FROM runstore.workspace_recent_workflow_folded) AS workspace_folded,
-       (SELECT count(*) FROM runstore.user_recent_workflow_folded) AS user_folded,
+SELECT (SELECT count(*) FROM runstore.recent_workflow_folded) AS folded,
        (SELECT count(*) FROM runstore.recent_workflow_pending) AS pending;
+
+-- A library newer than the extension's objects (installed, ALTER EXTENSION
+-- runstore UPDATE not run yet) finds no folded table: writes go on and stay
+-- pending, the fold folds nothing, and reads say what to do (55000).
+BEGIN;
+ALTER TABLE runstore.recent_workflow_folded RENAME TO recent_workflow_folded_elsewhere;
+INSERT INTO runstore.executions (workspace_id, workflow_id) SELECT 18, g FROM generate_series(1, 70) g;
+SELECT runstore.fold_recent_workflows() AS folded_rows;
+SELECT count(*) AS pending_in_workspace_18 FROM runstore.recent_workflow_pending WHERE workspace_id = 18;
+SELECT * FROM runstore.recent_workflows(18);
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
 
 -- Errors.
 SELECT * FROM runstore.recent_workflows(NULL);

@@ -11,8 +11,7 @@
 CREATE ROLE rs_evil;
 GRANT USAGE ON SCHEMA runstore TO rs_evil;
 GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON runstore.executions TO rs_evil;
-GRANT SELECT ON runstore.workspace_recent_workflow_folded, runstore.user_recent_workflow_folded,
-                runstore.recent_workflow_pending TO rs_evil;
+GRANT SELECT ON runstore.recent_workflow_folded, runstore.recent_workflow_pending TO rs_evil;
 CREATE SCHEMA evil AUTHORIZATION rs_evil;
 
 SET ROLE rs_evil;
@@ -72,17 +71,15 @@ CREATE AGGREGATE evil.count(*) (SFUNC = evil.count_step, STYPE = bigint, INITCON
 -- Look-alike tables: runstore's names in evil, and in pg_temp (searched
 -- first for tables) the names of runstore's transition tables and CTEs too.
 CREATE TABLE evil.executions (LIKE runstore.executions);
-CREATE TABLE evil.workspace_recent_workflow_folded (LIKE runstore.workspace_recent_workflow_folded);
-CREATE TABLE evil.user_recent_workflow_folded (LIKE runstore.user_recent_workflow_folded);
+CREATE TABLE evil.recent_workflow_folded (LIKE runstore.recent_workflow_folded);
 CREATE TABLE evil.recent_workflow_pending (LIKE runstore.recent_workflow_pending);
 INSERT INTO evil.executions (id, workspace_id, status, tags, priority, attempt, max_attempts, run_after,
                              created_at, updated_at)
 VALUES ('00000000-0000-0000-0000-000000000666', 1, 'queued', '{p}', 1000, 0, 3, '2000-01-01', '2000-01-01', '2000-01-01');
 -- Summary look-alikes with a workflow 666 that no read may show.
-INSERT INTO evil.workspace_recent_workflow_folded
-VALUES (1, 666, '2100-01-01', '00000000-0000-0000-0000-000000000666');
-INSERT INTO evil.user_recent_workflow_folded
-VALUES (1, 'ada', 666, '2100-01-01', '00000000-0000-0000-0000-000000000666');
+INSERT INTO evil.recent_workflow_folded
+VALUES (1, 666, NULL, '2100-01-01', '00000000-0000-0000-0000-000000000666'),
+       (1, 666, 'ada', '2100-01-01', '00000000-0000-0000-0000-000000000666');
 INSERT INTO evil.recent_workflow_pending
 VALUES (1, 666, 'ada', '2100-01-01', '00000000-0000-0000-0000-000000000666');
 RESET ROLE;
@@ -94,7 +91,7 @@ SET ROLE rs_evil;
 CREATE TEMP TABLE executions AS SELECT * FROM evil.executions;
 CREATE TEMP TABLE runstore_new AS SELECT * FROM evil.executions;
 CREATE TEMP TABLE runstore_old AS SELECT * FROM evil.executions;
-CREATE TEMP TABLE workspace_recent_workflow_folded AS SELECT * FROM evil.workspace_recent_workflow_folded;
+CREATE TEMP TABLE recent_workflow_folded AS SELECT * FROM evil.recent_workflow_folded;
 CREATE TEMP TABLE recent_workflow_pending AS SELECT * FROM evil.recent_workflow_pending;
 CREATE TEMP TABLE candidates AS SELECT id FROM evil.executions;
 CREATE TEMP TABLE chosen AS SELECT id FROM evil.executions;
@@ -193,15 +190,13 @@ SET search_path = evil, pg_temp, pg_catalog, public;
 TRUNCATE runstore.executions;
 RESET search_path;
 RESET ROLE;
-SELECT (SELECT count(*) FROM runstore.workspace_recent_workflow_folded)
-     + (SELECT count(*) FROM runstore.user_recent_workflow_folded)
+SELECT (SELECT count(*) FROM runstore.recent_workflow_folded)
      + (SELECT count(*) FROM runstore.recent_workflow_pending) AS summary_rows_after_truncate;
 
 -- Nothing planted ran but the two controls, and the look-alike tables are intact.
 SELECT * FROM evil.hits;
 SELECT count(*) AS evil_rows, min(priority) FROM evil.executions;
-SELECT (SELECT count(*) FROM evil.workspace_recent_workflow_folded) AS evil_ws_folded,
-       (SELECT count(*) FROM evil.user_recent_workflow_folded) AS evil_user_folded,
+SELECT (SELECT count(*) FROM evil.recent_workflow_folded) AS evil_folded,
        (SELECT count(*) FROM evil.recent_workflow_pending) AS evil_pending;
 SELECT (SELECT count(*) FROM pg_temp.executions) AS temp_executions,
        (SELECT count(*) FROM pg_temp.runstore_new) AS temp_new,

@@ -45,8 +45,7 @@ SELECT md5(string_agg(s::text, ',' ORDER BY s.user_id, s.workflow_id)) AS ws2_us
 CREATE ROLE rs_t_app LOGIN;
 GRANT USAGE ON SCHEMA runstore TO rs_t_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON runstore.executions TO rs_t_app;
-GRANT SELECT ON runstore.workspace_recent_workflow_folded, runstore.user_recent_workflow_folded,
-                runstore.recent_workflow_pending TO rs_t_app;
+GRANT SELECT ON runstore.recent_workflow_folded, runstore.recent_workflow_pending TO rs_t_app;
 CREATE ROLE rs_t_worker LOGIN IN ROLE runstore_worker;
 CREATE ROLE rs_t_dash LOGIN IN ROLE runstore_dashboard;
 
@@ -64,7 +63,7 @@ SELECT * FROM runstore.recent_workflows(1);
 SELECT * FROM runstore.recent_workflows(1, 4, 'ada');
 SELECT * FROM runstore.recent_workflows(2);
 SELECT * FROM runstore.recent_workflows(2, 4, 'ada');
-SELECT count(*) AS folded_rows_visible, max(workspace_id) FROM runstore.workspace_recent_workflow_folded;
+SELECT count(*) AS folded_rows_visible, max(workspace_id) FROM runstore.recent_workflow_folded;
 SELECT count(*) AS pending_rows_visible, max(workspace_id) FROM runstore.recent_workflow_pending;
 -- The operator's functions and the views are not the tenant's.
 SELECT runstore.rebuild_recent_workflows(2);
@@ -235,16 +234,13 @@ RESET ROLE;
 
 -- Undo both recipes.
 DROP POLICY workspace_tenant ON runstore.executions;
-DROP POLICY workspace_tenant ON runstore.workspace_recent_workflow_folded;
-DROP POLICY workspace_tenant ON runstore.user_recent_workflow_folded;
+DROP POLICY workspace_tenant ON runstore.recent_workflow_folded;
 DROP POLICY workspace_tenant ON runstore.recent_workflow_pending;
 DROP POLICY admin_all ON runstore.executions;
-DROP POLICY admin_all ON runstore.workspace_recent_workflow_folded;
-DROP POLICY admin_all ON runstore.user_recent_workflow_folded;
+DROP POLICY admin_all ON runstore.recent_workflow_folded;
 DROP POLICY admin_all ON runstore.recent_workflow_pending;
 ALTER TABLE runstore.executions DISABLE ROW LEVEL SECURITY;
-ALTER TABLE runstore.workspace_recent_workflow_folded DISABLE ROW LEVEL SECURITY;
-ALTER TABLE runstore.user_recent_workflow_folded DISABLE ROW LEVEL SECURITY;
+ALTER TABLE runstore.recent_workflow_folded DISABLE ROW LEVEL SECURITY;
 ALTER TABLE runstore.recent_workflow_pending DISABLE ROW LEVEL SECURITY;
 DROP SCHEMA runstore_worker CASCADE;
 GRANT EXECUTE ON FUNCTION runstore.verify_recent_workflows() TO PUBLIC;

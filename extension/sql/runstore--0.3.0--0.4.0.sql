@@ -78,8 +78,7 @@ BEGIN
   -- EXTENSION would then fail on that node.
   IF pg_catalog.to_regclass('pg_catalog.pg_dist_cleanup') IS NOT NULL THEN
     IF EXISTS (SELECT FROM pg_catalog.pg_dist_cleanup c
-               WHERE c.object_name OPERATOR(pg_catalog.~) ('^runstore\.(executions|recent_workflow_pending|'
-                 'workspace_recent_workflow_folded|user_recent_workflow_folded)_[0-9]+$')) THEN
+               WHERE c.object_name OPERATOR(pg_catalog.~) ('^runstore\.(executions|recent_workflow_pending|recent_workflow_folded)_[0-9]+$')) THEN
       RAISE EXCEPTION 'old shards of runstore''s tables, left by a shard move or split, are waiting for Citus to drop them'
         USING ERRCODE = 'object_not_in_prerequisite_state',
               HINT = 'Run CALL citus_cleanup_orphaned_resources(); outside a transaction block (or wait for '
@@ -93,8 +92,7 @@ BEGIN
   -- shards and the metadata as Citus's own DROP TABLE does (its
   -- citus_drop_trigger), keeping the tables, then put the runs back.
   FOREACH t IN ARRAY ARRAY['runstore.executions', 'runstore.recent_workflow_pending',
-                           'runstore.workspace_recent_workflow_folded',
-                           'runstore.user_recent_workflow_folded']::regclass[]
+                           'runstore.recent_workflow_folded']::regclass[]
   LOOP
     PERFORM pg_catalog.master_remove_distributed_table_metadata_from_workers(
       t, 'runstore', (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = t));
@@ -197,14 +195,13 @@ BEGIN
   -- The summaries are rebuilt on the shards at the end: the workers cannot
   -- see the new shards' metadata while this transaction copies runs into
   -- them, so their triggers leave those runs to the rebuild.
-  TRUNCATE runstore.recent_workflow_pending, runstore.workspace_recent_workflow_folded,
-           runstore.user_recent_workflow_folded;
+  TRUNCATE runstore.recent_workflow_pending, runstore.recent_workflow_folded;
   -- Citus creates the executions triggers on every shard only with this on.
   PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
   -- The summary tables first: copying runs into the executions shards fires
   -- the shards' triggers, which write the co-located summary shards.
-  FOREACH t IN ARRAY ARRAY['runstore.recent_workflow_pending', 'runstore.workspace_recent_workflow_folded',
-                           'runstore.user_recent_workflow_folded', 'runstore.executions']::regclass[]
+  FOREACH t IN ARRAY ARRAY['runstore.recent_workflow_pending', 'runstore.recent_workflow_folded',
+                           'runstore.executions']::regclass[]
   LOOP
     IF t = 'runstore.recent_workflow_pending'::regclass THEN
       IF shard_count IS NULL THEN
@@ -264,3 +261,236 @@ CREATE FUNCTION runstore.heartbeat(worker text, ids uuid[], lease interval DEFAU
   LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10;
 COMMENT ON FUNCTION runstore.heartbeat(text, uuid[], interval, integer[], bigint[]) IS
   'Extends the leases worker still holds among ids (with attempts: only those attempts); returns those ids';
+
+-- The recent-workflow summaries keep one folded table for both scopes: the
+-- fold writes one row per group it changes instead of two.  The new table
+-- takes the user groups' folded rows as they are and the groups of runs with
+-- no user from executions; pending rows stay pending and merge as before.
+-- On a distributed cluster the tables would have to be re-sharded: refused,
+-- with nothing changed.
+DO $$
+BEGIN
+  IF runstore.is_distributed() THEN
+    RAISE EXCEPTION 'runstore 0.4.0 keeps recent workflows in one folded table, which a distributed runstore.executions cannot take in place'
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = 'Run SELECT runstore.undistribute(); on the coordinator, ALTER EXTENSION runstore UPDATE on every '
+                   'node, then SELECT runstore.distribute();.';
+  END IF;
+END
+$$;
+-- One row per group of both scopes at once, so the fold writes one row per
+-- group it changes, not two.  user_id NULL: the runs with no user, which
+-- only the workspace scope counts (the key treats NULLs as equal).
+CREATE TABLE runstore.recent_workflow_folded (
+  workspace_id      bigint NOT NULL,
+  workflow_id       bigint NOT NULL,
+  user_id           text,
+  last_used_at      timestamptz NOT NULL,
+  last_execution_id uuid NOT NULL,
+  CONSTRAINT recent_workflow_folded_group_key UNIQUE NULLS NOT DISTINCT (workspace_id, workflow_id, user_id)
+);
+-- A workspace's rows newest first: a workspace read takes each workflow's
+-- first row and passes over its other users' rows (fn_recent_workflows.cpp).
+CREATE INDEX recent_workflow_folded_workspace_idx ON runstore.recent_workflow_folded
+  (workspace_id, last_used_at DESC, workflow_id DESC, last_execution_id DESC);
+-- A user's rows newest first.
+CREATE INDEX recent_workflow_folded_user_idx ON runstore.recent_workflow_folded
+  (workspace_id, user_id, last_used_at DESC, workflow_id DESC, last_execution_id DESC)
+  WHERE user_id IS NOT NULL;
+COMMENT ON TABLE runstore.recent_workflow_folded IS
+  'Per (workspace_id, workflow_id, user_id): the latest run as of the last fold; the recent-workflow views add what is pending';
+
+-- Writers wait (the folded rows copied must not change meanwhile); no fold
+-- runs in between (its key, as rebuild_recent_workflows takes it).
+LOCK TABLE runstore.executions IN SHARE MODE;
+SELECT pg_catalog.pg_advisory_xact_lock(1920298611, 1718578276);
+INSERT INTO runstore.recent_workflow_folded (workspace_id, workflow_id, user_id, last_used_at, last_execution_id)
+SELECT f.workspace_id, f.workflow_id, f.user_id, f.last_used_at, f.last_execution_id
+FROM runstore.user_recent_workflow_folded f;
+INSERT INTO runstore.recent_workflow_folded (workspace_id, workflow_id, user_id, last_used_at, last_execution_id)
+SELECT DISTINCT ON (e.workspace_id, e.workflow_id) e.workspace_id, e.workflow_id, NULL, e.created_at, e.id
+FROM runstore.executions e WHERE e.workflow_id IS NOT NULL AND e.user_id IS NULL
+ORDER BY e.workspace_id, e.workflow_id, e.created_at DESC, e.id DESC;
+
+CREATE OR REPLACE VIEW runstore.workspace_recent_workflow WITH (security_invoker = true) AS
+  SELECT g.workspace_id, g.workflow_id,
+         coalesce(g.last_used_at, l.created_at) AS last_used_at, coalesce(g.last_execution_id, l.id) AS last_execution_id
+  FROM (SELECT DISTINCT ON (c.workspace_id, c.workflow_id)
+               c.workspace_id, c.workflow_id, c.last_used_at, c.last_execution_id
+        FROM (SELECT f.workspace_id, f.workflow_id, f.last_used_at, f.last_execution_id
+              FROM runstore.recent_workflow_folded f
+              UNION ALL
+              SELECT p.workspace_id, p.workflow_id, p.last_used_at, p.last_execution_id
+              FROM runstore.recent_workflow_pending p) c
+        ORDER BY c.workspace_id, c.workflow_id, c.last_used_at DESC, c.last_execution_id DESC) g
+  LEFT JOIN LATERAL (
+    SELECT e.created_at, e.id FROM runstore.executions e
+    WHERE g.last_used_at IS NULL AND e.workspace_id = g.workspace_id AND e.workflow_id = g.workflow_id
+    ORDER BY e.created_at DESC, e.id DESC LIMIT 1) l ON true
+  WHERE g.last_used_at IS NOT NULL OR l.id IS NOT NULL;
+COMMENT ON VIEW runstore.workspace_recent_workflow IS
+  'Per (workspace_id, workflow_id): the latest run (max created_at, ties: greatest id)';
+
+CREATE OR REPLACE VIEW runstore.user_recent_workflow WITH (security_invoker = true) AS
+  SELECT g.workspace_id, g.user_id, g.workflow_id,
+         coalesce(g.last_used_at, l.created_at) AS last_used_at, coalesce(g.last_execution_id, l.id) AS last_execution_id
+  FROM (SELECT DISTINCT ON (c.workspace_id, c.user_id, c.workflow_id)
+               c.workspace_id, c.user_id, c.workflow_id, c.last_used_at, c.last_execution_id
+        FROM (SELECT f.workspace_id, f.user_id, f.workflow_id, f.last_used_at, f.last_execution_id
+              FROM runstore.recent_workflow_folded f WHERE f.user_id IS NOT NULL
+              UNION ALL
+              SELECT p.workspace_id, p.user_id, p.workflow_id, p.last_used_at, p.last_execution_id
+              FROM runstore.recent_workflow_pending p WHERE p.user_id IS NOT NULL) c
+        ORDER BY c.workspace_id, c.user_id, c.workflow_id, c.last_used_at DESC, c.last_execution_id DESC) g
+  LEFT JOIN LATERAL (
+    SELECT e.created_at, e.id FROM runstore.executions e
+    WHERE g.last_used_at IS NULL AND e.workspace_id = g.workspace_id AND e.user_id = g.user_id
+      AND e.workflow_id = g.workflow_id
+    ORDER BY e.created_at DESC, e.id DESC LIMIT 1) l ON true
+  WHERE g.last_used_at IS NOT NULL OR l.id IS NOT NULL;
+COMMENT ON VIEW runstore.user_recent_workflow IS
+  'Per (workspace_id, user_id, workflow_id): the latest run (max created_at, ties: greatest id)';
+
+CREATE OR REPLACE FUNCTION runstore.verify_recent_workflows()
+  RETURNS TABLE (scope text, workspace_id bigint, user_id text, workflow_id bigint,
+                 stored_last_used_at timestamptz, stored_last_execution_id uuid,
+                 expected_last_used_at timestamptz, expected_last_execution_id uuid)
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  SELECT 'workspace', coalesce(s.workspace_id, d.workspace_id), NULL::text,
+         coalesce(s.workflow_id, d.workflow_id),
+         s.last_used_at, s.last_execution_id, d.created_at, d.id
+  FROM (SELECT c.workspace_id, c.workflow_id, bool_or(c.last_used_at IS NULL) AS marked,
+               (array_agg(c.last_used_at ORDER BY c.last_used_at DESC, c.last_execution_id DESC)
+                  FILTER (WHERE c.last_used_at IS NOT NULL))[1] AS last_used_at,
+               (array_agg(c.last_execution_id ORDER BY c.last_used_at DESC, c.last_execution_id DESC)
+                  FILTER (WHERE c.last_used_at IS NOT NULL))[1] AS last_execution_id
+        FROM (SELECT f.workspace_id, f.workflow_id, f.last_used_at, f.last_execution_id
+              FROM runstore.recent_workflow_folded f
+              UNION ALL
+              SELECT p.workspace_id, p.workflow_id, p.last_used_at, p.last_execution_id
+              FROM runstore.recent_workflow_pending p) c
+        GROUP BY c.workspace_id, c.workflow_id) s
+  FULL JOIN (SELECT DISTINCT ON (e.workspace_id, e.workflow_id) e.workspace_id, e.workflow_id, e.created_at, e.id
+             FROM runstore.executions e WHERE e.workflow_id IS NOT NULL
+             ORDER BY e.workspace_id, e.workflow_id, e.created_at DESC, e.id DESC) d
+    ON s.workspace_id = d.workspace_id AND s.workflow_id = d.workflow_id
+  WHERE NOT coalesce(s.marked, false)
+    AND (s.last_used_at IS DISTINCT FROM d.created_at OR s.last_execution_id IS DISTINCT FROM d.id)
+  UNION ALL
+  SELECT 'user', coalesce(s.workspace_id, d.workspace_id), coalesce(s.user_id, d.user_id),
+         coalesce(s.workflow_id, d.workflow_id),
+         s.last_used_at, s.last_execution_id, d.created_at, d.id
+  FROM (SELECT c.workspace_id, c.user_id, c.workflow_id, bool_or(c.last_used_at IS NULL) AS marked,
+               (array_agg(c.last_used_at ORDER BY c.last_used_at DESC, c.last_execution_id DESC)
+                  FILTER (WHERE c.last_used_at IS NOT NULL))[1] AS last_used_at,
+               (array_agg(c.last_execution_id ORDER BY c.last_used_at DESC, c.last_execution_id DESC)
+                  FILTER (WHERE c.last_used_at IS NOT NULL))[1] AS last_execution_id
+        FROM (SELECT f.workspace_id, f.user_id, f.workflow_id, f.last_used_at, f.last_execution_id
+              FROM runstore.recent_workflow_folded f WHERE f.user_id IS NOT NULL
+              UNION ALL
+              SELECT p.workspace_id, p.user_id, p.workflow_id, p.last_used_at, p.last_execution_id
+              FROM runstore.recent_workflow_pending p WHERE p.user_id IS NOT NULL) c
+        GROUP BY c.workspace_id, c.user_id, c.workflow_id) s
+  FULL JOIN (SELECT DISTINCT ON (e.workspace_id, e.user_id, e.workflow_id)
+                    e.workspace_id, e.user_id, e.workflow_id, e.created_at, e.id
+             FROM runstore.executions e WHERE e.workflow_id IS NOT NULL AND e.user_id IS NOT NULL
+             ORDER BY e.workspace_id, e.user_id, e.workflow_id, e.created_at DESC, e.id DESC) d
+    ON s.workspace_id = d.workspace_id AND s.user_id = d.user_id AND s.workflow_id = d.workflow_id
+  WHERE NOT coalesce(s.marked, false)
+    AND (s.last_used_at IS DISTINCT FROM d.created_at OR s.last_execution_id IS DISTINCT FROM d.id)
+  ORDER BY 1, 2, 3, 4;
+END;
+CREATE OR REPLACE FUNCTION runstore.rebuild_recent_workflows(workspace_id bigint DEFAULT NULL)
+  RETURNS bigint
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ws bigint;
+  done bigint := 0;
+  total bigint;
+  groups bigint := 0;
+  n bigint;
+BEGIN
+  LOCK TABLE runstore.executions IN SHARE MODE;
+  -- No fold in between: the fold's key (runstore/recent/recent_workflow_fold.hpp).
+  PERFORM pg_catalog.pg_advisory_xact_lock(1920298611, 1718578276);
+  IF rebuild_recent_workflows.workspace_id IS NULL THEN
+    TRUNCATE runstore.recent_workflow_folded, runstore.recent_workflow_pending;
+  ELSE
+    DELETE FROM runstore.recent_workflow_folded s WHERE s.workspace_id = rebuild_recent_workflows.workspace_id;
+    DELETE FROM runstore.recent_workflow_pending s WHERE s.workspace_id = rebuild_recent_workflows.workspace_id;
+  END IF;
+  IF runstore.is_distributed() THEN
+    INSERT INTO runstore.recent_workflow_folded
+      (workspace_id, workflow_id, user_id, last_used_at, last_execution_id)
+    SELECT DISTINCT ON (e.workspace_id, e.workflow_id, e.user_id)
+           e.workspace_id, e.workflow_id, e.user_id, e.created_at, e.id
+    FROM runstore.executions e
+    WHERE e.workflow_id IS NOT NULL
+      AND (rebuild_recent_workflows.workspace_id IS NULL OR e.workspace_id = rebuild_recent_workflows.workspace_id)
+    ORDER BY e.workspace_id, e.workflow_id, e.user_id, e.created_at DESC, e.id DESC;
+    SELECT count(*) INTO groups FROM (SELECT DISTINCT f.workspace_id, f.workflow_id FROM runstore.recent_workflow_folded f
+      WHERE rebuild_recent_workflows.workspace_id IS NULL OR f.workspace_id = rebuild_recent_workflows.workspace_id) g;
+    RETURN groups;
+  END IF;
+  SELECT count(DISTINCT e.workspace_id) INTO total FROM runstore.executions e
+  WHERE rebuild_recent_workflows.workspace_id IS NULL OR e.workspace_id = rebuild_recent_workflows.workspace_id;
+  FOR ws IN SELECT DISTINCT e.workspace_id FROM runstore.executions e
+            WHERE rebuild_recent_workflows.workspace_id IS NULL OR e.workspace_id = rebuild_recent_workflows.workspace_id
+            ORDER BY 1
+  LOOP
+    INSERT INTO runstore.recent_workflow_folded
+      (workspace_id, workflow_id, user_id, last_used_at, last_execution_id)
+    SELECT DISTINCT ON (e.workflow_id, e.user_id) e.workspace_id, e.workflow_id, e.user_id, e.created_at, e.id
+    FROM runstore.executions e WHERE e.workspace_id = ws AND e.workflow_id IS NOT NULL
+    ORDER BY e.workflow_id, e.user_id, e.created_at DESC, e.id DESC;
+    SELECT count(DISTINCT f.workflow_id) INTO n FROM runstore.recent_workflow_folded f WHERE f.workspace_id = ws;
+    groups := groups + n;
+    done := done + 1;
+    IF done % 100 = 0 THEN
+      RAISE NOTICE 'rebuild_recent_workflows: % of % workspaces, % workspace groups', done, total, groups;
+    END IF;
+  END LOOP;
+  RETURN groups;
+END
+$$;
+-- What was granted on the user table, and its row-level security and
+-- policies (docs/tenants.sql's recipe), carry over: the new table has its
+-- columns, so a policy written for it reads the same.
+DO $$
+DECLARE
+  g record;
+BEGIN
+  FOR g IN SELECT a.grantee, a.privilege_type
+           FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+           WHERE c.oid = 'runstore.user_recent_workflow_folded'::pg_catalog.regclass AND a.grantee <> c.relowner
+  LOOP
+    EXECUTE pg_catalog.format('GRANT %s ON runstore.recent_workflow_folded TO %s', g.privilege_type,
+                              CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(g.grantee::regrole::text) END);
+  END LOOP;
+  IF (SELECT c.relrowsecurity FROM pg_catalog.pg_class c
+      WHERE c.oid = 'runstore.user_recent_workflow_folded'::pg_catalog.regclass) THEN
+    ALTER TABLE runstore.recent_workflow_folded ENABLE ROW LEVEL SECURITY;
+  END IF;
+  FOR g IN SELECT p.policyname, p.permissive, p.roles, p.cmd, p.qual, p.with_check FROM pg_catalog.pg_policies p
+           WHERE p.schemaname = 'runstore' AND p.tablename = 'user_recent_workflow_folded'
+  LOOP
+    EXECUTE pg_catalog.format('CREATE POLICY %I ON runstore.recent_workflow_folded AS %s FOR %s TO %s%s%s',
+      g.policyname, g.permissive, g.cmd,
+      (SELECT pg_catalog.string_agg(CASE WHEN r = 'public' THEN 'PUBLIC' ELSE pg_catalog.quote_ident(r) END, ', ')
+       FROM pg_catalog.unnest(g.roles) r),
+      CASE WHEN g.qual IS NOT NULL THEN ' USING (' || g.qual || ')' ELSE '' END,
+      CASE WHEN g.with_check IS NOT NULL THEN ' WITH CHECK (' || g.with_check || ')' ELSE '' END);
+  END LOOP;
+END
+$$;
+-- Grants made in an extension script are recorded as the extension's own
+-- initial privileges, which pg_dump leaves out: forget them, so that pg_dump
+-- dumps these grants as the user's, as it did on the old tables.
+DELETE FROM pg_catalog.pg_init_privs i
+WHERE i.objoid = 'runstore.recent_workflow_folded'::pg_catalog.regclass
+  AND i.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass;
+DROP TABLE runstore.workspace_recent_workflow_folded, runstore.user_recent_workflow_folded;

@@ -107,10 +107,13 @@ REVOKE ALL ON FUNCTION runstore._statement_text(text) FROM PUBLIC;
 --     takes runs out of a group appends a recheck mark for the group
 --     (last_used_at NULL).  Writers only append, so writers of one hot group
 --     never wait for each other.
---   * *_recent_workflow_folded: one row per group, its latest run as of the
---     last fold.  Only the fold writes them: one statement that deletes the
---     committed pending rows and merges them in, run every few dozen writes
---     by a writer (or by runstore.fold_recent_workflows()).
+--   * recent_workflow_folded: one row per (workspace, workflow, user) group,
+--     its latest run as of the last fold.  It serves both scopes: a user's
+--     rows are that user's groups, and a workflow's rows together give the
+--     workspace group (the greatest of them).  Only the fold writes it: one
+--     statement that deletes the committed pending rows and merges them in,
+--     run by the fold worker or every few dozen writes by a writer (or by
+--     runstore.fold_recent_workflows()).
 CREATE TABLE runstore.recent_workflow_pending (
   workspace_id      bigint NOT NULL,
   workflow_id       bigint NOT NULL,
@@ -126,30 +129,27 @@ CREATE INDEX recent_workflow_pending_group_idx ON runstore.recent_workflow_pendi
 COMMENT ON TABLE runstore.recent_workflow_pending IS
   'Recent-workflow changes since the last fold: a statement''s newest run per group, or a recheck mark (last_used_at NULL)';
 
-CREATE TABLE runstore.workspace_recent_workflow_folded (
+-- One row per group of both scopes at once, so the fold writes one row per
+-- group it changes, not two.  user_id NULL: the runs with no user, which
+-- only the workspace scope counts (the key treats NULLs as equal).
+CREATE TABLE runstore.recent_workflow_folded (
   workspace_id      bigint NOT NULL,
   workflow_id       bigint NOT NULL,
+  user_id           text,
   last_used_at      timestamptz NOT NULL,
   last_execution_id uuid NOT NULL,
-  PRIMARY KEY (workspace_id, workflow_id)
+  CONSTRAINT recent_workflow_folded_group_key UNIQUE NULLS NOT DISTINCT (workspace_id, workflow_id, user_id)
 );
-CREATE INDEX workspace_recent_workflow_folded_recent_idx ON runstore.workspace_recent_workflow_folded
+-- A workspace's rows newest first: a workspace read takes each workflow's
+-- first row and passes over its other users' rows (fn_recent_workflows.cpp).
+CREATE INDEX recent_workflow_folded_workspace_idx ON runstore.recent_workflow_folded
   (workspace_id, last_used_at DESC, workflow_id DESC, last_execution_id DESC);
-COMMENT ON TABLE runstore.workspace_recent_workflow_folded IS
-  'Per (workspace_id, workflow_id): the latest run as of the last fold; runstore.workspace_recent_workflow adds what is pending';
-
-CREATE TABLE runstore.user_recent_workflow_folded (
-  workspace_id      bigint NOT NULL,
-  user_id           text NOT NULL,
-  workflow_id       bigint NOT NULL,
-  last_used_at      timestamptz NOT NULL,
-  last_execution_id uuid NOT NULL,
-  PRIMARY KEY (workspace_id, user_id, workflow_id)
-);
-CREATE INDEX user_recent_workflow_folded_recent_idx ON runstore.user_recent_workflow_folded
-  (workspace_id, user_id, last_used_at DESC, workflow_id DESC, last_execution_id DESC);
-COMMENT ON TABLE runstore.user_recent_workflow_folded IS
-  'Per (workspace_id, user_id, workflow_id): the latest run as of the last fold; runstore.user_recent_workflow adds what is pending';
+-- A user's rows newest first.
+CREATE INDEX recent_workflow_folded_user_idx ON runstore.recent_workflow_folded
+  (workspace_id, user_id, last_used_at DESC, workflow_id DESC, last_execution_id DESC)
+  WHERE user_id IS NOT NULL;
+COMMENT ON TABLE runstore.recent_workflow_folded IS
+  'Per (workspace_id, workflow_id, user_id): the latest run as of the last fold; the recent-workflow views add what is pending';
 
 -- The views merge the two parts: per group, its greatest folded or pending
 -- row, unless a recheck mark is pending, in which case the group's latest
@@ -163,7 +163,7 @@ CREATE VIEW runstore.workspace_recent_workflow WITH (security_invoker = true) AS
   FROM (SELECT DISTINCT ON (c.workspace_id, c.workflow_id)
                c.workspace_id, c.workflow_id, c.last_used_at, c.last_execution_id
         FROM (SELECT f.workspace_id, f.workflow_id, f.last_used_at, f.last_execution_id
-              FROM runstore.workspace_recent_workflow_folded f
+              FROM runstore.recent_workflow_folded f
               UNION ALL
               SELECT p.workspace_id, p.workflow_id, p.last_used_at, p.last_execution_id
               FROM runstore.recent_workflow_pending p) c
@@ -182,7 +182,7 @@ CREATE VIEW runstore.user_recent_workflow WITH (security_invoker = true) AS
   FROM (SELECT DISTINCT ON (c.workspace_id, c.user_id, c.workflow_id)
                c.workspace_id, c.user_id, c.workflow_id, c.last_used_at, c.last_execution_id
         FROM (SELECT f.workspace_id, f.user_id, f.workflow_id, f.last_used_at, f.last_execution_id
-              FROM runstore.user_recent_workflow_folded f
+              FROM runstore.recent_workflow_folded f WHERE f.user_id IS NOT NULL
               UNION ALL
               SELECT p.workspace_id, p.user_id, p.workflow_id, p.last_used_at, p.last_execution_id
               FROM runstore.recent_workflow_pending p WHERE p.user_id IS NOT NULL) c
@@ -259,7 +259,7 @@ BEGIN ATOMIC
                (array_agg(c.last_execution_id ORDER BY c.last_used_at DESC, c.last_execution_id DESC)
                   FILTER (WHERE c.last_used_at IS NOT NULL))[1] AS last_execution_id
         FROM (SELECT f.workspace_id, f.workflow_id, f.last_used_at, f.last_execution_id
-              FROM runstore.workspace_recent_workflow_folded f
+              FROM runstore.recent_workflow_folded f
               UNION ALL
               SELECT p.workspace_id, p.workflow_id, p.last_used_at, p.last_execution_id
               FROM runstore.recent_workflow_pending p) c
@@ -280,7 +280,7 @@ BEGIN ATOMIC
                (array_agg(c.last_execution_id ORDER BY c.last_used_at DESC, c.last_execution_id DESC)
                   FILTER (WHERE c.last_used_at IS NOT NULL))[1] AS last_execution_id
         FROM (SELECT f.workspace_id, f.user_id, f.workflow_id, f.last_used_at, f.last_execution_id
-              FROM runstore.user_recent_workflow_folded f
+              FROM runstore.recent_workflow_folded f WHERE f.user_id IS NOT NULL
               UNION ALL
               SELECT p.workspace_id, p.user_id, p.workflow_id, p.last_used_at, p.last_execution_id
               FROM runstore.recent_workflow_pending p WHERE p.user_id IS NOT NULL) c
@@ -317,30 +317,22 @@ BEGIN
   -- No fold in between: the fold's key (runstore/recent/recent_workflow_fold.hpp).
   PERFORM pg_catalog.pg_advisory_xact_lock(1920298611, 1718578276);
   IF rebuild_recent_workflows.workspace_id IS NULL THEN
-    TRUNCATE runstore.workspace_recent_workflow_folded, runstore.user_recent_workflow_folded,
-             runstore.recent_workflow_pending;
+    TRUNCATE runstore.recent_workflow_folded, runstore.recent_workflow_pending;
   ELSE
-    DELETE FROM runstore.workspace_recent_workflow_folded s WHERE s.workspace_id = rebuild_recent_workflows.workspace_id;
-    DELETE FROM runstore.user_recent_workflow_folded s WHERE s.workspace_id = rebuild_recent_workflows.workspace_id;
+    DELETE FROM runstore.recent_workflow_folded s WHERE s.workspace_id = rebuild_recent_workflows.workspace_id;
     DELETE FROM runstore.recent_workflow_pending s WHERE s.workspace_id = rebuild_recent_workflows.workspace_id;
   END IF;
   IF runstore.is_distributed() THEN
-    INSERT INTO runstore.workspace_recent_workflow_folded
-      (workspace_id, workflow_id, last_used_at, last_execution_id)
-    SELECT DISTINCT ON (e.workspace_id, e.workflow_id) e.workspace_id, e.workflow_id, e.created_at, e.id
+    INSERT INTO runstore.recent_workflow_folded
+      (workspace_id, workflow_id, user_id, last_used_at, last_execution_id)
+    SELECT DISTINCT ON (e.workspace_id, e.workflow_id, e.user_id)
+           e.workspace_id, e.workflow_id, e.user_id, e.created_at, e.id
     FROM runstore.executions e
     WHERE e.workflow_id IS NOT NULL
       AND (rebuild_recent_workflows.workspace_id IS NULL OR e.workspace_id = rebuild_recent_workflows.workspace_id)
-    ORDER BY e.workspace_id, e.workflow_id, e.created_at DESC, e.id DESC;
-    GET DIAGNOSTICS groups = ROW_COUNT;
-    INSERT INTO runstore.user_recent_workflow_folded
-      (workspace_id, user_id, workflow_id, last_used_at, last_execution_id)
-    SELECT DISTINCT ON (e.workspace_id, e.user_id, e.workflow_id)
-           e.workspace_id, e.user_id, e.workflow_id, e.created_at, e.id
-    FROM runstore.executions e
-    WHERE e.workflow_id IS NOT NULL AND e.user_id IS NOT NULL
-      AND (rebuild_recent_workflows.workspace_id IS NULL OR e.workspace_id = rebuild_recent_workflows.workspace_id)
-    ORDER BY e.workspace_id, e.user_id, e.workflow_id, e.created_at DESC, e.id DESC;
+    ORDER BY e.workspace_id, e.workflow_id, e.user_id, e.created_at DESC, e.id DESC;
+    SELECT count(*) INTO groups FROM (SELECT DISTINCT f.workspace_id, f.workflow_id FROM runstore.recent_workflow_folded f
+      WHERE rebuild_recent_workflows.workspace_id IS NULL OR f.workspace_id = rebuild_recent_workflows.workspace_id) g;
     RETURN groups;
   END IF;
   SELECT count(DISTINCT e.workspace_id) INTO total FROM runstore.executions e
@@ -349,18 +341,13 @@ BEGIN
             WHERE rebuild_recent_workflows.workspace_id IS NULL OR e.workspace_id = rebuild_recent_workflows.workspace_id
             ORDER BY 1
   LOOP
-    INSERT INTO runstore.workspace_recent_workflow_folded
-      (workspace_id, workflow_id, last_used_at, last_execution_id)
-    SELECT DISTINCT ON (e.workflow_id) e.workspace_id, e.workflow_id, e.created_at, e.id
+    INSERT INTO runstore.recent_workflow_folded
+      (workspace_id, workflow_id, user_id, last_used_at, last_execution_id)
+    SELECT DISTINCT ON (e.workflow_id, e.user_id) e.workspace_id, e.workflow_id, e.user_id, e.created_at, e.id
     FROM runstore.executions e WHERE e.workspace_id = ws AND e.workflow_id IS NOT NULL
-    ORDER BY e.workflow_id, e.created_at DESC, e.id DESC;
-    GET DIAGNOSTICS n = ROW_COUNT;
+    ORDER BY e.workflow_id, e.user_id, e.created_at DESC, e.id DESC;
+    SELECT count(DISTINCT f.workflow_id) INTO n FROM runstore.recent_workflow_folded f WHERE f.workspace_id = ws;
     groups := groups + n;
-    INSERT INTO runstore.user_recent_workflow_folded
-      (workspace_id, user_id, workflow_id, last_used_at, last_execution_id)
-    SELECT DISTINCT ON (e.user_id, e.workflow_id) e.workspace_id, e.user_id, e.workflow_id, e.created_at, e.id
-    FROM runstore.executions e WHERE e.workspace_id = ws AND e.workflow_id IS NOT NULL AND e.user_id IS NOT NULL
-    ORDER BY e.user_id, e.workflow_id, e.created_at DESC, e.id DESC;
     done := done + 1;
     IF done % 100 = 0 THEN
       RAISE NOTICE 'rebuild_recent_workflows: % of % workspaces, % workspace groups', done, total, groups;
@@ -679,14 +666,13 @@ BEGIN
   -- The summaries are rebuilt on the shards at the end: the workers cannot
   -- see the new shards' metadata while this transaction copies runs into
   -- them, so their triggers leave those runs to the rebuild.
-  TRUNCATE runstore.recent_workflow_pending, runstore.workspace_recent_workflow_folded,
-           runstore.user_recent_workflow_folded;
+  TRUNCATE runstore.recent_workflow_pending, runstore.recent_workflow_folded;
   -- Citus creates the executions triggers on every shard only with this on.
   PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
   -- The summary tables first: copying runs into the executions shards fires
   -- the shards' triggers, which write the co-located summary shards.
-  FOREACH t IN ARRAY ARRAY['runstore.recent_workflow_pending', 'runstore.workspace_recent_workflow_folded',
-                           'runstore.user_recent_workflow_folded', 'runstore.executions']::regclass[]
+  FOREACH t IN ARRAY ARRAY['runstore.recent_workflow_pending', 'runstore.recent_workflow_folded',
+                           'runstore.executions']::regclass[]
   LOOP
     IF t = 'runstore.recent_workflow_pending'::regclass THEN
       IF shard_count IS NULL THEN
@@ -740,8 +726,7 @@ BEGIN
   -- EXTENSION would then fail on that node.
   IF pg_catalog.to_regclass('pg_catalog.pg_dist_cleanup') IS NOT NULL THEN
     IF EXISTS (SELECT FROM pg_catalog.pg_dist_cleanup c
-               WHERE c.object_name OPERATOR(pg_catalog.~) ('^runstore\.(executions|recent_workflow_pending|'
-                 'workspace_recent_workflow_folded|user_recent_workflow_folded)_[0-9]+$')) THEN
+               WHERE c.object_name OPERATOR(pg_catalog.~) ('^runstore\.(executions|recent_workflow_pending|recent_workflow_folded)_[0-9]+$')) THEN
       RAISE EXCEPTION 'old shards of runstore''s tables, left by a shard move or split, are waiting for Citus to drop them'
         USING ERRCODE = 'object_not_in_prerequisite_state',
               HINT = 'Run CALL citus_cleanup_orphaned_resources(); outside a transaction block (or wait for '
@@ -755,8 +740,7 @@ BEGIN
   -- shards and the metadata as Citus's own DROP TABLE does (its
   -- citus_drop_trigger), keeping the tables, then put the runs back.
   FOREACH t IN ARRAY ARRAY['runstore.executions', 'runstore.recent_workflow_pending',
-                           'runstore.workspace_recent_workflow_folded',
-                           'runstore.user_recent_workflow_folded']::regclass[]
+                           'runstore.recent_workflow_folded']::regclass[]
   LOOP
     PERFORM pg_catalog.master_remove_distributed_table_metadata_from_workers(
       t, 'runstore', (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = t));

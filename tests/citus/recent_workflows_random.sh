@@ -240,8 +240,7 @@ if ! sql -v stage= >"$work/check.out" 2>&1 <<SQL
 SELECT 'executions ' || count(*) || ' in ' || count(DISTINCT workspace_id) || ' workspaces' FROM runstore.executions;
 -- (Not through the views runstore.workspace_recent_workflow and
 -- user_recent_workflow: Citus cannot plan them.)
-SELECT 'folded groups ' || (SELECT count(*) FROM runstore.workspace_recent_workflow_folded)
-       || ', folded user groups ' || (SELECT count(*) FROM runstore.user_recent_workflow_folded)
+SELECT 'folded groups ' || (SELECT count(*) FROM runstore.recent_workflow_folded)
        || ', pending rows ' || (SELECT count(*) FROM runstore.recent_workflow_pending);
 SELECT 'inconsistent_during_run ' || count(*) FROM random_check_failures;
 SELECT 'differed during the run: ' || detail FROM random_check_failures LIMIT 10;

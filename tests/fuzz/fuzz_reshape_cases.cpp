@@ -45,8 +45,7 @@ ReshapeCases()
 	const auto index = [](const std::string &definition) {
 		return "CREATE INDEX ON runstore.executions " + definition;
 	};
-	const std::string pending = "recent_workflow_pending", ws_folded = "workspace_recent_workflow_folded",
-	                  user_folded = "user_recent_workflow_folded";
+	const std::string pending = "recent_workflow_pending", folded = "recent_workflow_folded";
 	// The extension's one and eight more: past what a direct append handles.
 	std::vector<std::string> many_pending_indexes;
 	for (const char *columns : {"(workflow_id)", "(user_id)", "(last_used_at)", "(last_execution_id)", "(workspace_id)",
@@ -72,8 +71,8 @@ ReshapeCases()
 	     {"ALTER TABLE runstore.executions ADD COLUMN region text NOT NULL DEFAULT 'eu-west', DROP COLUMN payload"},
 	     Txn::kRolledBack},
 	    {"primary key (workspace_id, id) and summary-table indexes after a savepoint rolled back to",
-	     {key, SummaryIndex(pending, "((workflow_id % 7))"), SummaryIndex(ws_folded, "USING brin (last_used_at)"),
-	      SummaryIndex(user_folded, "USING hash (user_id)")},
+	     {key, SummaryIndex(pending, "((workflow_id % 7))"), SummaryIndex(folded, "USING brin (last_used_at)"),
+	      SummaryIndex(folded, "USING hash (user_id)")},
 	     Txn::kSavepointRolledBack},
 	    // Rows stored before ADD COLUMN ... DEFAULT lack the column physically.
 	    {"columns added with defaults, payload dropped",
@@ -143,15 +142,15 @@ ReshapeCases()
 	     {"ALTER TABLE runstore.executions DISABLE TRIGGER USER"},
 	     Txn::kCommitted,
 	     false},
-	    // The pending table the INSERT upkeep appends to directly, and the folded tables the fold writes.
+	    // The pending table the INSERT upkeep appends to directly, and the folded table the fold writes.
 	    {"pending and folded tables with extra BRIN, hash and B-tree indexes",
 	     {SummaryIndex(pending, "USING brin (last_used_at)"), SummaryIndex(pending, "USING hash (workflow_id)"),
-	      SummaryIndex(pending, "(last_execution_id)"), SummaryIndex(ws_folded, "USING brin (last_used_at)"),
-	      SummaryIndex(ws_folded, "USING hash (workflow_id)"), SummaryIndex(user_folded, "(user_id, workflow_id)")}},
+	      SummaryIndex(pending, "(last_execution_id)"), SummaryIndex(folded, "USING brin (last_used_at)"),
+	      SummaryIndex(folded, "USING hash (workflow_id)"), SummaryIndex(folded, "(user_id, workflow_id)")}},
 	    {"pending table with 9 indexes", many_pending_indexes},
 	    {"pending table with an expression index and a partial index, folded table with an expression index",
 	     {SummaryIndex(pending, "((workflow_id % 7))"), SummaryIndex(pending, "(user_id) WHERE last_used_at IS NULL"),
-	      SummaryIndex(ws_folded, "((workflow_id % 7))")}},
+	      SummaryIndex(folded, "((workflow_id % 7))")}},
 	    {"pending table with a unique index",
 	     {"CREATE UNIQUE INDEX ON runstore.recent_workflow_pending "
 	      "(workspace_id, workflow_id, user_id, last_used_at, last_execution_id)"}},
@@ -166,18 +165,13 @@ ReshapeCases()
 	     {kDropVerify, "ALTER TABLE runstore.recent_workflow_pending ALTER COLUMN user_id TYPE varchar(300)"},
 	     Txn::kCommitted,
 	     false},
-	    {"folded tables' primary keys in another column order",
-	     {"ALTER TABLE runstore.workspace_recent_workflow_folded DROP CONSTRAINT "
-	      "workspace_recent_workflow_folded_pkey, "
-	      "ADD PRIMARY KEY (workflow_id, workspace_id)",
-	      "ALTER TABLE runstore.user_recent_workflow_folded DROP CONSTRAINT user_recent_workflow_folded_pkey, "
-	      "ADD PRIMARY KEY (workflow_id, user_id, workspace_id)"}},
+	    {"folded table's group key in another column order",
+	     {"ALTER TABLE runstore.recent_workflow_folded DROP CONSTRAINT recent_workflow_folded_group_key, "
+	      "ADD UNIQUE NULLS NOT DISTINCT (user_id, workflow_id, workspace_id)"}},
 	    {"pending and folded tables with a row trigger",
 	     {"CREATE TRIGGER fz_audit AFTER INSERT OR UPDATE OR DELETE ON runstore.recent_workflow_pending "
 	      "FOR EACH ROW EXECUTE FUNCTION public.runstore_fuzz_noop()",
-	      "CREATE TRIGGER fz_audit AFTER INSERT OR UPDATE OR DELETE ON runstore.workspace_recent_workflow_folded "
-	      "FOR EACH ROW EXECUTE FUNCTION public.runstore_fuzz_noop()",
-	      "CREATE TRIGGER fz_audit AFTER INSERT OR UPDATE OR DELETE ON runstore.user_recent_workflow_folded "
+	      "CREATE TRIGGER fz_audit AFTER INSERT OR UPDATE OR DELETE ON runstore.recent_workflow_folded "
 	      "FOR EACH ROW EXECUTE FUNCTION public.runstore_fuzz_noop()"}},
 	    // A unique index on id built concurrently over ids repeated across workspaces: it fails, and stays, invalid.
 	    {"primary key (workspace_id, id), an invalid unique index on id left by CREATE INDEX CONCURRENTLY",
@@ -207,9 +201,8 @@ ReshapeCases()
 	    // New relfilenodes, same shapes.
 	    {"tables rewritten (REINDEX, CLUSTER, VACUUM FULL, SET UNLOGGED)",
 	     {"REINDEX TABLE runstore.executions", "CLUSTER runstore.executions USING executions_pkey",
-	      "VACUUM FULL runstore.workspace_recent_workflow_folded", "VACUUM FULL runstore.recent_workflow_pending",
-	      "ALTER TABLE runstore.executions SET UNLOGGED",
-	      "ALTER TABLE runstore.user_recent_workflow_folded SET UNLOGGED",
+	      "VACUUM FULL runstore.recent_workflow_folded", "VACUUM FULL runstore.recent_workflow_pending",
+	      "ALTER TABLE runstore.executions SET UNLOGGED", "ALTER TABLE runstore.recent_workflow_folded SET UNLOGGED",
 	      "ALTER TABLE runstore.recent_workflow_pending SET UNLOGGED"}},
 	    // A user moving to partitioning: the old table renamed away, a partitioned one under the name, the
 	    // triggers recreated on it.  The functions still return the old table's row type.
@@ -238,8 +231,8 @@ ReshapeCases()
 	     false},
 	    // The views and verify_recent_workflows() read these columns: dropped first, as a user must.
 	    {"folded columns retyped (last_used_at to timestamp, user_id to varchar)",
-	     {kDropVerify, "ALTER TABLE runstore.workspace_recent_workflow_folded ALTER COLUMN last_used_at TYPE timestamp",
-	      "ALTER TABLE runstore.user_recent_workflow_folded ALTER COLUMN user_id TYPE varchar(300)"},
+	     {kDropVerify, "ALTER TABLE runstore.recent_workflow_folded ALTER COLUMN last_used_at TYPE timestamp",
+	      "ALTER TABLE runstore.recent_workflow_folded ALTER COLUMN user_id TYPE varchar(300)"},
 	     Txn::kCommitted,
 	     false},
 	};

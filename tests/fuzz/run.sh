@@ -101,7 +101,7 @@ CREATE EXTENSION runstore;
 CREATE SCHEMA runstore_fuzz_evil;
 CREATE TABLE runstore_fuzz_evil.executions (id uuid, workspace_id bigint);
 CREATE TABLE runstore_fuzz_evil.recent_workflow_pending (workspace_id bigint);
-CREATE TABLE runstore_fuzz_evil.workspace_recent_workflow_folded (workspace_id bigint);
+CREATE TABLE runstore_fuzz_evil.recent_workflow_folded (workspace_id bigint);
 CREATE FUNCTION runstore_fuzz_evil.uuid_eq(uuid, uuid) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true';
 CREATE OPERATOR runstore_fuzz_evil.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = runstore_fuzz_evil.uuid_eq);
 GRANT USAGE ON SCHEMA runstore_fuzz_evil TO PUBLIC;

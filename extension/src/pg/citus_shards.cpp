@@ -48,9 +48,8 @@ KeptPlan *const kBasePlans[kPlanCount] = {&statements::append_inserted, &stateme
                                           &statements::truncate_recent};
 
 /* The tables a summary statement names, and the suffix each takes on a shard. */
-constexpr int kTableCount = 4;
-const char *const kTableNames[kTableCount] = {"executions", "recent_workflow_pending",
-                                              "workspace_recent_workflow_folded", "user_recent_workflow_folded"};
+constexpr int kTableCount = 3;
+const char *const kTableNames[kTableCount] = {"executions", "recent_workflow_pending", "recent_workflow_folded"};
 
 struct ShardEntry {
 	Oid relid; /* the executions shard: hash key */
@@ -267,7 +266,7 @@ ReadPlansByShard()
  * Where each workspace's summaries live, as this node sees it: one route per
  * hash range of the colocation group (Citus hashes a bigint distribution
  * value with hashint8 and places it in the shard whose range holds the
- * hash), with the four tables' shard ids and whether all four are placed on
+ * hash), with the three tables' shard ids and whether all three are placed on
  * this node.  Built from the metadata once per metadata_generation, so a
  * delegated read costs a binary search instead of a catalog join.
  */
@@ -288,9 +287,9 @@ struct LocalRoutes {
 LocalRoutes local_routes = {0, false, 0, nullptr};
 
 /*
- * The shards of the four tables, co-located with each shard of the pending
+ * The shards of the three tables, co-located with each shard of the pending
  * table, and whether this node's group holds a placement of each.
- * $1: the pending table; $2: the four tables, in kTableNames order.
+ * $1: the pending table; $2: the three tables, in kTableNames order.
  */
 KeptPlan route_rows = {
     "SELECT w.shardminvalue::pg_catalog.int4, w.shardmaxvalue::pg_catalog.int4, s.logicalrelid::pg_catalog.oid,"
@@ -381,7 +380,7 @@ BuildLocalRoutes(Datum workspace_id)
 		const int64 shard = DatumGetInt64(SPI_getbinval(tuple, desc, 4, &isnull));
 		const bool placed_here = DatumGetBool(SPI_getbinval(tuple, desc, 5, &isnull));
 		if (count == 0 || made[count - 1].min_hash != min_hash) {
-			made[count] = LocalRoute{min_hash, max_hash, true, {-1, -1, -1, -1}};
+			made[count] = LocalRoute{min_hash, max_hash, true, {-1, -1, -1}};
 			++count;
 		}
 		LocalRoute &route = made[count - 1];
@@ -410,11 +409,11 @@ BuildLocalRoutes(Datum workspace_id)
 }
 
 /*
- * This node's placements of the four tables' shards holding the workspace
+ * This node's placements of the three tables' shards holding the workspace
  * $1, read from the metadata each call: the fallback when our hashing does
  * not agree with Citus's.  The pending table's shard by Citus's own hashing
  * (a subquery, so the VOLATILE function runs once, not once per shard row),
- * then the co-located ones placed in this node's group.  $2: the four
+ * then the co-located ones placed in this node's group.  $2: the three
  * tables, in kTableNames order.
  */
 KeptPlan local_shards = {
@@ -547,7 +546,7 @@ CitusMetadataGeneration()
 char *
 ExecutionsShardStatement(const char *sql, int64 shard_id)
 {
-	const int64 table_shards[kTableCount] = {shard_id, -1, -1, -1};
+	const int64 table_shards[kTableCount] = {shard_id, -1, -1};
 	return ShardStatement(sql, table_shards);
 }
 

@@ -168,7 +168,14 @@ RUNSTORE_FUNCTION(runstore_recent_workflows)
 	 * elsewhere the whole read in one statement, routed to that node.
 	 */
 	runstore::pg::RecentReadPlans plans = runstore::pg::TableRecentReadPlans();
-	if (runstore::pg::DistributedByCitus(runstore::pg::RunstoreRelation("workspace_recent_workflow_folded"))) {
+	const Oid folded = runstore::pg::RunstoreRelation("recent_workflow_folded");
+	if (!OidIsValid(folded))
+		ereport(ERROR,
+		        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		         errmsg("runstore's library reads recent workflows from runstore.recent_workflow_folded, which this "
+		                "database lacks"),
+		         errhint("Run ALTER EXTENSION runstore UPDATE to bring the extension's objects up to the library.")));
+	if (runstore::pg::DistributedByCitus(folded)) {
 		if (!runstore::pg::LocalRecentShards(workspace_id, &plans)) {
 			elog(DEBUG1,
 			     "runstore: recent_workflows(" INT64_FORMAT ") sends one statement routed to the workspace's node",
