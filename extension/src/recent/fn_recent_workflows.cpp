@@ -2,17 +2,19 @@
  * fn_recent_workflows.cpp: runstore.recent_workflows(bigint, int, text)
  *
  * The workflows a workspace (or one user in it) used most recently, newest
- * first.  A workflow's value is the greatest of its folded row and its
+ * first.  A workflow's value is the greatest of its folded rows and its
  * pending rows (docs/architecture.md, "Recent workflows"), unless a recheck
  * mark for it is pending: then its latest run is read from executions by
  * one index probe.  So: first each workflow's greatest pending row of the
  * scope (statements::pending_in_workspace, a loose scan: one probe per
  * workflow pending), marked workflows probed, all sorted in the result's
  * order; then the folded rows through a cursor in that order, merged with
- * them, until max_results workflows are decided.  O(max_results + workflows
- * pending in the workspace) index reads, whatever the number of runs.  Runs
- * as the caller: SELECT on the summary tables and on executions, and their
- * row-level security, apply.
+ * them, until max_results workflows are decided.  The workspace's folded
+ * rows hold a row per user of a workflow: the first is the workflow's value,
+ * the rest are passed over.  O(max_results + workflows pending in the
+ * workspace + rows of leading workflows' other users) index reads, whatever
+ * the number of runs.  Runs as the caller: SELECT on the summary tables and
+ * on executions, and their row-level security, apply.
  */
 extern "C" {
 #include "postgres.h"
