@@ -494,3 +494,5 @@ DELETE FROM pg_catalog.pg_init_privs i
 WHERE i.objoid = 'runstore.recent_workflow_folded'::pg_catalog.regclass
   AND i.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass;
 DROP TABLE runstore.workspace_recent_workflow_folded, runstore.user_recent_workflow_folded;
+COMMENT ON FUNCTION runstore.fold_recent_workflows() IS
+  'Folds the committed pending recent-workflow changes into the folded table; returns the number of pending rows folded';

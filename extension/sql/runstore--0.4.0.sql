@@ -360,7 +360,7 @@ REVOKE ALL ON FUNCTION runstore.rebuild_recent_workflows(bigint) FROM PUBLIC;
 COMMENT ON FUNCTION runstore.rebuild_recent_workflows(bigint) IS
   'Rebuilds the recent-workflows summary from executions; returns the number of workspace groups written';
 
--- Folds the committed pending rows into the folded tables now (writers do it
+-- Folds the committed pending rows into the folded table now (writers do it
 -- every few dozen writes; see the comment on recent_workflow_pending).
 -- Returns the number of pending rows folded.  Waits for a fold in progress.
 CREATE FUNCTION runstore.fold_recent_workflows() RETURNS bigint
@@ -368,7 +368,7 @@ CREATE FUNCTION runstore.fold_recent_workflows() RETURNS bigint
   LANGUAGE C VOLATILE SECURITY DEFINER;
 REVOKE ALL ON FUNCTION runstore.fold_recent_workflows() FROM PUBLIC;
 COMMENT ON FUNCTION runstore.fold_recent_workflows() IS
-  'Folds the committed pending recent-workflow changes into the folded tables; returns the number of pending rows folded';
+  'Folds the committed pending recent-workflow changes into the folded table; returns the number of pending rows folded';
 
 -- Queue lifecycle ----------------------------------------------------------
 -- The functions below are the only path for state changes (README "Queue lifecycle").

@@ -46,8 +46,8 @@ Append(KeptPlan *kept)
  * pays for them.
  * enable_seqscan = off, for the same kept plans: the fold is meant to touch
  * only the folded rows of the groups it merges (index probes).  Planned
- * while the summary is small, a sequential scan of the folded tables looks
- * cheaper and would stay in the plan as they grow to millions of rows.
+ * while the summary is small, a sequential scan of the folded table looks
+ * cheaper and would stay in the plan as it grows to millions of rows.
  */
 int
 ApplyUpkeepPlannerSettings(bool on_shard)
