@@ -442,12 +442,14 @@ BEGIN
             WHERE rebuild_recent_workflows.workspace_id IS NULL OR e.workspace_id = rebuild_recent_workflows.workspace_id
             ORDER BY 1
   LOOP
-    INSERT INTO runstore.recent_workflow_folded
-      (workspace_id, workflow_id, user_id, last_used_at, last_execution_id)
-    SELECT DISTINCT ON (e.workflow_id, e.user_id) e.workspace_id, e.workflow_id, e.user_id, e.created_at, e.id
-    FROM runstore.executions e WHERE e.workspace_id = ws AND e.workflow_id IS NOT NULL
-    ORDER BY e.workflow_id, e.user_id, e.created_at DESC, e.id DESC;
-    SELECT count(DISTINCT f.workflow_id) INTO n FROM runstore.recent_workflow_folded f WHERE f.workspace_id = ws;
+    WITH written AS (
+      INSERT INTO runstore.recent_workflow_folded
+        (workspace_id, workflow_id, user_id, last_used_at, last_execution_id)
+      SELECT DISTINCT ON (e.workflow_id, e.user_id) e.workspace_id, e.workflow_id, e.user_id, e.created_at, e.id
+      FROM runstore.executions e WHERE e.workspace_id = ws AND e.workflow_id IS NOT NULL
+      ORDER BY e.workflow_id, e.user_id, e.created_at DESC, e.id DESC
+      RETURNING workflow_id)
+    SELECT count(DISTINCT w.workflow_id) INTO n FROM written w;
     groups := groups + n;
     done := done + 1;
     IF done % 100 = 0 THEN

@@ -153,6 +153,14 @@ RUNSTORE_FUNCTION(runstore_recent_workflows)
 		                errmsg("max_results must be between 0 and %d, not %d", kMaxResults, max_results)));
 	if (max_results == 0)
 		return (Datum)0;
+	/* A library newer than the extension's objects (ALTER EXTENSION runstore UPDATE not run yet). */
+	const Oid folded = runstore::pg::RunstoreRelation("recent_workflow_folded");
+	if (!OidIsValid(folded))
+		ereport(ERROR,
+		        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		         errmsg("runstore's library reads recent workflows from runstore.recent_workflow_folded, which this "
+		                "database lacks"),
+		         errhint("Run ALTER EXTENSION runstore UPDATE to bring the extension's objects up to the library.")));
 
 	const bool for_user = !PG_ARGISNULL(2);
 	const Datum workspace_id = PG_GETARG_DATUM(0);
@@ -170,13 +178,6 @@ RUNSTORE_FUNCTION(runstore_recent_workflows)
 	 * elsewhere the whole read in one statement, routed to that node.
 	 */
 	runstore::pg::RecentReadPlans plans = runstore::pg::TableRecentReadPlans();
-	const Oid folded = runstore::pg::RunstoreRelation("recent_workflow_folded");
-	if (!OidIsValid(folded))
-		ereport(ERROR,
-		        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		         errmsg("runstore's library reads recent workflows from runstore.recent_workflow_folded, which this "
-		                "database lacks"),
-		         errhint("Run ALTER EXTENSION runstore UPDATE to bring the extension's objects up to the library.")));
 	if (runstore::pg::DistributedByCitus(folded)) {
 		if (!runstore::pg::LocalRecentShards(workspace_id, &plans)) {
 			elog(DEBUG1,
