@@ -12,12 +12,16 @@
 # BREAKDOWN_REPS (3) rounds in rotated order, each run after a TRUNCATE and a
 # CHECKPOINT, and none while the fold worker is still folding; prints each
 # run and the median ratio to plain within a round.
+# BREAKDOWN_SYNC_COMMIT=off runs every contender with synchronous_commit off:
+# no commit waits for its WAL flush, so the machine's two cores, not the
+# disk's flush latency, bound every contender, and the ratios price CPU.
 # Expects the PG* environment of a running server with recent_write.sh's
 # database $1 (default runstore_write) in place.
 set -euo pipefail
 db=${1:-runstore_write}
 reps=${BREAKDOWN_REPS:-3}
 seconds=${BREAKDOWN_SECONDS:-10}
+sync_commit=${BREAKDOWN_SYNC_COMMIT:-on}
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/recent_write_workloads.sh
 . "$here/recent_write_workloads.sh" # median, pgbench_script
@@ -36,10 +40,10 @@ worker="(SELECT FROM pg_stat_activity WHERE backend_type = 'runstore fold worker
 settle() { until [ "$(q -c "SELECT NOT EXISTS $worker")" = t ]; do sleep 0.05; done; }
 
 run() {  # $1 contender name; prints tps
-  local table=runstore.executions options=""
+  local table=runstore.executions options="-c synchronous_commit=$sync_commit"
   case "$1" in
     plain) table=bench_plain.executions ;;
-    writer-folds) options="-c runstore.background_fold=off" ;;
+    writer-folds) options="$options -c runstore.background_fold=off" ;;
     append-only)
       # The fold key, held as a long transaction that folded would hold it.
       psql -qX -d "$db" -c "BEGIN" -c "SELECT pg_advisory_xact_lock(1920298611, 1718578276)" \
@@ -56,7 +60,7 @@ run() {  # $1 contender name; prints tps
   esac
 }
 
-echo "== spread inserts, what the summaries cost: 8 clients, ${seconds}s x $reps rounds, rotated"
+echo "== spread inserts, what the summaries cost: 8 clients, ${seconds}s x $reps rounds, rotated, synchronous_commit $sync_commit"
 for rep in $(seq 1 "$reps"); do
   for j in $(seq 0 $((${#names[@]} - 1))); do
     i=$(( (j + rep) % ${#names[@]} ))

@@ -6,6 +6,9 @@
 //                recursive-CTE loose index scan over the (workspace_id,
 //                workflow_id, created_at) index, then each workflow's latest
 //   runstore     runstore.recent_workflows(workspace, 4)
+// and, as a reference rather than a contender, the round trip: a prepared
+// SELECT of the parameter, what any call costs on this connection that day
+// (the part of runstore's time no server-side change can remove).
 // Contenders are interleaved with rotated order per round; figures are
 // medians per call and ratios of them.  --csv PATH also writes the medians
 // with each workspace's runs and workflows (bench/charts.sh).
@@ -52,6 +55,8 @@ const char* kLooseScan =
 
 const char* kRunstore = "SELECT workflow_id, last_used_at, last_execution_id FROM runstore.recent_workflows($1, 4)";
 
+const char* kRoundTrip = "SELECT $1::bigint";
+
 struct Contender {
   const char* name;
   const char* statement;
@@ -80,6 +85,7 @@ int main(int argc, char** argv) try {
   bench::prepare(c, "distinct_on", kDistinctOn, 1, types);
   bench::prepare(c, "loose_scan", kLooseScan, 1, types);
   bench::prepare(c, "runstore", kRunstore, 1, types);
+  bench::prepare(c, "round_trip", kRoundTrip, 1, types);
 
   struct Workspace {
     std::int64_t id;
@@ -93,29 +99,34 @@ int main(int argc, char** argv) try {
     long runs = 0, workflows = 0;
   };
   std::vector<Measured> measured;
-  std::printf("%-28s %14s %14s %14s %14s %14s\n", "workspace", "DISTINCT ON ms", "loose scan ms", "runstore ms",
-              "vs DISTINCT ON", "vs loose scan");
+  std::printf("%-28s %14s %14s %14s %14s %14s %14s\n", "workspace", "DISTINCT ON ms", "loose scan ms", "runstore ms",
+              "vs DISTINCT ON", "vs loose scan", "round trip ms");
   for (const Workspace& w : workspaces) {
-    std::vector<Contender> cs{
-        {"distinct_on", "distinct_on", {}}, {"loose_scan", "loose_scan", {}}, {"runstore", "runstore", {}}};
+    std::vector<Contender> cs{{"distinct_on", "distinct_on", {}},
+                              {"loose_scan", "loose_scan", {}},
+                              {"runstore", "runstore", {}},
+                              {"round_trip", "round_trip", {}}};
     const std::string p = int8_param(w.id);
     for (auto& x : cs) bench::exec_prepared(c, x.statement, {p});  // warm-up
     for (int round = 0; round < rounds; ++round) {
       for (std::size_t j = 0; j < cs.size(); ++j) {
         Contender& x = cs[(j + static_cast<std::size_t>(round)) % cs.size()];
         // Fast contenders repeat within a round so one timing spans some milliseconds.
-        const int calls = std::strcmp(x.name, "runstore") == 0 ? 200 : 1;
+        const bool fast = std::strcmp(x.name, "runstore") == 0 || std::strcmp(x.name, "round_trip") == 0;
+        const int calls = fast ? 200 : 1;
+        const long expected = std::strcmp(x.name, "round_trip") == 0 || w.id == 1 ? 1 : 4;
         const auto t0 = bench::Clock::now();
         for (int k = 0; k < calls; ++k) {
           const long rows = bench::exec_prepared(c, x.statement, {p});
-          if (rows != 4 && !(w.id == 1 && rows == 1))
+          if (rows != expected)
             throw std::runtime_error(std::string(x.name) + " returned " + std::to_string(rows) + " rows");
         }
         x.ms.push_back(bench::ms_since(t0) / calls);
       }
     }
     const double d = bench::median(cs[0].ms), l = bench::median(cs[1].ms), r = bench::median(cs[2].ms);
-    std::printf("%-28s %14.3f %14.3f %14.4f %13.0fx %13.0fx\n", w.shape, d, l, r, d / r, l / r);
+    const double t = bench::median(cs[3].ms);
+    std::printf("%-28s %14.3f %14.3f %14.4f %13.0fx %13.0fx %14.4f\n", w.shape, d, l, r, d / r, l / r, t);
     std::fflush(stdout);
     measured.push_back({w.id, d, l, r});
   }
