@@ -332,10 +332,111 @@ SELECT path, relation, usable, reason FROM paths WHERE path LIKE 'recent%INSERT%
 SELECT write_runs(1300) AS summary_differences;
 SELECT differences() AS summary_differences;
 
+-- recent_workflows() reads the summary tables by index scans in its
+-- statements' orders: the folded table's workspace index (workspace_id,
+-- last_used_at DESC, workflow_id DESC, last_execution_id DESC) and user index
+-- (workspace_id, user_id, ...), the pending table's (workspace_id,
+-- workflow_id, last_used_at DESC, last_execution_id DESC).  On any other
+-- shape, or where row-level security applies, the statements read them.
+-- read_ways(): both ways, how many rows differ from the definition (every
+-- workflow of every workspace and user), and whether the first two
+-- workflows of each scope are the same both ways (the read stops early).
+CREATE FUNCTION read_ways() RETURNS TABLE (differences_direct bigint, differences_statements bigint,
+                                           first_two_same boolean) LANGUAGE plpgsql AS $$
+DECLARE
+  saved text := current_setting('runstore.direct_paths');
+  way text;
+  firsts text[];
+BEGIN
+  FOREACH way IN ARRAY ARRAY['on', 'off'] LOOP
+    PERFORM set_config('runstore.direct_paths', way, false);
+    firsts := firsts || (
+      SELECT string_agg(format('%s/%s:%s', s.workspace_id, s.user_id, r.workflow_id), ','
+                        ORDER BY s.workspace_id, s.user_id NULLS FIRST, r.n)
+      FROM (SELECT DISTINCT e.workspace_id, e.user_id FROM runstore.executions e
+            UNION SELECT DISTINCT e.workspace_id, NULL FROM runstore.executions e) s,
+           LATERAL runstore.recent_workflows(s.workspace_id, 2, s.user_id)
+             WITH ORDINALITY AS r(workflow_id, last_used_at, last_execution_id, n));
+    IF way = 'on' THEN
+      differences_direct := differences();
+    ELSE
+      differences_statements := differences();
+    END IF;
+  END LOOP;
+  PERFORM set_config('runstore.direct_paths', saved, false);
+  first_two_same := firsts[1] = firsts[2];
+  RETURN NEXT;
+END $$;
+-- Runs left pending (inserts, a move, a delete: values and recheck marks),
+-- the switch on.
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at)
+  SELECT u(2000 + i), 3, 1 + i % 5, 'u' || i % 3, t(2000 + i) FROM generate_series(1, 30) i;
+SELECT runstore.fold_recent_workflows() > 0 AS folded;
+INSERT INTO runstore.executions (id, workspace_id, workflow_id, user_id, created_at)
+  SELECT u(2100 + i), 3, 1 + i % 7, CASE WHEN i % 4 > 0 THEN 'u' || i % 3 END, t(2100 + i) FROM generate_series(1, 12) i;
+UPDATE runstore.executions SET workflow_id = 5 WHERE id = u(2112);
+DELETE FROM runstore.executions WHERE id IN (u(2030), u(2111));
+SELECT count(*) > 0 AS pending, count(*) FILTER (WHERE last_used_at IS NULL) > 0 AS marks
+FROM runstore.recent_workflow_pending;
+SELECT path, relation, usable, reason FROM paths WHERE path ~ '^recent_workflows';
+SELECT * FROM read_ways();
+-- Without the folded table's workspace index the workspace read runs its
+-- statements; a user's read still scans the user index.
+BEGIN;
+DROP INDEX runstore.recent_workflow_folded_workspace_idx;
+SELECT path, relation::regclass, usable, reason FROM paths WHERE path ~ '^recent_workflows';
+SELECT * FROM read_ways();
+ROLLBACK;
+-- An index in another order (ascending) is not the read's.
+BEGIN;
+DROP INDEX runstore.recent_workflow_folded_workspace_idx;
+CREATE INDEX folded_ascending ON runstore.recent_workflow_folded
+  (workspace_id, last_used_at, workflow_id, last_execution_id);
+SELECT path, usable, reason FROM paths WHERE path = 'recent_workflows';
+SELECT * FROM read_ways();
+ROLLBACK;
+-- A user index with another predicate would miss rows: not the read's.
+BEGIN;
+DROP INDEX runstore.recent_workflow_folded_user_idx;
+CREATE INDEX folded_user_some ON runstore.recent_workflow_folded
+  (workspace_id, user_id, last_used_at DESC, workflow_id DESC, last_execution_id DESC) WHERE workflow_id > 2;
+SELECT path, usable, reason FROM paths WHERE path = 'recent_workflows for a user';
+SELECT * FROM read_ways();
+ROLLBACK;
+-- Without the pending table's index both reads run their statements.
+BEGIN;
+DROP INDEX runstore.recent_workflow_pending_group_idx;
+SELECT path, relation::regclass, usable, reason FROM paths WHERE path ~ '^recent_workflows';
+SELECT * FROM read_ways();
+ROLLBACK;
+-- Row-level security on the summary tables, for a role it applies to (not
+-- a superuser): the statements read them under the policies, which here
+-- hide every row, so the role sees no workflow either way.
+BEGIN;
+CREATE ROLE direct_paths_reader;
+GRANT USAGE ON SCHEMA runstore TO direct_paths_reader;
+GRANT SELECT ON runstore.recent_workflow_folded, runstore.recent_workflow_pending, runstore.executions
+  TO direct_paths_reader;
+GRANT EXECUTE ON FUNCTION runstore.recent_workflows(bigint, int, text) TO direct_paths_reader;
+GRANT SELECT ON paths TO direct_paths_reader;
+ALTER TABLE runstore.recent_workflow_folded ENABLE ROW LEVEL SECURITY;
+ALTER TABLE runstore.recent_workflow_pending ENABLE ROW LEVEL SECURITY;
+CREATE POLICY no_row ON runstore.recent_workflow_folded USING (false);
+CREATE POLICY no_row ON runstore.recent_workflow_pending USING (false);
+SELECT count(*) AS workflows_for_a_superuser FROM runstore.recent_workflows(3, 10);
+SET ROLE direct_paths_reader;
+SELECT path, relation::regclass, usable, reason FROM paths WHERE path ~ '^recent_workflows';
+SELECT count(*) AS workflows_under_the_policies FROM runstore.recent_workflows(3, 10);
+SELECT count(*) AS a_users_under_the_policies FROM runstore.recent_workflows(3, 10, 'u1');
+RESET ROLE;
+ROLLBACK;
+SELECT path, usable FROM paths WHERE path ~ '^recent_workflows';
+SELECT * FROM read_ways();
+
 -- Put the extension back as installed for the tests after this one.
 DROP VIEW paths;
 DROP FUNCTION by_definition(uuid[], bigint), lookup_check(uuid[], bigint), write_runs(int), differences(),
-              count_pending_write(), t(int);
+              read_ways(), count_pending_write(), t(int);
 DROP TABLE pending_writes;
 DROP EXTENSION runstore;
 CREATE EXTENSION runstore;

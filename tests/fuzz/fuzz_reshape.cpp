@@ -622,7 +622,7 @@ RunReshape(Session &s, Stats &st, Rng &rng, const Pools &pools, uint64_t seed, i
 			cases.push_back(c);
 	std::printf("reshaped tables: %zu cases, %d calls each; \"usable\": which direct paths the calls could take "
 	            "(direct_path_status(), y/n: get_executions_by_ids, the same in a workspace, the INSERT upkeep of "
-	            "the summaries, the UPDATE check, the claim frontier)\n",
+	            "the summaries, the UPDATE check, recent_workflows, the same for a user, the claim frontier)\n",
 	            cases.size(), calls_per_case);
 	const auto t0 = std::chrono::steady_clock::now();
 	size_t run = 0;

@@ -24,6 +24,7 @@ extern "C" {
 #include "catalog/pg_type_d.h"
 #include "commands/defrem.h"
 #include "commands/trigger.h"
+#include "nodes/primnodes.h"
 #include "parser/parse_relation.h"
 #include "utils/fmgroids.h"
 #include "utils/hsearch.h"
@@ -50,8 +51,10 @@ struct ShapeEntry {
 	uint64 generation;
 	bool executions_known;
 	bool pending_known;
+	bool folded_known;
 	ExecutionsShape executions;
 	PendingTableShape pending;
+	FoldedTableShape folded;
 };
 
 HTAB *shapes = nullptr;
@@ -68,6 +71,7 @@ Forget(ShapeEntry *entry)
 	entry->generation++;
 	entry->executions_known = false;
 	entry->pending_known = false;
+	entry->folded_known = false;
 }
 
 /* Relcache callback: InvalidOid means every relation. */
@@ -130,6 +134,16 @@ ColumnOfType(Relation rel, const char *name, Oid type)
 	if (attno <= 0 || TupleDescAttr(RelationGetDescr(rel), attno - 1)->atttypid != type)
 		return InvalidAttrNumber;
 	return static_cast<AttrNumber>(attno);
+}
+
+/* The live column `name` if it has type `type` and is NOT NULL; InvalidAttrNumber otherwise. */
+AttrNumber
+NotNullColumnOfType(Relation rel, const char *name, Oid type)
+{
+	const AttrNumber attno = ColumnOfType(rel, name, type);
+	if (attno == InvalidAttrNumber || !TupleDescAttr(RelationGetDescr(rel), attno - 1)->attnotnull)
+		return InvalidAttrNumber;
+	return attno;
 }
 
 bool
@@ -274,6 +288,69 @@ ComputeExecutionsShape(Relation rel)
 	return shape;
 }
 
+/* A key column's order in a read index: as ORDER BY ... ASC or DESC writes it, NULLs where those put them. */
+enum class KeyOrder : int16 { kAsc = 0, kDesc = INDOPTION_DESC | INDOPTION_NULLS_FIRST };
+
+/*
+ * Whether key column `k` of the B-tree `index` is the table's column
+ * `attno` of type `type`, in its default operator family and in `order`:
+ * then a scan of the index returns rows in the order an ORDER BY of that
+ * column gives, and an equality scan key finds exactly the equal rows (a
+ * text column: in a deterministic collation, where equal means byte-equal).
+ */
+bool
+KeyColumnOrdered(Relation index, int k, AttrNumber attno, Oid type, KeyOrder order)
+{
+	return attno != InvalidAttrNumber && k < index->rd_index->indnkeyatts &&
+	       index->rd_index->indkey.values[k] == attno && index->rd_opfamily[k] == DefaultBtreeFamily(type) &&
+	       index->rd_indoption[k] == static_cast<int16>(order) && DeterministicCollation(index->rd_indcollation[k]);
+}
+
+/* A valid, live B-tree on plain columns: what an ordered read may scan (its predicate is the caller's to judge). */
+bool
+ReadableBtree(Relation index)
+{
+	const Form_pg_index form = index->rd_index;
+	return index->rd_rel->relam == BTREE_AM_OID && form->indisvalid && form->indislive && form->indisready &&
+	       heap_attisnull(index->rd_indextuple, Anum_pg_index_indexprs, nullptr);
+}
+
+bool
+HasPredicate(Relation index)
+{
+	return !heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, nullptr);
+}
+
+/* Whether the index's predicate is exactly `column IS NOT NULL`, which every row a user's read wants satisfies. */
+bool
+PredicateIsNotNull(Relation index, AttrNumber column)
+{
+	List *predicate = RelationGetIndexPredicate(index);
+	if (list_length(predicate) != 1 || !IsA(linitial(predicate), NullTest))
+		return false;
+	const auto *test = static_cast<const NullTest *>(linitial(predicate));
+	return test->nulltesttype == IS_NOT_NULL && !test->argisrow && test->arg != nullptr && IsA(test->arg, Var) &&
+	       reinterpret_cast<const Var *>(test->arg)->varattno == column;
+}
+
+/* A key column of a read index: the column's number, type and order. */
+struct ReadKey {
+	AttrNumber attno;
+	Oid type;
+	KeyOrder order;
+};
+
+/* Whether the first `n` key columns of `index` are `keys`, in that order. */
+bool
+KeysAre(Relation index, const ReadKey *keys, int n)
+{
+	for (int k = 0; k < n; ++k) {
+		if (!KeyColumnOrdered(index, k, keys[k].attno, keys[k].type, keys[k].order))
+			return false;
+	}
+	return true;
+}
+
 /* The pending table's columns as the extension creates them, in table order. */
 struct PendingColumn {
 	const char *name;
@@ -301,12 +378,102 @@ PendingColumnsMatch(Relation rel)
 	return true;
 }
 
+/* The index recent_workflows() reads pending rows by (the table being a local heap is the caller's to check). */
+void
+FindPendingReadIndex(Relation rel, PendingTableShape *shape)
+{
+	shape->no_read_index = "no valid B-tree index without a predicate on the pending table's (workspace_id, "
+	                       "workflow_id NOT NULL, last_used_at DESC, last_execution_id DESC)";
+	shape->read_index = ReadIndex{InvalidOid, InvalidTransactionId};
+	const AttrNumber workspace_id = ColumnOfType(rel, "workspace_id", INT8OID);
+	shape->workflow_id = NotNullColumnOfType(rel, "workflow_id", INT8OID);
+	shape->user_id = ColumnOfType(rel, "user_id", TEXTOID);
+	shape->last_used_at = ColumnOfType(rel, "last_used_at", TIMESTAMPTZOID);
+	shape->last_execution_id = ColumnOfType(rel, "last_execution_id", UUIDOID);
+	if (shape->user_id == InvalidAttrNumber ||
+	    !DeterministicCollation(TupleDescAttr(RelationGetDescr(rel), shape->user_id - 1)->attcollation)) {
+		shape->no_read_index = "the pending table's user_id is not text in a deterministic collation";
+		return;
+	}
+	const ReadKey keys[] = {{workspace_id, INT8OID, KeyOrder::kAsc},
+	                        {shape->workflow_id, INT8OID, KeyOrder::kAsc},
+	                        {shape->last_used_at, TIMESTAMPTZOID, KeyOrder::kDesc},
+	                        {shape->last_execution_id, UUIDOID, KeyOrder::kDesc}};
+	List *oids = RelationGetIndexList(rel);
+	ListCell *lc;
+	foreach (lc, oids) {
+		Relation index = index_open(lfirst_oid(lc), AccessShareLock);
+		if (!OidIsValid(shape->read_index.index) && ReadableBtree(index) && !HasPredicate(index) &&
+		    KeysAre(index, keys, 4)) {
+			shape->read_index = ReadIndex{RelationGetRelid(index), CheckXmin(index)};
+			shape->no_read_index = nullptr;
+		}
+		index_close(index, AccessShareLock);
+	}
+	list_free(oids);
+}
+
+FoldedTableShape
+ComputeFoldedTableShape(Relation rel)
+{
+	FoldedTableShape shape{};
+	shape.workspace_index = ReadIndex{InvalidOid, InvalidTransactionId};
+	shape.user_index = ReadIndex{InvalidOid, InvalidTransactionId};
+	if ((shape.no_workspace_index = NotLocalHeap(rel)) != nullptr) {
+		shape.no_user_index = shape.no_workspace_index;
+		return shape;
+	}
+	const AttrNumber workspace_id = ColumnOfType(rel, "workspace_id", INT8OID);
+	const AttrNumber user_id = ColumnOfType(rel, "user_id", TEXTOID);
+	/* The read takes every folded row as a value: these must be NOT NULL, as the extension creates them. */
+	shape.workflow_id = NotNullColumnOfType(rel, "workflow_id", INT8OID);
+	shape.last_used_at = NotNullColumnOfType(rel, "last_used_at", TIMESTAMPTZOID);
+	shape.last_execution_id = NotNullColumnOfType(rel, "last_execution_id", UUIDOID);
+	shape.no_workspace_index = "no valid B-tree index without a predicate on the folded table's (workspace_id, "
+	                           "last_used_at DESC, workflow_id DESC, last_execution_id DESC), all NOT NULL";
+	shape.no_user_index = "no valid B-tree index on the folded table's (workspace_id, user_id, last_used_at DESC, "
+	                      "workflow_id DESC, last_execution_id DESC) without a predicate or WHERE user_id IS NOT NULL, "
+	                      "user_id in a deterministic collation, the rest NOT NULL";
+	/* The statement's user_id = $2 compares in the column's collation: equal must mean byte-equal. */
+	const bool user_bytes = user_id != InvalidAttrNumber &&
+	                        DeterministicCollation(TupleDescAttr(RelationGetDescr(rel), user_id - 1)->attcollation);
+	const ReadKey order[] = {{shape.last_used_at, TIMESTAMPTZOID, KeyOrder::kDesc},
+	                         {shape.workflow_id, INT8OID, KeyOrder::kDesc},
+	                         {shape.last_execution_id, UUIDOID, KeyOrder::kDesc}};
+	const ReadKey workspace_keys[] = {{workspace_id, INT8OID, KeyOrder::kAsc}, order[0], order[1], order[2]};
+	const ReadKey user_keys[] = {
+	    {workspace_id, INT8OID, KeyOrder::kAsc}, {user_id, TEXTOID, KeyOrder::kAsc}, order[0], order[1], order[2]};
+	List *oids = RelationGetIndexList(rel);
+	ListCell *lc;
+	foreach (lc, oids) {
+		Relation index = index_open(lfirst_oid(lc), AccessShareLock);
+		if (ReadableBtree(index)) {
+			if (!OidIsValid(shape.workspace_index.index) && !HasPredicate(index) && KeysAre(index, workspace_keys, 4)) {
+				shape.workspace_index = ReadIndex{RelationGetRelid(index), CheckXmin(index)};
+				shape.no_workspace_index = nullptr;
+			}
+			if (!OidIsValid(shape.user_index.index) && user_bytes && KeysAre(index, user_keys, 5) &&
+			    (!HasPredicate(index) || PredicateIsNotNull(index, user_id))) {
+				shape.user_index = ReadIndex{RelationGetRelid(index), CheckXmin(index)};
+				shape.no_user_index = nullptr;
+			}
+		}
+		index_close(index, AccessShareLock);
+	}
+	list_free(oids);
+	return shape;
+}
+
 PendingTableShape
 ComputePendingTableShape(Relation rel)
 {
 	PendingTableShape shape{};
-	if ((shape.unusable = NotLocalHeap(rel)) != nullptr)
+	if ((shape.unusable = NotLocalHeap(rel)) != nullptr) {
+		shape.no_read_index = shape.unusable;
 		return shape;
+	}
+	/* The read needs less than the append: the index below, whatever triggers or constraints the table has. */
+	FindPendingReadIndex(rel, &shape);
 	/* A direct append fires no trigger and checks no constraint: the table must have none. */
 	if (rel->trigdesc != nullptr) {
 		shape.unusable = "the pending table has triggers";
@@ -389,6 +556,12 @@ PendingTableShape
 PendingTableShapeOf(Relation rel)
 {
 	return CachedShape(rel, &ShapeEntry::pending_known, &ShapeEntry::pending, ComputePendingTableShape);
+}
+
+FoldedTableShape
+FoldedTableShapeOf(Relation rel)
+{
+	return CachedShape(rel, &ShapeEntry::folded_known, &ShapeEntry::folded, ComputeFoldedTableShape);
 }
 
 bool

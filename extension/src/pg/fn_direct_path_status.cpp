@@ -9,7 +9,9 @@
  * reads it to show which path each table shape gets.
  *
  * The summary upkeep runs as the trigger function's owner, whose privileges
- * on the pending table each append checks; this report leaves them out.
+ * on the pending table each append checks; this report leaves them out, as
+ * it leaves out the caller's SELECT privileges for recent_workflows() (a
+ * call without them fails either way).
  */
 extern "C" {
 #include "postgres.h"
@@ -75,6 +77,44 @@ PendingReason(Oid *relid)
 	return shape.unusable;
 }
 
+/* Why a table recent_workflows() reads cannot be read directly through `index`, or nullptr. */
+const char *
+ReadIndexReason(Oid relid, const char *no_index, const ReadIndex &index)
+{
+	return FirstOf(
+	    {no_index,
+	     IndexUsableBySnapshot(index.check_xmin) ? nullptr : "its index is too new for this transaction's snapshots",
+	     check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED ? "row-level security applies" : nullptr});
+}
+
+/* recent_workflows()' direct read (of a user's workflows if `for_user`): the relation that stops it, and why. */
+const char *
+RecentReadReason(bool for_user, Oid *relid)
+{
+	const Oid folded = RunstoreRelation("recent_workflow_folded");
+	const Oid pending = RunstoreRelation("recent_workflow_pending");
+	*relid = folded;
+	if (!DirectPathsOn())
+		return kSwitchedOff;
+	if (!OidIsValid(folded) || !OidIsValid(pending))
+		return "the summary tables do not exist";
+	Relation rel = table_open(folded, AccessShareLock);
+	const FoldedTableShape folded_shape = FoldedTableShapeOf(rel);
+	table_close(rel, NoLock);
+	const char *reason = for_user
+	                         ? ReadIndexReason(folded, folded_shape.no_user_index, folded_shape.user_index)
+	                         : ReadIndexReason(folded, folded_shape.no_workspace_index, folded_shape.workspace_index);
+	if (reason != nullptr)
+		return reason;
+	rel = table_open(pending, AccessShareLock);
+	const PendingTableShape pending_shape = PendingTableShapeOf(rel);
+	table_close(rel, NoLock);
+	reason = ReadIndexReason(pending, pending_shape.no_read_index, pending_shape.read_index);
+	if (reason != nullptr)
+		*relid = pending;
+	return reason;
+}
+
 } // namespace
 
 RUNSTORE_FUNCTION(runstore_direct_path_status)
@@ -101,6 +141,11 @@ RUNSTORE_FUNCTION(runstore_direct_path_status)
 	}
 	Report(rsinfo, "recent workflows: INSERT upkeep", insert_relid, insert_reason);
 	Report(rsinfo, "recent workflows: UPDATE check", relid, FirstOf({switched, shape.no_run_columns}));
+	for (const bool for_user : {false, true}) {
+		Oid read_relid;
+		const char *reason = RecentReadReason(for_user, &read_relid);
+		Report(rsinfo, for_user ? "recent_workflows for a user" : "recent_workflows", read_relid, reason);
+	}
 
 	Report(
 	    rsinfo, "dequeue claim frontier", relid,

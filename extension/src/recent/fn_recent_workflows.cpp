@@ -8,8 +8,10 @@
  * one index probe.  So: first each workflow's greatest pending row of the
  * scope (statements::pending_in_workspace, a loose scan: one probe per
  * workflow pending), marked workflows probed, all sorted in the result's
- * order; then the folded rows through a cursor in that order, merged with
- * them, until max_results workflows are decided.  The workspace's folded
+ * order; then the folded rows in that order, merged with them, until
+ * max_results workflows are decided.  Both sides are read by index scans
+ * (recent_read_direct.hpp) where the tables' shape and the caller allow,
+ * else by the statements (the folded rows through a cursor).  The workspace's folded
  * rows hold a row per user of a workflow: the first is the workflow's value,
  * the rest are passed over.  O(max_results + workflows pending in the
  * workspace + rows of leading workflows' other users) index reads, whatever
@@ -32,18 +34,14 @@ extern "C" {
 #include "runstore/pg/runstore_relations.hpp"
 #include "runstore/pg/spi_plan.hpp"
 #include "runstore/pg/statements.hpp"
+#include "runstore/recent/recent_read_direct.hpp"
 #include "runstore/pg_boundary.hpp"
 
 namespace {
 
 constexpr int32 kMaxResults = 1000;
 
-/* A workflow and its value. */
-struct Entry {
-	int64 workflow_id;
-	TimestampTz last_used_at;
-	pg_uuid_t last_execution_id;
-};
+using Entry = runstore::pg::RecentEntry;
 
 /* Order of the result: last_used_at DESC, workflow_id DESC, last_execution_id DESC.  True if a comes first. */
 bool
@@ -137,6 +135,129 @@ ReadRouted(Output *out, Datum workspace_id, int32 max_results, bool for_user, Da
 	SPI_freetuptable(SPI_tuptable);
 }
 
+/* The pending side through the statement pending_in_workspace / pending_for_user (inside SPI). */
+void
+ReadPendingByStatement(const runstore::pg::RecentReadPlans &plans, bool for_user, Datum *args,
+                       runstore::pg::PendingSide *side)
+{
+	const int rc =
+	    SPI_execute_plan(runstore::pg::GetKeptPlan(for_user ? plans.pending_for_user : plans.pending_in_workspace),
+	                     args, nullptr, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "runstore: recent-workflows pending read returned %s", SPI_result_code_string(rc));
+	SPITupleTable *pending = SPI_tuptable;
+	for (uint64 i = 0; i < SPI_processed; ++i) {
+		bool isnull = false;
+		bool at_null = false;
+		bool id_null = false;
+		Entry e{};
+		e.workflow_id = DatumGetInt64(SPI_getbinval(pending->vals[i], pending->tupdesc, 1, &isnull));
+		const Datum at = SPI_getbinval(pending->vals[i], pending->tupdesc, 2, &at_null);
+		const Datum id = SPI_getbinval(pending->vals[i], pending->tupdesc, 3, &id_null);
+		if (at_null || id_null) {
+			runstore::pg::AddPendingMark(side, e.workflow_id);
+			continue;
+		}
+		e.last_used_at = DatumGetTimestampTz(at);
+		e.last_execution_id = *DatumGetUUIDP(id);
+		runstore::pg::AddPendingValue(side, e);
+	}
+	/* LatestRun runs SPI statements: done with the pending rows' tuple table first (values copied). */
+	SPI_freetuptable(pending);
+}
+
+/* The scope's folded rows in the result's order: a cursor over the statement, or the direct read's scan. */
+struct FoldedRows {
+	runstore::pg::DirectRecentRead *direct; /* nullptr: the cursor */
+	Portal cursor;
+	SPITupleTable *batch;
+	uint64 nbatch;
+	uint64 next;
+	long batch_size;
+	bool done;
+};
+
+bool
+NextFolded(FoldedRows *rows, Entry *row)
+{
+	if (rows->direct != nullptr)
+		return runstore::pg::NextFoldedDirectly(rows->direct, row);
+	if (rows->next == rows->nbatch) {
+		if (rows->done)
+			return false;
+		if (rows->batch != nullptr)
+			SPI_freetuptable(rows->batch);
+		SPI_cursor_fetch(rows->cursor, true, rows->batch_size);
+		rows->batch = SPI_tuptable;
+		rows->nbatch = SPI_processed;
+		rows->next = 0;
+		rows->batch_size *= 2;
+		if (rows->nbatch == 0) {
+			rows->done = true;
+			return false;
+		}
+	}
+	HeapTuple tuple = rows->batch->vals[rows->next++];
+	TupleDesc desc = rows->batch->tupdesc;
+	bool isnull;
+	row->workflow_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
+	row->last_used_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 2, &isnull));
+	row->last_execution_id = *DatumGetUUIDP(SPI_getbinval(tuple, desc, 3, &isnull));
+	return true;
+}
+
+/*
+ * The result: the pending side's values (sorted, marked workflows' latest
+ * runs among them) merged with the folded rows in order, each workflow once,
+ * until max_results workflows are decided.
+ */
+void
+Merge(Output *out, const runstore::pg::PendingSide &side, FoldedRows *folded)
+{
+	const Entry *extra = side.values;
+	const int nextra = side.nvalues;
+	int next_extra = 0; /* the first extra value not yet placed */
+	Entry row{};
+	while (out->count < out->max && NextFolded(folded, &row)) {
+		/* Extra values before this row take their place first (each workflow once). */
+		while (next_extra < nextra && out->count < out->max && Before(extra[next_extra], row)) {
+			if (!Contains(out->emitted, out->count, extra[next_extra].workflow_id))
+				Emit(out, extra[next_extra]);
+			++next_extra;
+		}
+		if (out->count == out->max)
+			break;
+		/*
+		 * A marked workflow's value came from executions; an emitted one is
+		 * done.  A workflow with a pending value gets here only if its folded
+		 * row is the greater (else its pending value came first): the folded
+		 * row is its value.
+		 */
+		if (Contains(side.marked, side.nmarked, row.workflow_id) || Contains(out->emitted, out->count, row.workflow_id))
+			continue;
+		Emit(out, row);
+	}
+	/* The folded rows are done: the extra values left, in order. */
+	for (; next_extra < nextra && out->count < out->max; ++next_extra) {
+		if (!Contains(out->emitted, out->count, extra[next_extra].workflow_id))
+			Emit(out, extra[next_extra]);
+	}
+}
+
+/* Marked workflows' latest runs into the pending side's values (inside SPI), then the values sorted. */
+void
+ResolveMarks(const runstore::pg::RecentReadPlans &plans, Datum workspace_id, bool for_user, Datum user_id,
+             runstore::pg::PendingSide *side)
+{
+	for (int m = 0; m < side->nmarked; ++m) {
+		Entry latest{};
+		if (LatestRun(plans, workspace_id, side->marked[m], for_user, user_id, &latest))
+			runstore::pg::AddPendingValue(side, latest);
+	}
+	if (side->nvalues > 0)
+		qsort(side->values, static_cast<size_t>(side->nvalues), sizeof(Entry), CompareEntries);
+}
+
 } // namespace
 
 RUNSTORE_FUNCTION(runstore_recent_workflows)
@@ -168,6 +289,30 @@ RUNSTORE_FUNCTION(runstore_recent_workflows)
 	Datum args[2] = {workspace_id, user_id};
 	Output out{reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo),
 	           static_cast<int64 *>(palloc(sizeof(int64) * max_results)), 0, max_results};
+	runstore::pg::PendingSide side{};
+	side.context = CurrentMemoryContext;
+	const runstore::pg::RecentReadPlans table_plans = runstore::pg::TableRecentReadPlans();
+
+	/*
+	 * The direct read (recent_read_direct.hpp): the same rows as the
+	 * statements below, by index scans.  SPI only for marked workflows.
+	 */
+	runstore::pg::DirectRecentRead direct;
+	if (runstore::pg::BeginDirectRecentRead(folded, runstore::pg::RunstoreRelation("recent_workflow_pending"),
+	                                        workspace_id, for_user, user_id, &direct)) {
+		runstore::pg::ReadPendingDirectly(&direct, &side);
+		/* Only marked workflows need a statement; the side's arrays live in the call's context, not SPI's. */
+		const bool probes = side.nmarked > 0;
+		if (probes && SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "runstore: SPI_connect failed");
+		ResolveMarks(table_plans, workspace_id, for_user, user_id, &side);
+		if (probes)
+			SPI_finish();
+		FoldedRows rows{&direct, nullptr, nullptr, 0, 0, 0, false};
+		Merge(&out, side, &rows);
+		runstore::pg::EndDirectRecentRead(&direct);
+		return (Datum)0;
+	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "runstore: SPI_connect failed");
@@ -177,7 +322,7 @@ RUNSTORE_FUNCTION(runstore_recent_workflows)
 	 * call the coordinator delegated here), the read below against them;
 	 * elsewhere the whole read in one statement, routed to that node.
 	 */
-	runstore::pg::RecentReadPlans plans = runstore::pg::TableRecentReadPlans();
+	runstore::pg::RecentReadPlans plans = table_plans;
 	if (runstore::pg::DistributedByCitus(folded)) {
 		if (!runstore::pg::LocalRecentShards(workspace_id, &plans)) {
 			elog(DEBUG1,
@@ -191,90 +336,18 @@ RUNSTORE_FUNCTION(runstore_recent_workflows)
 		     DatumGetInt64(workspace_id));
 	}
 
-	/*
-	 * The pending side: per workflow its greatest pending row, or its mark.
-	 * `extra` gets the values (pending ones, and marked workflows' latest
-	 * runs), sorted in the result's order; `marked` the marked workflows,
-	 * whose folded rows are ignored.
-	 */
-	const int rc =
-	    SPI_execute_plan(runstore::pg::GetKeptPlan(for_user ? plans.pending_for_user : plans.pending_in_workspace),
-	                     args, nullptr, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "runstore: recent-workflows pending read returned %s", SPI_result_code_string(rc));
-	SPITupleTable *pending = SPI_tuptable;
-	const int npending = static_cast<int>(SPI_processed);
-	auto *extra = static_cast<Entry *>(palloc(sizeof(Entry) * (npending + 1)));
-	auto *marked = static_cast<int64 *>(palloc(sizeof(int64) * (npending + 1)));
-	int nextra = 0;
-	int nmarked = 0;
-	for (int i = 0; i < npending; ++i) {
-		bool isnull = false;
-		bool is_mark = false;
-		Entry e{};
-		e.workflow_id = DatumGetInt64(SPI_getbinval(pending->vals[i], pending->tupdesc, 1, &isnull));
-		const Datum at = SPI_getbinval(pending->vals[i], pending->tupdesc, 2, &is_mark);
-		if (is_mark) {
-			marked[nmarked++] = e.workflow_id;
-			continue;
-		}
-		e.last_used_at = DatumGetTimestampTz(at);
-		e.last_execution_id = *DatumGetUUIDP(SPI_getbinval(pending->vals[i], pending->tupdesc, 3, &isnull));
-		extra[nextra++] = e;
-	}
-	/* LatestRun runs SPI statements: done with the pending rows' tuple table first (values copied). */
-	SPI_freetuptable(pending);
-	for (int m = 0; m < nmarked; ++m) {
-		if (LatestRun(plans, workspace_id, marked[m], for_user, user_id, &extra[nextra]))
-			++nextra;
-	}
-	qsort(extra, static_cast<size_t>(nextra), sizeof(Entry), CompareEntries);
+	/* The pending side: per workflow its greatest pending row, or its mark (whose folded rows are ignored). */
+	ReadPendingByStatement(plans, for_user, args, &side);
+	ResolveMarks(plans, workspace_id, for_user, user_id, &side);
 
-	/* The folded side, merged: `next_extra` is the first extra value not yet placed. */
-	int next_extra = 0;
+	/* The folded side through a cursor, fetched in growing batches. */
 	SPIPlanPtr plan = runstore::pg::GetKeptPlan(for_user ? plans.recent_for_user : plans.recent_in_workspace);
-	Portal cursor = SPI_cursor_open(nullptr, plan, args, nullptr, true);
-	long batch = max_results + 4;
-	bool folded_done = false;
-	while (out.count < out.max && !folded_done) {
-		SPI_cursor_fetch(cursor, true, batch);
-		SPITupleTable *rows = SPI_tuptable;
-		const uint64 n = SPI_processed;
-		folded_done = n == 0;
-		for (uint64 i = 0; i < n && out.count < out.max; ++i) {
-			bool isnull;
-			Entry row{};
-			row.workflow_id = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
-			row.last_used_at = DatumGetTimestampTz(SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull));
-			row.last_execution_id = *DatumGetUUIDP(SPI_getbinval(rows->vals[i], rows->tupdesc, 3, &isnull));
-			/* Extra values before this row take their place first (each workflow once). */
-			while (next_extra < nextra && out.count < out.max && Before(extra[next_extra], row)) {
-				if (!Contains(out.emitted, out.count, extra[next_extra].workflow_id))
-					Emit(&out, extra[next_extra]);
-				++next_extra;
-			}
-			if (out.count == out.max)
-				break;
-			/*
-			 * A marked workflow's value came from executions; an emitted one is
-			 * done.  A workflow with a pending value gets here only if its folded
-			 * row is the greater (else its pending value came first): the folded
-			 * row is its value.
-			 */
-			if (Contains(marked, nmarked, row.workflow_id) || Contains(out.emitted, out.count, row.workflow_id))
-				continue;
-			Emit(&out, row);
-		}
-		if (!folded_done)
-			SPI_freetuptable(rows);
-		batch *= 2;
-	}
-	/* The folded rows are done: the extra values left, in order. */
-	for (; next_extra < nextra && out.count < out.max; ++next_extra) {
-		if (!Contains(out.emitted, out.count, extra[next_extra].workflow_id))
-			Emit(&out, extra[next_extra]);
-	}
-	SPI_cursor_close(cursor);
+	FoldedRows rows{nullptr, SPI_cursor_open(nullptr, plan, args, nullptr, true), nullptr, 0, 0, max_results + 4,
+	                false};
+	Merge(&out, side, &rows);
+	if (rows.batch != nullptr)
+		SPI_freetuptable(rows.batch);
+	SPI_cursor_close(rows.cursor);
 	SPI_finish();
 	return (Datum)0;
 }

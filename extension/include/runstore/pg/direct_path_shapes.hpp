@@ -69,12 +69,42 @@ struct ExecutionsShape {
 	uint64 generation;
 };
 
-/* What the direct append needs of runstore.recent_workflow_pending. */
+/* An index a direct read scans in order, and the snapshots that may use it. */
+struct ReadIndex {
+	Oid index; /* InvalidOid: none of the shape the read needs */
+	TransactionId check_xmin;
+};
+
+/* What the direct append and the direct read need of runstore.recent_workflow_pending. */
 struct PendingTableShape {
 	/* nullptr when a direct append gives what the SPI statement would, else why not. */
 	const char *unusable;
 	int nindexes;
 	Oid indexes[kMaxPendingTableIndexes];
+
+	/*
+	 * recent_workflows() reads the pending rows by (workspace_id, workflow_id,
+	 * last_used_at DESC, last_execution_id DESC), the statement's order; with
+	 * the columns' numbers.  nullptr when the table and such an index exist.
+	 */
+	const char *no_read_index;
+	ReadIndex read_index;
+	AttrNumber workflow_id, user_id, last_used_at, last_execution_id;
+	uint64 generation;
+};
+
+/*
+ * What recent_workflows()' direct read needs of runstore.recent_workflow_folded:
+ * an index in each scope's reading order (workspace_id[, user_id],
+ * last_used_at DESC, workflow_id DESC, last_execution_id DESC), as the
+ * statements order their rows, and the columns' numbers.
+ */
+struct FoldedTableShape {
+	const char *no_workspace_index; /* nullptr when the workspace read can run directly */
+	ReadIndex workspace_index;
+	const char *no_user_index; /* likewise for a user's read */
+	ReadIndex user_index;
+	AttrNumber workflow_id, last_used_at, last_execution_id;
 	uint64 generation;
 };
 
@@ -86,6 +116,7 @@ struct PendingTableShape {
  */
 ExecutionsShape ExecutionsShapeOf(Relation rel);
 PendingTableShape PendingTableShapeOf(Relation rel);
+FoldedTableShape FoldedTableShapeOf(Relation rel);
 
 /*
  * Whether no invalidation of `relid` arrived since a shape with this
