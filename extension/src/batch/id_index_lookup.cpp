@@ -19,8 +19,6 @@ extern "C" {
 #include "executor/tuptable.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "nodes/bitmapset.h"
-#include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
@@ -38,6 +36,7 @@ extern "C" {
 #include "runstore/pg/direct_path_shapes.hpp"
 #include "runstore/batch/id_index_lookup.hpp"
 #include "runstore/pg/runstore_relations.hpp"
+#include "runstore/pg/select_privilege.hpp"
 
 namespace runstore::pg {
 
@@ -58,29 +57,6 @@ SameRowType(TupleDesc table, TupleDesc result)
 			return false;
 	}
 	return true;
-}
-
-/*
- * The check the executor makes for `SELECT x.* FROM runstore.executions x`:
- * SELECT on every live column (table or column privileges), through
- * ExecutorCheckPerms_hook like any query.  ERRORs with 42501.
- */
-void
-CheckSelectPermission(Relation rel)
-{
-	RangeTblEntry *rte = makeNode(RangeTblEntry);
-	rte->rtekind = RTE_RELATION;
-	rte->relid = RelationGetRelid(rel);
-	rte->relkind = rel->rd_rel->relkind;
-	rte->rellockmode = AccessShareLock;
-	rte->requiredPerms = ACL_SELECT;
-	rte->checkAsUser = InvalidOid;
-	TupleDesc desc = RelationGetDescr(rel);
-	for (int i = 0; i < desc->natts; ++i) {
-		if (!TupleDescAttr(desc, i)->attisdropped)
-			rte->selectedCols = bms_add_member(rte->selectedCols, i + 1 - FirstLowInvalidHeapAttributeNumber);
-	}
-	ExecCheckRTPerms(list_make1(rte), true);
 }
 
 /*
@@ -141,7 +117,8 @@ LookupByIdIndex(FunctionCallInfo fcinfo, const IdBatch &batch, const int64 *work
 		table_close(rel, NoLock); /* the statement path opens it again; the lock stays */
 		return false;
 	}
-	CheckSelectPermission(rel);
+	/* What the executor checks for `SELECT x.* FROM runstore.executions x`; ERRORs with 42501. */
+	(void)MaySelectRow(rel, true);
 	Relation index = index_open(probe.index, AccessShareLock);
 	/* Opening the index processes pending invalidations: the shape must still be the one read. */
 	if (!ShapeStillCurrent(relid, shape.generation)) {

@@ -13,12 +13,8 @@ extern "C" {
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "executor/executor.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "nodes/bitmapset.h"
-#include "nodes/parsenodes.h"
-#include "nodes/pg_list.h"
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
@@ -26,33 +22,13 @@ extern "C" {
 }
 
 #include "runstore/pg/direct_path_shapes.hpp"
+#include "runstore/pg/select_privilege.hpp"
 #include "runstore/recent/recent_read_direct.hpp"
 #include "runstore/recent/transition_runs.hpp"
 
 namespace runstore::pg {
 
 namespace {
-
-/*
- * The executor's check for a statement that reads `columns` of `rel`:
- * table or column privileges, through ExecutorCheckPerms_hook like any
- * query.  False (no error) when it fails: the statement then runs and
- * reports it.
- */
-bool
-MaySelect(Relation rel, const AttrNumber *columns, int ncolumns)
-{
-	RangeTblEntry *rte = makeNode(RangeTblEntry);
-	rte->rtekind = RTE_RELATION;
-	rte->relid = RelationGetRelid(rel);
-	rte->relkind = rel->rd_rel->relkind;
-	rte->rellockmode = AccessShareLock;
-	rte->requiredPerms = ACL_SELECT;
-	rte->checkAsUser = InvalidOid;
-	for (int i = 0; i < ncolumns; ++i)
-		rte->selectedCols = bms_add_member(rte->selectedCols, columns[i] - FirstLowInvalidHeapAttributeNumber);
-	return ExecCheckRTPerms(list_make1(rte), false);
-}
 
 void
 CloseAll(DirectRecentRead *read)
@@ -172,7 +148,9 @@ BeginDirectRecentRead(Oid folded, Oid pending, Datum workspace_id, bool for_user
 	                                     folded_shape.last_execution_id};
 	const AttrNumber pending_columns[] = {pending_shape.workflow_id, pending_shape.user_id, pending_shape.last_used_at,
 	                                      pending_shape.last_execution_id};
-	if (!MaySelect(read->folded, folded_columns, 3) || !MaySelect(read->pending, pending_columns, 4)) {
+	/* A refusal is the statements' to report, with their message. */
+	if (!MaySelectColumns(read->folded, folded_columns, 3, false) ||
+	    !MaySelectColumns(read->pending, pending_columns, 4, false)) {
 		CloseAll(read);
 		return false;
 	}
