@@ -100,10 +100,9 @@ WorkflowOf(TupleTableSlot *slot, AttrNumber column)
 void
 AddPendingValue(PendingSide *side, const RecentEntry &value)
 {
-	/* One spare slot: the caller appends marked workflows' latest runs after the values. */
-	if (side->nvalues + 2 > side->values_capacity)
+	if (side->nvalues + 1 > side->values_capacity)
 		side->values = static_cast<RecentEntry *>(
-		    Grown(side->context, side->values, &side->values_capacity, side->nvalues + 2, sizeof(RecentEntry)));
+		    Grown(side->context, side->values, &side->values_capacity, side->nvalues + 1, sizeof(RecentEntry)));
 	side->values[side->nvalues++] = value;
 }
 

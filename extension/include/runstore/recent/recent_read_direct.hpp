@@ -42,8 +42,8 @@ struct PendingSide {
 	MemoryContext context;
 	RecentEntry *values; /* workflows with a pending value */
 	int nvalues;
-	int values_capacity; /* one spare slot for the caller (a marked workflow's latest run) */
-	int64 *marked;       /* workflows with a recheck mark pending */
+	int values_capacity;
+	int64 *marked; /* workflows with a recheck mark pending */
 	int nmarked;
 	int marked_capacity;
 };
