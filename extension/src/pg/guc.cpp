@@ -87,7 +87,7 @@ DefineConfigurationParameters()
 	DefineCustomBoolVariable("runstore.direct_paths",
 	                         "Whether runstore may use its direct heap and index paths where a table's shape allows.",
 	                         "Off: every operation runs its SQL statement (batch lookups, the summaries' upkeep, "
-	                         "the UPDATE check and the claim frontier).",
+	                         "the UPDATE check, recent_workflows' reads and the claim frontier).",
 	                         &direct_paths, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 
 	/*

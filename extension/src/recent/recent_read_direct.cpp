@@ -169,7 +169,7 @@ BeginDirectRecentRead(Oid folded, Oid pending, Datum workspace_id, bool for_user
 	read->pending_last_execution_id = pending_shape.last_execution_id;
 	read->workspace_id = workspace_id;
 	read->for_user = for_user;
-	read->user_id = for_user ? PointerGetDatum(pg_detoast_datum_packed(DatumGetTextPP(user_id))) : (Datum)0;
+	read->user_id = for_user ? PointerGetDatum(DatumGetTextPP(user_id)) : (Datum)0; /* detoasted, packed */
 	return true;
 }
 
